@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "H2Lab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "h2lab", targets: ["H2Lab"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The protocol: frames, HPACK, streams, flow control, the lab. No I/O.
+        .target(name: "Engine"),
+        // The command language shared by the REPL and lesson scripts, the runner, transcripts.
+        .target(name: "Lessons", dependencies: ["Engine"]),
+        .systemLibrary(name: "CReadline", pkgConfig: nil, providers: [.apt(["libreadline-dev"])]),
+        .executableTarget(
+            name: "H2Lab",
+            dependencies: [
+                "Engine", "Lessons", "CReadline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Engine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

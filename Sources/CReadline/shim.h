@@ -1,0 +1,18 @@
+#ifndef H2LAB_CREADLINE_SHIM_H
+#define H2LAB_CREADLINE_SHIM_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <readline/readline.h>
+#include <readline/history.h>
+
+// Swift 6 treats C globals as shared mutable state; these accessors keep that in C.
+typedef char *(*h2lab_completion_generator)(const char *text, int state);
+
+static inline void h2lab_rl_set_completer(h2lab_completion_generator generator) {
+    rl_completion_entry_function = generator;
+    rl_attempted_completion_function = NULL;
+}
+static inline void h2lab_rl_set_name(const char *name) { rl_readline_name = name; }
+static inline const char *h2lab_rl_line_buffer(void) { return rl_line_buffer; }
+static inline void h2lab_rl_set_append_character(int c) { rl_completion_append_character = c; }
+#endif

@@ -1,0 +1,141 @@
+/// The HPACK Huffman code, RFC 7541 §5.2 and Appendix B.
+///
+/// Encoding packs each symbol's code into a 64-bit accumulator. Decoding is table-driven: a state
+/// machine that consumes one whole input byte per step. A state is an internal node of the code tree
+/// (there are 256), and the entry for (state, byte) says which symbols (at most two, since the shortest
+/// code has 5 bits) that byte completes and which node it ends on. The table is computed once, at first
+/// use, from `huffmanCodeTable`, so the code itself has one source of truth.
+public enum HuffmanCoding {
+    /// The number of octets `bytes` takes Huffman-coded.
+    @inlinable
+    public static func encodedLength<S: Sequence>(_ bytes: S) -> Int where S.Element == UInt8 {
+        var bits = 0
+        for byte in bytes { bits += Int(huffmanBitLengths[Int(byte)]) }
+        return (bits + 7) >> 3
+    }
+
+    /// Appends the Huffman coding of `bytes`, padded with the most significant bits of EOS (all 1s).
+    public static func encode<S: Sequence>(_ bytes: S, into out: inout [UInt8]) where S.Element == UInt8 {
+        var accumulator: UInt64 = 0
+        var pending = 0  // bits held in the low end of `accumulator`
+        for byte in bytes {
+            let (code, length) = huffmanCodeTable[Int(byte)]
+            accumulator = (accumulator << UInt64(length)) | UInt64(code)
+            pending += Int(length)
+            while pending >= 8 {
+                pending -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt64(pending)))
+            }
+        }
+        if pending > 0 {
+            let padding = 8 - pending
+            out.append(UInt8(truncatingIfNeeded: (accumulator << UInt64(padding)) | ((1 << UInt64(padding)) - 1)))
+        }
+    }
+
+    /// Decodes a Huffman-coded string. `offset` is only used to locate errors in the header block.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int = 0) throws(HPACKError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: bytes.count * 8 / 5 + 1)
+        let count = try out.withUnsafeMutableBufferPointer { (buffer) throws(HPACKError) -> Int in
+            try decode(bytes, into: buffer, offset: offset)
+        }
+        out.removeSubrange(count...)
+        return out
+    }
+
+    /// Decodes into `output`, which must hold at least `bytes.count * 8 / 5` octets; returns the count.
+    @inlinable
+    public static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>, offset: Int
+    ) throws(HPACKError) -> Int {
+        let table = HuffmanDecodeTable.shared
+        var state = 0
+        var written = 0
+        try table.entries.withUnsafeBufferPointer { (entries) throws(HPACKError) in
+            for byte in bytes {
+                let entry = entries[state &<< 8 | Int(byte)]
+                if entry & HuffmanDecodeTable.failBit != 0 { throw .huffmanEOS(offset: offset) }
+                let emitted = Int(entry >> 24) & 3
+                if emitted != 0 {
+                    output[written] = UInt8(truncatingIfNeeded: entry >> 8)
+                    if emitted == 2 { output[written + 1] = UInt8(truncatingIfNeeded: entry >> 16) }
+                    written &+= emitted
+                }
+                state = Int(entry & 0xff)
+            }
+        }
+        // §5.2: padding longer than 7 bits, or not a prefix of EOS (all 1s), is a decoding error.
+        guard table.acceptsEnd[state] else { throw .invalidHuffmanPadding(offset: offset) }
+        return written
+    }
+}
+
+@usableFromInline
+let huffmanBitLengths: [UInt8] = huffmanCodeTable.map { $0.bits }
+
+/// The byte-at-a-time decoding automaton; see `HuffmanCoding`.
+@usableFromInline
+struct HuffmanDecodeTable: Sendable {
+    /// Entry layout: bits 0–7 next state, 8–15 first symbol, 16–23 second symbol,
+    /// 24–25 number of symbols emitted, bit 26 set if the byte completes EOS (a decoding error).
+    @usableFromInline let entries: [UInt32]
+    /// Whether input may end in each state: the bits since the last symbol are at most 7 and all 1s.
+    @usableFromInline let acceptsEnd: [Bool]
+    @usableFromInline static let failBit: UInt32 = 1 << 26
+
+    @usableFromInline static let shared = HuffmanDecodeTable()
+
+    init() {
+        // Build the code tree. Internal nodes are numbered from 0 (the root); a child is either
+        // another internal node or a leaf holding a symbol.
+        enum Child { case none, node(Int), leaf(Int) }
+        var children: [[Child]] = [[.none, .none]]
+        var depthOnes: [Int?] = [0]  // for nodes on the all-1s path: their depth
+        for (symbol, entry) in huffmanCodeTable.enumerated() {
+            var node = 0
+            for i in stride(from: Int(entry.bits) - 1, through: 0, by: -1) {
+                let bit = Int((entry.code >> UInt32(i)) & 1)
+                if i == 0 {
+                    children[node][bit] = .leaf(symbol)
+                } else if case .node(let next) = children[node][bit] {
+                    node = next
+                } else {
+                    children.append([.none, .none])
+                    let next = children.count - 1
+                    depthOnes.append(bit == 1 ? depthOnes[node].map { $0 + 1 } : nil)
+                    children[node][bit] = .node(next)
+                    node = next
+                }
+            }
+        }
+        precondition(children.count == 256, "the RFC 7541 code has 256 internal nodes")
+
+        var entries = [UInt32](repeating: 0, count: 256 * 256)
+        for state in 0..<256 {
+            for byte in 0..<256 {
+                var node = state
+                var symbols: [Int] = []
+                var failed = false
+                for i in stride(from: 7, through: 0, by: -1) {
+                    switch children[node][(byte >> i) & 1] {
+                    case .node(let next):
+                        node = next
+                    case .leaf(let symbol):
+                        if symbol == 256 { failed = true }
+                        symbols.append(symbol)
+                        node = 0
+                    case .none:
+                        failed = true  // unreachable for a complete code
+                    }
+                }
+                var entry = UInt32(node) | UInt32(min(symbols.count, 2)) << 24
+                if let first = symbols.first { entry |= UInt32(first & 0xff) << 8 }
+                if symbols.count > 1 { entry |= UInt32(symbols[1] & 0xff) << 16 }
+                if failed { entry |= Self.failBit }
+                entries[state << 8 | byte] = entry
+            }
+        }
+        self.entries = entries
+        self.acceptsEnd = depthOnes.map { depth in depth.map { $0 <= 7 } ?? false }
+    }
+}

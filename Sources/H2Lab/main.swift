@@ -1,0 +1,1 @@
+print("h2lab: under construction")
