@@ -1,0 +1,411 @@
+/// Receiving frames: one method per frame type, each applying the rules of its section.
+extension Connection {
+    /// What to do with DATA or HEADERS on a stream that cannot receive them (§5.1).
+    enum Misdirected {
+        case ignore(String)
+        case error(ProtocolError)
+    }
+
+    func misdirected(_ id: UInt32, _ type: FrameType) -> Misdirected {
+        switch state(of: id) {
+        case .idle:
+            return .error(.connection(.protocolError, "§5.1", "\(type) on idle stream \(id)"))
+        case .reservedLocal, .reservedRemote:
+            return .error(.connection(.protocolError, "§5.1", "\(type) on reserved stream \(id)"))
+        case .halfClosedRemote:
+            return .error(.stream(id, .streamClosed, "§5.1", "\(type) on stream \(id) after the peer's END_STREAM (half-closed (remote))"))
+        case .closed:
+            switch closeReason(of: id) {
+            case .resetSent, .goaway:
+                return .ignore("stream \(id) was reset by this endpoint; late frames are ignored (§5.1)")
+            case .resetReceived:
+                return .error(.stream(id, .streamClosed, "§5.1", "\(type) on stream \(id) after the peer's RST_STREAM"))
+            case .endStream:
+                return .error(.connection(.streamClosed, "§5.1", "\(type) on closed stream \(id)"))
+            case nil:
+                // Never opened, yet below an identifier already used: implicitly closed (§5.1.1).
+                return .error(.connection(.protocolError, "§5.1.1",
+                    "\(type) on stream \(id), which was never opened and is below a stream already used"))
+            }
+        case .open, .halfClosedLocal:
+            return .ignore("")  // not reached: these states can receive
+        }
+    }
+
+    mutating func handle(_ disposition: Misdirected, _ frame: Frame, into events: inout [Event]) {
+        switch disposition {
+        case .ignore(let reason): events.append(.frameIgnored(frame, reason: reason))
+        case .error(let error): fail(error, into: &events)
+        }
+    }
+
+    // MARK: DATA (§6.1)
+
+    mutating func receiveData(_ frame: Frame, _ bytes: [UInt8], into events: inout [Event]) {
+        let id = frame.streamID
+        let length = frame.payloadLength
+        // §6.9.1: the whole payload, padding included, counts against the connection window first,
+        // whatever the stream's state.
+        guard length <= connectionReceiveWindow.value else {
+            return fail(.connection(.flowControlError, "§6.9.1",
+                "DATA of \(length) octets exceeds the connection window \(connectionReceiveWindow.value)"), into: &events)
+        }
+        let before = connectionReceiveWindow.value
+        connectionReceiveWindow.consume(length)
+        connectionUnacknowledged += length
+        if length > 0 { events.append(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value)) }
+
+        guard var stream = streams[id], stream.state == .open || stream.state == .halfClosedLocal else {
+            handle(misdirected(id, .data), frame, into: &events)
+            replenish(nil, into: &events)
+            return
+        }
+        guard length <= stream.receiveWindow.value else {
+            fail(.stream(id, .flowControlError, "§6.9.1",
+                "DATA of \(length) octets exceeds stream \(id)'s window \(stream.receiveWindow.value)"), into: &events)
+            replenish(nil, into: &events)
+            return
+        }
+        let streamBefore = stream.receiveWindow.value
+        stream.receiveWindow.consume(length)
+        stream.unacknowledgedReceived += length
+        if length > 0 { events.append(.windowChanged(stream: id, side: .receive, from: streamBefore, to: stream.receiveWindow.value)) }
+        stream.receivedBodyLength += bytes.count
+        if configuration.keepBodies { stream.receivedBody.append(contentsOf: bytes) }
+        events.append(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream))
+        if let expected = stream.expectedContentLength, stream.receivedBodyLength > expected {
+            streams[id] = stream
+            return fail(.stream(id, .protocolError, "§8.1.1",
+                "\(stream.receivedBodyLength) octets of DATA exceed content-length \(expected)"), into: &events)
+        }
+        if frame.endStream {
+            transition(&stream, .endStream(.received), into: &events)
+            streams[id] = stream
+            finishMessage(id, into: &events)
+        } else {
+            streams[id] = stream
+        }
+        replenish(id, into: &events)
+    }
+
+    /// Gives flow-control credit back according to the policy (§6.9).
+    mutating func replenish(_ id: UInt32?, into events: inout [Event]) {
+        let policy = configuration.windowUpdatePolicy
+        guard policy != .manual else { return }
+        let connectionThreshold = policy == .eager ? 1 : FlowWindow.initial / 2
+        if connectionUnacknowledged >= connectionThreshold {
+            let increment = connectionUnacknowledged
+            connectionUnacknowledged = 0
+            let before = connectionReceiveWindow.value
+            _ = connectionReceiveWindow.increase(by: increment)
+            outbox.append(.frame(.windowUpdate(0, increment: UInt32(increment))))
+            events.append(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value))
+        }
+        guard let id, var stream = streams[id], stream.state.canReceive else { return }
+        let threshold = policy == .eager ? 1 : max(1, Int(localSettings.initialWindowSize) / 2)
+        guard stream.unacknowledgedReceived >= threshold else { return }
+        let increment = stream.unacknowledgedReceived
+        stream.unacknowledgedReceived = 0
+        let before = stream.receiveWindow.value
+        _ = stream.receiveWindow.increase(by: increment)
+        streams[id] = stream
+        outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
+        events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
+    }
+
+    /// END_STREAM arrived: check the body against content-length (§8.1.1) and report the message.
+    mutating func finishMessage(_ id: UInt32, into events: inout [Event]) {
+        guard let stream = streams[id] else { return }
+        if let expected = stream.expectedContentLength, !stream.isResponseToHead, expected != stream.receivedBodyLength {
+            return fail(.stream(id, .protocolError, "§8.1.1",
+                "content-length is \(expected) but \(stream.receivedBodyLength) octets of DATA arrived"), into: &events)
+        }
+        let kind: HeaderBlockKind = (role == .server) ? .request : .response
+        events.append(.messageComplete(stream: id, kind: kind))
+    }
+
+    // MARK: HEADERS, PUSH_PROMISE, CONTINUATION (§6.2, §6.6, §6.10)
+
+    mutating func beginHeaderBlock(_ frame: Frame, _ block: [UInt8], into events: inout [Event]) {
+        if frame.endHeaders {
+            completeHeaderBlock(frame, block, into: &events)
+        } else {
+            pendingHeaderBlock = PendingHeaderBlock(first: frame, fragments: block)
+        }
+    }
+
+    mutating func receiveContinuation(_ frame: Frame, _ block: [UInt8], into events: inout [Event]) {
+        guard var pending = pendingHeaderBlock else {
+            return fail(.connection(.protocolError, "§6.10", "CONTINUATION on stream \(frame.streamID) without a header block to continue"), into: &events)
+        }
+        pending.fragments.append(contentsOf: block)
+        // §10.5.1: a header block far beyond what we accept is refused before it exhausts memory.
+        let limit = max(Int(localSettings.maxHeaderListSize ?? 65_536) * 2, 262_144)
+        if pending.fragments.count > limit {
+            pendingHeaderBlock = nil
+            return fail(.connection(.enhanceYourCalm, "§10.5.1", "header block of over \(limit) octets in CONTINUATION frames"), into: &events)
+        }
+        if frame.endHeaders {
+            pendingHeaderBlock = nil
+            completeHeaderBlock(pending.first, pending.fragments, into: &events)
+        } else {
+            pendingHeaderBlock = pending
+        }
+    }
+
+    mutating func completeHeaderBlock(_ first: Frame, _ block: [UInt8], into events: inout [Event]) {
+        // The block is always decoded, even for a stream that will be refused: the HPACK context is
+        // shared by the whole connection (§4.3).
+        let decoded: DecodedHeaderBlock
+        do {
+            decoded = try decoder.decodeReporting(block)
+        } catch {
+            return fail(.connection(.compressionError, "§4.3", "\(error) (\(error.section))"), into: &events)
+        }
+        if case .pushPromise(let promised, _) = first.payload {
+            return receivePushPromise(first.streamID, promised, decoded, into: &events)
+        }
+        let id = first.streamID
+        let current = state(of: id)
+        if current == .idle {
+            guard isPeerInitiated(id) else {
+                return fail(.connection(.protocolError, "§5.1.1",
+                    "HEADERS opening stream \(id), which only this endpoint (the \(role)) may open"), into: &events)
+            }
+            if let goaway = goawaySent, id > goaway.lastStreamID {
+                notePeerStream(id)
+                return events.append(.frameIgnored(first, reason: "stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)"))
+            }
+            var stream = newStream(id)
+            let refused = localSettings.maxConcurrentStreams.map { activeStreams(openedByPeer: true) >= Int($0) } ?? false
+            notePeerStream(id)
+            transition(&stream, .headers(.received), into: &events)
+            streams[id] = stream
+            if refused {
+                return fail(.stream(id, .refusedStream, "§5.1.2",
+                    "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(localSettings.maxConcurrentStreams ?? 0)"), into: &events)
+            }
+            acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, into: &events)
+            pruneClosedStreams()
+            return
+        }
+        if current == .reservedRemote, var stream = streams[id] {
+            transition(&stream, .headers(.received), into: &events)
+            streams[id] = stream
+            return acceptHeaders(id, first, decoded, kind: .response, into: &events)
+        }
+        guard let stream = streams[id], current == .open || current == .halfClosedLocal else {
+            return handle(misdirected(id, .headers), first, into: &events)
+        }
+        let kind: HeaderBlockKind
+        if role == .client && stream.responseHeaders == nil {
+            kind = .response
+        } else {
+            kind = .trailers
+        }
+        acceptHeaders(id, first, decoded, kind: kind, into: &events)
+    }
+
+    /// A header block for an open stream: check it (§8), record it, apply END_STREAM.
+    mutating func acceptHeaders(_ id: UInt32, _ frame: Frame, _ decoded: DecodedHeaderBlock, kind: HeaderBlockKind, into events: inout [Event]) {
+        guard var stream = streams[id] else { return }
+        var kind = kind
+        let fields = decoded.headerFields
+        if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value, status.hasPrefix("1") {
+            kind = .informational
+        }
+        events.append(.headersReceived(stream: id, kind: kind, block: decoded))
+        if let problem = HTTPSemantics.problem(in: fields, kind: kind) {
+            streams[id] = stream
+            return fail(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"), into: &events)
+        }
+        switch kind {
+        case .request:
+            stream.requestHeaders = fields
+        case .response:
+            stream.responseHeaders = fields
+            let status = fields.first { $0.name == ":status" }?.value ?? ""
+            if status == "204" || status == "304" { stream.isResponseToHead = true }
+        case .informational:
+            stream.informationalHeaders.append(fields)
+        case .trailers:
+            stream.trailers = fields
+        case .pushPromise:
+            break
+        }
+        if kind == .trailers && !frame.endStream {
+            streams[id] = stream
+            return fail(.stream(id, .protocolError, "§8.1", "trailers without END_STREAM"), into: &events)
+        }
+        if kind == .informational && frame.endStream {
+            streams[id] = stream
+            return fail(.stream(id, .protocolError, "§8.1", "an informational (1xx) response with END_STREAM"), into: &events)
+        }
+        if kind == .request || kind == .response {
+            switch HTTPSemantics.contentLength(fields) {
+            case .success(let length): stream.expectedContentLength = length
+            case .failure(let problem):
+                streams[id] = stream
+                return fail(.stream(id, .protocolError, "§8.1.1", problem.text), into: &events)
+            }
+        }
+        if frame.endStream {
+            transition(&stream, .endStream(.received), into: &events)
+            streams[id] = stream
+            finishMessage(id, into: &events)
+        } else {
+            streams[id] = stream
+        }
+    }
+
+    mutating func receivePushPromise(_ associated: UInt32, _ promised: UInt32, _ decoded: DecodedHeaderBlock, into events: inout [Event]) {
+        guard role == .client else {
+            return fail(.connection(.protocolError, "§8.4", "a client sent PUSH_PROMISE"), into: &events)
+        }
+        guard localSettings.enablePush else {
+            return fail(.connection(.protocolError, "§8.4", "PUSH_PROMISE although SETTINGS_ENABLE_PUSH is 0"), into: &events)
+        }
+        let associatedState = state(of: associated)
+        guard associatedState == .open || associatedState == .halfClosedLocal else {
+            return fail(.connection(.protocolError, "§6.6", "PUSH_PROMISE on stream \(associated), which is \(associatedState)"), into: &events)
+        }
+        guard promised % 2 == 0, promised != 0, state(of: promised) == .idle else {
+            return fail(.connection(.protocolError, "§5.1.1", "PUSH_PROMISE promises stream \(promised), which is not a new even stream"), into: &events)
+        }
+        var stream = newStream(promised)
+        notePeerStream(promised)
+        transition(&stream, .pushPromise(.received), into: &events)
+        stream.requestHeaders = decoded.headerFields
+        streams[promised] = stream
+        events.append(.pushPromised(stream: associated, promised: promised, direction: .received))
+        events.append(.headersReceived(stream: promised, kind: .pushPromise, block: decoded))
+        if let problem = HTTPSemantics.problem(in: decoded.headerFields, kind: .pushPromise) {
+            fail(.stream(promised, .protocolError, "§8.4", "malformed promised request: \(problem)"), into: &events)
+        }
+    }
+
+    // MARK: RST_STREAM (§6.4), SETTINGS (§6.5), GOAWAY (§6.8), WINDOW_UPDATE (§6.9)
+
+    mutating func receiveReset(_ id: UInt32, _ code: ErrorCode, into events: inout [Event]) {
+        let current = state(of: id)
+        if current == .idle {
+            return fail(.connection(.protocolError, "§6.4", "RST_STREAM on idle stream \(id)"), into: &events)
+        }
+        events.append(.streamReset(stream: id, code: code, direction: .received))
+        guard var stream = streams[id], current != .closed else { return }
+        transition(&stream, .rstStream(.received), into: &events)
+        stream.closeReason = .resetReceived
+        stream.pendingSend = []
+        stream.pendingSendOffset = 0
+        stream.pendingEndStream = false
+        streams[id] = stream
+    }
+
+    mutating func receiveSettings(_ frame: Frame, _ list: [Setting], into events: inout [Event]) {
+        if frame.isAck {
+            guard !unacknowledgedSettings.isEmpty else {
+                return events.append(.frameIgnored(frame, reason: "SETTINGS ACK with no SETTINGS awaiting acknowledgement"))
+            }
+            let acknowledged = unacknowledgedSettings.removeFirst()
+            applyLocal(acknowledged, into: &events)
+            return events.append(.localSettingsAcknowledged(acknowledged))
+        }
+        peerSettingsReceived = true
+        for setting in list {
+            if setting.id == .enablePush && role == .client && setting.value == 1 {
+                return fail(.connection(.protocolError, "§6.5.2", "a server set SETTINGS_ENABLE_PUSH to 1"), into: &events)
+            }
+            let old = remoteSettings.initialWindowSize
+            remoteSettings.apply(setting)
+            switch setting.id {
+            case .initialWindowSize:
+                // §6.9.2: every stream's send window moves by the difference; it may go negative.
+                let delta = Int(setting.value) - Int(old)
+                guard delta != 0 else { continue }
+                for id in streams.keys.sorted() {
+                    guard var stream = streams[id], stream.state != .closed else { continue }
+                    let before = stream.sendWindow.value
+                    guard stream.sendWindow.adjust(by: delta) else {
+                        return fail(.connection(.flowControlError, "§6.9.2",
+                            "SETTINGS_INITIAL_WINDOW_SIZE change makes stream \(id)'s window exceed 2^31-1"), into: &events)
+                    }
+                    streams[id] = stream
+                    events.append(.windowChanged(stream: id, side: .send, from: before, to: stream.sendWindow.value))
+                }
+            case .headerTableSize:
+                encoder.setPeerLimit(Int(setting.value))
+            default:
+                break
+            }
+        }
+        outbox.append(.frame(.settingsAck))
+        events.append(.remoteSettingsApplied(list))
+        flushPendingData(into: &events)
+    }
+
+    /// Our settings take effect once acknowledged (§6.5.3).
+    mutating func applyLocal(_ list: [Setting], into events: inout [Event]) {
+        for setting in list {
+            let old = localSettings.initialWindowSize
+            localSettings.apply(setting)
+            switch setting.id {
+            case .headerTableSize: decoder.setSettingsLimit(Int(setting.value))
+            case .maxFrameSize: frameDecoder.maxFrameSize = Int(setting.value)
+            case .maxHeaderListSize: decoder.maxHeaderListSize = Int(setting.value)
+            case .initialWindowSize:
+                let delta = Int(setting.value) - Int(old)
+                guard delta != 0 else { continue }
+                for id in streams.keys.sorted() {
+                    guard var stream = streams[id], stream.state != .closed else { continue }
+                    let before = stream.receiveWindow.value
+                    _ = stream.receiveWindow.adjust(by: delta)
+                    streams[id] = stream
+                    events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
+                }
+            default: break
+            }
+        }
+    }
+
+    mutating func receiveGoaway(_ last: UInt32, _ code: ErrorCode, _ debug: [UInt8], into events: inout [Event]) {
+        goawayReceived = (last, code)
+        events.append(.goawayReceived(lastStreamID: last, code: code, debug: String(decoding: debug, as: UTF8.self)))
+        // §6.8: streams we opened above the last stream ID were not processed; they may be retried.
+        for id in streams.keys.sorted() where !isPeerInitiated(id) && id > last {
+            guard var stream = streams[id], stream.state != .closed else { continue }
+            stream.state = .closed
+            stream.closeReason = .goaway
+            stream.pendingSend = []
+            stream.pendingSendOffset = 0
+            streams[id] = stream
+        }
+        if code != .noError {
+            isClosed = true
+            closeReason = "peer sent GOAWAY \(code.name)"
+            events.append(.connectionClosed(reason: "peer sent GOAWAY \(code.name)"))
+        }
+    }
+
+    mutating func receiveWindowUpdate(_ id: UInt32, _ increment: Int, into events: inout [Event]) {
+        if id == 0 {
+            let before = connectionSendWindow.value
+            guard connectionSendWindow.increase(by: increment) else {
+                return fail(.connection(.flowControlError, "§6.9.1", "WINDOW_UPDATE makes the connection window exceed 2^31-1"), into: &events)
+            }
+            events.append(.windowChanged(stream: 0, side: .send, from: before, to: connectionSendWindow.value))
+        } else {
+            let current = state(of: id)
+            if current == .idle {
+                return fail(.connection(.protocolError, "§5.1", "WINDOW_UPDATE on idle stream \(id)"), into: &events)
+            }
+            guard var stream = streams[id], current != .closed else { return }
+            let before = stream.sendWindow.value
+            guard stream.sendWindow.increase(by: increment) else {
+                return fail(.stream(id, .flowControlError, "§6.9.1", "WINDOW_UPDATE makes stream \(id)'s window exceed 2^31-1"), into: &events)
+            }
+            streams[id] = stream
+            events.append(.windowChanged(stream: id, side: .send, from: before, to: stream.sendWindow.value))
+        }
+        flushPendingData(into: &events)
+    }
+}

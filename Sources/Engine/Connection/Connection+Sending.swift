@@ -1,0 +1,293 @@
+/// Sending: the request/response API for drivers, and the flow-controlled DATA scheduler.
+extension Connection {
+    /// Opens a stream with a request. A body is sent as DATA, paced by flow control.
+    @discardableResult
+    public mutating func sendRequest(
+        _ headers: [HeaderField], body: [UInt8] = [], policies: [EncoderPolicy?] = []
+    ) throws(UsageError) -> (stream: UInt32, events: [Event]) {
+        guard role == .client else { throw UsageError("only a client sends requests; a server answers them") }
+        let id = try openLocalStream()
+        var events: [Event] = []
+        var stream = newStream(id)
+        stream.requestHeaders = headers
+        stream.isResponseToHead = headers.contains { $0.name == ":method" && $0.value == "HEAD" }
+        highestLocalStreamID = id
+        transition(&stream, .headers(.sent), into: &events)
+        streams[id] = stream
+        emitHeaders(id, headers, kind: .request, endStream: body.isEmpty, policies: policies, into: &events)
+        if !body.isEmpty { queueData(id, body, endStream: true, into: &events) }
+        return (id, events)
+    }
+
+    func openLocalStream() throws(UsageError) -> UInt32 {
+        if isClosed { throw UsageError("the connection is closed") }
+        if let goaway = goawayReceived { throw UsageError("the peer sent GOAWAY (last stream \(goaway.lastStreamID)): no new streams") }
+        if goawaySent != nil { throw UsageError("this endpoint sent GOAWAY: no new streams") }
+        if let limit = remoteSettings.maxConcurrentStreams, activeStreams(openedByPeer: false) >= Int(limit) {
+            throw UsageError("the peer allows \(limit) concurrent streams and all are in use (§5.1.2)")
+        }
+        let id = highestLocalStreamID == 0 ? (role == .client ? 1 : 2) : highestLocalStreamID + 2
+        guard id <= 0x7fff_ffff else { throw UsageError("stream identifiers are exhausted (§5.1.1): open a new connection") }
+        return id
+    }
+
+    /// Sends a response (or informational response, or trailers) on a stream the peer opened.
+    @discardableResult
+    public mutating func sendResponse(
+        _ id: UInt32, _ headers: [HeaderField], body: [UInt8] = [], trailers: [HeaderField]? = nil,
+        policies: [EncoderPolicy?] = []
+    ) throws(UsageError) -> [Event] {
+        guard let stream = streams[id], stream.state.canSend else {
+            throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
+        }
+        var events: [Event] = []
+        if stream.state == .reservedLocal, var reserved = streams[id] {
+            transition(&reserved, .headers(.sent), into: &events)
+            streams[id] = reserved
+        }
+        let informational = headers.first { $0.name == ":status" }?.value.hasPrefix("1") ?? false
+        let endNow = body.isEmpty && trailers == nil && !informational
+        if !informational { streams[id]?.responseHeaders = headers }
+        emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
+        if !body.isEmpty || trailers != nil {
+            streams[id]?.pendingTrailers = trailers
+            queueData(id, body, endStream: true, into: &events)
+        }
+        return events
+    }
+
+    /// Sends DATA on a stream, split by the peer's SETTINGS_MAX_FRAME_SIZE and paced by both windows.
+    @discardableResult
+    public mutating func sendData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool) throws(UsageError) -> [Event] {
+        guard let stream = streams[id], stream.state == .open || stream.state == .halfClosedRemote else {
+            throw UsageError("stream \(id) is \(state(of: id)): DATA cannot be sent on it")
+        }
+        if stream.pendingEndStream { throw UsageError("stream \(id) already has END_STREAM queued") }
+        var events: [Event] = []
+        queueData(id, bytes, endStream: endStream, into: &events)
+        return events
+    }
+
+    /// Sends a HEADERS frame carrying trailers (or any header list) on an open stream.
+    @discardableResult
+    public mutating func sendTrailers(_ id: UInt32, _ headers: [HeaderField]) throws(UsageError) -> [Event] {
+        guard let stream = streams[id], stream.state == .open || stream.state == .halfClosedRemote else {
+            throw UsageError("stream \(id) is \(state(of: id)): trailers cannot be sent on it")
+        }
+        var events: [Event] = []
+        if stream.pendingSendCount > 0 || stream.pendingEndStream {
+            streams[id]?.pendingTrailers = headers
+            streams[id]?.pendingEndStream = true
+            flushPendingData(into: &events)
+        } else {
+            emitHeaders(id, headers, kind: .trailers, endStream: true, policies: [], into: &events)
+        }
+        return events
+    }
+
+    /// Promises a pushed response on stream `associated` (§8.4); returns the promised stream.
+    @discardableResult
+    public mutating func push(on associated: UInt32, request: [HeaderField]) throws(UsageError) -> (stream: UInt32, events: [Event]) {
+        guard role == .server else { throw UsageError("only a server pushes (§8.4)") }
+        guard remoteSettings.enablePush else { throw UsageError("the client disabled push (SETTINGS_ENABLE_PUSH=0)") }
+        let associatedState = state(of: associated)
+        guard associatedState == .open || associatedState == .halfClosedRemote else {
+            throw UsageError("stream \(associated) is \(associatedState): PUSH_PROMISE needs an open request stream (§6.6)")
+        }
+        let id = highestLocalStreamID == 0 ? 2 : highestLocalStreamID + 2
+        var events: [Event] = []
+        var stream = newStream(id)
+        stream.requestHeaders = request
+        highestLocalStreamID = id
+        transition(&stream, .pushPromise(.sent), into: &events)
+        streams[id] = stream
+        let block = encoder.encode(request)
+        events.append(.pushPromised(stream: associated, promised: id, direction: .sent))
+        events.append(.headersSent(stream: id, kind: .pushPromise, block: block))
+        emitHeaderFrames(associated, block.bytes, endStream: false, pushPromise: id)
+        return (id, events)
+    }
+
+    /// Encodes a header list and queues HEADERS (+ CONTINUATION) frames, applying END_STREAM.
+    mutating func emitHeaders(
+        _ id: UInt32, _ headers: [HeaderField], kind: HeaderBlockKind, endStream: Bool,
+        policies: [EncoderPolicy?], into events: inout [Event]
+    ) {
+        let block = encoder.encode(headers, policies: policies)
+        events.append(.headersSent(stream: id, kind: kind, block: block))
+        emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
+        if endStream, var stream = streams[id] {
+            transition(&stream, .endStream(.sent), into: &events)
+            streams[id] = stream
+        }
+    }
+
+    /// Splits a header block into frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE (§4.3).
+    mutating func emitHeaderFrames(_ id: UInt32, _ block: [UInt8], endStream: Bool, pushPromise promised: UInt32?) {
+        let limit = Int(remoteSettings.maxFrameSize) - (promised == nil ? 0 : 4)
+        let first = Array(block.prefix(limit))
+        var rest = block.dropFirst(limit)
+        var flags: FrameFlags = rest.isEmpty ? .endHeaders : []
+        if let promised {
+            outbox.append(.frame(Frame(streamID: id, flags: flags, payload: .pushPromise(promisedStreamID: promised, block: first))))
+        } else {
+            if endStream { flags.insert(.endStream) }
+            outbox.append(.frame(Frame(streamID: id, flags: flags, payload: .headers(block: first, priority: nil))))
+        }
+        while !rest.isEmpty {
+            let chunk = Array(rest.prefix(Int(remoteSettings.maxFrameSize)))
+            rest = rest.dropFirst(chunk.count)
+            outbox.append(.frame(Frame(streamID: id, flags: rest.isEmpty ? .endHeaders : [], payload: .continuation(block: chunk))))
+        }
+    }
+
+    mutating func queueData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool, into events: inout [Event]) {
+        guard var stream = streams[id] else { return }
+        if stream.pendingSendOffset > 0 && stream.pendingSendOffset == stream.pendingSend.count {
+            stream.pendingSend = []
+            stream.pendingSendOffset = 0
+        }
+        stream.pendingSend.append(contentsOf: bytes)
+        stream.pendingEndStream = stream.pendingEndStream || endStream
+        streams[id] = stream
+        flushPendingData(into: &events)
+    }
+
+    /// Sends as much pending DATA as both windows allow, lowest stream first; reports what waits.
+    mutating func flushPendingData(into events: inout [Event]) {
+        let waiting = streams.values.filter { ($0.pendingSendCount > 0 || $0.pendingEndStream) && $0.state.canSend }
+            .map(\.id).sorted()
+        let maxFrame = Int(remoteSettings.maxFrameSize)
+        for id in waiting {
+            guard var stream = streams[id] else { continue }
+            while true {
+                let pending = stream.pendingSendCount
+                let allowed = min(pending, connectionSendWindow.available, stream.sendWindow.available, maxFrame)
+                if pending > 0 && allowed == 0 {
+                    events.append(.sendBlocked(stream: id, pending: pending, connectionWindow: connectionSendWindow.value,
+                                               streamWindow: stream.sendWindow.value))
+                    break
+                }
+                if pending == 0 && !stream.pendingEndStream { break }
+                let last = allowed == pending
+                let endStream = last && stream.pendingEndStream && stream.pendingTrailers == nil
+                let start = stream.pendingSendOffset
+                let chunk = Array(stream.pendingSend[start..<(start + allowed)])
+                stream.pendingSendOffset += allowed
+                if allowed > 0 || endStream {
+                    outbox.append(.frame(.data(id, chunk, endStream: endStream)))
+                    stream.sentBodyLength += allowed
+                    events.append(.dataSent(stream: id, length: allowed, endStream: endStream))
+                }
+                if allowed > 0 {
+                    let connectionBefore = connectionSendWindow.value
+                    connectionSendWindow.consume(allowed)
+                    events.append(.windowChanged(stream: 0, side: .send, from: connectionBefore, to: connectionSendWindow.value))
+                    let streamBefore = stream.sendWindow.value
+                    stream.sendWindow.consume(allowed)
+                    events.append(.windowChanged(stream: id, side: .send, from: streamBefore, to: stream.sendWindow.value))
+                }
+                if last {
+                    stream.pendingSend = []
+                    stream.pendingSendOffset = 0
+                    if stream.pendingEndStream {
+                        stream.pendingEndStream = false
+                        if let trailers = stream.pendingTrailers {
+                            stream.pendingTrailers = nil
+                            streams[id] = stream
+                            emitHeaders(id, trailers, kind: .trailers, endStream: true, policies: [], into: &events)
+                            stream = streams[id] ?? stream
+                        } else {
+                            transition(&stream, .endStream(.sent), into: &events)
+                        }
+                    }
+                    break
+                }
+            }
+            streams[id] = stream
+        }
+    }
+
+    // MARK: Control frames
+
+    /// Sends SETTINGS; they take effect when the peer acknowledges them (§6.5.3).
+    public mutating func sendSettings(_ list: [Setting]) throws(UsageError) {
+        for setting in list {
+            if let (_, message) = setting.validate() { throw UsageError(message) }
+        }
+        unacknowledgedSettings.append(list)
+        outbox.append(.frame(.settings(list)))
+    }
+
+    public mutating func sendPing(_ opaque: UInt64) {
+        outbox.append(.frame(.ping(opaque)))
+    }
+
+    /// Gives the peer more credit on a stream or (stream 0) the connection.
+    @discardableResult
+    public mutating func sendWindowUpdate(_ id: UInt32, increment: Int) throws(UsageError) -> [Event] {
+        guard increment >= 1 && increment <= Int(FlowWindow.maximum) else {
+            throw UsageError("a window increment must be 1...2147483647 (§6.9)")
+        }
+        var events: [Event] = []
+        if id == 0 {
+            let before = connectionReceiveWindow.value
+            guard connectionReceiveWindow.increase(by: increment) else { throw UsageError("the connection window would exceed 2^31-1") }
+            connectionUnacknowledged = max(0, connectionUnacknowledged - increment)
+            events.append(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value))
+        } else {
+            guard var stream = streams[id], stream.state != .idle, stream.state != .closed else {
+                throw UsageError("stream \(id) is \(state(of: id)): no WINDOW_UPDATE for it")
+            }
+            let before = stream.receiveWindow.value
+            guard stream.receiveWindow.increase(by: increment) else { throw UsageError("stream \(id)'s window would exceed 2^31-1") }
+            stream.unacknowledgedReceived = max(0, stream.unacknowledgedReceived - increment)
+            streams[id] = stream
+            events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
+        }
+        outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
+        return events
+    }
+
+    /// Resets a stream (§6.4).
+    @discardableResult
+    public mutating func sendReset(_ id: UInt32, _ code: ErrorCode) throws(UsageError) -> [Event] {
+        guard id != 0 else { throw UsageError("RST_STREAM needs a stream, not 0") }
+        guard state(of: id) != .idle else { throw UsageError("stream \(id) is idle: RST_STREAM on it is a PROTOCOL_ERROR (§6.4)") }
+        var events: [Event] = []
+        resetStream(id, code, into: &events)
+        return events
+    }
+
+    /// Sends GOAWAY (§6.8): NO_ERROR starts a graceful shutdown, any other code ends the connection.
+    @discardableResult
+    public mutating func sendGoaway(_ code: ErrorCode, debug: String = "") -> [Event] {
+        var events: [Event] = []
+        sendGoaway(code, debug: debug, into: &events)
+        if code != .noError {
+            isClosed = true
+            closeReason = "sent GOAWAY \(code.name)"
+            events.append(.connectionClosed(reason: "sent GOAWAY \(code.name)"))
+        }
+        return events
+    }
+
+    public mutating func sendPriority(_ id: UInt32, _ fields: PriorityFields) {
+        outbox.append(.frame(Frame(streamID: id, payload: .priority(fields))))
+    }
+
+    /// Queues any frame as it is, bypassing every check, so that a lesson can send an invalid one.
+    public mutating func sendUnchecked(_ frame: Frame) {
+        outbox.append(.frame(frame))
+    }
+
+    /// Switches the policy for giving back flow-control credit.
+    public mutating func setWindowUpdatePolicy(_ policy: WindowUpdatePolicy) {
+        configuration.windowUpdatePolicy = policy
+    }
+
+    /// Switches the HPACK encoder's representation choices.
+    public mutating func setEncoderPolicy(_ policy: EncoderPolicy) {
+        encoder.policy = policy
+    }
+}

@@ -1,0 +1,300 @@
+/// Which end of the connection an endpoint is.
+public enum Role: String, Hashable, Sendable, CustomStringConvertible {
+    case client, server
+    public var peer: Role { self == .client ? .server : .client }
+    public var description: String { rawValue }
+}
+
+/// When the receiver gives flow-control credit back with WINDOW_UPDATE (§6.9). Explicit, so that a
+/// lesson can stall a stream on purpose.
+public enum WindowUpdatePolicy: String, Hashable, Sendable, CaseIterable {
+    /// After half of a window has been consumed (what most implementations do).
+    case halfWindow = "half"
+    /// After every DATA frame.
+    case eager
+    /// Never by itself: only when the driver calls `sendWindowUpdate`.
+    case manual
+}
+
+/// What goes onto the wire: the client preface, or a frame.
+public enum Outbound: Hashable, Sendable {
+    case preface
+    case frame(Frame)
+
+    public var bytes: [UInt8] {
+        switch self {
+        case .preface: return connectionPreface
+        case .frame(let frame): return FrameEncoder.encode(frame)
+        }
+    }
+}
+
+/// A mistake in how a driver asked the engine to act (not a protocol error: nothing was sent).
+public struct UsageError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One endpoint of an HTTP/2 connection, client or server: sans-IO and a value.
+///
+/// Bytes (or frames) go in through `receive`, which returns events; frames to send collect in the
+/// outbox, taken by `takeOutbound()`. The driver moves them. Copying a `Connection` is a snapshot of
+/// everything: streams, windows, settings and both HPACK tables.
+public struct Connection: Sendable {
+    public struct Configuration: Hashable, Sendable {
+        /// The SETTINGS this endpoint sends first.
+        public var settings: [Setting]
+        public var windowUpdatePolicy: WindowUpdatePolicy
+        /// Keep received bodies in the stream records (the lab shows them; a server may stream).
+        public var keepBodies: Bool
+
+        public init(settings: [Setting] = [], windowUpdatePolicy: WindowUpdatePolicy = .halfWindow, keepBodies: Bool = true) {
+            self.settings = settings
+            self.windowUpdatePolicy = windowUpdatePolicy
+            self.keepBodies = keepBodies
+        }
+
+        public static let client = Configuration(settings: [Setting(.enablePush, 1), Setting(.maxConcurrentStreams, 100)])
+        public static let server = Configuration(settings: [
+            Setting(.maxConcurrentStreams, 100), Setting(.maxHeaderListSize, 65_536),
+        ])
+    }
+
+    public let role: Role
+    public var configuration: Configuration
+
+    /// Our settings in force (acknowledged by the peer), and those sent but not yet acknowledged.
+    public internal(set) var localSettings = SettingsValues()
+    public internal(set) var unacknowledgedSettings: [[Setting]] = []
+    /// The peer's settings, in force since we received them.
+    public internal(set) var remoteSettings = SettingsValues()
+
+    public internal(set) var encoder = HPACKEncoder()
+    public internal(set) var decoder = HPACKDecoder()
+    var frameDecoder: FrameDecoder
+
+    public internal(set) var connectionSendWindow = FlowWindow()
+    public internal(set) var connectionReceiveWindow = FlowWindow()
+    var connectionUnacknowledged = 0
+
+    public internal(set) var streams: [UInt32: StreamRecord] = [:]
+    /// Streams forgotten to bound memory, with why they closed.
+    var forgottenClosed: [UInt32: CloseReason] = [:]
+    public internal(set) var highestPeerStreamID: UInt32 = 0
+    public internal(set) var highestLocalStreamID: UInt32 = 0
+
+    /// A header block spread over HEADERS/PUSH_PROMISE and CONTINUATION frames (§4.3, §6.10).
+    struct PendingHeaderBlock: Hashable, Sendable {
+        var first: Frame
+        var fragments: [UInt8]
+    }
+    var pendingHeaderBlock: PendingHeaderBlock?
+
+    public internal(set) var goawaySent: (lastStreamID: UInt32, code: ErrorCode)?
+    public internal(set) var goawayReceived: (lastStreamID: UInt32, code: ErrorCode)?
+    public internal(set) var prefaceReceived = false
+    public internal(set) var peerSettingsReceived = false
+    /// Set after a connection error: nothing more is read.
+    public internal(set) var isClosed = false
+    public internal(set) var closeReason: String?
+
+    public internal(set) var outbox: [Outbound] = []
+
+    public init(role: Role, configuration: Configuration? = nil) {
+        self.role = role
+        self.configuration = configuration ?? (role == .client ? .client : .server)
+        self.frameDecoder = FrameDecoder(expectPreface: role == .server)
+    }
+
+    // MARK: Starting
+
+    /// Queues this endpoint's preface: for a client the magic string and SETTINGS, for a server
+    /// SETTINGS (§3.4).
+    public mutating func start() {
+        if role == .client { outbox.append(.preface) }
+        let settings = configuration.settings
+        unacknowledgedSettings.append(settings)
+        outbox.append(.frame(.settings(settings)))
+    }
+
+    /// Frames queued since the last call, in order.
+    public mutating func takeOutbound() -> [Outbound] {
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
+    // MARK: Receiving
+
+    /// Feeds received bytes (any chunking) and processes every complete frame.
+    public mutating func receive(bytes: some Collection<UInt8>) -> [Event] {
+        guard !isClosed else { return [] }
+        frameDecoder.append(bytes)
+        var events: [Event] = []
+        while !isClosed, let item = frameDecoder.next() {
+            switch item {
+            case .preface:
+                prefaceReceived = true
+                events.append(.prefaceReceived)
+            case .frame(let frame):
+                receive(frame, into: &events)
+            case .malformed(let error, _):
+                fail(error, into: &events)
+            }
+        }
+        return events
+    }
+
+    /// Processes one received frame (already decoded).
+    public mutating func receive(frame: Frame) -> [Event] {
+        var events: [Event] = []
+        if !isClosed { receive(frame, into: &events) }
+        return events
+    }
+
+    mutating func receive(_ frame: Frame, into events: inout [Event]) {
+        events.append(.frameReceived(frame))
+        // §3.4: the first frame from the peer must be SETTINGS.
+        if !peerSettingsReceived {
+            guard frame.type == .settings, !frame.isAck else {
+                return fail(.connection(.protocolError, "§3.4", "the peer's first frame is \(frame.type), not SETTINGS"), into: &events)
+            }
+        }
+        // §6.10: a header block must be contiguous: only CONTINUATION on its stream may follow.
+        if let pending = pendingHeaderBlock {
+            guard frame.type == .continuation, frame.streamID == pending.first.streamID else {
+                return fail(.connection(.protocolError, "§6.10",
+                    "\(frame.type) on stream \(frame.streamID) while a header block on stream \(pending.first.streamID) awaits CONTINUATION"),
+                    into: &events)
+            }
+        }
+        switch frame.payload {
+        case .data(let bytes): receiveData(frame, bytes, into: &events)
+        case .headers(let block, _): beginHeaderBlock(frame, block, into: &events)
+        case .pushPromise(_, let block): beginHeaderBlock(frame, block, into: &events)
+        case .continuation(let block): receiveContinuation(frame, block, into: &events)
+        case .priority(let fields): events.append(.priorityReceived(stream: frame.streamID, fields))
+        case .rstStream(let code): receiveReset(frame.streamID, code, into: &events)
+        case .settings(let list): receiveSettings(frame, list, into: &events)
+        case .ping(let opaque):
+            if frame.isAck {
+                events.append(.pingAcknowledged(opaque))
+            } else {
+                events.append(.pingReceived(opaque))
+                outbox.append(.frame(.ping(opaque, ack: true)))
+            }
+        case .goaway(let last, let code, let debug): receiveGoaway(last, code, debug, into: &events)
+        case .windowUpdate(let increment): receiveWindowUpdate(frame.streamID, Int(increment), into: &events)
+        case .unknown:
+            events.append(.frameIgnored(frame, reason: "unknown frame type (§5.5)"))
+        }
+    }
+
+    // MARK: Errors (§5.4)
+
+    /// Acts on a protocol error: a connection error sends GOAWAY and closes (§5.4.1); a stream
+    /// error sends RST_STREAM and closes the stream (§5.4.2).
+    mutating func fail(_ error: ProtocolError, into events: inout [Event]) {
+        events.append(.protocolError(error))
+        switch error.scope {
+        case .connection:
+            sendGoaway(error.code, debug: error.message, into: &events)
+            isClosed = true
+            closeReason = error.description
+            events.append(.connectionClosed(reason: error.description))
+        case .stream(let id):
+            resetStream(id, error.code, into: &events)
+        }
+    }
+
+    mutating func sendGoaway(_ code: ErrorCode, debug: String, into events: inout [Event]) {
+        let last = highestPeerStreamID
+        goawaySent = (last, code)
+        outbox.append(.frame(.goaway(lastStreamID: last, code, debug: debug)))
+        events.append(.goawaySent(lastStreamID: last, code: code, debug: debug))
+    }
+
+    mutating func resetStream(_ id: UInt32, _ code: ErrorCode, into events: inout [Event]) {
+        outbox.append(.frame(.rstStream(id, code)))
+        events.append(.streamReset(stream: id, code: code, direction: .sent))
+        if var stream = streams[id] {
+            if stream.state != .closed {
+                transition(&stream, .rstStream(.sent), into: &events)
+                stream.closeReason = .resetSent
+            }
+            stream.pendingSend = []
+            stream.pendingSendOffset = 0
+            stream.pendingEndStream = false
+            streams[id] = stream
+        } else {
+            var record = newStream(id)
+            record.state = .closed
+            record.closeReason = .resetSent
+            streams[id] = record
+            notePeerStream(id)
+        }
+    }
+
+    // MARK: Streams
+
+    func isPeerInitiated(_ id: UInt32) -> Bool {
+        // Clients use odd identifiers, servers even (§5.1.1).
+        (id % 2 == 1) == (role == .server)
+    }
+
+    func newStream(_ id: UInt32) -> StreamRecord {
+        StreamRecord(id: id, sendWindow: Int(remoteSettings.initialWindowSize),
+                     receiveWindow: Int(localSettings.initialWindowSize))
+    }
+
+    mutating func notePeerStream(_ id: UInt32) {
+        if isPeerInitiated(id) { highestPeerStreamID = max(highestPeerStreamID, id) }
+    }
+
+    /// The state of a stream, including idle streams never seen and closed ones forgotten.
+    public func state(of id: UInt32) -> StreamState {
+        if let stream = streams[id] { return stream.state }
+        if forgottenClosed[id] != nil { return .closed }
+        let highest = isPeerInitiated(id) ? highestPeerStreamID : highestLocalStreamID
+        // §5.1.1: opening a stream implicitly closes idle streams with lower identifiers.
+        return id <= highest ? .closed : .idle
+    }
+
+    func closeReason(of id: UInt32) -> CloseReason? {
+        streams[id]?.closeReason ?? forgottenClosed[id]
+    }
+
+    /// Applies a §5.1 transition and reports it. Returns false if the diagram has no such arrow.
+    @discardableResult
+    mutating func transition(_ stream: inout StreamRecord, _ input: StreamInput, into events: inout [Event]) -> Bool {
+        guard let next = stream.state.next(on: input) else { return false }
+        events.append(.streamStateChanged(stream: stream.id, from: stream.state, to: next, cause: input))
+        stream.state = next
+        if next == .closed && stream.closeReason == nil {
+            switch input {
+            case .rstStream(.sent): stream.closeReason = .resetSent
+            case .rstStream(.received): stream.closeReason = .resetReceived
+            default: stream.closeReason = .endStream
+            }
+        }
+        return true
+    }
+
+    /// Number of active streams opened by the peer (or by us) for MAX_CONCURRENT_STREAMS (§5.1.2).
+    func activeStreams(openedByPeer: Bool) -> Int {
+        streams.values.reduce(0) { $0 + ($1.state.isActive && isPeerInitiated($1.id) == openedByPeer ? 1 : 0) }
+    }
+
+    /// Forgets the oldest closed streams once there are many, keeping why they closed.
+    mutating func pruneClosedStreams() {
+        guard streams.count > 1_024 else { return }
+        let closed = streams.values.filter { $0.state == .closed && $0.pendingSendCount == 0 }.map(\.id).sorted()
+        for id in closed.prefix(closed.count - min(closed.count, 256)) {
+            forgottenClosed[id] = streams[id]?.closeReason ?? .endStream
+            streams[id] = nil
+        }
+        if forgottenClosed.count > 16_384 {
+            for id in forgottenClosed.keys.sorted().prefix(8_192) { forgottenClosed[id] = nil }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// Which side of a flow-control window changed.
+public enum WindowSide: String, Hashable, Sendable {
+    /// What this endpoint may send.
+    case send
+    /// What this endpoint has offered to receive.
+    case receive
+}
+
+/// What a header block was, in HTTP terms.
+public enum HeaderBlockKind: String, Hashable, Sendable {
+    case request, response, informational, trailers, pushPromise = "push promise"
+}
+
+/// Everything the engine reports. Views render these; tests assert them. Nothing is printed inside
+/// the engine.
+public enum Event: Hashable, Sendable {
+    case prefaceReceived
+    case frameReceived(Frame)
+    case frameIgnored(Frame, reason: String)
+    case streamStateChanged(stream: UInt32, from: StreamState, to: StreamState, cause: StreamInput)
+    case headersReceived(stream: UInt32, kind: HeaderBlockKind, block: DecodedHeaderBlock)
+    case headersSent(stream: UInt32, kind: HeaderBlockKind, block: EncodedHeaderBlock)
+    case dataReceived(stream: UInt32, length: Int, endStream: Bool)
+    case dataSent(stream: UInt32, length: Int, endStream: Bool)
+    /// Sending on a stream paused because a window is exhausted; `pending` octets wait.
+    case sendBlocked(stream: UInt32, pending: Int, connectionWindow: Int, streamWindow: Int)
+    case windowChanged(stream: UInt32, side: WindowSide, from: Int, to: Int)
+    /// The peer's settings, applied on receipt (and acknowledged).
+    case remoteSettingsApplied([Setting])
+    /// The peer acknowledged our settings: they are now in force.
+    case localSettingsAcknowledged([Setting])
+    case pingReceived(UInt64)
+    case pingAcknowledged(UInt64)
+    case goawayReceived(lastStreamID: UInt32, code: ErrorCode, debug: String)
+    case goawaySent(lastStreamID: UInt32, code: ErrorCode, debug: String)
+    case streamReset(stream: UInt32, code: ErrorCode, direction: Direction)
+    case priorityReceived(stream: UInt32, PriorityFields)
+    case pushPromised(stream: UInt32, promised: UInt32, direction: Direction)
+    /// A request or response has fully arrived (END_STREAM received).
+    case messageComplete(stream: UInt32, kind: HeaderBlockKind)
+    /// A protocol error this endpoint detected in what it received; it answered with GOAWAY or
+    /// RST_STREAM as the scope says.
+    case protocolError(ProtocolError)
+    /// The peer's GOAWAY named an error, or the connection ended.
+    case connectionClosed(reason: String)
+}

@@ -1,0 +1,67 @@
+/// Serialises frames (RFC 9113 §4.1 and §6). It writes what it is given, valid or not, so that a
+/// lesson can put a malformed frame on the wire on purpose.
+public enum FrameEncoder {
+    public static func encode(_ frame: Frame) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(frame, into: &out)
+        return out
+    }
+
+    public static func encode(_ frame: Frame, into out: inout [UInt8]) {
+        let length = frame.payloadLength
+        out.reserveCapacity(out.count + 9 + length)
+        out.append(UInt8(truncatingIfNeeded: length >> 16))
+        out.append(UInt8(truncatingIfNeeded: length >> 8))
+        out.append(UInt8(truncatingIfNeeded: length))
+        out.append(frame.type.rawValue)
+        out.append(frame.wireFlags.rawValue)
+        appendUInt32(frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0), to: &out)
+        if let pad = frame.padLength { out.append(pad) }
+        switch frame.payload {
+        case .data(let bytes):
+            out.append(contentsOf: bytes)
+        case .headers(let block, let priority):
+            if let priority { appendPriority(priority, to: &out) }
+            out.append(contentsOf: block)
+        case .priority(let priority):
+            appendPriority(priority, to: &out)
+        case .rstStream(let code):
+            appendUInt32(code.rawValue, to: &out)
+        case .settings(let list):
+            for setting in list {
+                out.append(UInt8(setting.id.rawValue >> 8))
+                out.append(UInt8(truncatingIfNeeded: setting.id.rawValue))
+                appendUInt32(setting.value, to: &out)
+            }
+        case .pushPromise(let promised, let block):
+            appendUInt32(promised, to: &out)
+            out.append(contentsOf: block)
+        case .ping(let opaque):
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: opaque >> UInt64(shift))) }
+        case .goaway(let last, let code, let debug):
+            appendUInt32(last, to: &out)
+            appendUInt32(code.rawValue, to: &out)
+            out.append(contentsOf: debug)
+        case .windowUpdate(let increment):
+            appendUInt32(increment, to: &out)
+        case .continuation(let block):
+            out.append(contentsOf: block)
+        case .unknown(_, let payload):
+            out.append(contentsOf: payload)
+        }
+        if let pad = frame.padLength { out.append(contentsOf: repeatElement(0, count: Int(pad))) }
+    }
+
+    private static func appendPriority(_ priority: PriorityFields, to out: inout [UInt8]) {
+        appendUInt32(priority.dependency | (priority.exclusive ? 0x8000_0000 : 0), to: &out)
+        out.append(priority.weight)
+    }
+
+    @inline(__always)
+    static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
+        out.append(UInt8(truncatingIfNeeded: value >> 24))
+        out.append(UInt8(truncatingIfNeeded: value >> 16))
+        out.append(UInt8(truncatingIfNeeded: value >> 8))
+        out.append(UInt8(truncatingIfNeeded: value))
+    }
+}

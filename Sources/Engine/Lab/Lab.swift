@@ -1,0 +1,169 @@
+/// Bytes on the wire between two endpoints: one frame (or the preface), sent but not yet delivered.
+public struct WireItem: Hashable, Sendable {
+    public var from: Role
+    public var bytes: [UInt8]
+    /// Global order in which items were put on the wire; `step` delivers the oldest first.
+    public var order: Int
+
+    public var to: Role { from.peer }
+
+    /// The item decoded for display (nil if the bytes are not one well-formed frame).
+    public var frame: Frame? {
+        guard let item = FrameDecoder.decodeAll(bytes, expectPreface: false).items.first?.item, case .frame(let frame) = item else {
+            return nil
+        }
+        return frame
+    }
+
+    public var isPreface: Bool { bytes == connectionPreface }
+
+    /// "HEADERS stream 1", "preface", "SETTINGS", "raw 12 octets".
+    public var summary: String {
+        if isPreface { return "preface" }
+        guard let header = FrameHeader(bytes) else { return "raw \(bytes.count) octets" }
+        return header.streamID == 0 ? header.type.name : "\(header.type.name) stream \(header.streamID)"
+    }
+}
+
+/// One delivery: the item, and what the receiver did with it.
+public struct Delivery: Hashable, Sendable {
+    public var sequence: Int
+    public var item: WireItem
+    /// The receiving endpoint's events.
+    public var events: [Event]
+    /// What the receiver put on the wire in reply (automatic ACKs, WINDOW_UPDATEs, responses, errors).
+    public var queued: [WireItem]
+}
+
+/// Everything a lab snapshot holds: both endpoints and the wire. A value: copying it is a snapshot.
+public struct LabState: Sendable {
+    public var client: Connection
+    public var server: Connection
+    public var toServer: [WireItem] = []
+    public var toClient: [WireItem] = []
+    public var deliveries = 0
+    public var nextOrder = 0
+    /// Whether the server answers complete requests from the demo site by itself.
+    public var autoRespond = true
+    /// Whether the server pushes /styles.css with /html (when the client allows push).
+    public var pushStylesheet = false
+
+    public func connection(_ role: Role) -> Connection { role == .client ? client : server }
+
+    public func queue(to role: Role) -> [WireItem] { role == .server ? toServer : toClient }
+}
+
+/// A lab: our client and our server with a wire between them, stepped one frame at a time, with a
+/// snapshot before every delivery so that `back` is a lookup (DESIGN.md: state is a value).
+public struct Lab: Sendable {
+    public private(set) var state: LabState
+    /// Every delivery so far, in order.
+    public private(set) var log: [Delivery] = []
+    private var snapshots: [LabState] = []
+    public var site = DemoSite()
+
+    public init(client: Connection.Configuration = .client, server: Connection.Configuration = .server) {
+        state = LabState(client: Connection(role: .client, configuration: client),
+                         server: Connection(role: .server, configuration: server))
+        state.client.start()
+        state.server.start()
+        collect(from: .server)
+        collect(from: .client)
+    }
+
+    // MARK: Acting
+
+    /// Runs a change on one endpoint and puts whatever it queued on the wire. Returns the items.
+    @discardableResult
+    public mutating func act<T>(
+        _ role: Role, _ body: (inout Connection) throws(UsageError) -> T
+    ) throws(UsageError) -> (result: T, queued: [WireItem]) {
+        let result: T
+        if role == .client { result = try body(&state.client) } else { result = try body(&state.server) }
+        return (result, collect(from: role))
+    }
+
+    /// Puts arbitrary bytes on the wire from `role` (for crafted and invalid frames).
+    @discardableResult
+    public mutating func sendRaw(_ bytes: [UInt8], from role: Role) -> WireItem {
+        let item = WireItem(from: role, bytes: bytes, order: state.nextOrder)
+        state.nextOrder += 1
+        if role == .client { state.toServer.append(item) } else { state.toClient.append(item) }
+        return item
+    }
+
+    /// Moves what an endpoint queued onto the wire, one item per frame.
+    @discardableResult
+    mutating func collect(from role: Role) -> [WireItem] {
+        let outbound = role == .client ? state.client.takeOutbound() : state.server.takeOutbound()
+        return outbound.map { sendRaw($0.bytes, from: role) }
+    }
+
+    // MARK: Stepping
+
+    /// The item `deliver` would take next: the oldest on the wire, or the oldest from `from`.
+    public func nextItem(from: Role? = nil) -> WireItem? {
+        let candidates = [state.toServer.first, state.toClient.first].compactMap { $0 }
+            .filter { from == nil || $0.from == from }
+        return candidates.min { $0.order < $1.order }
+    }
+
+    public var wireIsEmpty: Bool { state.toServer.isEmpty && state.toClient.isEmpty }
+
+    /// Delivers the next item to its receiver and returns what happened; nil if nothing waits.
+    public mutating func deliver(from: Role? = nil) -> Delivery? {
+        guard let item = nextItem(from: from) else { return nil }
+        snapshots.append(state)
+        if item.from == .client { state.toServer.removeFirst() } else { state.toClient.removeFirst() }
+        var events: [Event]
+        if item.to == .server {
+            events = state.server.receive(bytes: item.bytes)
+            events += respondToCompletedRequests(events)
+        } else {
+            events = state.client.receive(bytes: item.bytes)
+        }
+        state.deliveries += 1
+        let delivery = Delivery(sequence: state.deliveries, item: item, events: events, queued: collect(from: item.to))
+        log.append(delivery)
+        return delivery
+    }
+
+    /// The demo site answers each request whose END_STREAM has arrived.
+    mutating func respondToCompletedRequests(_ events: [Event]) -> [Event] {
+        guard state.autoRespond else { return [] }
+        var more: [Event] = []
+        for case .messageComplete(let id, .request) in events {
+            guard let stream = state.server.streams[id], let headers = stream.requestHeaders else { continue }
+            let request = SiteRequest(headers: headers, body: stream.receivedBody)
+            if state.pushStylesheet && request.path == "/html" && state.server.remoteSettings.enablePush {
+                let pushed = [HeaderField(":method", "GET"), HeaderField(":scheme", "https"),
+                              HeaderField(":authority", request.authority), HeaderField(":path", "/styles.css")]
+                if let (promised, events) = try? state.server.push(on: id, request: pushed) {
+                    more += events
+                    let css = site.respond(to: SiteRequest(method: "GET", path: "/styles.css"))
+                    more += (try? state.server.sendResponse(promised, css.headerList, body: css.body)) ?? []
+                }
+            }
+            let response = site.respond(to: request)
+            more += (try? state.server.sendResponse(id, response.headerList, body: response.body)) ?? []
+        }
+        return more
+    }
+
+    /// Rewinds to the state before the last `count` deliveries. Constant time in the session length.
+    /// Returns how many deliveries were undone.
+    @discardableResult
+    public mutating func back(_ count: Int = 1) -> Int {
+        let n = min(count, snapshots.count)
+        guard n > 0 else { return 0 }
+        state = snapshots[snapshots.count - n]
+        snapshots.removeLast(n)
+        log.removeLast(n)
+        return n
+    }
+
+    public var canGoBack: Int { snapshots.count }
+
+    /// Changes lab-wide options (auto-respond, push) without a delivery.
+    public mutating func configure(_ body: (inout LabState) -> Void) { body(&state) }
+}

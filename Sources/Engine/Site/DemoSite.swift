@@ -1,0 +1,151 @@
+/// A request as the demo site sees it.
+public struct SiteRequest: Hashable, Sendable {
+    public var method: String
+    public var path: String
+    public var authority: String
+    public var headers: [HeaderField]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, authority: String = "", headers: [HeaderField] = [], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.authority = authority
+        self.headers = headers
+        self.body = body
+    }
+
+    /// From an HTTP/2 header list (pseudo-headers and fields).
+    public init(headers: [HeaderField], body: [UInt8]) {
+        func value(_ name: String) -> String { headers.first { $0.name == name }?.value ?? "" }
+        self.init(method: value(":method"), path: value(":path"), authority: value(":authority"),
+                  headers: headers.filter { !$0.name.hasPrefix(":") }, body: body)
+    }
+}
+
+/// A response from the demo site.
+public struct SiteResponse: Hashable, Sendable {
+    public var status: Int
+    public var headers: [HeaderField]
+    public var body: [UInt8]
+
+    /// The HTTP/2 header list: :status first, then the fields (content-length included).
+    public var headerList: [HeaderField] { [HeaderField(":status", "\(status)")] + headers }
+}
+
+/// The demo website of seed 000, done properly: /, /echo, /json, /html, /styles.css, /upload, plus
+/// static files supplied by the driver. Pure: a request in, a response out; no clock, no files.
+public struct DemoSite: Sendable {
+    /// Extra static files (path → content type and bytes), e.g. from `serve --root`.
+    public var files: [String: (contentType: String, body: [UInt8])] = [:]
+
+    public init() {}
+
+    public static let paths = ["/", "/echo", "/json", "/html", "/styles.css", "/upload"]
+
+    public func respond(to request: SiteRequest) -> SiteResponse {
+        let path = String(request.path.prefix { $0 != "?" })
+        let isHead = request.method == "HEAD"
+        let method = isHead ? "GET" : request.method
+        var response: SiteResponse
+        switch (path, method) {
+        case ("/echo", _):
+            response = echo(request)
+        case ("/upload", "POST"), ("/upload", "PUT"):
+            let digest = SHA256.hex(request.body)
+            response = text(200, "application/json",
+                "{\"received\": \(request.body.count), \"sha256\": \"\(digest)\"}\n")
+        case ("/upload", "GET"):
+            response = text(200, "text/html; charset=utf-8", Self.uploadPage)
+        case ("/upload", _):
+            response = notAllowed("GET, HEAD, POST, PUT")
+        case ("/", "GET"):
+            response = text(200, "text/html; charset=utf-8", Self.indexPage)
+        case ("/json", "GET"):
+            response = text(200, "application/json", Self.jsonDocument)
+        case ("/html", "GET"):
+            response = text(200, "text/html; charset=utf-8", Self.htmlPage)
+        case ("/styles.css", "GET"):
+            response = text(200, "text/css; charset=utf-8", Self.stylesheet)
+        case ("/", _), ("/json", _), ("/html", _), ("/styles.css", _):
+            response = notAllowed("GET, HEAD")
+        default:
+            if let file = files[path] {
+                response = method == "GET"
+                    ? SiteResponse(status: 200, headers: [HeaderField("content-type", file.contentType)], body: file.body)
+                    : notAllowed("GET, HEAD")
+            } else {
+                response = text(404, "text/plain; charset=utf-8", "no such page: \(path)\n")
+            }
+        }
+        response.headers.append(HeaderField("content-length", "\(response.body.count)"))
+        response.headers.append(HeaderField("server", "h2lab"))
+        if isHead { response.body = [] }
+        return response
+    }
+
+    func text(_ status: Int, _ type: String, _ body: String) -> SiteResponse {
+        SiteResponse(status: status, headers: [HeaderField("content-type", type)], body: Array(body.utf8))
+    }
+
+    func notAllowed(_ allow: String) -> SiteResponse {
+        var response = text(405, "text/plain; charset=utf-8", "method not allowed; allowed: \(allow)\n")
+        response.headers.append(HeaderField("allow", allow))
+        return response
+    }
+
+    /// /echo: the method, path, every header and the body, as plain text.
+    func echo(_ request: SiteRequest) -> SiteResponse {
+        var lines = ["method: \(request.method)", "path: \(request.path)", "authority: \(request.authority)"]
+        lines += request.headers.map { "header \($0.name): \($0.value)" }
+        lines.append("body: \(request.body.count) octets")
+        var body = Array((lines.joined(separator: "\n") + "\n").utf8)
+        if !request.body.isEmpty {
+            body.append(contentsOf: Array("\n".utf8))
+            body.append(contentsOf: request.body)
+        }
+        return SiteResponse(status: 200, headers: [HeaderField("content-type", "text/plain; charset=utf-8")], body: body)
+    }
+
+    static let indexPage = """
+    <!doctype html>
+    <html lang="en"><head><meta charset="utf-8"><title>H2Lab demo site</title>
+    <link rel="stylesheet" href="/styles.css"></head>
+    <body><h1>H2Lab demo site</h1><ul>
+    <li><a href="/html">/html</a>: a page with a stylesheet</li>
+    <li><a href="/json">/json</a>: a JSON document</li>
+    <li><a href="/echo">/echo</a>: echoes the request</li>
+    <li><a href="/upload">/upload</a>: POST a body, get its length and SHA-256</li>
+    </ul></body></html>
+
+    """
+
+    static let htmlPage = """
+    <!doctype html>
+    <html lang="en"><head><meta charset="utf-8"><title>Hello over HTTP/2</title>
+    <link rel="stylesheet" href="/styles.css"></head>
+    <body><h1 id="greeting">Hello over HTTP/2</h1>
+    <p>This page and its stylesheet came over one HTTP/2 connection, on two streams.</p>
+    </body></html>
+
+    """
+
+    static let stylesheet = """
+    body { font-family: sans-serif; margin: 2em; }
+    h1 { color: #1a5fb4; }
+
+    """
+
+    static let jsonDocument = """
+    {"protocol": "HTTP/2", "rfc": 9113, "hpack": 7541, "frames": ["DATA", "HEADERS", "PRIORITY", \
+    "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"]}
+
+    """
+
+    static let uploadPage = """
+    <!doctype html>
+    <html lang="en"><head><meta charset="utf-8"><title>Upload</title></head>
+    <body><form method="post" action="/upload" enctype="application/octet-stream">
+    <input type="file" name="file"><button>Upload</button></form></body></html>
+
+    """
+}
