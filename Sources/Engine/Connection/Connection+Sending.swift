@@ -3,7 +3,7 @@ extension Connection {
     /// Opens a stream with a request. A body is sent as DATA, paced by flow control.
     @discardableResult
     public mutating func sendRequest(
-        _ headers: [HeaderField], body: [UInt8] = [], policies: [EncoderPolicy?] = []
+        _ headers: [HeaderField], body: [UInt8] = [], endStream: Bool = true, policies: [EncoderPolicy?] = []
     ) throws(UsageError) -> (stream: UInt32, events: [Event]) {
         guard role == .client else { throw UsageError("only a client sends requests; a server answers them") }
         let id = try openLocalStream()
@@ -14,8 +14,8 @@ extension Connection {
         highestLocalStreamID = id
         transition(&stream, .headers(.sent), into: &events)
         streams[id] = stream
-        emitHeaders(id, headers, kind: .request, endStream: body.isEmpty, policies: policies, into: &events)
-        if !body.isEmpty { queueData(id, body, endStream: true, into: &events) }
+        emitHeaders(id, headers, kind: .request, endStream: body.isEmpty && endStream, policies: policies, into: &events)
+        if !body.isEmpty { queueData(id, body, endStream: endStream, into: &events) }
         return (id, events)
     }
 

@@ -21,7 +21,8 @@ public struct WireItem: Hashable, Sendable {
     public var summary: String {
         if isPreface { return "preface" }
         guard let header = FrameHeader(bytes) else { return "raw \(bytes.count) octets" }
-        return header.streamID == 0 ? header.type.name : "\(header.type.name) stream \(header.streamID)"
+        let ack = (header.type == .settings || header.type == .ping) && header.flags.contains(.ack) ? " ACK" : ""
+        return header.streamID == 0 ? header.type.name + ack : "\(header.type.name) stream \(header.streamID)"
     }
 }
 

@@ -1,0 +1,143 @@
+import Testing
+@testable import Engine
+
+func request(_ method: String, _ path: String) -> [HeaderField] {
+    fields([(":method", method), (":scheme", "https"), (":path", path), (":authority", "lab")])
+}
+
+/// Stream transitions of one endpoint for one stream, as "from→to" strings, in order.
+func transitions(_ deliveries: [Delivery], extra: [Event] = [], endpoint: Role, stream: UInt32) -> [String] {
+    (extra + deliveries.filter { $0.item.to == endpoint }.flatMap(\.events)).compactMap {
+        if case .streamStateChanged(stream, let from, let to, _) = $0 { return "\(from)→\(to)" }
+        return nil
+    }
+}
+
+@Suite("In-memory client ⇄ server")
+struct LabExchangeTests {
+    @Test("a GET: handshake, request, response, every state transition in order")
+    func get() throws {
+        var lab = Lab()
+        #expect(lab.state.toServer.map(\.summary) == ["preface", "SETTINGS"])
+        #expect(lab.state.toClient.map(\.summary) == ["SETTINGS"])
+        let (result, queued) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/html")) }
+        #expect(result.stream == 1 && queued.map(\.summary) == ["HEADERS stream 1"])
+        let clientSent = result.events
+        while lab.deliver() != nil {}
+        let client = lab.state.client, server = lab.state.server
+        #expect(client.streams[1]?.status == "200")
+        #expect(client.streams[1]?.receivedBody == Array(DemoSite.htmlPage.utf8))
+        #expect(transitions(lab.log, extra: clientSent, endpoint: .client, stream: 1) ==
+                ["idle→open", "open→half-closed (local)", "half-closed (local)→closed"])
+        #expect(transitions(lab.log, endpoint: .server, stream: 1) ==
+                ["idle→open", "open→half-closed (remote)", "half-closed (remote)→closed"])
+        #expect(client.localSettings.maxConcurrentStreams == 100)   // acknowledged by the server
+        #expect(server.localSettings.maxHeaderListSize == 65_536)
+        #expect(lab.log.map { "\($0.item.from) \($0.item.summary)" } == [
+            "server SETTINGS", "client preface", "client SETTINGS", "client HEADERS stream 1",
+            "client SETTINGS ACK", "server SETTINGS ACK", "server HEADERS stream 1", "server DATA stream 1",
+        ])
+    }
+
+    @Test("a 1 MiB POST echoed back crosses both windows many times, body intact")
+    func bigEcho() throws {
+        var lab = Lab()
+        var body = [UInt8](repeating: 0, count: 1 << 20)
+        var generator = SystemRandomNumberGenerator()
+        for i in body.indices { body[i] = UInt8.random(in: 0...255, using: &generator) }
+        let (result, _) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("POST", "/echo"), body: body) }
+        var steps = 0
+        while lab.deliver() != nil { steps += 1; if steps > 100_000 { break } }
+        let echoed = lab.state.client.streams[result.stream]?.receivedBody ?? []
+        #expect(echoed.count > body.count)
+        #expect(SHA256.hex(echoed.suffix(body.count)) == SHA256.hex(body))
+        let updates = lab.log.filter { $0.item.frame?.type == .windowUpdate }
+        #expect(updates.count > 60)  // 2 MiB through 64 KiB windows, both ways, stream and connection
+        let blocked = lab.log.flatMap(\.events).filter { if case .sendBlocked = $0 { return true } else { return false } }
+        #expect(!blocked.isEmpty || !result.events.filter { if case .sendBlocked = $0 { return true } else { return false } }.isEmpty)
+        #expect(lab.state.client.streams[1]?.state == .closed && lab.state.server.streams[1]?.state == .closed)
+    }
+
+    @Test("manual WINDOW_UPDATE policy stalls the sender; an update resumes it (§6.9)")
+    func stall() throws {
+        var lab = Lab(server: .init(settings: [], windowUpdatePolicy: .manual))
+        while lab.deliver() != nil {}
+        let body = [UInt8](repeating: 0x61, count: 100_000)
+        _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("POST", "/upload"), body: body) }
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[1]?.pendingSendCount == 100_000 - 65_535)
+        #expect(lab.state.client.connectionSendWindow.value == 0)
+        try lab.act(.server) { (s) throws(UsageError) in
+            try s.sendWindowUpdate(0, increment: 40_000)
+            try s.sendWindowUpdate(1, increment: 40_000)
+        }
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[1]?.pendingSendCount == 0)
+        #expect(lab.state.client.streams[1]?.status == "200")
+        let reply = String(decoding: lab.state.client.streams[1]?.receivedBody ?? [], as: UTF8.self)
+        #expect(reply.contains("\"received\": 100000"))
+        #expect(reply.contains(SHA256.hex(body)))
+    }
+
+    @Test("SETTINGS_INITIAL_WINDOW_SIZE changes apply to open streams and may go negative (§6.9.2)")
+    func negativeWindow() throws {
+        var lab = Lab(server: .init(settings: [], windowUpdatePolicy: .manual))
+        while lab.deliver() != nil {}
+        _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("POST", "/upload"), body: [UInt8](repeating: 1, count: 30_000), endStream: false) }
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[1]?.sendWindow.value == 35_535)
+        try lab.act(.server) { (s) throws(UsageError) in try s.sendSettings([Setting(.initialWindowSize, 1_000)]) }
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[1]?.sendWindow.value == 1_000 - 30_000)
+        #expect(lab.state.server.streams[1]?.receiveWindow.value == 1_000 - 30_000)
+    }
+
+    @Test("server push: PUSH_PROMISE reserves a stream, the pushed response completes it (§8.4)")
+    func push() throws {
+        var lab = Lab()
+        lab.configure { $0.pushStylesheet = true }
+        _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/html")) }
+        while lab.deliver() != nil {}
+        let pushed = lab.state.client.streams[2]
+        #expect(pushed?.requestLine == "GET /styles.css")
+        #expect(pushed?.receivedBody == Array(DemoSite.stylesheet.utf8))
+        #expect(transitions(lab.log, endpoint: .client, stream: 2) ==
+                ["idle→reserved (remote)", "reserved (remote)→half-closed (local)", "half-closed (local)→closed"])
+    }
+
+    @Test("back rewinds both endpoints, both HPACK tables and every window")
+    func back() throws {
+        var lab = Lab()
+        while lab.deliver() != nil {}
+        let before = lab.state
+        _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/json")) }
+        let deliveredBefore = lab.log.count
+        while lab.deliver() != nil {}
+        #expect(lab.state.server.decoder.table.count > 0)
+        let undone = lab.back(lab.log.count - deliveredBefore + 1)
+        #expect(undone == 4)
+        #expect(lab.log.count == deliveredBefore - 1)
+        #expect(lab.state.server.decoder.table == before.server.decoder.table || lab.state.server.decoder.table.count == 0)
+        #expect(lab.state.client.streams[1] == nil)
+        #expect(lab.state.server.streams[1] == nil)
+        // And forward again gives the same result.
+        _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/json")) }
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[1]?.receivedBody == Array(DemoSite.jsonDocument.utf8))
+    }
+
+    @Test("the demo site: routes, 404, 405 with Allow, HEAD, content-length")
+    func site() {
+        let site = DemoSite()
+        #expect(site.respond(to: SiteRequest(method: "GET", path: "/nope")).status == 404)
+        let notAllowed = site.respond(to: SiteRequest(method: "DELETE", path: "/json"))
+        #expect(notAllowed.status == 405 && notAllowed.headers.contains(HeaderField("allow", "GET, HEAD")))
+        let head = site.respond(to: SiteRequest(method: "HEAD", path: "/html"))
+        #expect(head.status == 200 && head.body.isEmpty)
+        #expect(head.headers.contains(HeaderField("content-length", "\(DemoSite.htmlPage.utf8.count)")))
+        let upload = site.respond(to: SiteRequest(method: "POST", path: "/upload", body: Array("abc".utf8)))
+        #expect(String(decoding: upload.body, as: UTF8.self).contains("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        let echo = site.respond(to: SiteRequest(method: "PUT", path: "/echo", headers: fields([("x-a", "1")]), body: [0x7a]))
+        #expect(String(decoding: echo.body, as: UTF8.self) == "method: PUT\npath: /echo\nauthority: \nheader x-a: 1\nbody: 1 octets\n\nz")
+    }
+}
