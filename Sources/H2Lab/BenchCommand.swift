@@ -1,0 +1,103 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// Release-mode benchmarks of the hot paths. Build with `swift build -c release`.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure HPACK and frame codec throughput (use a release build).", subcommands: [HPACKBench.self, FrameBench.self])
+
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Runs `body` repeatedly for about `seconds`; returns (iterations, elapsed).
+    static func measure(seconds: Double, _ body: () -> Void) -> (Int, Double) {
+        body()  // warm up
+        let start = now()
+        var iterations = 0
+        while true {
+            body()
+            iterations += 1
+            let elapsed = now() - start
+            if elapsed >= seconds { return (iterations, elapsed) }
+        }
+    }
+
+    struct HPACKBench: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "hpack", abstract: "Decode and encode story files repeatedly.")
+        @Argument(help: "hpack-test-case story files.") var files: [String]
+        @Option(help: "Seconds per measurement.") var seconds: Double = 2
+
+        func run() throws {
+            var stories: [[(wire: [UInt8], headers: [HeaderField], tableSize: Int?)]] = []
+            for file in files {
+                let story = try HPACKStory.parse(try readInput(file))
+                stories.append(story.cases.map { (Hex.decode($0.wire ?? "") ?? [], $0.headers, $0.headerTableSize) })
+            }
+            let wireBytes = stories.joined().reduce(0) { $0 + $1.wire.count }
+            let fieldCount = stories.joined().reduce(0) { $0 + $1.headers.count }
+            let headerBytes = stories.joined().reduce(0) { $0 + $1.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count } }
+            var sink = 0
+            let (decodeRuns, decodeTime) = Bench.measure(seconds: seconds) {
+                for story in stories {
+                    var decoder = HPACKDecoder()
+                    for item in story {
+                        if let size = item.tableSize { decoder.setSettingsLimit(size) }
+                        sink &+= (try? decoder.decode(item.wire).count) ?? 0
+                    }
+                }
+            }
+            let (encodeRuns, encodeTime) = Bench.measure(seconds: seconds) {
+                for story in stories {
+                    var encoder = HPACKEncoder()
+                    for item in story { sink &+= encoder.encode(item.headers).bytes.count }
+                }
+            }
+            print("files: \(files.count), header blocks: \(stories.joined().count), wire octets: \(wireBytes), fields: \(fieldCount)")
+            print(String(format: "decode MB/s: %.1f", Double(wireBytes * decodeRuns) / decodeTime / 1e6))
+            print(String(format: "decode fields/s: %.0f", Double(fieldCount * decodeRuns) / decodeTime))
+            print(String(format: "encode MB/s: %.1f", Double(headerBytes * encodeRuns) / encodeTime / 1e6) + "  (header name+value octets in)")
+            if sink == 42 { print("") }
+        }
+    }
+
+    struct FrameBench: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "frames", abstract: "Encode and decode a mix of frames.")
+        @Option(help: "Seconds per measurement.") var seconds: Double = 2
+
+        func run() throws {
+            var frames: [Frame] = []
+            for i in 0..<100 {
+                let id = UInt32(2 * i + 1)
+                frames.append(.headers(id, block: [UInt8](repeating: 0x82, count: 40)))
+                frames.append(.data(id, [UInt8](repeating: 0x61, count: 1024), endStream: true))
+                frames.append(.windowUpdate(id, increment: 1024))
+                frames.append(.settings([Setting(.maxConcurrentStreams, 100)]))
+                frames.append(.ping(UInt64(i)))
+            }
+            var stream: [UInt8] = []
+            for frame in frames { FrameEncoder.encode(frame, into: &stream) }
+            var sink = 0
+            let (encodeRuns, encodeTime) = Bench.measure(seconds: seconds) {
+                var out: [UInt8] = []
+                out.reserveCapacity(stream.count)
+                for frame in frames { FrameEncoder.encode(frame, into: &out) }
+                sink &+= out.count
+            }
+            let (decodeRuns, decodeTime) = Bench.measure(seconds: seconds) {
+                var decoder = FrameDecoder(expectPreface: false)
+                decoder.append(stream)
+                while let item = decoder.next() { if case .frame = item { sink &+= 1 } }
+            }
+            print("frames per pass: \(frames.count), octets per pass: \(stream.count)")
+            print(String(format: "frame decode: %.2f M frames/s, %.0f MB/s", Double(frames.count * decodeRuns) / decodeTime / 1e6,
+                         Double(stream.count * decodeRuns) / decodeTime / 1e6))
+            print(String(format: "frame encode: %.2f M frames/s, %.0f MB/s", Double(frames.count * encodeRuns) / encodeTime / 1e6,
+                         Double(stream.count * encodeRuns) / encodeTime / 1e6))
+            if sink == 42 { print("") }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("h2lab: under construction")

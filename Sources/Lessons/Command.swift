@@ -1,0 +1,82 @@
+import Engine
+
+/// A breakpoint: a predicate over a delivered frame or what the receiver did with it.
+public enum Breakpoint: Hashable, Sendable, CustomStringConvertible {
+    case frameType(FrameType)
+    case flag(String)
+    case stream(UInt32)
+    case state(StreamState)
+    case error
+    case goaway
+    case windowZero
+
+    public var description: String {
+        switch self {
+        case .frameType(let type): return "frame \(type.name)"
+        case .flag(let name): return "flag \(name)"
+        case .stream(let id): return "stream \(id)"
+        case .state(let state): return "state \(state)"
+        case .error: return "error"
+        case .goaway: return "goaway"
+        case .windowZero: return "window-zero"
+        }
+    }
+}
+
+/// What `show` can display.
+public enum ShowTarget: Hashable, Sendable {
+    case streams
+    case hpack(Role?)
+    case windows
+    case settings
+    case frame(Int)
+    case wire
+    case history
+}
+
+/// One command of the language shared by the REPL and lesson scripts.
+public enum Command: Hashable, Sendable {
+    case help(String?)
+    case request(method: String, path: String, headers: [HeaderField], body: Body?)
+    case step(from: Role?, count: Int)
+    case next
+    case continueRun
+    case auto(Bool)
+    case addBreak(Breakpoint)
+    case listBreaks
+    case deleteBreak(Int)
+    case back(Int)
+    case respondMode(auto: Bool)
+    case respond(stream: UInt32, status: Int, body: String)
+    case ping(Role, UInt64)
+    case settings(Role, [Setting])
+    case window(Role, stream: UInt32, increment: Int)
+    case reset(Role, stream: UInt32, code: ErrorCode)
+    case goaway(Role, code: ErrorCode, debug: String)
+    case priority(Role, stream: UInt32, PriorityFields)
+    case push(stream: UInt32, path: String)
+    case send(Role, Frame)
+    case sendRaw(Role, [UInt8])
+    case hpackPolicy(Role, EncoderPolicy)
+    case windowPolicy(Role, WindowUpdatePolicy)
+    case show(ShowTarget)
+    case save(kind: String, path: String)
+    case say(String)
+    case quit
+
+    public enum Body: Hashable, Sendable {
+        case text(String)
+        case file(String)
+    }
+}
+
+/// A command that could not be parsed: what is wrong, and what the person probably meant.
+public struct CommandError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public var hint: String?
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+    public var description: String { hint.map { "\(message) (\($0))" } ?? message }
+}

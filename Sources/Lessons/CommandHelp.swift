@@ -1,0 +1,83 @@
+import Engine
+
+/// Usage, a one-line summary and an example for every command; `help` prints these, the parser uses
+/// the names for suggestions and the REPL for completion.
+public struct CommandHelp: Sendable {
+    public var name: String
+    public var group: String
+    public var usage: String
+    public var summary: String
+    public var example: String
+
+    public static let all: [CommandHelp] = [
+        .init(name: "request", group: "acting", usage: "request METHOD PATH [name: value ...] [body TEXT | body @FILE]",
+              summary: "the client opens a stream with a request (queued on the wire)", example: "request POST /echo content-type: text/plain body hello"),
+        .init(name: "respond", group: "acting", usage: "respond auto | respond manual | respond STREAM STATUS [TEXT]",
+              summary: "whether the demo site answers by itself; or answer a request by hand", example: "respond 1 200 hello"),
+        .init(name: "ping", group: "acting", usage: "[server] ping [OPAQUE]", summary: "send PING (the peer answers with ACK)", example: "ping 42"),
+        .init(name: "settings", group: "acting", usage: "[server] settings NAME=VALUE ...",
+              summary: "send SETTINGS; they apply when acknowledged", example: "server settings INITIAL_WINDOW_SIZE=16 MAX_CONCURRENT_STREAMS=1"),
+        .init(name: "window", group: "acting", usage: "[server] window STREAM|conn INCREMENT",
+              summary: "send WINDOW_UPDATE, giving the peer more credit", example: "server window conn 65535"),
+        .init(name: "reset", group: "acting", usage: "[server] reset STREAM CODE", summary: "send RST_STREAM", example: "reset 1 CANCEL"),
+        .init(name: "goaway", group: "acting", usage: "[server] goaway CODE [DEBUG TEXT]", summary: "send GOAWAY", example: "server goaway NO_ERROR shutting down"),
+        .init(name: "priority", group: "acting", usage: "[server] priority STREAM [weight=N] [depends=N] [exclusive]",
+              summary: "send PRIORITY (deprecated by RFC 9113, still parsed)", example: "priority 3 weight=200 depends=1"),
+        .init(name: "push", group: "acting", usage: "push STREAM PATH", summary: "the server promises PATH on STREAM and pushes it", example: "push 1 /styles.css"),
+        .init(name: "send", group: "acting", usage: "[server] send TYPE [stream=N] [flags=A|B] [FIELD=VALUE ...] | send raw HEX",
+              summary: "craft any frame, valid or not, to see the peer's answer", example: "send window_update stream=0 increment=0"),
+        .init(name: "hpack", group: "acting", usage: "[server] hpack policy [index|no-index|never-index|auto] [huffman on|off|auto] [no-table]",
+              summary: "change how the encoder represents fields", example: "hpack policy never-index huffman off"),
+        .init(name: "flow", group: "acting", usage: "[server] flow half|eager|manual",
+              summary: "when this endpoint sends WINDOW_UPDATE by itself", example: "server flow manual"),
+        .init(name: "step", group: "stepping", usage: "step [client|server] [N]",
+              summary: "deliver the next frame (oldest first), or the next from one side, N times", example: "step server 2"),
+        .init(name: "next", group: "stepping", usage: "next", summary: "deliver until a stream changes state", example: "next"),
+        .init(name: "continue", group: "stepping", usage: "continue", summary: "deliver until a breakpoint or an empty wire", example: "continue"),
+        .init(name: "auto", group: "stepping", usage: "auto on|off", summary: "deliver everything after each action by itself", example: "auto on"),
+        .init(name: "break", group: "stepping",
+              usage: "break frame TYPE | flag NAME | stream N | state STATE | error | goaway | window-zero",
+              summary: "stop `continue` when a delivery matches", example: "break state closed"),
+        .init(name: "breaks", group: "stepping", usage: "breaks", summary: "list breakpoints", example: "breaks"),
+        .init(name: "delete", group: "stepping", usage: "delete N", summary: "remove breakpoint N", example: "delete 1"),
+        .init(name: "back", group: "stepping", usage: "back [N]", summary: "rewind the whole lab to before the last N deliveries", example: "back 2"),
+        .init(name: "show", group: "seeing", usage: "show streams|hpack [client|server]|windows|settings|frame N|wire|history",
+              summary: "streams, HPACK tables, windows, settings, a frame's bytes, the wire", example: "show hpack server"),
+        .init(name: "history", group: "seeing", usage: "history", summary: "the frames so far as a ladder diagram", example: "history"),
+        .init(name: "save", group: "seeing", usage: "save transcript FILE | save json FILE", summary: "write the session so far", example: "save transcript /tmp/session.txt"),
+        .init(name: "say", group: "seeing", usage: "say TEXT", summary: "print a line (for lesson narration)", example: "say Now the server answers."),
+        .init(name: "help", group: "other", usage: "help [COMMAND]", summary: "list commands, or explain one", example: "help send"),
+        .init(name: "quit", group: "other", usage: "quit", summary: "leave (Ctrl-D does the same)", example: "quit"),
+    ]
+
+    public static let names: [String] = all.map(\.name) + ["exit", "c", "s", "n", "client", "server"]
+
+    public static func find(_ name: String) -> CommandHelp? { all.first { $0.name == name } }
+
+    /// The known word closest to `word` by edit distance, if it is close enough to be a likely typo.
+    public static func closest(to word: String, among candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        let allowed = max(1, min(3, best.0.count / 3 + 1))
+        if best.1 <= allowed { return best.0 }
+        // A truncated or partial name: INITIAL_WINDOW for INITIAL_WINDOW_SIZE.
+        let lower = word.lowercased()
+        guard lower.count >= 3 else { return nil }
+        return candidates.first { $0.lowercased().hasPrefix(lower) } ?? candidates.first { $0.lowercased().contains(lower) }
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,346 @@
+import Engine
+
+/// Parses one line of the command language. Blank lines and `#` comments give nil.
+public enum CommandParser {
+    public static func parse(_ line: String) -> Result<Command?, CommandError> {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { return .success(nil) }
+        do {
+            var tokens = try tokenize(String(trimmed))
+            var role: Role?
+            if let first = tokens.first, let r = Role(rawValue: first.lowercased()), tokens.count > 1 {
+                role = r
+                tokens.removeFirst()
+            }
+            return .success(try parse(tokens, role: role, line: String(trimmed)))
+        } catch let error as CommandError {
+            return .failure(error)
+        } catch {
+            return .failure(CommandError("\(error)"))
+        }
+    }
+
+    /// Splits on spaces; "double quotes" group words.
+    static func tokenize(_ line: String) throws -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        var quoted = false
+        var hasToken = false
+        for c in line {
+            if c == "\"" {
+                quoted.toggle()
+                hasToken = true
+            } else if (c == " " || c == "\t") && !quoted {
+                if hasToken { tokens.append(current) }
+                current = ""
+                hasToken = false
+            } else {
+                current.append(c)
+                hasToken = true
+            }
+        }
+        if quoted { throw CommandError("unclosed double quote") }
+        if hasToken { tokens.append(current) }
+        return tokens
+    }
+
+    /// The text after the first `n` words of `line`, verbatim.
+    static func rest(of line: String, after n: Int) -> String {
+        var remaining = Substring(line)
+        for _ in 0..<n {
+            remaining = remaining.drop { $0 == " " || $0 == "\t" }
+            remaining = remaining.drop { $0 != " " && $0 != "\t" }
+        }
+        return String(remaining.drop { $0 == " " || $0 == "\t" })
+    }
+
+    static func parse(_ tokens: [String], role: Role?, line: String) throws -> Command {
+        guard let word = tokens.first?.lowercased() else { throw CommandError("empty command") }
+        let args = Array(tokens.dropFirst())
+        // A leading client/server was consumed: words after the command start one later in `line`.
+        let offset = role == nil ? 0 : 1
+        let side = role ?? .client
+        func usage() -> CommandError {
+            CommandError("usage: \(CommandHelp.find(word)?.usage ?? word)", hint: CommandHelp.find(word).map { "example: \($0.example)" })
+        }
+        func onlyClient() throws {
+            if role == .server { throw CommandError("'\(word)' is a client action; the server's side is `respond`") }
+        }
+        switch word {
+        case "help", "?":
+            return .help(args.first?.lowercased())
+        case "quit", "exit":
+            return .quit
+        case "request", "req":
+            try onlyClient()
+            return try parseRequest(args, line: line, offset: offset)
+        case "step", "s":
+            var from: Role?
+            var count = 1
+            for arg in args {
+                if let r = Role(rawValue: arg.lowercased()) { from = r }
+                else if let n = Int(arg), n > 0 { count = n }
+                else { throw CommandError("step takes client, server or a count, not '\(arg)'", hint: "example: step server 2") }
+            }
+            return .step(from: from, count: count)
+        case "next", "n":
+            return .next
+        case "continue", "c":
+            return .continueRun
+        case "auto":
+            guard args.count == 1, let on = onOff(args[0]) else { throw usage() }
+            return .auto(on)
+        case "break", "b":
+            return .addBreak(try parseBreak(args))
+        case "breaks":
+            return .listBreaks
+        case "delete":
+            guard args.count == 1, let n = Int(args[0]) else { throw usage() }
+            return .deleteBreak(n)
+        case "back":
+            if args.isEmpty { return .back(1) }
+            guard args.count == 1, let n = Int(args[0]), n > 0 else { throw usage() }
+            return .back(n)
+        case "respond":
+            if args.count == 1 && ["auto", "manual"].contains(args[0].lowercased()) { return .respondMode(auto: args[0].lowercased() == "auto") }
+            guard args.count >= 2, let stream = streamID(args[0]), let status = Int(args[1]), (100...999).contains(status) else { throw usage() }
+            return .respond(stream: stream, status: status, body: rest(of: line, after: 3 + offset))
+        case "ping":
+            let opaque = try args.first.map { try number($0, "opaque data") } ?? 0
+            return .ping(side, UInt64(opaque))
+        case "settings":
+            guard !args.isEmpty else { throw usage() }
+            return .settings(side, try args.map(parseSetting))
+        case "window":
+            guard args.count == 2 else { throw usage() }
+            let stream: UInt32 = ["conn", "connection", "0"].contains(args[0].lowercased()) ? 0 : try streamNumber(args[0])
+            return .window(side, stream: stream, increment: try number(args[1], "increment"))
+        case "reset", "rst":
+            guard args.count == 2 else { throw usage() }
+            return .reset(side, stream: try streamNumber(args[0]), code: try errorCode(args[1]))
+        case "goaway":
+            guard !args.isEmpty else { throw usage() }
+            return .goaway(side, code: try errorCode(args[0]), debug: rest(of: line, after: 2 + offset))
+        case "priority":
+            guard let first = args.first else { throw usage() }
+            var fields = PriorityFields()
+            for arg in args.dropFirst() {
+                let (key, value) = split(arg)
+                switch key.lowercased() {
+                case "weight": fields.weight = UInt8(clamping: max(0, try number(value, "weight") - 1))
+                case "depends", "dependency": fields.dependency = UInt32(try number(value, "dependency"))
+                case "exclusive": fields.exclusive = true
+                default: throw CommandError("priority takes weight=N (1-256), depends=N and exclusive, not '\(arg)'")
+                }
+            }
+            return .priority(side, stream: try streamNumber(first), fields)
+        case "push":
+            guard args.count == 2, let stream = streamID(args[0]), args[1].hasPrefix("/") else { throw usage() }
+            return .push(stream: stream, path: args[1])
+        case "send":
+            guard let kind = args.first else { throw usage() }
+            if kind.lowercased() == "raw" {
+                guard let bytes = Hex.decode(rest(of: line, after: 2 + offset)), !bytes.isEmpty else {
+                    throw CommandError("send raw needs hex digits", hint: "example: send raw 000004080000000000000000ff")
+                }
+                return .sendRaw(side, bytes)
+            }
+            return .send(side, try FrameSpec.parse(Array(args)))
+        case "hpack":
+            guard args.first?.lowercased() == "policy" else { throw usage() }
+            return .hpackPolicy(side, try parsePolicy(Array(args.dropFirst())))
+        case "flow":
+            guard args.count == 1, let policy = WindowUpdatePolicy(rawValue: args[0].lowercased()) else { throw usage() }
+            return .windowPolicy(side, policy)
+        case "show":
+            return .show(try parseShow(args))
+        case "history":
+            return .show(.history)
+        case "save":
+            guard args.count == 2, ["transcript", "json"].contains(args[0].lowercased()) else { throw usage() }
+            return .save(kind: args[0].lowercased(), path: args[1])
+        case "say", "echo":
+            return .say(rest(of: line, after: 1 + offset))
+        default:
+            let guess = CommandHelp.closest(to: word, among: CommandHelp.all.map(\.name))
+            throw CommandError("unknown command '\(tokens[0])'", hint: guess.map { "did you mean '\($0)'? `help` lists commands" } ?? "`help` lists commands")
+        }
+    }
+
+    static func parseRequest(_ args: [String], line: String, offset: Int) throws -> Command {
+        guard args.count >= 2 else {
+            throw CommandError("usage: request METHOD PATH [name: value ...] [body TEXT]", hint: "example: request GET /html")
+        }
+        let method = args[0].uppercased() == args[0] ? args[0] : args[0].uppercased()
+        let path = args[1]
+        guard path.hasPrefix("/") || path == "*" else {
+            throw CommandError("the path must start with /, not '\(path)'", hint: "example: request GET /json")
+        }
+        var headers: [HeaderField] = []
+        var body: Command.Body?
+        var i = 2
+        while i < args.count {
+            let token = args[i]
+            if token.lowercased() == "body" {
+                let text = rest(of: line, after: i + 2 + offset)
+                body = text.hasPrefix("@") ? .file(String(text.dropFirst())) : .text(text)
+                break
+            }
+            guard token.hasSuffix(":"), token.count > 1 else {
+                throw CommandError("expected a header name ending in ':' or 'body', got '\(token)'", hint: "example: request GET / accept: text/html")
+            }
+            var value: [String] = []
+            i += 1
+            while i < args.count && !args[i].hasSuffix(":") && args[i].lowercased() != "body" {
+                value.append(args[i])
+                i += 1
+            }
+            headers.append(HeaderField(String(token.dropLast()), value.joined(separator: " ")))
+        }
+        return .request(method: method, path: path, headers: headers, body: body)
+    }
+
+    static func parseBreak(_ args: [String]) throws -> Breakpoint {
+        guard let kind = args.first?.lowercased() else {
+            throw CommandError("usage: \(CommandHelp.find("break")?.usage ?? "break")", hint: "example: break frame GOAWAY")
+        }
+        let value = args.dropFirst().joined(separator: " ")
+        switch kind {
+        case "frame":
+            guard let type = FrameType(parsing: value), type.isKnown else {
+                throw CommandError("unknown frame type '\(value)'", hint: hintFor(value, FrameType.names))
+            }
+            return .frameType(type)
+        case "flag":
+            let names = ["END_STREAM", "END_HEADERS", "PADDED", "PRIORITY", "ACK"]
+            let upper = value.uppercased().replacingOccurrences(of: "-", with: "_")
+            guard names.contains(upper) else { throw CommandError("unknown flag '\(value)'", hint: hintFor(value, names)) }
+            return .flag(upper)
+        case "stream":
+            return .stream(try streamNumber(value))
+        case "state":
+            guard let state = StreamState(parsing: value) else {
+                throw CommandError("unknown state '\(value)'", hint: "states: " + StreamState.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return .state(state)
+        case "error": return .error
+        case "goaway": return .goaway
+        case "window-zero", "window": return .windowZero
+        default:
+            throw CommandError("cannot break on '\(kind)'", hint: hintFor(kind, ["frame", "flag", "stream", "state", "error", "goaway", "window-zero"]))
+        }
+    }
+
+    static func parseShow(_ args: [String]) throws -> ShowTarget {
+        let targets = ["streams", "hpack", "windows", "settings", "frame", "wire", "history"]
+        guard let what = args.first?.lowercased() else {
+            throw CommandError("show what?", hint: "one of: " + targets.joined(separator: ", "))
+        }
+        switch what {
+        case "streams", "stream": return .streams
+        case "hpack", "tables":
+            if args.count > 1 {
+                guard let role = Role(rawValue: args[1].lowercased()) else { throw CommandError("show hpack takes client or server") }
+                return .hpack(role)
+            }
+            return .hpack(nil)
+        case "windows", "window", "flow": return .windows
+        case "settings": return .settings
+        case "frame":
+            guard args.count == 2, let n = Int(args[1].trimmingPrefix("#")), n > 0 else {
+                throw CommandError("usage: show frame N (N is the delivery number, as in #4)")
+            }
+            return .frame(n)
+        case "wire", "queue": return .wire
+        case "history", "ladder": return .history
+        default:
+            throw CommandError("cannot show '\(args[0])'", hint: hintFor(what, targets))
+        }
+    }
+
+    static func parsePolicy(_ args: [String]) throws -> EncoderPolicy {
+        var policy = EncoderPolicy()
+        var i = 0
+        while i < args.count {
+            switch args[i].lowercased() {
+            case "index", "incremental": policy.indexing = .incremental
+            case "no-index", "without-indexing", "noindex": policy.indexing = .withoutIndexing
+            case "never-index", "never-indexed", "never": policy.indexing = .neverIndexed
+            case "auto": policy.indexing = nil
+            case "no-table": policy.useIndexedFields = false
+            case "huffman":
+                i += 1
+                guard i < args.count else { throw CommandError("huffman takes on, off or auto") }
+                switch args[i].lowercased() {
+                case "on", "always": policy.huffman = .always
+                case "off", "never": policy.huffman = .never
+                case "auto": policy.huffman = .auto
+                default: throw CommandError("huffman takes on, off or auto, not '\(args[i])'")
+                }
+            default:
+                throw CommandError("unknown policy word '\(args[i])'",
+                                   hint: hintFor(args[i], ["index", "no-index", "never-index", "auto", "huffman", "no-table"]))
+            }
+            i += 1
+        }
+        return policy
+    }
+
+    static func parseSetting(_ text: String) throws -> Setting {
+        let (name, value) = split(text)
+        guard !value.isEmpty else { throw CommandError("settings are NAME=VALUE, not '\(text)'", hint: "example: settings INITIAL_WINDOW_SIZE=1024") }
+        guard let id = SettingID(parsing: name) else {
+            throw CommandError("unknown setting '\(name)'", hint: hintFor(name, SettingID.allNames))
+        }
+        let n = try number(value, name)
+        guard n >= 0 && n <= Int(UInt32.max) else { throw CommandError("\(name) must fit in 32 bits") }
+        return Setting(id, UInt32(n))
+    }
+
+    // MARK: Small pieces
+
+    static func hintFor(_ word: String, _ options: [String]) -> String {
+        if let guess = CommandHelp.closest(to: word, among: options) { return "did you mean \(guess)?" }
+        return "one of: " + options.joined(separator: ", ")
+    }
+
+    static func split(_ text: String) -> (String, String) {
+        guard let eq = text.firstIndex(of: "=") else { return (text, "") }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+
+    static func onOff(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "on", "yes", "true", "1": return true
+        case "off", "no", "false", "0": return false
+        default: return nil
+        }
+    }
+
+    static func streamID(_ text: String) -> UInt32? {
+        guard let n = UInt32(text), n <= 0x7fff_ffff else { return nil }
+        return n
+    }
+
+    static func streamNumber(_ text: String) throws -> UInt32 {
+        guard let n = streamID(text) else { throw CommandError("'\(text)' is not a stream number (0 to 2147483647)") }
+        return n
+    }
+
+    static func number(_ text: String, _ what: String) throws -> Int {
+        let value = text.lowercased().hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+        guard let value, value >= 0 else { throw CommandError("\(what) must be a non-negative number, not '\(text)'") }
+        return value
+    }
+
+    static func errorCode(_ text: String) throws -> ErrorCode {
+        guard let code = ErrorCode(parsing: text) else {
+            throw CommandError("unknown error code '\(text)'", hint: hintFor(text, ErrorCode.names))
+        }
+        return code
+    }
+}
+
+extension String {
+    func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
+}

@@ -1,0 +1,189 @@
+import Engine
+
+/// Text views of deliveries and lab state. Deterministic: the same session prints the same bytes.
+/// Lines fit 100 columns.
+public struct Renderer: Sendable {
+    public var palette: Palette
+    public init(palette: Palette = .plain) { self.palette = palette }
+
+    static let width = 100
+
+    // MARK: One delivery
+
+    public func delivery(_ d: Delivery) -> [String] {
+        let item = d.item
+        let arrow = palette.role(item.from, "\(item.from)→\(item.to)")
+        var lines: [String] = []
+        let head = "  #\(d.sequence) \(arrow) "
+        if item.isPreface {
+            lines.append(head + "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" \(item.bytes.count) bytes")
+        } else if let header = FrameHeader(item.bytes) {
+            let flags = header.type.flagNames(header.flags)
+            let stream = header.streamID == 0 ? "" : " stream \(header.streamID)"
+            lines.append(head + palette.bold(header.type.name) + stream + (flags.isEmpty ? "" : " [" + flags.joined(separator: " ") + "]")
+                         + " \(item.bytes.count) bytes")
+            if let frame = item.frame { lines += frameDetails(frame, events: d.events) }
+        } else {
+            lines.append(head + "\(item.bytes.count) raw bytes: " + Hex.encode(item.bytes.prefix(32), separator: " "))
+        }
+        lines += events(d.events, endpoint: item.to)
+        if !d.queued.isEmpty {
+            lines.append("     " + palette.dim("\(item.to) queued: " + d.queued.map(\.summary).joined(separator: ", ")))
+        }
+        return lines.flatMap(wrap)
+    }
+
+    func frameDetails(_ frame: Frame, events: [Event]) -> [String] {
+        let pad = "     "
+        switch frame.payload {
+        case .settings(let list):
+            if frame.isAck { return [] }
+            return list.isEmpty ? [pad + "(no parameters: all defaults)"] : list.map { pad + $0.description }
+        case .data(let bytes):
+            return bytes.isEmpty ? [] : [pad + "\(bytes.count) octets" + preview(bytes)]
+        case .headers, .pushPromise, .continuation:
+            for case .headersReceived(let stream, let kind, let block) in events {
+                return headerBlock(block, stream: stream, kind: kind)
+            }
+            if case .pushPromise(let promised, _) = frame.payload { return [pad + "promised stream \(promised)"] }
+            return []
+        case .ping(let opaque):
+            return [pad + "opaque data 0x" + hex64(opaque)]
+        case .goaway(let last, let code, let debug):
+            var line = pad + "last stream \(last), \(palette.error(code.name))"
+            if !debug.isEmpty { line += ", debug \"" + String(decoding: debug, as: UTF8.self) + "\"" }
+            return [line]
+        case .rstStream(let code):
+            return [pad + palette.error(code.name)]
+        case .windowUpdate(let increment):
+            return [pad + "increment \(increment)"]
+        case .priority(let fields):
+            return [pad + "depends on \(fields.dependency)\(fields.exclusive ? " (exclusive)" : ""), weight \(Int(fields.weight) + 1)"]
+        case .unknown(let type, let payload):
+            return [pad + "type 0x\(String(type, radix: 16)), \(payload.count) octets: ignored (§5.5)"]
+        }
+    }
+
+    func headerBlock(_ block: DecodedHeaderBlock, stream: UInt32, kind: HeaderBlockKind) -> [String] {
+        let pad = "     "
+        var lines: [String] = []
+        for field in block.fields {
+            let text = "\(field.field.name): \(field.field.value)"
+            let shown = text.count > 46 ? String(text.prefix(45)) + "…" : text
+            lines.append(pad + shown.padding(46) + " " + palette.dim(field.representation.description))
+        }
+        for op in block.operations {
+            switch op {
+            case .inserted(let field, let size): lines.append(pad + palette.dim("table: insert 62 \(field.name): \(abbreviate(field.value)) (\(size))"))
+            case .evicted(let field, let size): lines.append(pad + palette.dim("table: evict \(field.name): \(abbreviate(field.value)) (\(size))"))
+            case .resized(let from, let to): lines.append(pad + palette.dim("table: size update \(from) → \(to)"))
+            }
+        }
+        if !block.operations.isEmpty {
+            lines.append(pad + palette.dim("table: \(block.tableSizeBefore) → \(block.tableSizeAfter) bytes"))
+        }
+        return lines
+    }
+
+    /// What the receiver did: transitions (merged per stream), windows, settings, errors.
+    public func events(_ events: [Event], endpoint: Role) -> [String] {
+        let pad = "     "
+        var lines: [String] = []
+        // Consecutive transitions of one stream print as one chain: idle → open → half-closed (remote).
+        var chain: (stream: UInt32, states: [StreamState], line: Int)?
+        for event in events {
+            if case .streamStateChanged(let stream, let from, let to, _) = event {
+                if let c = chain, c.stream == stream, c.states.last == from, c.line == lines.count - 1 {
+                    chain?.states.append(to)
+                } else {
+                    lines.append("")
+                    chain = (stream, [from, to], lines.count - 1)
+                }
+                if let c = chain {
+                    lines[c.line] = pad + "\(endpoint) stream \(stream): " + c.states.map { palette.state($0.rawValue) }.joined(separator: " → ")
+                }
+                continue
+            }
+            switch event {
+            case .windowChanged(let stream, let side, let from, let to):
+                let name = stream == 0 ? "connection" : "stream \(stream)"
+                lines.append(pad + palette.dim("\(endpoint) \(name) \(side) window \(from) → \(to)"))
+            case .remoteSettingsApplied(let list) where !list.isEmpty:
+                lines.append(pad + "\(endpoint) applies peer settings: " + list.map(\.description).joined(separator: ", "))
+            case .localSettingsAcknowledged(let list):
+                lines.append(pad + "\(endpoint)'s settings now in force" + (list.isEmpty ? "" : ": " + list.map(\.description).joined(separator: ", ")))
+            case .protocolError(let error):
+                lines.append(pad + palette.error("✗ " + error.description))
+            case .frameIgnored(_, let reason):
+                lines.append(pad + palette.dim("ignored: \(reason)"))
+            case .sendBlocked(let stream, let pending, let connection, let streamWindow):
+                lines.append(pad + palette.error("\(endpoint) stream \(stream) blocked: \(pending) octets wait (connection window \(connection), stream window \(streamWindow))"))
+            case .goawayReceived(let last, let code, _):
+                lines.append(pad + "\(endpoint) stops opening streams above \(last) (\(code.name))")
+            case .connectionClosed(let reason):
+                lines.append(pad + palette.error("\(endpoint) connection closed: \(reason)"))
+            case .messageComplete(let stream, let kind):
+                lines.append(pad + palette.good("\(endpoint) has the whole \(kind.rawValue) on stream \(stream)"))
+            default:
+                break
+            }
+        }
+        return lines
+    }
+
+    /// Lines for what an action queued (the sender's side of the story).
+    public func queued(_ items: [WireItem], events: [Event], by role: Role) -> [String] {
+        var lines: [String] = []
+        for item in items {
+            var line = "  queued   " + palette.role(role, "\(role)→\(role.peer)") + "  " + item.summary
+            if let header = FrameHeader(item.bytes) {
+                let flags = header.type.flagNames(header.flags)
+                if !flags.isEmpty { line += "  " + flags.joined(separator: "|") }
+                line += "  \(item.bytes.count) bytes"
+            }
+            lines.append(line)
+        }
+        for case .headersSent(let stream, let kind, let block) in events {
+            lines.append("     \(role) encodes the \(kind.rawValue) on stream \(stream): \(block.fields.count) fields in \(block.bytes.count) octets")
+        }
+        lines += self.events(events.filter {
+            if case .streamStateChanged = $0 { return true }
+            if case .sendBlocked = $0 { return true }
+            return false
+        }, endpoint: role)
+        return lines
+    }
+
+    // MARK: Helpers
+
+    func preview(_ bytes: [UInt8]) -> String {
+        let shown = bytes.prefix(40).map { $0 >= 32 && $0 < 127 ? Character(UnicodeScalar($0)) : "." }
+        return ": \"" + String(shown) + (bytes.count > 40 ? "…" : "") + "\""
+    }
+
+    func abbreviate(_ text: String) -> String { text.count > 40 ? String(text.prefix(39)) + "…" : text }
+
+    func hex64(_ v: UInt64) -> String {
+        Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(56 - 8 * $0)) })
+    }
+
+    /// Splits a line longer than the width at a space, indenting the continuation.
+    func wrap(_ line: String) -> [String] {
+        guard !palette.enabled, line.count > Self.width else { return [line] }
+        var lines: [String] = []
+        var rest = Substring(line)
+        let indent = String(repeating: " ", count: 7)
+        while rest.count > Self.width {
+            let cut = rest.prefix(Self.width).lastIndex(of: " ").map { $0 } ?? rest.index(rest.startIndex, offsetBy: Self.width)
+            lines.append(String(rest[..<cut]))
+            rest = Substring(indent) + rest[cut...].drop { $0 == " " }
+        }
+        lines.append(String(rest))
+        return lines
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

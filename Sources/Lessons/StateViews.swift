@@ -1,0 +1,189 @@
+import Engine
+
+/// Views of the lab's state: streams, HPACK tables, windows, settings, the wire, one frame's bytes,
+/// and the ladder diagram.
+extension Renderer {
+    public func streams(_ lab: Lab) -> [String] {
+        var lines = ["  " + "side".padding(7) + "stream".padding(8) + "state".padding(22) + "send win".leftPadding(10)
+                     + "recv win".leftPadding(10) + "  request".padding(24) + "status"]
+        for role in [Role.client, .server] {
+            let connection = lab.state.connection(role)
+            for id in connection.streams.keys.sorted() {
+                guard let s = connection.streams[id] else { continue }
+                var state = s.state.rawValue
+                if let reason = s.closeReason, s.state == .closed { state += " (\(reasonShort(reason)))" }
+                lines.append("  " + palette.role(role, role.rawValue.padding(7)) + "\(id)".padding(8) + palette.state(state.padding(22))
+                             + "\(s.sendWindow.value)".leftPadding(10) + "\(s.receiveWindow.value)".leftPadding(10)
+                             + "  " + s.requestLine.padding(22) + (s.status ?? "-"))
+            }
+        }
+        if lines.count == 1 { lines.append("  (no streams yet: try `request GET /html`)") }
+        return lines
+    }
+
+    func reasonShort(_ reason: CloseReason) -> String {
+        switch reason {
+        case .endStream: return "END_STREAM"
+        case .resetSent: return "reset sent"
+        case .resetReceived: return "reset received"
+        case .goaway: return "GOAWAY"
+        }
+    }
+
+    public func hpack(_ lab: Lab, role: Role?) -> [String] {
+        var lines: [String] = []
+        for r in role.map({ [$0] }) ?? [.client, .server] {
+            let c = lab.state.connection(r)
+            lines += table("\(r) encoder (what it sends)", c.encoder.table)
+            lines += table("\(r) decoder (what it receives)", c.decoder.table)
+        }
+        return lines
+    }
+
+    func table(_ title: String, _ table: DynamicTable) -> [String] {
+        var lines = ["  " + palette.bold(title) + ": \(table.count) entries, \(table.size)/\(table.maxSize) bytes"]
+        for (i, entry) in table.entries.enumerated() {
+            let text = "\(entry.field.name): \(entry.field.value)"
+            lines.append("    " + "\(62 + i)".leftPadding(4) + "  " + abbreviate(text).padding(60) + "(\(entry.size))".leftPadding(7))
+        }
+        return lines
+    }
+
+    public func windows(_ lab: Lab) -> [String] {
+        let c = lab.state.client, s = lab.state.server
+        var lines = ["  " + "".padding(12) + "client may send".leftPadding(17) + "server may send".leftPadding(17)
+                     + "client recv".leftPadding(13) + "server recv".leftPadding(13)]
+        lines.append("  " + "connection".padding(12) + "\(c.connectionSendWindow.value)".leftPadding(17)
+                     + "\(s.connectionSendWindow.value)".leftPadding(17) + "\(c.connectionReceiveWindow.value)".leftPadding(13)
+                     + "\(s.connectionReceiveWindow.value)".leftPadding(13))
+        let ids = Set(c.streams.keys).union(s.streams.keys).sorted()
+        for id in ids {
+            func v(_ x: FlowWindow?) -> String { x.map { "\($0.value)" } ?? "-" }
+            lines.append("  " + "stream \(id)".padding(12) + v(c.streams[id]?.sendWindow).leftPadding(17)
+                         + v(s.streams[id]?.sendWindow).leftPadding(17) + v(c.streams[id]?.receiveWindow).leftPadding(13)
+                         + v(s.streams[id]?.receiveWindow).leftPadding(13))
+        }
+        for role in [Role.client, .server] {
+            let pending = lab.state.connection(role).streams.values.filter { $0.pendingSendCount > 0 }.sorted { $0.id < $1.id }
+            for stream in pending {
+                lines.append("  " + palette.error("\(role) stream \(stream.id): \(stream.pendingSendCount) octets wait for window"))
+            }
+        }
+        return lines
+    }
+
+    public func settings(_ lab: Lab) -> [String] {
+        var lines: [String] = []
+        for role in [Role.client, .server] {
+            let c = lab.state.connection(role)
+            lines.append("  " + palette.bold("\(role)") + "   " + "in force (acked)".padding(20) + "peer's (remote)".padding(20) + "awaiting ACK")
+            let pending = c.unacknowledgedSettings.flatMap { $0 }
+            for ((name, local), (_, remote)) in zip(c.localSettings.listed, c.remoteSettings.listed) {
+                let waiting = pending.filter { $0.id.name == "SETTINGS_" + name }.map { "\($0.value)" }.joined(separator: ", ")
+                lines.append("    " + name.padding(24) + local.padding(20) + remote.padding(20) + waiting)
+            }
+        }
+        return lines
+    }
+
+    public func wire(_ lab: Lab) -> [String] {
+        let items = (lab.state.toServer + lab.state.toClient).sorted { $0.order < $1.order }
+        if items.isEmpty { return ["  the wire is empty"] }
+        return items.map { "  " + palette.role($0.from, "\($0.from)→\($0.to)".padding(15)) + $0.summary.padding(30) + "\($0.bytes.count) bytes" }
+    }
+
+    /// An annotated dump of one delivered frame: each field's bytes in hex and binary, and its meaning.
+    public func frameDump(_ delivery: Delivery) -> [String] {
+        let bytes = delivery.item.bytes
+        var lines = ["  #\(delivery.sequence) \(delivery.item.from)→\(delivery.item.to) \(delivery.item.summary), \(bytes.count) bytes"]
+        if delivery.item.isPreface {
+            lines.append("  the client connection preface (RFC 9113 §3.4), 24 octets:")
+            lines.append("  " + Hex.encode(bytes, separator: " "))
+            return lines
+        }
+        lines.append("  " + "offset".padding(7) + "hex".padding(15) + "binary".padding(37) + "field")
+        for field in FrameLayout.describe(bytes) {
+            let slice = bytes[min(field.offset, bytes.count)..<min(field.offset + field.length, bytes.count)]
+            var hex = Hex.encode(slice.prefix(4), separator: " ")
+            if slice.count > 4 { hex = Hex.encode(slice.prefix(3), separator: " ") + " …" }
+            var binary: String
+            if slice.count <= 4 {
+                var bits = slice.map { String(String($0, radix: 2).leftPadding(8).map { $0 == " " ? "0" : $0 }) }.joined()
+                if let (first, count) = field.bits {
+                    bits = String(bits.enumerated().map { ($0.offset >= first && $0.offset < first + count) ? $0.element : "-" })
+                }
+                binary = stride(from: 0, to: bits.count, by: 8).map { i in
+                    String(bits[bits.index(bits.startIndex, offsetBy: i)..<bits.index(bits.startIndex, offsetBy: min(i + 8, bits.count))])
+                }.joined(separator: " ")
+            } else {
+                binary = "(\(slice.count) octets)"
+            }
+            lines.append("  " + "\(field.offset)".padding(7) + hex.padding(15) + binary.padding(37) + field.name + ": " + field.meaning)
+        }
+        lines.append("  all bytes:")
+        for start in stride(from: 0, to: bytes.count, by: 16) {
+            lines.append("    " + String(start, radix: 16).leftPadding(4).replacingSpaces("0") + "  "
+                         + Hex.encode(bytes[start..<min(start + 16, bytes.count)], separator: " "))
+        }
+        for case .headersReceived(_, _, let block) in delivery.events {
+            lines.append("  HPACK, field by field:")
+            for field in block.fields {
+                let octets = headerBytes(delivery, field)
+                let raw = Hex.encode(octets.prefix(6), separator: " ") + (octets.count > 6 ? " …" : "")
+                let text = "\(field.field.name): \(field.field.value)"
+                lines.append("    " + raw.padding(20) + (text.count > 36 ? String(text.prefix(35)) + "…" : text).padding(37)
+                             + palette.dim(field.representation.description))
+            }
+        }
+        return lines
+    }
+
+    /// The octets of one field inside the header block of a single-frame HEADERS/PUSH_PROMISE.
+    func headerBytes(_ delivery: Delivery, _ field: DecodedField) -> ArraySlice<UInt8> {
+        guard let frame = delivery.item.frame else { return [] }
+        let block: [UInt8]
+        switch frame.payload {
+        case .headers(let b, _), .pushPromise(_, let b), .continuation(let b): block = b
+        default: return []
+        }
+        guard field.offset + field.length <= block.count else { return [] }
+        return block[field.offset..<(field.offset + field.length)]
+    }
+
+    /// The deliveries so far as a ladder: client on the left, server on the right.
+    public func ladder(_ log: [Delivery]) -> [String] {
+        let span = 52
+        var lines = ["        " + palette.role(.client, "client") + String(repeating: " ", count: span - 2) + palette.role(.server, "server")]
+        for d in log {
+            var label = " " + d.item.summary
+            if !d.item.isPreface, let header = FrameHeader(d.item.bytes), header.type != .settings, header.type != .ping {
+                let flags = header.type.flagNames(header.flags).map(abbreviateFlag)
+                if !flags.isEmpty { label += " [" + flags.joined(separator: " ") + "]" }
+            }
+            label += " "
+            if d.events.contains(where: { if case .protocolError = $0 { return true } else { return false } }) { label += "✗ " }
+            let dashes = max(2, span - label.count)
+            let left = dashes / 2, right = dashes - left
+            let arrow = d.item.from == .client
+                ? String(repeating: "─", count: left) + label + String(repeating: "─", count: right - 1) + "▶"
+                : "◀" + String(repeating: "─", count: left - 1) + label + String(repeating: "─", count: right)
+            lines.append("  " + "#\(d.sequence)".padding(5) + "  │" + palette.role(d.item.from, arrow) + "│")
+        }
+        if log.isEmpty { lines.append("  nothing delivered yet: `step` delivers the next frame") }
+        return lines
+    }
+
+    func abbreviateFlag(_ name: String) -> String {
+        switch name {
+        case "END_STREAM": return "ES"
+        case "END_HEADERS": return "EH"
+        case "PADDED": return "P"
+        case "PRIORITY": return "PRI"
+        default: return name
+        }
+    }
+}
+
+extension String {
+    func replacingSpaces(_ with: Character) -> String { String(map { $0 == " " ? with : $0 }) }
+}

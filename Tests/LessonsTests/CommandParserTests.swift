@@ -1,0 +1,124 @@
+import Testing
+@testable import Engine
+@testable import Lessons
+
+@Suite("Command language: good input")
+struct CommandParserTests {
+    func parse(_ line: String) -> Command? {
+        guard case .success(let command) = CommandParser.parse(line) else { return nil }
+        return command
+    }
+
+    @Test("every command parses", arguments: [
+        ("request GET /html", Command.request(method: "GET", path: "/html", headers: [], body: nil)),
+        ("request post /echo accept: text/plain x-two: a b body hello world",
+         .request(method: "POST", path: "/echo", headers: fields([("accept", "text/plain"), ("x-two", "a b")]), body: .text("hello world"))),
+        ("request PUT /upload body @file.bin", .request(method: "PUT", path: "/upload", headers: [], body: .file("file.bin"))),
+        ("step", .step(from: nil, count: 1)),
+        ("step server 3", .step(from: .server, count: 3)),
+        ("next", .next), ("continue", .continueRun), ("c", .continueRun),
+        ("auto on", .auto(true)), ("auto off", .auto(false)),
+        ("break frame goaway", .addBreak(.frameType(.goaway))),
+        ("break flag end_stream", .addBreak(.flag("END_STREAM"))),
+        ("break stream 3", .addBreak(.stream(3))),
+        ("break state half-closed-remote", .addBreak(.state(.halfClosedRemote))),
+        ("break state closed", .addBreak(.state(.closed))),
+        ("break error", .addBreak(.error)), ("break window-zero", .addBreak(.windowZero)),
+        ("breaks", .listBreaks), ("delete 2", .deleteBreak(2)),
+        ("back", .back(1)), ("back 4", .back(4)),
+        ("respond manual", .respondMode(auto: false)),
+        ("respond 1 404 not here", .respond(stream: 1, status: 404, body: "not here")),
+        ("ping 7", .ping(.client, 7)), ("server ping", .ping(.server, 0)),
+        ("settings INITIAL_WINDOW_SIZE=10 max_frame_size=16384",
+         .settings(.client, [Setting(.initialWindowSize, 10), Setting(.maxFrameSize, 16_384)])),
+        ("server window conn 100", .window(.server, stream: 0, increment: 100)),
+        ("window 1 0x10", .window(.client, stream: 1, increment: 16)),
+        ("reset 1 cancel", .reset(.client, stream: 1, code: .cancel)),
+        ("server goaway NO_ERROR going away now", .goaway(.server, code: .noError, debug: "going away now")),
+        ("priority 3 weight=256 depends=1 exclusive", .priority(.client, stream: 3, PriorityFields(exclusive: true, dependency: 1, weight: 255))),
+        ("push 1 /styles.css", .push(stream: 1, path: "/styles.css")),
+        ("send raw 00 00 00 04 01 00 00 00 00", .sendRaw(.client, [0, 0, 0, 4, 1, 0, 0, 0, 0])),
+        ("server send ping data=5 flags=ACK", .send(.server, Frame(streamID: 0, flags: .ack, payload: .ping(5)))),
+        ("send data stream=3 flags=END_STREAM|PADDED pad=2 data=hi",
+         .send(.client, Frame(streamID: 3, flags: [.endStream, .padded], payload: .data(Array("hi".utf8)), padLength: 2))),
+        ("send window_update stream=0 increment=0", .send(.client, Frame(streamID: 0, payload: .windowUpdate(increment: 0)))),
+        ("send settings INITIAL_WINDOW_SIZE=5", .send(.client, .settings([Setting(.initialWindowSize, 5)]))),
+        ("send 0xfa stream=1 payload=0102", .send(.client, Frame(streamID: 1, payload: .unknown(type: 0xfa, payload: [1, 2])))),
+        ("hpack policy never-index huffman off", .hpackPolicy(.client, EncoderPolicy(indexing: .neverIndexed, huffman: .never))),
+        ("server flow manual", .windowPolicy(.server, .manual)),
+        ("show streams", .show(.streams)), ("show hpack server", .show(.hpack(.server))), ("show hpack", .show(.hpack(nil))),
+        ("show frame #4", .show(.frame(4))), ("show wire", .show(.wire)), ("history", .show(.history)),
+        ("save transcript out.txt", .save(kind: "transcript", path: "out.txt")),
+        ("say Hello, class", .say("Hello, class")), ("help", .help(nil)), ("help send", .help("send")), ("quit", .quit),
+    ] as [(String, Command)])
+    func good(_ line: String, _ expected: Command) {
+        #expect(parse(line) == expected)
+    }
+
+    @Test("blank lines and comments are nothing")
+    func blank() {
+        #expect(parse("") == nil && parse("   ") == nil && parse("# a comment") == nil)
+        if case .success(let c) = CommandParser.parse("# x") { #expect(c == nil) } else { Issue.record("comment failed") }
+    }
+}
+
+@Suite("Command language: bad input gets a message and a hint")
+struct CommandParserErrorTests {
+    func error(_ line: String) -> CommandError? {
+        if case .failure(let e) = CommandParser.parse(line) { return e }
+        return nil
+    }
+
+    @Test("a mistyped command suggests the closest", arguments: [("reqest GET /", "request"), ("stpe", "step"), ("shwo streams", "show"),
+                                                                 ("contineu", "continue"), ("gowaay NO_ERROR", "goaway")])
+    func typo(_ line: String, _ suggestion: String) {
+        let e = error(line)
+        #expect(e?.message.hasPrefix("unknown command") == true)
+        #expect(e?.hint?.contains("'\(suggestion)'") == true)
+    }
+
+    @Test("bad arguments name the problem", arguments: [
+        ("request GET", "usage: request"),
+        ("request GET html", "the path must start with /"),
+        ("request GET / accept text", "expected a header name"),
+        ("step sideways", "step takes client, server or a count"),
+        ("break frame HEDAERS", "unknown frame type"),
+        ("break state shut", "unknown state"),
+        ("settings WINDOW=5", "unknown setting"),
+        ("settings INITIAL_WINDOW_SIZE", "settings are NAME=VALUE"),
+        ("reset 1 OOPS", "unknown error code"),
+        ("window x 5", "is not a stream number"),
+        ("send data stream=1 increment=3", "DATA has no field 'increment'"),
+        ("send data flags=ACK", "DATA has no flag ACK"),
+        ("send raw xyz", "send raw needs hex digits"),
+        ("send bogus", "unknown frame type"),
+        ("show nothing", "cannot show"),
+        ("show frame", "usage: show frame N"),
+        ("hpack policy sometimes", "unknown policy word"),
+        ("auto maybe", "usage: auto"),
+        ("request GET / body \"unclosed", "unclosed double quote"),
+        ("server request GET /", "client action"),
+    ])
+    func bad(_ line: String, _ fragment: String) {
+        let e = error(line)
+        #expect(e != nil, "\(line) parsed")
+        #expect(e?.description.contains(fragment) == true, "\(e?.description ?? "nil")")
+    }
+
+    @Test("suggestions for frame types, settings and error codes")
+    func hints() {
+        #expect(error("break frame HEDAERS")?.hint == "did you mean HEADERS?")
+        #expect(error("settings INITIAL_WINDOW=1")?.hint == "did you mean INITIAL_WINDOW_SIZE?")
+        #expect(error("reset 1 CANCLE")?.hint == "did you mean CANCEL?")
+    }
+
+    @Test("random junk never traps")
+    func fuzz() {
+        var generator = SystemRandomNumberGenerator()
+        let words = ["request", "send", "step", "show", "break", "settings", "window", "=", "x=", "stream=", "0x", "99999999999", "-1", "\"", "@", ":"]
+        for _ in 0..<3000 {
+            let line = (0..<Int.random(in: 1...6, using: &generator)).map { _ in words.randomElement(using: &generator) ?? "" }.joined(separator: " ")
+            _ = CommandParser.parse(line)
+        }
+    }
+}

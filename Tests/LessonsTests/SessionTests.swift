@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import Engine
+@testable import Lessons
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func fields(_ pairs: [(String, String)]) -> [HeaderField] { pairs.map { HeaderField($0.0, $0.1) } }
+
+@Suite("The interpreter over a lab")
+struct SessionTests {
+    @Test("a request stepped to completion, shown, rewound")
+    func walkthrough() {
+        var session = Session()
+        #expect(session.execute("request GET /html").lines.first?.contains("HEADERS stream 1") == true)
+        let run = session.execute("continue")
+        #expect(run.error == nil)
+        #expect(session.lab.state.client.streams[1]?.status == "200")
+        let streams = session.execute("show streams").lines.joined(separator: "\n")
+        #expect(streams.contains("closed (END_STREAM)") && streams.contains("GET /html"))
+        let tables = session.execute("show hpack server").lines.joined(separator: "\n")
+        #expect(tables.contains(":path: /html") && tables.contains("server decoder"))
+        let count = session.lab.log.count
+        #expect(session.execute("back 2").lines.first == "  rewound 2 deliveries: now after #\(count - 2)")
+        #expect(session.lab.state.client.streams[1]?.state == .halfClosedLocal)
+        let dump = session.execute("show frame 4").lines.joined(separator: "\n")
+        #expect(dump.contains("Stream Identifier: 1") && dump.contains("00000000 00000000"))
+    }
+
+    @Test("a mistyped command changes nothing and says what is wrong")
+    func errorsChangeNothing() {
+        var session = Session()
+        _ = session.execute("continue")
+        let before = session.lab.log.count
+        let result = session.execute("stpe 3")
+        #expect(result.error?.hint?.contains("'step'") == true)
+        #expect(session.lab.log.count == before)
+        #expect(session.execute("show frame 99").error?.message.contains("no delivery #99") == true)
+        #expect(session.execute("reset 9 CANCEL").error?.message.contains("idle") == true)
+        #expect(session.execute("window 7 10").error != nil)
+        #expect(session.execute("delete 4").error?.message.contains("no breakpoint 4") == true)
+    }
+
+    @Test("breakpoints stop continue where they match", arguments: [
+        ("break frame DATA", "DATA stream 1"), ("break state closed", "closed"), ("break stream 1", "HEADERS stream 1"),
+        ("break flag END_STREAM", "END_STREAM"),
+    ])
+    func breakpoints(_ command: String, _ expected: String) {
+        var session = Session()
+        _ = session.execute(command)
+        _ = session.execute("request GET /json")
+        let lines = session.execute("continue").lines
+        #expect(lines.last?.contains("breakpoint 1") == true)
+        #expect(lines.joined(separator: "\n").contains(expected))
+    }
+
+    @Test("break on error and GOAWAY catch a crafted bad frame")
+    func breakOnError() {
+        var session = Session()
+        _ = session.execute("break error")
+        _ = session.execute("send ping stream=1")
+        let lines = session.execute("continue").lines
+        #expect(lines.contains { $0.contains("✗ connection error PROTOCOL_ERROR") })
+        #expect(lines.last?.contains("breakpoint 1 (error)") == true)
+    }
+
+    @Test("auto on delivers after every action")
+    func auto() {
+        var session = Session()
+        _ = session.execute("auto on")
+        _ = session.execute("request GET /json")
+        #expect(session.lab.wireIsEmpty)
+        #expect(session.lab.state.client.streams[1]?.status == "200")
+    }
+
+    @Test("save transcript and json write what happened")
+    func save() throws {
+        var session = Session(directory: NSTemporaryDirectory())
+        _ = session.execute("request GET /json")
+        _ = session.execute("continue")
+        let name = "h2lab-test-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(session.execute("save transcript \(name).txt").error == nil)
+        #expect(session.execute("save json \(name).json").error == nil)
+        let text = try String(contentsOfFile: NSTemporaryDirectory() + "/\(name).txt", encoding: .utf8)
+        #expect(text.hasPrefix("lab> request GET /json\n"))
+        let json = try String(contentsOfFile: NSTemporaryDirectory() + "/\(name).json", encoding: .utf8)
+        for line in json.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
+        }
+        #expect(json.contains("\"event\":\"state\""))
+    }
+
+    @Test("the renderer keeps lines within 100 columns")
+    func width() {
+        var session = Session()
+        _ = session.execute("request GET /html user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome")
+        var all = session.execute("continue").lines
+        for command in ["show streams", "show hpack", "show windows", "show settings", "history", "show frame 4", "help"] {
+            all += session.execute(command).lines
+        }
+        for line in all { #expect(line.count <= 100, "\(line.count): \(line)") }
+    }
+}
+
+@Suite("Lessons and their golden transcripts")
+struct LessonTests {
+    static let lessonDirectory = packageRoot.appendingPathComponent("lessons").path
+    static let names = LessonRunner.lessons(in: lessonDirectory)
+
+    @Test("there are lessons, each with a transcript")
+    func present() {
+        #expect(Self.names.count >= 5)
+        for name in Self.names {
+            #expect(FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent("transcripts/\(name).txt").path), "\(name)")
+        }
+    }
+
+    @Test("each lesson reproduces its transcript byte for byte", arguments: names)
+    func golden(_ name: String) throws {
+        let lesson = try Lesson.load(path: Self.lessonDirectory + "/\(name).h2lab")
+        let transcript = try LessonRunner.run(lesson, directory: Self.lessonDirectory)
+        let golden = try String(contentsOf: packageRoot.appendingPathComponent("transcripts/\(name).txt"), encoding: .utf8)
+        #expect(transcript == golden)
+        // Deterministic: a second run prints the same bytes, and nothing names a time or a port.
+        #expect(try LessonRunner.run(lesson, directory: Self.lessonDirectory) == transcript)
+        #expect(transcript.range(of: #"\d\d:\d\d:\d\d|127\.0\.0\.1"#, options: .regularExpression) == nil)
+    }
+
+    @Test("a broken lesson names its file and line")
+    func broken() {
+        let lesson = Lesson(name: "broken", path: "lessons/broken.h2lab", text: "# intro\nrequest GET /\nstep 2\nstpe\nstep\n")
+        #expect(throws: LessonError.self) { try LessonRunner.run(lesson, directory: ".") }
+        do {
+            _ = try LessonRunner.run(lesson, directory: ".")
+        } catch {
+            #expect(error.description.hasPrefix("lessons/broken.h2lab:4: unknown command 'stpe'"))
+        }
+    }
+}
