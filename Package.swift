@@ -26,6 +26,8 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Engine"]),
+        // Runs the built `h2lab` as a person or a script would: subcommands, exit codes, a terminal.
+        .testTarget(name: "H2LabTests", dependencies: ["H2Lab"]),
     ],
     swiftLanguageModes: [.v6]
 )

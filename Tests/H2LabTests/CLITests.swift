@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@Suite("h2lab subcommands")
+struct CLITests {
+    @Test("--help lists the subcommands; an unknown one fails with a message")
+    func help() throws {
+        let result = try run(h2lab, ["--help"])
+        #expect(result.status == 0)
+        for name in ["repl", "lesson", "decode", "hpack", "bench"] { #expect(result.stdout.contains(name)) }
+        let bad = try run(h2lab, ["frobnicate"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("frobnicate"))
+    }
+
+    @Test("decode prints every field of a SETTINGS frame and the HPACK of a HEADERS frame")
+    func decode() throws {
+        let hex = "000006040000000000000300000064" + "00001101050000000182868441" + "8cf1e3c2e5f23a6ba0ab90f4ff"
+        let result = try run(h2lab, ["decode", hex])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("SETTINGS_MAX_CONCURRENT_STREAMS"))
+        #expect(result.stdout.contains(":method: GET   (indexed 2)"))
+        #expect(result.stdout.contains(":authority: www.example.com   (literal incremental, name index 1, value huffman)"))
+        #expect(result.stdout.contains("Flags: END_STREAM | END_HEADERS"))
+        let piped = try run(h2lab, ["decode"], input: "00 00 06 04 00 00 00 00 00\n00 03 00 00 00 64\n")
+        #expect(piped.stdout.contains("Identifier: SETTINGS_MAX_CONCURRENT_STREAMS"))
+    }
+
+    @Test("decode reports bad input with its offset and exit status 1")
+    func decodeErrors() throws {
+        let truncated = try run(h2lab, ["decode", "0000080600000000000102"])
+        #expect(truncated.status == 1)
+        #expect(truncated.stdout.contains("offset 0: 11 octets left over"))
+        let badFrame = try run(h2lab, ["decode", "000000040000000000" + "000003080000000000000001"])
+        #expect(badFrame.status == 1)
+        #expect(badFrame.stdout.contains("offset 9: error: connection error FRAME_SIZE_ERROR"))
+        let notHex = try run(h2lab, ["decode", "zz"])
+        #expect(notHex.status == 1 && notHex.stderr.contains("not hex"))
+    }
+
+    @Test("hpack check passes the corpus and reports a broken story case by case")
+    func hpackCheck() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: corpus + "/nghttp2").filter { $0.hasSuffix(".json") }.map { corpus + "/nghttp2/" + $0 }
+        let good = try run(h2lab, ["hpack", "check"] + files)
+        #expect(good.status == 0)
+        #expect(good.stdout.hasSuffix(" passed, 0 failed\n"))
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-story-\(getpid()).json")
+        try Data(#"{"cases":[{"seqno":0,"wire":"82","headers":[{":method":"GET"}]},{"seqno":1,"wire":"82","headers":[{":method":"POST"}]},{"seqno":2,"wire":"be","headers":[]}]}"#.utf8).write(to: broken)
+        let bad = try run(h2lab, ["hpack", "check", broken.path])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("seqno 1: field 1: got \":method: GET\", expected \":method: POST\""))
+        #expect(bad.stdout.contains("seqno 2: index 62 at offset 0 is beyond the tables"))
+        #expect(bad.stdout.hasSuffix("1 passed, 2 failed\n"))
+    }
+
+    @Test("--script runs commands and names the file and line of each error")
+    func script() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("script-\(getpid()).h2lab")
+        try Data("request GET /json\ncontinue\nshow streams\nstpe\nquit\n".utf8).write(to: file)
+        let result = try run(h2lab, ["--script", file.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("GET /json"))
+        #expect(result.stderr.contains("\(file.path):4: unknown command 'stpe'"))
+    }
+
+    @Test("lesson check passes and lesson run prints a transcript; a missing lesson is an error")
+    func lessons() throws {
+        let check = try run(h2lab, ["lesson", "check"], directory: packageRoot.path)
+        #expect(check.status == 0, "\(check.stdout)")
+        #expect(check.stdout.contains("ok       handshake"))
+        let missing = try run(h2lab, ["lesson", "run", "nope"], directory: packageRoot.path)
+        #expect(missing.status == 1 && missing.stderr.contains("no lesson 'nope'"))
+    }
+
+    @Test("piped input gets no colour, and NO_COLOR is honoured")
+    func noColour() throws {
+        let result = try run(h2lab, [], input: "request GET /\ncontinue\n", environment: ["NO_COLOR": "1"])
+        #expect(!result.stdout.contains("\u{1b}["))
+        #expect(result.stdout.contains("client has the whole response on stream 1"))
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// Drives the REPL through a real terminal with tmux, as a person would.
+@Suite("The REPL in a terminal (tmux)")
+struct TerminalTests {
+    func tmux(_ args: [String]) throws -> Run { try run("tmux", args, timeout: 20, capture: args.first != "new-session") }
+
+    func screen(_ session: String) throws -> String { try tmux(["capture-pane", "-p", "-J", "-S", "-400", "-t", session]).stdout }
+
+    /// Types a line and waits until the screen shows `marker` (or a time limit passes).
+    func type(_ session: String, _ line: String, until marker: String) throws -> String {
+        _ = try tmux(["send-keys", "-t", session, "-l", line])
+        _ = try tmux(["send-keys", "-t", session, "Enter"])
+        let deadline = Date().addingTimeInterval(15)
+        var text = ""
+        while Date() < deadline {
+            text = try screen(session)
+            if text.contains(marker) {
+                usleep(200_000)  // let the rest of the command's output arrive
+                return try screen(session)
+            }
+            usleep(50_000)
+        }
+        return text
+    }
+
+    @Test("request, step to completion, show hpack, show streams, back, show frame")
+    func session() throws {
+        let name = "h2lab-test-\(getpid())"
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        _ = try tmux(["kill-session", "-t", name])
+        let start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50",
+                              "env HOME=\(home) TERM=xterm-256color \(h2lab) --no-color"])
+        #expect(start.status == 0, "tmux: \(start.stderr)")
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+
+        var text = try type(name, "", until: "lab>")
+        #expect(text.contains("H2Lab: an HTTP/2 client and server in memory"))
+        text = try type(name, "request GET /html", until: "queued   client→server  HEADERS stream 1")
+        #expect(text.contains("client stream 1: idle → open → half-closed (local)"))
+        text = try type(name, "step 8", until: "#8 server→client DATA stream 1")
+        #expect(text.contains("client has the whole response on stream 1"))
+        text = try type(name, "show hpack server", until: "server decoder (what it receives)")
+        #expect(text.contains(":path: /html"))
+        text = try type(name, "show streams", until: "closed (END_STREAM)")
+        #expect(text.contains("GET /html"))
+        text = try type(name, "back 2", until: "rewound 2 deliveries: now after #6")
+        text = try type(name, "show frame 3", until: "Stream Identifier: 0 (the connection)")
+        #expect(text.contains("Type: SETTINGS"))
+        text = try type(name, "stpe", until: "did you mean 'step'?")
+        // Tab completion: "sho" + Tab completes to "show".
+        _ = try tmux(["send-keys", "-t", name, "-l", "sho"])
+        _ = try tmux(["send-keys", "-t", name, "Tab"])
+        usleep(300_000)
+        text = try type(name, "wire", until: "server→client  HEADERS stream 1")
+        #expect(text.contains("lab> show wire"))
+        _ = try tmux(["send-keys", "-t", name, "C-d"])
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, try tmux(["has-session", "-t", name]).status == 0 { usleep(100_000) }
+        #expect(try tmux(["has-session", "-t", name]).status != 0, "the REPL did not exit on Ctrl-D")
+        let history = (try? String(contentsOfFile: home + "/.h2lab_history", encoding: .utf8)) ?? ""
+        #expect(history.contains("request GET /html"))
+    }
+}
