@@ -14,13 +14,15 @@ let package = Package(
     targets: [
         // The protocol: frames, HPACK, streams, flow control, the lab. No I/O.
         .target(name: "Engine"),
+        // Thin adapters that move bytes between sockets and the engine: TCP (and TLS). No protocol logic.
+        .target(name: "Transport", dependencies: ["Engine"]),
         // The command language shared by the REPL and lesson scripts, the runner, transcripts.
         .target(name: "Lessons", dependencies: ["Engine"]),
         .systemLibrary(name: "CReadline", pkgConfig: nil, providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
             name: "H2Lab",
             dependencies: [
-                "Engine", "Lessons", "CReadline",
+                "Engine", "Lessons", "Transport", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

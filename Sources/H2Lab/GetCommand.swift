@@ -1,0 +1,85 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Transport
+
+/// A URL split into what an HTTP/2 request needs.
+struct Target {
+    var scheme: String
+    var host: String
+    var port: UInt16
+    var path: String
+
+    init(_ text: String) throws {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+            throw ValidationError("not a URL: \(text) (expected http://HOST:PORT/PATH)")
+        }
+        guard scheme == "http" || scheme == "https" else { throw ValidationError("unsupported scheme \(scheme) in \(text)") }
+        self.scheme = scheme
+        self.host = host
+        self.port = UInt16(url.port ?? (scheme == "https" ? 443 : 80))
+        let query = url.percentEncodedQuery.map { "?" + $0 } ?? ""
+        self.path = (url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath) + query
+    }
+
+    var authority: String { "\(host):\(port)" }
+}
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fetch URLs over HTTP/2 (like `nghttp -v`); several URLs share one connection.",
+        discussion: "http:// uses h2c with prior knowledge. The response body goes to standard output.")
+
+    @Argument(help: "URLs on one server.") var urls: [String]
+    @Option(name: .shortAndLong, help: "POST the contents of FILE (- for standard input).") var data: String?
+    @Option(name: .customShort("H"), help: "An extra header, \"name: value\".") var header: [String] = []
+    @Option(help: "Trace level: off, frames, all (to standard error's neighbour, standard output).") var trace: Serve.TraceLevel = .off
+    @Flag(help: "Write the trace as JSON lines.") var json = false
+
+    func run() throws {
+        let targets = try urls.map(Target.init)
+        guard let first = targets.first else { throw ValidationError("give at least one URL") }
+        guard targets.allSatisfy({ $0.authority == first.authority && $0.scheme == first.scheme }) else {
+            throw ValidationError("all URLs must be on one server (one connection)")
+        }
+        guard first.scheme == "http" else {
+            warn("error: https is not available yet in this build; use http:// (h2c with prior knowledge)")
+            throw ExitCode(1)
+        }
+        let body = try data.map { Array(try readInput($0)) } ?? []
+        var extra: [HeaderField] = []
+        for text in header {
+            guard let colon = text.firstIndex(of: ":") else { throw ValidationError("-H takes \"name: value\", not \(text)") }
+            extra.append(HeaderField(text[..<colon].lowercased().trimmingCharacters(in: .whitespaces),
+                                     text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let socket: TCPSocket
+        do {
+            socket = try TCPSocket.connect(host: first.host, port: first.port)
+        } catch {
+            warn("error: cannot connect to \(first.authority): \(error)")
+            throw ExitCode(1)
+        }
+        let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
+        let requests = targets.map { target -> (url: String, headers: [HeaderField], body: [UInt8]) in
+            var fields = [HeaderField(":method", body.isEmpty ? "GET" : "POST"), HeaderField(":scheme", target.scheme),
+                          HeaderField(":authority", target.authority), HeaderField(":path", target.path),
+                          HeaderField("user-agent", "h2lab")]
+            if !body.isEmpty { fields.append(HeaderField("content-length", "\(body.count)")) }
+            return ("\(target.scheme)://\(target.authority)\(target.path)", fields + extra, body)
+        }
+        let results = ClientConnection(stream: socket, tracer: tracer).run(requests)
+        var failed = false
+        for result in results {
+            if let error = result.error {
+                warn("error: \(result.url): \(error)")
+                failed = true
+                continue
+            }
+            if results.count > 1 || trace != .off { warn("\(result.url): \(result.status ?? "?")") }
+            FileHandle.standardOutput.write(Data(result.body))
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
