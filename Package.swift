@@ -29,7 +29,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Engine"]),
         // Runs the built `h2lab` as a person or a script would: subcommands, exit codes, a terminal.
-        .testTarget(name: "H2LabTests", dependencies: ["H2Lab"]),
+        .testTarget(name: "H2LabTests", dependencies: ["H2Lab", "Engine", "Transport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -42,6 +42,12 @@ struct Serve: ParsableCommand {
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with these blocked (a blocked mask is inherited): unblock them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab serving h2c on http://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer

@@ -1,0 +1,287 @@
+import Engine
+import Foundation
+import Testing
+import Transport
+
+/// A running `h2lab serve --plain` on a free loopback port, stopped (gracefully) at the end.
+final class Server: @unchecked Sendable {
+    let process = Process()
+    let port: UInt16
+    let log: URL
+
+    init(_ extra: [String] = []) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let portFile = dir.appendingPathComponent("port")
+        log = dir.appendingPathComponent("trace.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: h2lab)
+        process.arguments = ["serve", "--plain", "--port", "0", "--port-file", portFile.path] + extra
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        var found: UInt16?
+        while Date() < deadline && found == nil {
+            if let text = try? String(contentsOf: portFile, encoding: .utf8), let n = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                found = n
+            } else {
+                usleep(20_000)
+            }
+        }
+        guard let found else { throw SocketError(operation: "h2lab serve did not start", code: 0) }
+        port = found
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    var trace: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+func installed(_ program: String) -> Bool { (try? run("which", [program]).status) == 0 }
+
+@Suite("h2lab serve against real clients (loopback)", .serialized)
+struct ServePeerTests {
+    @Test("curl --http2-prior-knowledge: every route, 404, 405 with Allow, HEAD")
+    func curlRoutes() throws {
+        let server = try Server()
+        defer { server.stop() }
+        func curl(_ args: [String]) throws -> Run { try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "20"] + args) }
+        #expect(try curl([server.url + "/json"]).stdout.contains("\"rfc\": 9113"))
+        #expect(try curl([server.url + "/html"]).stdout.contains("<link rel=\"stylesheet\" href=\"/styles.css\">"))
+        #expect(try curl([server.url + "/styles.css"]).stdout.contains("font-family"))
+        #expect(try curl([server.url + "/"]).stdout.contains("H2Lab demo site"))
+        let echo = try curl(["-H", "x-lesson: 1", "--data-binary", "ping body", server.url + "/echo"]).stdout
+        #expect(echo.contains("method: POST") && echo.contains("header x-lesson: 1") && echo.hasSuffix("ping body"))
+        let missing = try curl(["-i", server.url + "/nope"]).stdout
+        #expect(missing.hasPrefix("HTTP/2 404"))
+        let notAllowed = try curl(["-i", "-X", "DELETE", server.url + "/json"]).stdout
+        #expect(notAllowed.hasPrefix("HTTP/2 405") && notAllowed.contains("allow: GET, HEAD"))
+        let head = try curl(["-I", server.url + "/html"]).stdout
+        #expect(head.hasPrefix("HTTP/2 200") && head.contains("content-length: \(DemoSite().respond(to: SiteRequest(method: "GET", path: "/html")).body.count)"))
+    }
+
+    @Test("a 10 MiB upload: the server reports its length and SHA-256")
+    func bigUpload() throws {
+        let server = try Server()
+        defer { server.stop() }
+        var bytes = [UInt8](repeating: 0, count: 10 << 20)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(getpid())")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "60", "--data-binary", "@" + file.path, server.url + "/upload"])
+        #expect(result.stdout.contains("\"received\": \(10 << 20)"))
+        #expect(result.stdout.contains(SHA256.hex(bytes)), "\(result.stdout)")
+    }
+
+    @Test("nghttp -nv: the handshake and a response, in nghttp's own words")
+    func nghttp() throws {
+        try #require(installed("nghttp"), "nghttp2-client is installed by scripts/test")
+        let server = try Server()
+        defer { server.stop() }
+        let result = try run("nghttp", ["-nv", "-t", "20", server.url + "/html"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("recv SETTINGS frame"))
+        #expect(result.stdout.contains(":status: 200"))
+        #expect(result.stdout.contains("recv DATA frame"))
+    }
+
+    @Test("h2load -n 20000 -c 20 -m 10: zero failed requests")
+    func h2load() throws {
+        try #require(installed("h2load"), "nghttp2-client is installed by scripts/test")
+        let server = try Server()
+        defer { server.stop() }
+        let result = try run("h2load", ["-n", "20000", "-c", "20", "-m", "10", "-T", "60", server.url + "/styles.css"], timeout: 120)
+        #expect(result.stdout.contains("20000 succeeded, 0 failed, 0 errored, 0 timeout"), "\(result.stdout)")
+    }
+
+    @Test("Python h2 as a client: GET and POST on one connection")
+    func pythonClient() throws {
+        let server = try Server()
+        defer { server.stop() }
+        let script = """
+        import socket, sys, h2.connection, h2.events
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+        c = h2.connection.H2Connection()
+        c.initiate_connection()
+        c.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "lab"), (":path", "/json")], end_stream=True)
+        c.send_headers(3, [(":method", "POST"), (":scheme", "http"), (":authority", "lab"), (":path", "/upload")])
+        c.send_data(3, b"x" * 100000, end_stream=False) if False else None
+        body = b"y" * 50000
+        sent = 0
+        s.sendall(c.data_to_send())
+        bodies, statuses, done = {1: b"", 3: b""}, {}, set()
+        while len(done) < 2:
+            while sent < len(body) and c.local_flow_control_window(3) > 0:
+                n = min(len(body) - sent, c.local_flow_control_window(3), c.max_outbound_frame_size)
+                c.send_data(3, body[sent:sent + n], end_stream=(sent + n == len(body)))
+                sent += n
+            s.sendall(c.data_to_send())
+            data = s.recv(65536)
+            if not data: break
+            for e in c.receive_data(data):
+                if isinstance(e, h2.events.ResponseReceived): statuses[e.stream_id] = dict(e.headers)[b":status"]
+                if isinstance(e, h2.events.DataReceived):
+                    bodies[e.stream_id] += e.data
+                    c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                if isinstance(e, h2.events.StreamEnded): done.add(e.stream_id)
+            s.sendall(c.data_to_send())
+        print(statuses[1].decode(), bodies[1].decode().strip())
+        print(statuses[3].decode(), bodies[3].decode().strip())
+        """
+        let result = try run("python3", ["-c", script, "\(server.port)"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("200 {\"protocol\": \"HTTP/2\"") == true)
+        #expect(lines.last?.contains("200 {\"received\": 50000, \"sha256\": \"\(SHA256.hex([UInt8](repeating: 0x79, count: 50000)))\"}") == true,
+                "\(result.stdout)")
+    }
+
+    @Test("a garbage client gets GOAWAY PROTOCOL_ERROR while another client is served")
+    func garbage() throws {
+        let server = try Server(["--trace", "all"])
+        defer { server.stop() }
+        // A bad preface, a truncated frame, and a valid preface followed by a frame-size violation.
+        let cases: [([UInt8], ErrorCode?)] = [
+            (Array("this is not HTTP/2 at all, just garbage bytes".utf8), .protocolError),
+            (connectionPreface + [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3], nil),
+            (connectionPreface + [0, 0, 0, 4, 0, 0, 0, 0, 0] + [0, 0, 3, 8, 0, 0, 0, 0, 0, 0, 0, 1], .frameSizeError),
+        ]
+        for (bytes, expected) in cases {
+            let socket = try TCPSocket.connect(host: "127.0.0.1", port: server.port)
+            try socket.write(bytes)
+            socket.shutdownWrite()
+            var received: [UInt8] = []
+            while socket.waitReadable(milliseconds: 5_000), let chunk = try socket.read() { received += chunk }
+            socket.close()
+            let frames = FrameDecoder.decodeAll(received, expectPreface: false).items.compactMap { item -> Frame? in
+                if case .frame(let f) = item.item { return f } else { return nil }
+            }
+            #expect(frames.first?.type == .settings)
+            if let expected {
+                let goaway = frames.last { $0.type == .goaway }
+                guard case .goaway(_, let code, _)? = goaway?.payload else {
+                    Issue.record("no GOAWAY for \(bytes.prefix(12))")
+                    continue
+                }
+                #expect(code == expected)
+            }
+            // Meanwhile a well-behaved client is served normally.
+            let ok = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "10", server.url + "/json"])
+            #expect(ok.stdout.contains("\"rfc\": 9113"))
+        }
+        #expect(server.trace.contains("✗ connection error PROTOCOL_ERROR: the client connection preface is missing or wrong"))
+    }
+
+    @Test("trace --json writes one JSON object per line")
+    func jsonTrace() throws {
+        let server = try Server(["--trace", "all", "--json"])
+        _ = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "10", server.url + "/html"])
+        server.stop()
+        let lines = server.trace.split(separator: "\n")
+        #expect(lines.count > 10)
+        for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
+        #expect(server.trace.contains(#""frame":"HEADERS""#) && server.trace.contains(#""from":"idle","to":"open""#))
+    }
+
+    @Test("SIGTERM: GOAWAY NO_ERROR to the client, then exit")
+    func gracefulShutdown() throws {
+        let server = try Server(["--trace", "frames"])
+        let socket = try TCPSocket.connect(host: "127.0.0.1", port: server.port)
+        try socket.write(connectionPreface + [0, 0, 0, 4, 0, 0, 0, 0, 0])
+        usleep(200_000)
+        server.process.terminate()
+        var received: [UInt8] = []
+        while socket.waitReadable(milliseconds: 5_000), let chunk = try socket.read() { received += chunk }
+        server.process.waitUntilExit()
+        let frames = FrameDecoder.decodeAll(received, expectPreface: false).items.compactMap { item -> Frame? in
+            if case .frame(let f) = item.item { return f } else { return nil }
+        }
+        #expect(frames.contains(.goaway(lastStreamID: 0, .noError, debug: "server shutting down")))
+        #expect(server.process.terminationStatus == 0)
+    }
+}
+
+@Suite("h2lab get against real servers (loopback)", .serialized)
+struct GetPeerTests {
+    @Test("h2lab get against nghttpd: two URLs multiplexed on one connection")
+    func nghttpd() throws {
+        try #require(installed("nghttpd"), "nghttp2-server is installed by scripts/test")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(getpid())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data("first file\n".utf8).write(to: root.appendingPathComponent("a.txt"))
+        try Data("second file\n".utf8).write(to: root.appendingPathComponent("b.txt"))
+        let port = 20_000 + Int(getpid() % 20_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["nghttpd", "--no-tls", "-d", root.path, "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // SIGKILL: a child of this test process may inherit a signal mask with SIGTERM blocked.
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        usleep(400_000)
+        let result = try run(h2lab, ["get", "--trace", "frames", "http://127.0.0.1:\(port)/a.txt", "http://127.0.0.1:\(port)/b.txt"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("first file") && result.stdout.contains("second file"))
+        #expect(result.stdout.contains("c0 ← HEADERS stream 1") && result.stdout.contains("c0 ← HEADERS stream 3"))
+    }
+
+    @Test("h2lab get against Python h2 as the server")
+    func pythonServer() throws {
+        let script = """
+        import socket, sys, h2.connection, h2.config, h2.events
+        l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+        print(l.getsockname()[1], flush=True)
+        l.settimeout(20)
+        s, _ = l.accept()
+        c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        c.initiate_connection(); s.sendall(c.data_to_send())
+        while True:
+            data = s.recv(65536)
+            if not data: break
+            for e in c.receive_data(data):
+                if isinstance(e, h2.events.RequestReceived):
+                    path = dict(e.headers)[b":path"].decode()
+                    body = ("hello from python h2, you asked for " + path + "\\n").encode()
+                    c.send_headers(e.stream_id, [(":status", "200"), ("content-length", str(len(body)))])
+                    c.send_data(e.stream_id, body, end_stream=True)
+            s.sendall(c.data_to_send())
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+        var portText = ""
+        let handle = out.fileHandleForReading
+        while !portText.contains("\n") {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty { break }
+            portText += String(decoding: byte, as: UTF8.self)
+        }
+        let port = portText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try run(h2lab, ["get", "http://127.0.0.1:\(port)/from-h2lab"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "hello from python h2, you asked for /from-h2lab\n")
+    }
+
+    @Test("h2lab get against nothing: one clear line and exit status 1")
+    func nothingThere() throws {
+        let result = try run(h2lab, ["get", "http://127.0.0.1:9/"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: cannot connect to 127.0.0.1:9"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
