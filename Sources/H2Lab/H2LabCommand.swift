@@ -9,7 +9,7 @@ struct H2LabCommand: ParsableCommand {
         commandName: "h2lab",
         abstract: "An HTTP/2 teaching simulator and step-through debugger.",
         discussion: "With no subcommand, opens the REPL on an in-memory client ⇄ server lab.",
-        subcommands: [Repl.self, LessonCommand.self, Serve.self, Get.self, Decode.self, HPACKCommand.self, Bench.self],
+        subcommands: [Repl.self, LessonCommand.self, Serve.self, Get.self, Convert.self, Decode.self, HPACKCommand.self, Bench.self],
         defaultSubcommand: Repl.self
     )
 }

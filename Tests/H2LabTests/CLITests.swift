@@ -79,3 +79,46 @@ struct CLITests {
         #expect(result.stdout.contains("client has the whole response on stream 1"))
     }
 }
+
+@Suite("h2lab convert (seed 003)")
+struct ConvertTests {
+    @Test("seed 003's example request converts, and its content-length mismatch is reported")
+    func seedExample() throws {
+        let result = try run(h2lab, ["convert", packageRoot.appendingPathComponent("lessons/seed-003-request.http").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = result.stdout
+        #expect(out.contains("[Frame 1] HEADERS") && out.contains("[Frame 2] DATA"))
+        #expect(out.contains("Host: becomes :authority"))
+        #expect(out.contains("content-length says 35 but the body has 32 octets"))
+        #expect(out.contains("RFC 9113 §8.1.1"))
+        #expect(out.contains(":authority: www.test101.com"))
+        #expect(out.contains("0       00 00 20 00 01 00 00 00    00000000 00000000 00100000 00000000"))
+    }
+
+    @Test("connection-specific fields are removed and said so; a big body splits by MAX_FRAME_SIZE")
+    func mapping() throws {
+        let body = String(repeating: "z", count: 40_000)
+        let request = "POST /upload HTTP/1.1\r\nHost: lab\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\nContent-Length: \(body.count)\r\n\r\n\(body)"
+        let result = try run(h2lab, ["convert", "-"], input: request)
+        #expect(result.stdout.contains("Connection: connection-specific: not sent in HTTP/2 (§8.2.2)"))
+        #expect(result.stdout.contains("X-Hop: connection-specific"))
+        #expect(result.stdout.contains("Keep-Alive: connection-specific"))
+        #expect(result.stdout.components(separatedBy: "] DATA").count - 1 == 3)
+        #expect(!result.stdout.contains("✗"))
+    }
+
+    @Test("--reverse prints the HTTP/1.1 form of HTTP/2 frames")
+    func reverse() throws {
+        // HEADERS (C.4.3's request block) with END_STREAM.
+        let hex = "00002501050000000182868441" + "8cf1e3c2e5f23a6ba0ab90f4ff" + "408825a849e95ba97d7f8925a849e95bb8e8b4bf"
+        let result = try run(h2lab, ["convert", "--reverse", "-"], input: hex)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "GET / HTTP/1.1\nHost: www.example.com\ncustom-key: custom-value\n\n")
+    }
+
+    @Test("bad input: not a request, not hex")
+    func bad() throws {
+        #expect(try run(h2lab, ["convert", "-"], input: "hello\r\n\r\n").stderr.contains("not an HTTP/1.1 request"))
+        #expect(try run(h2lab, ["convert", "--reverse", "-"], input: "xyz").status == 1)
+    }
+}
