@@ -34,11 +34,75 @@ public final class ServerConnection: @unchecked Sendable {
         connection = Connection(role: .server, configuration: .init(settings: Self.settings, windowUpdatePolicy: .halfWindow))
     }
 
-    /// Runs until the peer closes, a connection error ends it, or a graceful shutdown completes.
-    /// `initial` holds bytes already read (for example while sniffing for HTTP/1.1).
-    public func run(initial: [UInt8] = []) {
+    /// Serves the connection: HTTP/2 with prior knowledge if it opens with the preface; otherwise an
+    /// HTTP/1.1 request, upgraded to h2c when it asks (RFC 7540 §3.2), else answered over HTTP/1.1.
+    public func run() {
+        var buffer: [UInt8] = []
+        while buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) {
+            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+                stream.close()
+                return
+            }
+            buffer += bytes
+        }
+        if buffer.starts(with: connectionPreface) || !FrameDecoder.isHTTP1RequestStart(buffer[...]) {
+            runHTTP2(initial: buffer)
+        } else {
+            runHTTP1(buffer)
+        }
+    }
+
+    /// An HTTP/1.1 request: read it whole, then upgrade or answer.
+    func runHTTP1(_ start: [UInt8]) {
+        var buffer = start
+        var parsed = HTTP1Mapping.parseRequest(buffer)
+        while case .incomplete = parsed {
+            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+                stream.close()
+                return
+            }
+            buffer += bytes
+            parsed = HTTP1Mapping.parseRequest(buffer)
+        }
+        guard case .request(var request, let consumed) = parsed else {
+            if case .invalid(let why) = parsed { tracer?(id, .note("bad HTTP/1.1 request: \(why)")) }
+            _ = try? stream.write(HTTP1Mapping.http1Response(status: 400, fields: [], body: Array("bad request\n".utf8), close: true))
+            stream.close()
+            return
+        }
+        // Wait for the whole Content-Length body.
+        let declared = request.field("content-length").flatMap { Int($0) } ?? 0
+        while request.body.count < declared {
+            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else { break }
+            buffer += bytes
+            if case .request(let more, _) = HTTP1Mapping.parseRequest(buffer) { request = more }
+        }
+        let upgrade = request.field("upgrade")?.lowercased().split(separator: ",").contains { $0.trimmingSpaces == "h2c" } ?? false
+        if upgrade, let settings = request.field("http2-settings") {
+            let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
+            do {
+                let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
+                tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
+                try stream.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
+                runHTTP2(initial: Array(buffer[min(consumed, buffer.count)...]), upgradeEvents: events)
+                return
+            } catch {
+                tracer?(id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
+            }
+        }
+        tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
+        let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
+        let response = site.respond(to: SiteRequest(headers: fields, body: request.body))
+        _ = try? stream.write(HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
+        stream.close()
+    }
+
+    /// Runs HTTP/2 until the peer closes, a connection error ends it, or a graceful shutdown completes.
+    /// `initial` holds bytes already read while sniffing.
+    func runHTTP2(initial: [UInt8] = [], upgradeEvents: [Event] = []) {
         defer { stream.close() }
         connection.start()
+        if !upgradeEvents.isEmpty { respond(to: upgradeEvents) }
         // Give the client a large connection window at once, as browsers expect of servers.
         _ = try? connection.sendWindowUpdate(0, increment: (1 << 24) - 65_535)
         guard flush() else { return }
@@ -73,13 +137,18 @@ public final class ServerConnection: @unchecked Sendable {
                 }
             }
         }
+        respond(to: events)
+        return flush() && !connection.isClosed
+    }
+
+    /// The demo site answers every request whose END_STREAM has arrived.
+    func respond(to events: [Event]) {
         for case .messageComplete(let streamID, .request) in events {
             guard let record = connection.streams[streamID], let headers = record.requestHeaders else { continue }
             let response = site.respond(to: SiteRequest(headers: headers, body: record.receivedBody))
             let sent = (try? connection.sendResponse(streamID, response.headerList, body: response.body)) ?? []
             if let tracer { for event in sent { tracer(id, .event(event)) } }
         }
-        return flush() && !connection.isClosed
     }
 
     /// Writes everything the engine queued as one write. False if the socket failed.
@@ -102,4 +171,8 @@ public final class ServerConnection: @unchecked Sendable {
             return false
         }
     }
+}
+
+extension Substring {
+    var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
 }

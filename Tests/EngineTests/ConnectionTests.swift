@@ -275,3 +275,31 @@ struct ConnectionBehaviourTests {
         #expect(throws: UsageError.self) { try lab.act(.client) { (c) throws(UsageError) in _ = try c.sendRequest(get) } }
     }
 }
+
+@Suite("h2c Upgrade (RFC 7540 §3.2)")
+struct UpgradeTests {
+    @Test("HTTP2-Settings is applied and the request becomes stream 1, half-closed (remote)")
+    func upgrade() throws {
+        var server = Connection(role: .server)
+        server.start()
+        let settings = Base64URL.encode([0, 4] + be32(1000) + [0, 3] + be32(7))
+        let events = try server.acceptUpgrade(request: request("GET", "/json"), body: [], http2Settings: settings)
+        #expect(server.remoteSettings.initialWindowSize == 1000 && server.remoteSettings.maxConcurrentStreams == 7)
+        #expect(server.streams[1]?.state == .halfClosedRemote)
+        #expect(events.contains(.messageComplete(stream: 1, kind: .request)))
+        // The client's preface and SETTINGS still follow, and a new stream must be above 1.
+        _ = server.receive(bytes: connectionPreface + rawFrame(4, stream: 0, []))
+        #expect(!server.isClosed)
+        #expect(throws: UsageError.self) { try server.acceptUpgrade(request: [], body: [], http2Settings: "") }
+    }
+
+    @Test("base64url round-trips and rejects junk")
+    func base64() {
+        for n in 0..<20 {
+            let bytes = (0..<n).map { UInt8(($0 * 37 + n) & 0xff) }
+            #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+        }
+        #expect(Base64URL.encode([0, 3, 0, 0, 0, 100]) == "AAMAAABk")
+        #expect(Base64URL.decode("a*b") == nil)
+    }
+}

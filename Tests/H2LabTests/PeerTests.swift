@@ -68,6 +68,21 @@ struct ServePeerTests {
         #expect(head.hasPrefix("HTTP/2 200") && head.contains("content-length: \(DemoSite().respond(to: SiteRequest(method: "GET", path: "/html")).body.count)"))
     }
 
+    @Test("h2c Upgrade (curl --http2 on http://): the request becomes stream 1; plain HTTP/1.1 is answered in kind")
+    func upgradeAndFallback() throws {
+        let server = try Server(["--trace", "all"])
+        defer { server.stop() }
+        let upgraded = try run("curl", ["-s", "--http2", "--max-time", "10", "-w", "\n%{http_version}", "--data-binary", "abc", server.url + "/upload"])
+        #expect(upgraded.stdout.contains("\"received\": 3"))
+        #expect(upgraded.stdout.hasSuffix("\n2"))
+        let http1 = try run("curl", ["-s", "--http1.1", "-i", "--max-time", "10", server.url + "/json"])
+        #expect(http1.stdout.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(http1.stdout.contains("\"rfc\": 9113"))
+        server.stop()
+        #expect(server.trace.contains("HTTP/1.1 POST /upload upgraded to h2c: it is stream 1"))
+        #expect(server.trace.contains("HTTP/1.1 GET /json: answered over HTTP/1.1"))
+    }
+
     @Test("a 10 MiB upload: the server reports its length and SHA-256")
     func bigUpload() throws {
         let server = try Server()

@@ -114,7 +114,7 @@ public struct FrameDecoder: Sendable {
         return (items, decoder.bufferedCount)
     }
 
-    static func isHTTP1RequestStart(_ bytes: ArraySlice<UInt8>) -> Bool {
+    public static func isHTTP1RequestStart(_ bytes: ArraySlice<UInt8>) -> Bool {
         let text = String(decoding: bytes.prefix(16), as: UTF8.self)
         return ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "]
             .contains { text.hasPrefix($0) || $0.hasPrefix(text) && !text.isEmpty }
