@@ -35,16 +35,13 @@ struct Get: ParsableCommand {
     @Option(name: .customShort("H"), help: "An extra header, \"name: value\".") var header: [String] = []
     @Option(help: "Trace level: off, frames, all (to standard error's neighbour, standard output).") var trace: Serve.TraceLevel = .off
     @Flag(help: "Write the trace as JSON lines.") var json = false
+    @Flag(name: [.customShort("k"), .long], help: "Do not verify the server's certificate (for self-signed test servers).") var insecure = false
 
     func run() throws {
         let targets = try urls.map(Target.init)
         guard let first = targets.first else { throw ValidationError("give at least one URL") }
         guard targets.allSatisfy({ $0.authority == first.authority && $0.scheme == first.scheme }) else {
             throw ValidationError("all URLs must be on one server (one connection)")
-        }
-        guard first.scheme == "http" else {
-            warn("error: https is not available yet in this build; use http:// (h2c with prior knowledge)")
-            throw ExitCode(1)
         }
         let body = try data.map { Array(try readInput($0)) } ?? []
         var extra: [HeaderField] = []
@@ -62,6 +59,21 @@ struct Get: ParsableCommand {
             throw ExitCode(1)
         }
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
+        var byteStream: ByteStream = socket
+        if first.scheme == "https" {
+            do {
+                let tls = try TLSStream.connect(socket, context: try TLSContext.client(verify: !insecure), host: first.host)
+                guard tls.alpn == "h2" else {
+                    warn("error: \(first.authority) does not speak h2 over TLS (ALPN: \(tls.alpn.isEmpty ? "none" : tls.alpn))")
+                    throw ExitCode(1)
+                }
+                tracer?(0, .note("TLS \(tls.version) \(tls.cipher), ALPN h2"))
+                byteStream = tls
+            } catch let error as TLSError {
+                warn("error: \(first.authority): \(error)\(insecure ? "" : " (-k skips certificate checks)")")
+                throw ExitCode(1)
+            }
+        }
         let requests = targets.map { target -> (url: String, headers: [HeaderField], body: [UInt8]) in
             var fields = [HeaderField(":method", body.isEmpty ? "GET" : "POST"), HeaderField(":scheme", target.scheme),
                           HeaderField(":authority", target.authority), HeaderField(":path", target.path),
@@ -69,7 +81,7 @@ struct Get: ParsableCommand {
             if !body.isEmpty { fields.append(HeaderField("content-length", "\(body.count)")) }
             return ("\(target.scheme)://\(target.authority)\(target.path)", fields + extra, body)
         }
-        let results = ClientConnection(stream: socket, tracer: tracer).run(requests)
+        let results = ClientConnection(stream: byteStream, tracer: tracer).run(requests)
         var failed = false
         for result in results {
             if let error = result.error {

@@ -22,19 +22,26 @@ struct Serve: ParsableCommand {
     @Option(help: "Trace level: off, frames, all.") var trace: TraceLevel = .off
     @Flag(help: "Write the trace as one JSON object per line.") var json = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
+    @Option(help: "TLS certificate (PEM). Without --cert/--key a self-signed one for localhost is made and kept.") var cert: String?
+    @Option(help: "TLS private key (PEM).") var key: String?
 
     enum TraceLevel: String, ExpressibleByArgument, CaseIterable { case off, frames, all }
 
     func run() throws {
-        guard plain else {
-            warn("error: TLS serving is not available yet in this build; use --plain (h2c with prior knowledge)")
-            throw ExitCode(1)
+        var tls: TLSContext?
+        if !plain {
+            do {
+                tls = try tlsContext()
+            } catch {
+                warn("error: \(error)")
+                throw ExitCode(1)
+            }
         }
         var site = DemoSite()
         if let root { site.files = try StaticFiles.load(root) }
         let listener: TCPSocket
         do {
-            listener = try TCPSocket.listen(host: host, port: port ?? 8080)
+            listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443))
         } catch {
             warn("error: \(error)")
             throw ExitCode(1)
@@ -49,7 +56,8 @@ struct Serve: ParsableCommand {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
-        warn("h2lab serving h2c on http://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
+        let scheme = plain ? "h2c on http" : "h2 (TLS, ALPN h2 and http/1.1) on https"
+        warn("h2lab serving \(scheme)://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
         let group = DispatchGroup()
         var next = 0
@@ -57,18 +65,48 @@ struct Serve: ParsableCommand {
             guard let client = try listener.accept(milliseconds: 200) else { continue }
             next += 1
             let id = next
-            let connection = ServerConnection(stream: client, id: id, site: site, tracer: tracer) { stopRequested != 0 }
             tracer?(id, .note("connection opened"))
             group.enter()
-            Thread.detachNewThread {
-                connection.run()
+            Thread.detachNewThread { [site, tls] in
+                defer { group.leave() }
+                guard let tls else {
+                    ServerConnection(stream: client, id: id, site: site, tracer: tracer) { stopRequested != 0 }.run()
+                    tracer?(id, .note("connection closed"))
+                    return
+                }
+                do {
+                    let secure = try TLSStream.accept(client, context: tls)
+                    tracer?(id, .note("TLS \(secure.version) \(secure.cipher), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
+                    let connection = ServerConnection(stream: secure, id: id, site: site, tracer: tracer) { stopRequested != 0 }
+                    if secure.alpn == "h2" { connection.runHTTP2() } else { connection.run() }
+                } catch {
+                    tracer?(id, .note("TLS handshake failed: \(error)"))
+                    client.close()
+                }
                 tracer?(id, .note("connection closed"))
-                group.leave()
             }
         }
         listener.close()
         group.wait()
         warn("h2lab: all connections finished")
+    }
+}
+
+extension Serve {
+    /// The TLS context: --cert/--key, or a self-signed certificate kept under the cache directory.
+    func tlsContext() throws -> TLSContext {
+        if let cert, let key {
+            if let fingerprint = TLSContext.fingerprint(of: cert) { warn("certificate SHA-256 fingerprint: \(fingerprint)") }
+            return try TLSContext.server(certificate: cert, key: key)
+        }
+        if cert != nil || key != nil { throw ValidationError("--cert and --key go together") }
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? ".") + "/.cache")
+        try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let made = try TLSContext.selfSigned(in: cache + "/h2lab")
+        warn("self-signed certificate for localhost and 127.0.0.1: \(made.certificate)")
+        warn("certificate SHA-256 fingerprint: \(made.fingerprint)")
+        return try TLSContext.server(certificate: made.certificate, key: made.key)
     }
 }
 

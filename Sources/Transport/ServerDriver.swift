@@ -99,7 +99,7 @@ public final class ServerConnection: @unchecked Sendable {
 
     /// Runs HTTP/2 until the peer closes, a connection error ends it, or a graceful shutdown completes.
     /// `initial` holds bytes already read while sniffing.
-    func runHTTP2(initial: [UInt8] = [], upgradeEvents: [Event] = []) {
+    public func runHTTP2(initial: [UInt8] = [], upgradeEvents: [Event] = []) {
         defer { stream.close() }
         connection.start()
         if !upgradeEvents.isEmpty { respond(to: upgradeEvents) }

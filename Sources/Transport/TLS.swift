@@ -1,0 +1,155 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TLS failure, with OpenSSL's words.
+public struct TLSError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+
+    static func last(_ what: String) -> TLSError {
+        var buffer = [CChar](repeating: 0, count: 256)
+        h2lab_error(&buffer, Int32(buffer.count))
+        return TLSError(message: "\(what): " + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+}
+
+/// An OpenSSL context: the server's certificate, or a client's verification choice. Offers ALPN
+/// `h2` and `http/1.1`; TLS 1.2+ with the cipher rules of RFC 9113 §9.2; honours SSLKEYLOGFILE.
+public final class TLSContext: @unchecked Sendable {
+    let context: OpaquePointer
+
+    public static func server(certificate: String, key: String) throws -> TLSContext {
+        guard let context = h2lab_server_context(certificate, key) else { throw TLSError.last("loading \(certificate) and \(key)") }
+        return TLSContext(context)
+    }
+
+    public static func client(verify: Bool) throws -> TLSContext {
+        guard let context = h2lab_client_context(verify ? 1 : 0) else { throw TLSError.last("creating a TLS client context") }
+        return TLSContext(context)
+    }
+
+    init(_ context: OpaquePointer) { self.context = context }
+    deinit { SSL_CTX_free(context) }
+
+    /// A self-signed certificate for localhost and 127.0.0.1, kept in `directory` so a browser's
+    /// exception survives restarts; created (in process) if missing. Returns the paths and the
+    /// certificate's SHA-256 fingerprint.
+    public static func selfSigned(in directory: String) throws -> (certificate: String, key: String, fingerprint: String) {
+        let certificate = directory + "/localhost-cert.pem", key = directory + "/localhost-key.pem"
+        var digest = [UInt8](repeating: 0, count: 32)
+        if access(certificate, R_OK) != 0 || access(key, R_OK) != 0 || h2lab_fingerprint(certificate, &digest) != 1 {
+            _ = mkdir(directory, 0o700)
+            guard h2lab_make_self_signed(certificate, key, &digest) == 1 else { throw TLSError.last("making a self-signed certificate in \(directory)") }
+            chmod(key, 0o600)
+        }
+        let fingerprint = digest.map { b in String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true) }
+            .joined(separator: ":")
+        return (certificate, key, fingerprint)
+    }
+
+    public static func fingerprint(of certificate: String) -> String? {
+        var digest = [UInt8](repeating: 0, count: 32)
+        guard h2lab_fingerprint(certificate, &digest) == 1 else { return nil }
+        return digest.map { b in String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true) }.joined(separator: ":")
+    }
+}
+
+/// TLS over a TCP socket: the handshake, then bytes. No protocol logic.
+public final class TLSStream: ByteStream, @unchecked Sendable {
+    let socket: TCPSocket
+    let ssl: OpaquePointer
+    let context: TLSContext
+    public private(set) var alpn = ""
+    public private(set) var version = ""
+    public private(set) var cipher = ""
+
+    /// Completes the server side of a handshake on an accepted socket.
+    public static func accept(_ socket: TCPSocket, context: TLSContext, timeoutMilliseconds: Int32 = 10_000) throws -> TLSStream {
+        let stream = try TLSStream(socket, context)
+        try stream.handshake(server: true, timeout: timeoutMilliseconds)
+        return stream
+    }
+
+    /// Completes the client side of a handshake (SNI and, when verifying, the host name check).
+    public static func connect(_ socket: TCPSocket, context: TLSContext, host: String, timeoutMilliseconds: Int32 = 10_000) throws -> TLSStream {
+        let stream = try TLSStream(socket, context)
+        h2lab_set_sni(stream.ssl, host)
+        try stream.handshake(server: false, timeout: timeoutMilliseconds)
+        return stream
+    }
+
+    init(_ socket: TCPSocket, _ context: TLSContext) throws {
+        guard let ssl = SSL_new(context.context) else { throw TLSError.last("SSL_new") }
+        self.socket = socket
+        self.ssl = ssl
+        self.context = context
+        SSL_set_fd(ssl, socket.fd)
+    }
+
+    deinit {
+        SSL_free(ssl)
+    }
+
+    func handshake(server: Bool, timeout: Int32) throws {
+        while true {
+            let result = server ? SSL_accept(ssl) : SSL_connect(ssl)
+            if result == 1 { break }
+            let error = SSL_get_error(ssl, result)
+            if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE {
+                guard socket.waitReadable(milliseconds: timeout) else { throw TLSError(message: "TLS handshake timed out") }
+                continue
+            }
+            throw TLSError.last("TLS handshake")
+        }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = h2lab_alpn(ssl, &buffer, Int32(buffer.count))
+        alpn = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        version = String(cString: SSL_get_version(ssl))
+        if let name = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) { cipher = String(cString: name) }
+    }
+
+    public func read(maximum: Int = 65_536) throws -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32(maximum)) }
+            if n > 0 { return Array(buffer[0..<Int(n)]) }
+            let error = SSL_get_error(ssl, n)
+            switch error {
+            case SSL_ERROR_ZERO_RETURN: return nil
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                _ = socket.waitReadable(milliseconds: 1_000)
+                continue
+            case SSL_ERROR_SYSCALL: return nil
+            default: throw TLSError.last("TLS read")
+            }
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw -> Int32 in
+                guard let base = raw.baseAddress else { return 0 }
+                return SSL_write(ssl, base + offset, Int32(bytes.count - offset))
+            }
+            if n > 0 {
+                offset += Int(n)
+                continue
+            }
+            let error = SSL_get_error(ssl, n)
+            if error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ { continue }
+            throw TLSError.last("TLS write")
+        }
+    }
+
+    public func waitReadable(milliseconds: Int32) -> Bool {
+        SSL_pending(ssl) > 0 || socket.waitReadable(milliseconds: milliseconds)
+    }
+
+    public func close() {
+        SSL_shutdown(ssl)
+        socket.close()
+    }
+}
