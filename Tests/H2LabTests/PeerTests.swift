@@ -9,14 +9,21 @@ final class Server: @unchecked Sendable {
     let port: UInt16
     let log: URL
 
-    init(_ extra: [String] = []) throws {
+    let tls: Bool
+
+    init(_ extra: [String] = [], tls: Bool = false) throws {
+        self.tls = tls
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let portFile = dir.appendingPathComponent("port")
         log = dir.appendingPathComponent("trace.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: h2lab)
-        process.arguments = ["serve", "--plain", "--port", "0", "--port-file", portFile.path] + extra
+        process.arguments = ["serve", "--port", "0", "--port-file", portFile.path] + (tls ? [] : ["--plain"]) + extra
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CACHE_HOME"] = dir.path  // a fresh self-signed certificate per server
+        environment["SSLKEYLOGFILE"] = dir.appendingPathComponent("keys.log").path
+        process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -33,7 +40,12 @@ final class Server: @unchecked Sendable {
         port = found
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+
+    /// curl's arguments for HTTP/2 to this server: prior knowledge for h2c, ALPN over TLS.
+    var curlHTTP2: [String] { tls ? ["--http2", "-k"] : ["--http2-prior-knowledge"] }
+
+    var keyLog: String { (try? String(contentsOf: log.deletingLastPathComponent().appendingPathComponent("keys.log"), encoding: .utf8)) ?? "" }
 
     var trace: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
@@ -49,11 +61,11 @@ func installed(_ program: String) -> Bool { (try? run("which", [program]).status
 
 @Suite("h2lab serve against real clients (loopback)", .serialized)
 struct ServePeerTests {
-    @Test("curl --http2-prior-knowledge: every route, 404, 405 with Allow, HEAD")
-    func curlRoutes() throws {
-        let server = try Server()
+    @Test("curl over h2c (prior knowledge) and over TLS (ALPN h2): every route, 404, 405 with Allow, HEAD", arguments: [false, true])
+    func curlRoutes(tls: Bool) throws {
+        let server = try Server(tls: tls)
         defer { server.stop() }
-        func curl(_ args: [String]) throws -> Run { try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "20"] + args) }
+        func curl(_ args: [String]) throws -> Run { try run("curl", ["-s", "--max-time", "20"] + server.curlHTTP2 + args) }
         #expect(try curl([server.url + "/json"]).stdout.contains("\"rfc\": 9113"))
         #expect(try curl([server.url + "/html"]).stdout.contains("<link rel=\"stylesheet\" href=\"/styles.css\">"))
         #expect(try curl([server.url + "/styles.css"]).stdout.contains("font-family"))
@@ -83,30 +95,75 @@ struct ServePeerTests {
         #expect(server.trace.contains("HTTP/1.1 GET /json: answered over HTTP/1.1"))
     }
 
-    @Test("a 10 MiB upload: the server reports its length and SHA-256")
-    func bigUpload() throws {
-        let server = try Server()
+    @Test("a 10 MiB upload, h2c and TLS: the server reports its length and SHA-256", arguments: [false, true])
+    func bigUpload(tls: Bool) throws {
+        let server = try Server(tls: tls)
         defer { server.stop() }
         var bytes = [UInt8](repeating: 0, count: 10 << 20)
         for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(getpid())")
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "60", "--data-binary", "@" + file.path, server.url + "/upload"])
+        let result = try run("curl", ["-s", "--max-time", "60"] + server.curlHTTP2 + ["--data-binary", "@" + file.path, server.url + "/upload"])
         #expect(result.stdout.contains("\"received\": \(10 << 20)"))
         #expect(result.stdout.contains(SHA256.hex(bytes)), "\(result.stdout)")
     }
 
-    @Test("nghttp -nv: the handshake and a response, in nghttp's own words")
-    func nghttp() throws {
+    @Test("nghttp -nv, h2c and TLS: the handshake and a response, in nghttp's own words", arguments: [false, true])
+    func nghttp(tls: Bool) throws {
         try #require(installed("nghttp"), "nghttp2-client is installed by scripts/test")
-        let server = try Server()
+        let server = try Server(tls: tls)
         defer { server.stop() }
         let result = try run("nghttp", ["-nv", "-t", "20", server.url + "/html"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("recv SETTINGS frame"))
         #expect(result.stdout.contains(":status: 200"))
         #expect(result.stdout.contains("recv DATA frame"))
+    }
+
+    @Test("TLS: the certificate is self-signed for localhost, its fingerprint printed; SSLKEYLOGFILE gets the secrets")
+    func tlsDetails() throws {
+        let server = try Server(["--trace", "frames"], tls: true)
+        defer { server.stop() }
+        let result = try run("curl", ["-s", "-v", "-k", "--http2", server.url + "/json"])
+        #expect(result.stdout.contains("\"rfc\": 9113"))
+        #expect(result.stderr.contains("ALPN: server accepted h2") || result.stderr.contains("ALPN, server accepted to use h2"))
+        #expect(result.stderr.contains("subject: O=H2Lab; CN=localhost"))
+        #expect(server.keyLog.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET") || server.keyLog.contains("CLIENT_RANDOM"))
+        let http1 = try run("curl", ["-s", "-k", "--http1.1", "-i", server.url + "/json"])
+        #expect(http1.stdout.hasPrefix("HTTP/1.1 200 OK"))
+        let get = try run(h2lab, ["get", server.url + "/json"])
+        #expect(get.status == 1 && get.stderr.contains("certificate verify failed"))
+        let insecure = try run(h2lab, ["get", "-k", server.url + "/json"])
+        #expect(insecure.status == 0 && insecure.stdout.contains("\"rfc\": 9113"))
+        server.stop()
+        #expect(server.trace.contains("ALPN h2"))
+        #expect(server.trace.contains("ALPN http/1.1"))
+    }
+
+    @Test("headless Chromium loads /html over TLS: Chromium's SETTINGS, then /styles.css on the same connection")
+    func chromium() throws {
+        let browser = ["chromium", "chromium-browser"].first(where: installed)
+        try #require(browser != nil, "chromium is installed by scripts/test")
+        let server = try Server(["--trace", "all"], tls: true)
+        defer { server.stop() }
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(getpid())").path
+        let result = try run(browser ?? "chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
+                                                     "--user-data-dir=" + profile, "--virtual-time-budget=3000",
+                                                     "--dump-dom", server.url + "/html"], timeout: 90)
+        #expect(result.stdout.contains("<h1 id=\"greeting\">Hello over HTTP/2</h1>"), "\(result.stderr.suffix(500))")
+        server.stop()
+        let trace = server.trace
+        // Chromium's SETTINGS arrive (it sends INITIAL_WINDOW_SIZE and MAX_HEADER_LIST_SIZE), and the
+        // stylesheet is requested on the connection that fetched the page.
+        let lines = trace.split(separator: "\n").map(String.init)
+        guard let page = lines.first(where: { $0.hasSuffix(":path: /html   (literal incremental, name index 4, value huffman)") || $0.contains(":path: /html ") }) else {
+            Issue.record("no request for /html in the trace")
+            return
+        }
+        let connection = String(page.prefix { $0 != " " })
+        #expect(lines.contains { $0.hasPrefix(connection + " ← SETTINGS") && $0.contains("SETTINGS_INITIAL_WINDOW_SIZE") })
+        #expect(lines.contains { $0.hasPrefix(connection + " ") && $0.contains(":path: /styles.css") })
     }
 
     @Test("h2load -n 20000 -c 20 -m 10: zero failed requests")
@@ -190,7 +247,7 @@ struct ServePeerTests {
                 #expect(code == expected)
             }
             // Meanwhile a well-behaved client is served normally.
-            let ok = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "10", server.url + "/json"])
+            let ok = try run("curl", ["-s", "--max-time", "10"] + server.curlHTTP2 + [server.url + "/json"])
             #expect(ok.stdout.contains("\"rfc\": 9113"))
         }
         #expect(server.trace.contains("✗ connection error PROTOCOL_ERROR: the client connection preface is missing or wrong"))
