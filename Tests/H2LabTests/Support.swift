@@ -16,42 +16,101 @@ struct Run {
     var stderr: String
 }
 
-/// Runs a program with arguments and standard input, with a time limit.
+/// Runs a program with arguments and standard input, with a time limit. Spawned with posix_spawn
+/// and close-on-exec pipes, so that concurrently running tests never leak each other's pipes into
+/// children (a daemon such as tmux's server would otherwise hold them open), and reaped with
+/// waitpid here rather than by Foundation's SIGCHLD machinery.
 func run(_ program: String, _ arguments: [String], input: String = "", environment: [String: String] = [:],
          directory: String? = nil, timeout: TimeInterval = 60, capture: Bool = true) throws -> Run {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/env")
-    process.arguments = program.hasPrefix("/") ? arguments : [program] + arguments
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
-    process.environment = env
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-    process.standardInput = stdin
-    // A program that leaves a daemon behind (tmux) must not inherit our pipes, or reading never ends.
-    process.standardOutput = capture ? stdout : FileHandle.nullDevice
-    process.standardError = capture ? stderr : FileHandle.nullDevice
-    try process.run()
-    stdin.fileHandleForWriting.write(Data(input.utf8))
-    try stdin.fileHandleForWriting.close()
-    let deadline = Date().addingTimeInterval(timeout)
+    var argv = [program.hasPrefix("/") ? program : "/usr/bin/env"] + (program.hasPrefix("/") ? arguments : [program] + arguments)
+    if let directory { argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + argv }
+    func pipeFDs() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return (fds[0], fds[1])
+    }
+    let stdin = try pipeFDs(), stdout = try pipeFDs(), stderr = try pipeFDs()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, stdin.0, 0)
+    if capture {
+        posix_spawn_file_actions_adddup2(&actions, stdout.1, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr.1, 2)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
+    // A child starts with no signal blocked, whatever this thread has blocked.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (cArgs + cEnv).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
+    close(stdin.0); close(stdout.1); close(stderr.1)
+    guard spawned == 0 else {
+        close(stdin.1); close(stdout.0); close(stderr.0)
+        throw CocoaError(.executableLoad)
+    }
+    let inputBytes = Array(input.utf8)
+    let writer = Thread {
+        var offset = 0
+        while offset < inputBytes.count {
+            let n = inputBytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return write(stdin.1, base + offset, inputBytes.count - offset)
+            }
+            if n <= 0 { break }
+            offset += n
+        }
+        close(stdin.1)
+    }
+    writer.start()
     let out = Box(), err = Box()
     let group = DispatchGroup()
-    if capture {
+    for (fd, box) in [(stdout.0, out), (stderr.0, err)] {
         group.enter()
-        DispatchQueue.global().async { out.data = stdout.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { err.data = stderr.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65_536) }
+                if n <= 0 { break }
+                box.append(buffer[0..<n])
+            }
+            close(fd)
+            group.leave()
+        }.start()
     }
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    group.wait()
-    return Run(status: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
-               stderr: String(decoding: err.data, as: UTF8.self))
+    let deadline = Date().addingTimeInterval(timeout)
+    var status: Int32 = 0
+    while waitpid(pid, &status, WNOHANG) == 0 {
+        if Date() >= deadline {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            break
+        }
+        usleep(5_000)
+    }
+    _ = group.wait(timeout: .now() + 10)
+    let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return Run(status: exitStatus, stdout: String(decoding: out.data, as: UTF8.self), stderr: String(decoding: err.data, as: UTF8.self))
 }
 
-/// Written by one reader thread, read after `group.wait()`.
+/// Bytes collected by a reader thread.
 final class Box: @unchecked Sendable {
-    var data = Data()
+    private let lock = NSLock()
+    private var bytes = Data()
+    var data: Data { lock.lock(); defer { lock.unlock() }; return bytes }
+    func append(_ chunk: ArraySlice<UInt8>) { lock.lock(); bytes.append(contentsOf: chunk); lock.unlock() }
 }
