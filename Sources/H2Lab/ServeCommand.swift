@@ -212,16 +212,6 @@ final class TracePrinter: @unchecked Sendable {
         }
     }
 
-    func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    func quote(_ text: String) -> String { JSONView.q(text) }
+
 }

@@ -51,7 +51,7 @@ public enum JSONView {
     }
 
     /// A JSON string literal.
-    static func q(_ text: String) -> String {
+    public static func q(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,4 +1,5 @@
 import COpenSSL
+import Engine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,15 +45,13 @@ public final class TLSContext: @unchecked Sendable {
             guard h2lab_make_self_signed(certificate, key, &digest) == 1 else { throw TLSError.last("making a self-signed certificate in \(directory)") }
             chmod(key, 0o600)
         }
-        let fingerprint = digest.map { b in String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true) }
-            .joined(separator: ":")
-        return (certificate, key, fingerprint)
+        return (certificate, key, Hex.encode(digest, separator: ":").uppercased())
     }
 
     public static func fingerprint(of certificate: String) -> String? {
         var digest = [UInt8](repeating: 0, count: 32)
         guard h2lab_fingerprint(certificate, &digest) == 1 else { return nil }
-        return digest.map { b in String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true) }.joined(separator: ":")
+        return Hex.encode(digest, separator: ":").uppercased()
     }
 }
 

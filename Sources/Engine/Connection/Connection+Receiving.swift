@@ -295,9 +295,7 @@ extension Connection {
         guard var stream = streams[id], current != .closed else { return }
         transition(&stream, .rstStream(.received), into: &events)
         stream.closeReason = .resetReceived
-        stream.pendingSend = []
-        stream.pendingSendOffset = 0
-        stream.pendingEndStream = false
+        stream.dropPendingSend()
         streams[id] = stream
     }
 
@@ -320,17 +318,9 @@ extension Connection {
             switch setting.id {
             case .initialWindowSize:
                 // §6.9.2: every stream's send window moves by the difference; it may go negative.
-                let delta = Int(setting.value) - Int(old)
-                guard delta != 0 else { continue }
-                for id in streams.keys.sorted() {
-                    guard var stream = streams[id], stream.state != .closed else { continue }
-                    let before = stream.sendWindow.value
-                    guard stream.sendWindow.adjust(by: delta) else {
-                        return fail(.connection(.flowControlError, "§6.9.2",
-                            "SETTINGS_INITIAL_WINDOW_SIZE change makes stream \(id)'s window exceed 2^31-1"), into: &events)
-                    }
-                    streams[id] = stream
-                    events.append(.windowChanged(stream: id, side: .send, from: before, to: stream.sendWindow.value))
+                if let id = adjustStreamWindows(.send, by: Int(setting.value) - Int(old), into: &events) {
+                    return fail(.connection(.flowControlError, "§6.9.2",
+                        "SETTINGS_INITIAL_WINDOW_SIZE change makes stream \(id)'s window exceed 2^31-1"), into: &events)
                 }
             case .headerTableSize:
                 encoder.setPeerLimit(Int(setting.value))
@@ -343,6 +333,21 @@ extension Connection {
         flushPendingData(into: &events)
     }
 
+    /// §6.9.2: a SETTINGS_INITIAL_WINDOW_SIZE change moves one side of every open stream's window by
+    /// the difference (it may go negative). Returns the first stream whose window would pass 2^31−1.
+    mutating func adjustStreamWindows(_ side: WindowSide, by delta: Int, into events: inout [Event]) -> UInt32? {
+        guard delta != 0 else { return nil }
+        for id in streams.keys.sorted() {
+            guard var stream = streams[id], stream.state != .closed else { continue }
+            let before = side == .send ? stream.sendWindow.value : stream.receiveWindow.value
+            let fits = side == .send ? stream.sendWindow.adjust(by: delta) : stream.receiveWindow.adjust(by: delta)
+            guard fits else { return id }
+            streams[id] = stream
+            events.append(.windowChanged(stream: id, side: side, from: before, to: side == .send ? stream.sendWindow.value : stream.receiveWindow.value))
+        }
+        return nil
+    }
+
     /// Our settings take effect once acknowledged (§6.5.3).
     mutating func applyLocal(_ list: [Setting], into events: inout [Event]) {
         for setting in list {
@@ -353,15 +358,7 @@ extension Connection {
             case .maxFrameSize: frameDecoder.maxFrameSize = Int(setting.value)
             case .maxHeaderListSize: decoder.maxHeaderListSize = Int(setting.value)
             case .initialWindowSize:
-                let delta = Int(setting.value) - Int(old)
-                guard delta != 0 else { continue }
-                for id in streams.keys.sorted() {
-                    guard var stream = streams[id], stream.state != .closed else { continue }
-                    let before = stream.receiveWindow.value
-                    _ = stream.receiveWindow.adjust(by: delta)
-                    streams[id] = stream
-                    events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
-                }
+                _ = adjustStreamWindows(.receive, by: Int(setting.value) - Int(old), into: &events)
             default: break
             }
         }
@@ -375,8 +372,7 @@ extension Connection {
             guard var stream = streams[id], stream.state != .closed else { continue }
             stream.state = .closed
             stream.closeReason = .goaway
-            stream.pendingSend = []
-            stream.pendingSendOffset = 0
+            stream.dropPendingSend()
             streams[id] = stream
         }
         if code != .noError {

@@ -222,9 +222,7 @@ public struct Connection: Sendable {
                 transition(&stream, .rstStream(.sent), into: &events)
                 stream.closeReason = .resetSent
             }
-            stream.pendingSend = []
-            stream.pendingSendOffset = 0
-            stream.pendingEndStream = false
+            stream.dropPendingSend()
             streams[id] = stream
         } else {
             var record = newStream(id)

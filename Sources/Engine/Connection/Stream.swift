@@ -39,6 +39,14 @@ public struct StreamRecord: Hashable, Sendable {
 
     public var pendingSendCount: Int { pendingSend.count - pendingSendOffset }
 
+    /// A reset or refused stream sends nothing more.
+    mutating func dropPendingSend() {
+        pendingSend = []
+        pendingSendOffset = 0
+        pendingEndStream = false
+        pendingTrailers = nil
+    }
+
     init(id: UInt32, sendWindow: Int, receiveWindow: Int) {
         self.id = id
         self.sendWindow = FlowWindow(sendWindow)
