@@ -1,11 +1,12 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Lessons
 
 /// Release-mode benchmarks of the hot paths. Build with `swift build -c release`.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure HPACK and frame codec throughput (use a release build).", subcommands: [HPACKBench.self, FrameBench.self])
+        abstract: "Measure HPACK and frame codec throughput (use a release build).", subcommands: [HPACKBench.self, FrameBench.self, LabBench.self])
 
     static func now() -> Double {
         var t = timespec()
@@ -98,6 +99,44 @@ struct Bench: ParsableCommand {
             print(String(format: "frame encode: %.2f M frames/s, %.0f MB/s", Double(frames.count * encodeRuns) / encodeTime / 1e6,
                          Double(stream.count * encodeRuns) / encodeTime / 1e6))
             if sink == 42 { print("") }
+        }
+    }
+
+    struct LabBench: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "lab", abstract: "Time stepping (deliver + render one frame) and `back`.")
+        @Option(help: "Deliveries to make before measuring back.") var deliveries = 10_000
+
+        func run() throws {
+            var session = Session()
+            var delivered = 0
+            var stepTime = 0.0
+            var rendered = 0
+            while delivered < deliveries {
+                _ = session.execute("request GET /json")
+                while delivered < deliveries {
+                    let start = Bench.now()
+                    let output = session.execute("step")
+                    stepTime += Bench.now() - start
+                    rendered += output.lines.count
+                    if output.lines.first?.contains("the wire is empty") == true { break }
+                    delivered += 1
+                }
+            }
+            print(String(format: "step (deliver and render one frame): %.1f µs on average over %d deliveries (%d lines)",
+                         stepTime / Double(delivered) * 1e6, delivered, rendered))
+            var times: [Double] = []
+            for _ in 0..<5 {
+                let start = Bench.now()
+                _ = session.execute("back 1")
+                times.append(Bench.now() - start)
+            }
+            print(String(format: "back 1 after %d deliveries: %.1f µs (median of 5)", delivered, times.sorted()[2] * 1e6))
+            var fresh = Session()
+            _ = fresh.execute("request GET /json")
+            _ = fresh.execute("step 3")
+            let start = Bench.now()
+            _ = fresh.execute("back 1")
+            print(String(format: "back 1 after 3 deliveries: %.1f µs", (Bench.now() - start) * 1e6))
         }
     }
 }

@@ -141,3 +141,22 @@ struct LabExchangeTests {
         #expect(String(decoding: echo.body, as: UTF8.self) == "method: PUT\npath: /echo\nauthority: \nheader x-a: 1\nbody: 1 octets\n\nz")
     }
 }
+
+@Suite("Long sessions")
+struct LongSessionTests {
+    @Test("after 400 exchanges old streams are forgotten but still closed, with their close reason")
+    func pruning() throws {
+        var lab = Lab()
+        for _ in 0..<400 {
+            _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/json")) }
+            while lab.deliver() != nil {}
+        }
+        #expect(lab.state.server.streams.count <= 257 && lab.state.client.streams.count <= 257)
+        #expect(lab.state.server.state(of: 1) == .closed && lab.state.server.closeReason(of: 1) == .endStream)
+        #expect(lab.state.client.streams[799]?.status == "200")
+        // A frame on a long-forgotten stream still gets §5.1's answer for a stream closed by END_STREAM.
+        lab.sendRaw(FrameEncoder.encode(.data(1, [1])), from: .client)
+        let delivery = lab.deliver()
+        #expect(delivery?.events.contains { if case .protocolError(let e) = $0 { return e.code == .streamClosed } else { return false } } == true)
+    }
+}

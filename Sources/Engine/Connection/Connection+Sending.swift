@@ -16,6 +16,7 @@ extension Connection {
         streams[id] = stream
         emitHeaders(id, headers, kind: .request, endStream: body.isEmpty && endStream, policies: policies, into: &events)
         if !body.isEmpty { queueData(id, body, endStream: endStream, into: &events) }
+        pruneClosedStreams()
         return (id, events)
     }
 

@@ -283,16 +283,18 @@ public struct Connection: Sendable {
         streams.values.reduce(0) { $0 + ($1.state.isActive && isPeerInitiated($1.id) == openedByPeer ? 1 : 0) }
     }
 
-    /// Forgets the oldest closed streams once there are many, keeping why they closed.
+    /// Forgets the oldest closed streams once there are many, keeping why they closed. This bounds
+    /// what every snapshot copies (a lab stepping for hours, a server under h2load) and what the
+    /// per-frame scans look at; `show streams` keeps the most recent closed ones.
     mutating func pruneClosedStreams() {
-        guard streams.count > 1_024 else { return }
+        guard streams.count > 256 else { return }
         let closed = streams.values.filter { $0.state == .closed && $0.pendingSendCount == 0 }.map(\.id).sorted()
-        for id in closed.prefix(closed.count - min(closed.count, 256)) {
+        for id in closed.prefix(max(0, closed.count - 64)) {
             forgottenClosed[id] = streams[id]?.closeReason ?? .endStream
             streams[id] = nil
         }
-        if forgottenClosed.count > 16_384 {
-            for id in forgottenClosed.keys.sorted().prefix(8_192) { forgottenClosed[id] = nil }
+        if forgottenClosed.count > 4_096 {
+            for id in forgottenClosed.keys.sorted().prefix(2_048) { forgottenClosed[id] = nil }
         }
     }
 }
