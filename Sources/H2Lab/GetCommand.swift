@@ -35,6 +35,7 @@ struct Get: ParsableCommand {
     @Option(name: .customShort("H"), help: "An extra header, \"name: value\".") var header: [String] = []
     @Option(help: "Trace level: off, frames, all (to standard error's neighbour, standard output).") var trace: Serve.TraceLevel = .off
     @Flag(help: "Write the trace as JSON lines.") var json = false
+    @Flag(help: "h2c Upgrade: send the first request as HTTP/1.1 with Upgrade: h2c (http:// only).") var upgrade = false
     @Flag(name: [.customShort("k"), .long], help: "Do not verify the server's certificate (for self-signed test servers).") var insecure = false
 
     func run() throws {
@@ -81,7 +82,8 @@ struct Get: ParsableCommand {
             if !body.isEmpty { fields.append(HeaderField("content-length", "\(body.count)")) }
             return ("\(target.scheme)://\(target.authority)\(target.path)", fields + extra, body)
         }
-        let results = ClientConnection(stream: byteStream, tracer: tracer).run(requests)
+        if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
+        let results = ClientConnection(stream: byteStream, tracer: tracer).run(requests, upgrade: upgrade)
         var failed = false
         for result in results {
             if let error = result.error {

@@ -78,7 +78,13 @@ struct Serve: ParsableCommand {
                     let secure = try TLSStream.accept(client, context: tls)
                     tracer?(id, .note("TLS \(secure.version) \(secure.cipher), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
                     let connection = ServerConnection(stream: secure, id: id, site: site, tracer: tracer) { stopRequested != 0 }
-                    if secure.alpn == "h2" { connection.runHTTP2() } else { connection.run() }
+                    if secure.alpn == "h2" && !secure.meetsRFC9113 {
+                        connection.refuse(.inadequateSecurity, reason: "\(secure.version) \(secure.cipher) breaks RFC 9113 §9.2")
+                    } else if secure.alpn == "h2" {
+                        connection.runHTTP2()
+                    } else {
+                        connection.run()
+                    }
                 } catch {
                     tracer?(id, .note("TLS handshake failed: \(error)"))
                     client.close()

@@ -23,12 +23,28 @@ public final class ClientConnection: @unchecked Sendable {
     }
 
     /// Sends every request at once, then reads until each stream is closed or the connection ends.
-    public func run(_ requests: [(url: String, headers: [HeaderField], body: [UInt8])], timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
+    /// With `upgrade`, the first request goes as HTTP/1.1 with `Upgrade: h2c` and becomes stream 1.
+    public func run(_ requests: [(url: String, headers: [HeaderField], body: [UInt8])], upgrade: Bool = false,
+                    timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
         defer { stream.close() }
-        connection.start()
         var ids: [(String, UInt32)] = []
         var results: [ClientResult] = []
-        for request in requests {
+        var pending = requests[...]
+        var leftover: [UInt8] = []
+        if upgrade, let first = pending.first {
+            switch self.upgrade(first) {
+            case .failure(let failure):
+                return requests.map { ClientResult(url: $0.url, stream: 0, headers: [], body: [], error: failure.message) }
+            case .success(let rest):
+                leftover = rest
+                ids.append((first.url, 1))
+                pending = pending.dropFirst()
+            }
+        } else {
+            connection.start()
+        }
+        if !leftover.isEmpty { _ = connection.receive(bytes: leftover) }
+        for request in pending {
             do {
                 let (id, _) = try connection.sendRequest(request.headers, body: request.body)
                 ids.append((request.url, id))
@@ -75,6 +91,35 @@ public final class ClientConnection: @unchecked Sendable {
         }
         return results
     }
+
+    /// Sends the first request as HTTP/1.1 asking for h2c, waits for 101, then starts HTTP/2 with the
+    /// request as stream 1. Returns bytes read past the 101 (the server's first frames).
+    func upgrade(_ request: (url: String, headers: [HeaderField], body: [UInt8])) -> Result<[UInt8], UpgradeFailure> {
+        guard request.body.isEmpty else { return .failure(UpgradeFailure("h2c upgrade is done with a bodiless request here; drop -d or --upgrade")) }
+        var head = HTTP1Mapping.http1Request(from: request.headers, body: [])
+        head.removeLast(2)  // reopen the head to add the upgrade fields
+        head += "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \(connection.http2SettingsHeader)\r\n\r\n"
+        tracer?(0, .note("HTTP/1.1 request with Upgrade: h2c"))
+        guard (try? stream.write(Array(head.utf8))) != nil else { return .failure(UpgradeFailure("the connection failed while writing")) }
+        var buffer: [UInt8] = []
+        while HTTP1Mapping.find([13, 10, 13, 10], in: buffer) == nil {
+            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+                return .failure(UpgradeFailure("the server closed the connection before answering the upgrade"))
+            }
+            buffer += bytes
+        }
+        let end = (HTTP1Mapping.find([13, 10, 13, 10], in: buffer) ?? 0) + 4
+        let statusLine = String(decoding: buffer.prefix { $0 != 13 }, as: UTF8.self)
+        guard statusLine.hasPrefix("HTTP/1.1 101") else {
+            return .failure(UpgradeFailure("the server did not upgrade to h2c: \(statusLine)"))
+        }
+        tracer?(0, .note("101 Switching Protocols: stream 1 is the request"))
+        connection.start()
+        _ = try? connection.startUpgraded(request: request.headers)
+        return .success(Array(buffer[end...]))
+    }
+
+    public struct UpgradeFailure: Error { var message: String; init(_ m: String) { message = m } }
 
     func flush() -> Bool {
         let outbound = connection.takeOutbound()

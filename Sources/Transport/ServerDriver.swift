@@ -97,6 +97,14 @@ public final class ServerConnection: @unchecked Sendable {
         stream.close()
     }
 
+    /// Opens HTTP/2 only to end it at once with GOAWAY (for TLS that breaks RFC 9113 §9.2).
+    public func refuse(_ code: ErrorCode, reason: String) {
+        connection.start()
+        _ = connection.sendGoaway(code, debug: reason)
+        _ = flush()
+        stream.close()
+    }
+
     /// Runs HTTP/2 until the peer closes, a connection error ends it, or a graceful shutdown completes.
     /// `initial` holds bytes already read while sniffing.
     public func runHTTP2(initial: [UInt8] = [], upgradeEvents: [Event] = []) {

@@ -109,6 +109,21 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         if let name = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) { cipher = String(cString: name) }
     }
 
+    /// RFC 9113 §9.2: TLS 1.2 or later; for TLS 1.2, an ephemeral key exchange and an AEAD cipher
+    /// (§9.2.2 forbids the rest). Anything else gets GOAWAY INADEQUATE_SECURITY.
+    public static func isAcceptable(version: String, cipher: String) -> Bool {
+        switch version {
+        case "TLSv1.3": return true
+        case "TLSv1.2":
+            let ephemeral = cipher.hasPrefix("ECDHE-") || cipher.hasPrefix("DHE-")
+            let aead = cipher.contains("GCM") || cipher.contains("CHACHA20") || cipher.contains("CCM")
+            return ephemeral && aead
+        default: return false
+        }
+    }
+
+    public var meetsRFC9113: Bool { Self.isAcceptable(version: version, cipher: cipher) }
+
     public func read(maximum: Int = 65_536) throws -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: maximum)
         while true {

@@ -349,6 +349,29 @@ struct GetPeerTests {
         #expect(result.stdout == "hello from python h2, you asked for /from-h2lab\n")
     }
 
+    @Test("h2lab get --upgrade: h2c Upgrade against serve, then a second URL multiplexed as stream 3")
+    func upgrade() throws {
+        let server = try Server(["--trace", "frames"])
+        defer { server.stop() }
+        let result = try run(h2lab, ["get", "--upgrade", "--trace", "frames", server.url + "/styles.css", server.url + "/json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("101 Switching Protocols: stream 1 is the request"))
+        #expect(result.stdout.contains("c0 ← DATA stream 1 [END_STREAM]") && result.stdout.contains("c0 → HEADERS stream 3"))
+        #expect(result.stdout.contains("font-family") && result.stdout.contains("\"rfc\": 9113"))
+        server.stop()
+        #expect(server.trace.contains("upgraded to h2c: it is stream 1"))
+    }
+
+    @Test("the RFC 9113 §9.2 TLS rules: TLS 1.3, or TLS 1.2 with ECDHE and an AEAD cipher")
+    func tlsRules() {
+        #expect(TLSStream.isAcceptable(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256"))
+        #expect(TLSStream.isAcceptable(version: "TLSv1.2", cipher: "ECDHE-RSA-AES128-GCM-SHA256"))
+        #expect(TLSStream.isAcceptable(version: "TLSv1.2", cipher: "ECDHE-ECDSA-CHACHA20-POLY1305"))
+        #expect(!TLSStream.isAcceptable(version: "TLSv1.2", cipher: "AES128-GCM-SHA256"))  // no forward secrecy
+        #expect(!TLSStream.isAcceptable(version: "TLSv1.2", cipher: "ECDHE-RSA-AES128-SHA256"))  // CBC
+        #expect(!TLSStream.isAcceptable(version: "TLSv1.1", cipher: "ECDHE-RSA-AES128-GCM-SHA256"))
+    }
+
     @Test("h2lab get against nothing: one clear line and exit status 1")
     func nothingThere() throws {
         let result = try run(h2lab, ["get", "http://127.0.0.1:9/"])

@@ -78,3 +78,30 @@ public enum Base64URL {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension Connection {
+    /// The client's side of h2c Upgrade: after the server's 101, the HTTP/1.1 request is stream 1,
+    /// half-closed (local); the response arrives on it as HTTP/2 (RFC 7540 §3.2).
+    public mutating func startUpgraded(request: [HeaderField]) throws(UsageError) -> [Event] {
+        guard role == .client, highestLocalStreamID == 0 else { throw UsageError("only a fresh client connection can be upgraded") }
+        var events: [Event] = []
+        var stream = newStream(1)
+        stream.requestHeaders = request
+        stream.isResponseToHead = request.contains { $0.name == ":method" && $0.value == "HEAD" }
+        highestLocalStreamID = 1
+        transition(&stream, .headers(.sent), into: &events)
+        transition(&stream, .endStream(.sent), into: &events)
+        streams[1] = stream
+        return events
+    }
+
+    /// The SETTINGS payload of this endpoint's configuration, base64url-encoded for HTTP2-Settings.
+    public var http2SettingsHeader: String {
+        var payload: [UInt8] = []
+        for setting in configuration.settings {
+            payload += [UInt8(setting.id.rawValue >> 8), UInt8(truncatingIfNeeded: setting.id.rawValue)]
+            payload += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: setting.value >> UInt32($0)) }
+        }
+        return Base64URL.encode(payload)
+    }
+}
