@@ -20,6 +20,8 @@ struct Repl: ParsableCommand {
     func run() throws {
         let colour = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
         var session = Session(palette: Palette(enabled: colour))
+        session.connector = { try SocketPeer.connect($0) }
+        signal(SIGPIPE, SIG_IGN)
         if let script {
             try runScript(script, &session)
             return

@@ -62,6 +62,7 @@ public enum Command: Hashable, Sendable {
     case show(ShowTarget)
     case save(kind: String, path: String)
     case say(String)
+    case connect(String)
     case quit
 
     public enum Body: Hashable, Sendable {

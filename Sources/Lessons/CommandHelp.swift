@@ -30,6 +30,8 @@ public struct CommandHelp: Sendable {
               summary: "change how the encoder represents fields", example: "hpack policy never-index huffman off"),
         .init(name: "flow", group: "acting", usage: "[server] flow half|eager|manual",
               summary: "when this endpoint sends WINDOW_UPDATE by itself", example: "server flow manual"),
+        .init(name: "connect", group: "stepping", usage: "connect http://HOST:PORT | https://HOST:PORT",
+              summary: "our client talks to a real server; its frames wait on the wire until stepped", example: "connect http://127.0.0.1:8080"),
         .init(name: "step", group: "stepping", usage: "step [client|server] [N]",
               summary: "deliver the next frame (oldest first), or the next from one side, N times", example: "step server 2"),
         .init(name: "next", group: "stepping", usage: "next", summary: "deliver until a stream changes state", example: "next"),

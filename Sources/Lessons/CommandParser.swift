@@ -159,6 +159,9 @@ public enum CommandParser {
         case "save":
             guard args.count == 2, ["transcript", "json"].contains(args[0].lowercased()) else { throw usage() }
             return .save(kind: args[0].lowercased(), path: args[1])
+        case "connect":
+            guard args.count == 1, args[0].hasPrefix("http://") || args[0].hasPrefix("https://") else { throw usage() }
+            return .connect(args[0])
         case "say", "echo":
             return .say(rest(of: line, after: 1 + offset))
         default:

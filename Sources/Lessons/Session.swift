@@ -15,6 +15,11 @@ public struct Session: Sendable {
     /// Where relative paths (body @FILE, save) are resolved.
     public var directory: String
 
+    /// A real server the lab's client talks to (`connect`): the driver supplies the transport.
+    public var remote: RemotePeer?
+    /// Opens a transport to a URL's server (set by the executable; lessons run without network).
+    public var connector: (@Sendable (String) throws -> (peer: RemotePeer, authority: String))?
+
     public struct Output: Sendable {
         public var lines: [String] = []
         public var error: CommandError?
@@ -67,6 +72,14 @@ public struct Session: Sendable {
         case .help(let topic): return help(topic)
         case .quit: return []
         case .say(let text): return [text]
+        case .connect(let url):
+            guard let connector else { throw CommandError("connect needs the h2lab REPL (no network in lessons)") }
+            let (peer, authority) = try connector(url)
+            remote?.close()
+            remote = peer
+            lab = Lab(remoteServer: authority)
+            return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
+                    "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
 
         case .request(let method, let path, let headers, let body):
             var bytes: [UInt8] = []
@@ -78,8 +91,8 @@ public struct Session: Sendable {
                 bytes = Array(data)
             case nil: break
             }
-            var list = [HeaderField(":method", method), HeaderField(":scheme", "https"), HeaderField(":path", path),
-                        HeaderField(":authority", "lab.example")]
+            var list = [HeaderField(":method", method), HeaderField(":scheme", lab.state.remoteServer == nil ? "https" : "http"),
+                        HeaderField(":path", path), HeaderField(":authority", lab.state.remoteServer ?? "lab.example")]
             list += headers.map { HeaderField($0.name.lowercased(), $0.value) }
             if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
                 list.append(HeaderField("content-length", "\(bytes.count)"))
@@ -139,7 +152,8 @@ public struct Session: Sendable {
         case .step(let from, let count):
             var lines: [String] = []
             for _ in 0..<count {
-                guard let delivery = lab.deliver(from: from) else {
+                pullFromRemote(wait: lab.wireIsEmpty)
+                guard let delivery = deliver(from: from) else {
                     lines.append(from.map { "  nothing waits from the \($0)" } ?? "  the wire is empty")
                     break
                 }
@@ -148,7 +162,7 @@ public struct Session: Sendable {
             return lines
         case .next:
             var lines: [String] = []
-            while let delivery = lab.deliver() {
+            while let delivery = deliver() {
                 lines += renderer.delivery(delivery)
                 if delivery.events.contains(where: { if case .streamStateChanged = $0 { return true } else { return false } }) { return lines }
                 if interrupted() { return lines + ["  interrupted"] }
@@ -171,6 +185,7 @@ public struct Session: Sendable {
             let removed = breakpoints.remove(at: n - 1)
             return ["  deleted breakpoint \(n): \(removed)"]
         case .back(let n):
+            if lab.state.remoteServer != nil { throw CommandError("back is off while connected to a real server: it cannot be rewound") }
             let undone = lab.back(n)
             if undone == 0 { return ["  nothing to undo: no frame has been delivered"] }
             return ["  rewound \(undone) deliver\(undone == 1 ? "y" : "ies"): now after #\(lab.log.count)"] + renderer.wire(lab)
@@ -213,10 +228,11 @@ public struct Session: Sendable {
     }
 
     mutating func runUntilBreak(_ interrupted: @Sendable () -> Bool) -> [String] {
+        pullFromRemote(wait: lab.wireIsEmpty)
         if lab.wireIsEmpty { return ["  the wire is empty"] }
         var lines: [String] = []
         var count = 0
-        while let delivery = lab.deliver() {
+        while let delivery = deliver() {
             lines += renderer.delivery(delivery)
             count += 1
             if let hit = breakpoints.firstIndex(where: { matches($0, delivery) }) {
@@ -226,6 +242,23 @@ public struct Session: Sendable {
             if count >= deliveryLimit { return lines + ["  stopped after \(count) deliveries"] }
         }
         return lines
+    }
+
+    /// Delivers the next frame; one addressed to a real server is written to it.
+    mutating func deliver(from: Role? = nil) -> Delivery? {
+        pullFromRemote(wait: false)
+        if lab.wireIsEmpty { pullFromRemote(wait: true) }
+        guard let delivery = lab.deliver(from: from) else { return nil }
+        if delivery.item.to == .server, let remote {
+            remote.send(delivery.item.bytes)
+        }
+        return delivery
+    }
+
+    /// Moves bytes the real server sent onto the wire; with `wait`, gives it a moment to answer.
+    mutating func pullFromRemote(wait: Bool) {
+        guard let remote else { return }
+        if let bytes = remote.receive(waitMilliseconds: wait ? 700 : 0) { lab.receiveFromRemote(bytes) }
     }
 
     func matches(_ breakpoint: Breakpoint, _ delivery: Delivery) -> Bool {
@@ -266,4 +299,12 @@ public struct Session: Sendable {
         lines.append("  after about 30-60 seconds without a response; PING keeps nothing alive for them.")
         return lines
     }
+}
+
+/// A real peer behind a transport, as the lab sees it: bytes out, bytes in.
+public protocol RemotePeer: AnyObject, Sendable {
+    func send(_ bytes: [UInt8])
+    /// Whatever has arrived, waiting up to `waitMilliseconds` for something; nil if nothing.
+    func receive(waitMilliseconds: Int32) -> [UInt8]?
+    func close()
 }

@@ -307,6 +307,42 @@ struct GetPeerTests {
         #expect(result.stdout.contains("c0 ← HEADERS stream 1") && result.stdout.contains("c0 ← HEADERS stream 3"))
     }
 
+    @Test("REPL `connect` against nghttpd: the server's frames wait on the wire until stepped")
+    func connectNghttpd() throws {
+        try #require(installed("nghttpd"), "nghttp2-server is installed by scripts/test")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-connect-\(getpid())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data("served by nghttpd\n".utf8).write(to: root.appendingPathComponent("hello.txt"))
+        let port = 20_000 + Int((getpid() + 7) % 20_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["nghttpd", "--no-tls", "-d", root.path, "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        usleep(400_000)
+        let script = root.appendingPathComponent("session.h2lab")
+        try Data("""
+            connect http://127.0.0.1:\(port)
+            request GET /hello.txt
+            step 3
+            show wire
+            continue
+            show streams
+            back
+            """.utf8).write(to: script)
+        let result = try run(h2lab, ["--script", script.path], timeout: 60)
+        let out = result.stdout
+        #expect(out.contains("connected to 127.0.0.1:\(port)"))
+        // After our three frames, nghttpd's answer is on the wire, not yet delivered.
+        let wire = out.components(separatedBy: "lab> show wire").last?.components(separatedBy: "lab> continue").first ?? ""
+        #expect(wire.contains("server→client  SETTINGS"))
+        #expect(out.contains("server→client DATA stream 1 [END_STREAM]") && out.contains("served by nghttpd"))
+        #expect(out.contains("GET /hello.txt             200") || out.contains("GET /hello.txt"))
+        #expect(result.stderr.contains(":7: back is off while connected to a real server"))
+    }
+
     @Test("h2lab get against Python h2 as the server")
     func pythonServer() throws {
         let script = """

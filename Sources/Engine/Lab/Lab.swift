@@ -48,6 +48,11 @@ public struct LabState: Sendable {
     public var autoRespond = true
     /// Whether the server pushes /styles.css with /html (when the client allows push).
     public var pushStylesheet = false
+    /// The server is a real peer behind a transport (`connect`): frames delivered to it are handed
+    /// to the driver to write, and its bytes arrive through `receiveFromRemote`.
+    public var remoteServer: String?
+    /// Octets from the remote peer that do not yet make a whole frame.
+    var remoteBuffer: [UInt8] = []
 
     public func connection(_ role: Role) -> Connection { role == .client ? client : server }
 
@@ -70,6 +75,26 @@ public struct Lab: Sendable {
         state.server.start()
         collect(from: .server)
         collect(from: .client)
+    }
+
+    /// A lab whose client is ours and whose server is a real peer named `peer` (e.g. "127.0.0.1:8080").
+    public init(remoteServer peer: String, client: Connection.Configuration = .client) {
+        state = LabState(client: Connection(role: .client, configuration: client), server: Connection(role: .server))
+        state.remoteServer = peer
+        state.autoRespond = false
+        state.client.start()
+        collect(from: .client)
+    }
+
+    /// Bytes that arrived from the remote server: each complete frame waits on the wire, decoded only
+    /// when it is delivered to our client.
+    public mutating func receiveFromRemote(_ bytes: [UInt8]) {
+        state.remoteBuffer += bytes
+        while let header = FrameHeader(state.remoteBuffer), state.remoteBuffer.count >= 9 + header.length {
+            let frame = Array(state.remoteBuffer.prefix(9 + header.length))
+            state.remoteBuffer.removeFirst(9 + header.length)
+            sendRaw(frame, from: .server)
+        }
     }
 
     // MARK: Acting
@@ -117,7 +142,9 @@ public struct Lab: Sendable {
         snapshots.append(state)
         if item.from == .client { state.toServer.removeFirst() } else { state.toClient.removeFirst() }
         var events: [Event]
-        if item.to == .server {
+        if item.to == .server && state.remoteServer != nil {
+            events = []  // the driver writes item.bytes to the real server
+        } else if item.to == .server {
             events = state.server.receive(bytes: item.bytes)
             events += respondToCompletedRequests(events)
         } else {
