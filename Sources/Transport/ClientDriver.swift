@@ -43,7 +43,7 @@ public final class ClientConnection: @unchecked Sendable {
         } else {
             connection.start()
         }
-        if !leftover.isEmpty { _ = connection.receive(bytes: leftover) }
+        if !leftover.isEmpty { trace(connection.receive(bytes: leftover)) }
         for request in pending {
             do {
                 let (id, _) = try connection.sendRequest(request.headers, body: request.body)
@@ -69,11 +69,8 @@ public final class ClientConnection: @unchecked Sendable {
                 break
             }
             let events = connection.receive(bytes: bytes)
+            trace(events)
             for event in events {
-                if let tracer {
-                    if case .frameReceived(let frame) = event { tracer(0, .received(frame, bytes: 9 + frame.payloadLength)) }
-                    else { tracer(0, .event(event)) }
-                }
                 if case .protocolError(let error) = event, error.isConnectionError { failure = error.description; break loop }
                 if case .connectionClosed(let reason) = event { failure = reason; break loop }
             }
@@ -120,6 +117,13 @@ public final class ClientConnection: @unchecked Sendable {
     }
 
     public struct UpgradeFailure: Error { var message: String; init(_ m: String) { message = m } }
+
+    func trace(_ events: [Event]) {
+        guard let tracer else { return }
+        for event in events {
+            if case .frameReceived(let frame) = event { tracer(0, .received(frame, bytes: 9 + frame.payloadLength)) } else { tracer(0, .event(event)) }
+        }
+    }
 
     func flush() -> Bool {
         let outbound = connection.takeOutbound()
