@@ -282,25 +282,30 @@ struct ServePeerTests {
     }
 }
 
+/// nghttpd --no-tls serving `files` on a port derived from the pid; SIGKILL it when done (a child of
+/// a test process may inherit a signal mask with SIGTERM blocked).
+func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int, process: Process) {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(getpid())-\(offset)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    for (name, text) in files { try Data(text.utf8).write(to: root.appendingPathComponent(name)) }
+    let port = 20_000 + Int((getpid() + offset) % 20_000)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["nghttpd", "--no-tls", "-d", root.path, "\(port)"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    usleep(400_000)
+    return (port, process)
+}
+
 @Suite("h2lab get against real servers (loopback)", .serialized)
 struct GetPeerTests {
     @Test("h2lab get against nghttpd: two URLs multiplexed on one connection")
     func nghttpd() throws {
         try #require(installed("nghttpd"), "nghttp2-server is installed by scripts/test")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(getpid())")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Data("first file\n".utf8).write(to: root.appendingPathComponent("a.txt"))
-        try Data("second file\n".utf8).write(to: root.appendingPathComponent("b.txt"))
-        let port = 20_000 + Int(getpid() % 20_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["nghttpd", "--no-tls", "-d", root.path, "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // SIGKILL: a child of this test process may inherit a signal mask with SIGTERM blocked.
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        usleep(400_000)
+        let (port, nghttpd) = try startNghttpd(["a.txt": "first file\n", "b.txt": "second file\n"], offset: 0)
+        defer { kill(nghttpd.processIdentifier, SIGKILL); nghttpd.waitUntilExit() }
         let result = try run(h2lab, ["get", "--trace", "frames", "http://127.0.0.1:\(port)/a.txt", "http://127.0.0.1:\(port)/b.txt"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("first file") && result.stdout.contains("second file"))
@@ -310,19 +315,9 @@ struct GetPeerTests {
     @Test("REPL `connect` against nghttpd: the server's frames wait on the wire until stepped")
     func connectNghttpd() throws {
         try #require(installed("nghttpd"), "nghttp2-server is installed by scripts/test")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-connect-\(getpid())")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Data("served by nghttpd\n".utf8).write(to: root.appendingPathComponent("hello.txt"))
-        let port = 20_000 + Int((getpid() + 7) % 20_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["nghttpd", "--no-tls", "-d", root.path, "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        usleep(400_000)
-        let script = root.appendingPathComponent("session.h2lab")
+        let (port, nghttpd) = try startNghttpd(["hello.txt": "served by nghttpd\n"], offset: 7)
+        defer { kill(nghttpd.processIdentifier, SIGKILL); nghttpd.waitUntilExit() }
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("connect-\(getpid()).h2lab")
         try Data("""
             connect http://127.0.0.1:\(port)
             request GET /hello.txt
