@@ -78,13 +78,7 @@ extension Connection {
             return fail(.stream(id, .protocolError, "§8.1.1",
                 "\(stream.receivedBodyLength) octets of DATA exceed content-length \(expected)"), into: &events)
         }
-        if frame.endStream {
-            transition(&stream, .endStream(.received), into: &events)
-            streams[id] = stream
-            finishMessage(id, into: &events)
-        } else {
-            streams[id] = stream
-        }
+        store(stream, endStream: frame.endStream, into: &events)
         replenish(id, into: &events)
     }
 
@@ -111,6 +105,15 @@ extension Connection {
         streams[id] = stream
         outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
         events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
+    }
+
+    /// Saves a stream after a received DATA or HEADERS; with END_STREAM, half-closes it and reports
+    /// the message.
+    mutating func store(_ stream: StreamRecord, endStream: Bool, into events: inout [Event]) {
+        var stream = stream
+        if endStream { transition(&stream, .endStream(.received), into: &events) }
+        streams[stream.id] = stream
+        if endStream { finishMessage(stream.id, into: &events) }
     }
 
     /// END_STREAM arrived: check the body against content-length (§8.1.1) and report the message.
@@ -249,13 +252,7 @@ extension Connection {
                 return fail(.stream(id, .protocolError, "§8.1.1", problem.text), into: &events)
             }
         }
-        if frame.endStream {
-            transition(&stream, .endStream(.received), into: &events)
-            streams[id] = stream
-            finishMessage(id, into: &events)
-        } else {
-            streams[id] = stream
-        }
+        store(stream, endStream: frame.endStream, into: &events)
     }
 
     mutating func receivePushPromise(_ associated: UInt32, _ promised: UInt32, _ decoded: DecodedHeaderBlock, into events: inout [Event]) {
