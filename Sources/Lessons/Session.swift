@@ -196,7 +196,10 @@ public struct Session: Sendable {
             case .hpack(let role): return renderer.hpack(lab, role: role)
             case .windows: return renderer.windows(lab)
             case .settings: return renderer.settings(lab)
-            case .wire: return renderer.wire(lab)
+            case .wire:
+                // Attached to a real server: show what it has sent so far, giving it a moment.
+                pullFromRemote(wait: lab.state.toClient.isEmpty)
+                return renderer.wire(lab)
             case .history: return renderer.ladder(lab.log)
             case .frame(let n):
                 guard n <= lab.log.count else {
@@ -258,7 +261,7 @@ public struct Session: Sendable {
     /// Moves bytes the real server sent onto the wire; with `wait`, gives it a moment to answer.
     mutating func pullFromRemote(wait: Bool) {
         guard let remote else { return }
-        if let bytes = remote.receive(waitMilliseconds: wait ? 700 : 0) { lab.receiveFromRemote(bytes) }
+        if let bytes = remote.receive(waitMilliseconds: wait ? 1_000 : 0) { lab.receiveFromRemote(bytes) }
     }
 
     func matches(_ breakpoint: Breakpoint, _ delivery: Delivery) -> Bool {
