@@ -23,6 +23,34 @@ struct Target {
     }
 
     var authority: String { "\(host):\(port)" }
+
+    /// Why a connection to the target could not be opened, as one line for the user.
+    struct ConnectFailure: Error {
+        var message: String
+        var isCertificateProblem = false
+    }
+
+    /// Opens TCP to the target and, for https, TLS that must agree on h2 (ALPN). Used by `get` and
+    /// the REPL's `connect`. Returns the stream and a line describing the TLS session, if any.
+    func open(verify: Bool) throws(ConnectFailure) -> (stream: ByteStream, tls: String?) {
+        let socket: TCPSocket
+        do {
+            socket = try TCPSocket.connect(host: host, port: port)
+        } catch {
+            throw ConnectFailure(message: "cannot connect to \(authority): \(error)")
+        }
+        guard scheme == "https" else { return (socket, nil) }
+        let tls: TLSStream
+        do {
+            tls = try TLSStream.connect(socket, context: try TLSContext.client(verify: verify), host: host)
+        } catch {
+            throw ConnectFailure(message: "\(authority): \(error)", isCertificateProblem: verify)
+        }
+        guard tls.alpn == "h2" else {
+            throw ConnectFailure(message: "\(authority) does not speak h2 over TLS (ALPN: \(tls.alpn.isEmpty ? "none" : tls.alpn))")
+        }
+        return (tls, "TLS \(tls.version) \(tls.cipher), ALPN h2")
+    }
 }
 
 struct Get: ParsableCommand {
@@ -52,28 +80,15 @@ struct Get: ParsableCommand {
                                      text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         signal(SIGPIPE, SIG_IGN)
-        let socket: TCPSocket
-        do {
-            socket = try TCPSocket.connect(host: first.host, port: first.port)
-        } catch {
-            warn("error: cannot connect to \(first.authority): \(error)")
-            throw ExitCode(1)
-        }
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
-        var byteStream: ByteStream = socket
-        if first.scheme == "https" {
-            do {
-                let tls = try TLSStream.connect(socket, context: try TLSContext.client(verify: !insecure), host: first.host)
-                guard tls.alpn == "h2" else {
-                    warn("error: \(first.authority) does not speak h2 over TLS (ALPN: \(tls.alpn.isEmpty ? "none" : tls.alpn))")
-                    throw ExitCode(1)
-                }
-                tracer?(0, .note("TLS \(tls.version) \(tls.cipher), ALPN h2"))
-                byteStream = tls
-            } catch let error as TLSError {
-                warn("error: \(first.authority): \(error)\(insecure ? "" : " (-k skips certificate checks)")")
-                throw ExitCode(1)
-            }
+        let byteStream: ByteStream
+        do {
+            let (stream, tls) = try first.open(verify: !insecure)
+            if let tls { tracer?(0, .note(tls)) }
+            byteStream = stream
+        } catch {
+            warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
+            throw ExitCode(1)
         }
         let requests = targets.map { target -> (url: String, headers: [HeaderField], body: [UInt8]) in
             var fields = [HeaderField(":method", body.isEmpty ? "GET" : "POST"), HeaderField(":scheme", target.scheme),

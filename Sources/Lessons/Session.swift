@@ -110,16 +110,11 @@ public struct Session: Sendable {
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in try s.sendResponse(stream, headers, body: body) }
             return renderer.queued(queued, events: events, by: .server) + autoRun(interrupted)
         case .push(let stream, let path):
-            let request = [HeaderField(":method", "GET"), HeaderField(":scheme", "https"), HeaderField(":authority", "lab.example"),
-                           HeaderField(":path", path)]
             let site = lab.site
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) -> [Event] in
-                let (promised, pushEvents) = try s.push(on: stream, request: request)
-                let response = site.respond(to: SiteRequest(method: "GET", path: path))
-                return try pushEvents + s.sendResponse(promised, response.headerList, body: response.body)
+                try site.push(path, on: stream, authority: "lab.example", connection: &s)
             }
             return renderer.queued(queued, events: events, by: .server) + autoRun(interrupted)
-
         case .ping(let role, let opaque):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendPing(opaque); return [] }
         case .settings(let role, let list):
@@ -152,7 +147,6 @@ public struct Session: Sendable {
         case .step(let from, let count):
             var lines: [String] = []
             for _ in 0..<count {
-                pullFromRemote(wait: lab.wireIsEmpty)
                 guard let delivery = deliver(from: from) else {
                     lines.append(from.map { "  nothing waits from the \($0)" } ?? "  the wire is empty")
                     break

@@ -151,12 +151,8 @@ public final class ServerConnection: @unchecked Sendable {
 
     /// The demo site answers every request whose END_STREAM has arrived.
     func respond(to events: [Event]) {
-        for case .messageComplete(let streamID, .request) in events {
-            guard let record = connection.streams[streamID], let headers = record.requestHeaders else { continue }
-            let response = site.respond(to: SiteRequest(headers: headers, body: record.receivedBody))
-            let sent = (try? connection.sendResponse(streamID, response.headerList, body: response.body)) ?? []
-            if let tracer { for event in sent { tracer(id, .event(event)) } }
-        }
+        let sent = site.answer(events, on: &connection)
+        if let tracer { for event in sent { tracer(id, .event(event)) } }
     }
 
     /// Writes everything the engine queued as one write. False if the socket failed.

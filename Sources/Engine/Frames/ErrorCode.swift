@@ -35,10 +35,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// Parses a name (any case, `-` or `_`, with or without `_ERROR`) or a number.
     public init?(parsing text: String) {
-        let upper = text.uppercased().replacingOccurrences(of: "-", with: "_")
+        let upper = ProtocolName.normalize(text)
         if let i = Self.names.firstIndex(where: { $0 == upper || $0 == upper + "_ERROR" }) {
             self.init(UInt32(i))
-        } else if let n = UInt32(text) ?? (text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : nil) {
+        } else if let n: UInt32 = ProtocolName.number(text) {
             self.init(n)
         } else {
             return nil

@@ -28,10 +28,9 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public var description: String { name }
 
     public init?(parsing text: String) {
-        let upper = text.uppercased().replacingOccurrences(of: "-", with: "_")
-        if let i = Self.names.firstIndex(of: upper) {
+        if let i = Self.names.firstIndex(of: ProtocolName.normalize(text)) {
             self.init(UInt8(i))
-        } else if let n = UInt8(text) ?? (text.hasPrefix("0x") ? UInt8(text.dropFirst(2), radix: 16) : nil) {
+        } else if let n: UInt8 = ProtocolName.number(text) {
             self.init(n)
         } else {
             return nil

@@ -30,11 +30,11 @@ public struct SettingID: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// Parses `HEADER_TABLE_SIZE`, `SETTINGS_HEADER_TABLE_SIZE`, `header-table-size` or a number.
     public init?(parsing text: String) {
-        var upper = text.uppercased().replacingOccurrences(of: "-", with: "_")
+        var upper = ProtocolName.normalize(text)
         if upper.hasPrefix("SETTINGS_") { upper.removeFirst("SETTINGS_".count) }
         if let found = Self.named.first(where: { $0.1 == upper }) {
             self = found.0
-        } else if let n = UInt16(text) ?? (text.hasPrefix("0x") ? UInt16(text.dropFirst(2), radix: 16) : nil) {
+        } else if let n: UInt16 = ProtocolName.number(text) {
             self.init(n)
         } else {
             return nil

@@ -159,23 +159,8 @@ public struct Lab: Sendable {
     /// The demo site answers each request whose END_STREAM has arrived.
     mutating func respondToCompletedRequests(_ events: [Event]) -> [Event] {
         guard state.autoRespond else { return [] }
-        var more: [Event] = []
-        for case .messageComplete(let id, .request) in events {
-            guard let stream = state.server.streams[id], let headers = stream.requestHeaders else { continue }
-            let request = SiteRequest(headers: headers, body: stream.receivedBody)
-            if state.pushStylesheet && request.path == "/html" && state.server.remoteSettings.enablePush {
-                let pushed = [HeaderField(":method", "GET"), HeaderField(":scheme", "https"),
-                              HeaderField(":authority", request.authority), HeaderField(":path", "/styles.css")]
-                if let (promised, events) = try? state.server.push(on: id, request: pushed) {
-                    more += events
-                    let css = site.respond(to: SiteRequest(method: "GET", path: "/styles.css"))
-                    more += (try? state.server.sendResponse(promised, css.headerList, body: css.body)) ?? []
-                }
-            }
-            let response = site.respond(to: request)
-            more += (try? state.server.sendResponse(id, response.headerList, body: response.body)) ?? []
-        }
-        return more
+        let pushStylesheet = state.pushStylesheet
+        return site.answer(events, on: &state.server) { pushStylesheet && $0.path == "/html" ? ["/styles.css"] : [] }
     }
 
     /// Rewinds to the state before the last `count` deliveries. Constant time in the session length.

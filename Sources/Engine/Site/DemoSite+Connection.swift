@@ -1,0 +1,30 @@
+/// The demo site answering on a server connection: shared by the lab, `serve` and the REPL's `push`.
+extension DemoSite {
+    /// Answers every request whose END_STREAM arrived in `events`, first promising the paths that
+    /// `pushes` names for it (server push, §8.4). Returns the events of sending.
+    public func answer(_ events: [Event], on connection: inout Connection,
+                       pushes: (SiteRequest) -> [String] = { _ in [] }) -> [Event] {
+        var sent: [Event] = []
+        for case .messageComplete(let id, .request) in events {
+            guard let stream = connection.streams[id], let headers = stream.requestHeaders else { continue }
+            let request = SiteRequest(headers: headers, body: stream.receivedBody)
+            for path in pushes(request) {
+                // A client that disabled push, or a closed stream, simply gets no promise.
+                sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
+            }
+            let response = respond(to: request)
+            sent += (try? connection.sendResponse(id, response.headerList, body: response.body)) ?? []
+        }
+        return sent
+    }
+
+    /// Promises `path` on stream `id` with PUSH_PROMISE and sends the pushed response.
+    public func push(_ path: String, on id: UInt32, authority: String, scheme: String = "https",
+                     connection: inout Connection) throws(UsageError) -> [Event] {
+        let request = [HeaderField(":method", "GET"), HeaderField(":scheme", scheme),
+                       HeaderField(":authority", authority), HeaderField(":path", path)]
+        let (promised, events) = try connection.push(on: id, request: request)
+        let response = respond(to: SiteRequest(method: "GET", path: path, authority: authority))
+        return try events + connection.sendResponse(promised, response.headerList, body: response.body)
+    }
+}
