@@ -3,10 +3,11 @@ import Foundation
 import Lessons
 import Transport
 
-/// The REPL's `connect`: a real server behind TCP or TLS, as a `RemotePeer` for the lab.
+/// The REPL's `connect` and `listen`: a real server or client behind TCP or TLS, as a `RemotePeer`
+/// for the lab.
 final class SocketPeer: RemotePeer, @unchecked Sendable {
     let stream: ByteStream
-    private(set) var closed = false
+    private(set) var isClosed = false
 
     init(_ stream: ByteStream) { self.stream = stream }
 
@@ -25,22 +26,86 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
         }
     }
 
+    /// Listens on 127.0.0.1 for one client that speaks HTTP/2 (over TLS: one that chose ALPN h2),
+    /// saying where to point it through `announce`. Connections that cannot be HTTP/2 (a failed
+    /// handshake, ALPN http/1.1) are closed with a word and the wait goes on, so that a browser's
+    /// certificate warning or a retry does not end it. Ctrl-C (`interrupted`) ends the wait.
+    static func listen(_ request: Session.ListenRequest, announce: (String) -> Void,
+                       interrupted: @Sendable () -> Bool) throws -> (peer: RemotePeer, name: String) {
+        var context: TLSContext?
+        var fingerprint = ""
+        if request.tls {
+            do {
+                let made = try labCertificate()
+                context = try TLSContext.server(certificate: made.certificate, key: made.key)
+                fingerprint = made.fingerprint
+            } catch {
+                throw CommandError("cannot set up TLS: \(error)")
+            }
+        }
+        let listener: TCPSocket
+        do {
+            listener = try TCPSocket.listen(host: "127.0.0.1", port: request.port, backlog: 4)
+        } catch {
+            throw CommandError("cannot listen on 127.0.0.1:\(request.port): \(error)", hint: "`listen --port 0` picks a free port")
+        }
+        defer { listener.close() }
+        let base = "\(context == nil ? "http" : "https")://127.0.0.1:\(listener.localPort)"
+        if context != nil {
+            announce("listening on \(base)/ (TLS, ALPN h2); h2lab's self-signed certificate, SHA-256:")
+            announce(fingerprint)
+            announce("Open \(base)/html in a browser (accept the certificate warning),")
+            announce("or run `curl -k \(base)/json`.")
+        } else {
+            announce("listening on \(base)/ (h2c with prior knowledge; a browser needs `listen --tls`): run")
+            announce("`curl --http2-prior-knowledge \(base)/json` or `nghttp -v \(base)/json`.")
+        }
+        announce("Waiting for one client; Ctrl-C stops waiting.")
+        while !interrupted() {
+            let accepted: TCPSocket?
+            do {
+                accepted = try listener.accept(milliseconds: 200)
+            } catch {
+                throw CommandError("\(error)")
+            }
+            guard let socket = accepted else { continue }
+            let name = socket.peerAddress
+            guard let context else { return (SocketPeer(socket), name) }
+            do {
+                let secure = try TLSStream.accept(socket, context: context)
+                guard secure.alpn == "h2" else {
+                    let chose = secure.alpn.isEmpty ? "no ALPN protocol" : "ALPN \(secure.alpn)"
+                    announce("a client from \(name) chose \(chose), not h2: closed it; still waiting.")
+                    secure.close()
+                    continue
+                }
+                announce("a client from \(name): \(secure.version) \(secure.cipher), ALPN h2"
+                         + (secure.meetsRFC9113 ? "" : " (short of RFC 9113 §9.2; the lab goes on anyway)"))
+                return (SocketPeer(secure), name)
+            } catch {
+                // A browser meeting an unknown certificate aborts the handshake until it is accepted.
+                announce("a TLS handshake from \(name) failed (\(error)); still waiting.")
+            }
+        }
+        throw CommandError("stopped listening: no client came")
+    }
+
     func send(_ bytes: [UInt8]) {
-        guard !closed else { return }
-        if (try? stream.write(bytes)) == nil { closed = true }
+        guard !isClosed else { return }
+        if (try? stream.write(bytes)) == nil { isClosed = true }
     }
 
     func receive(waitMilliseconds: Int32) -> [UInt8]? {
-        guard !closed, stream.waitReadable(milliseconds: waitMilliseconds) else { return nil }
+        guard !isClosed, stream.waitReadable(milliseconds: waitMilliseconds) else { return nil }
         guard let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
-            closed = true
+            isClosed = true
             return nil
         }
         return bytes
     }
 
     func close() {
-        closed = true
+        isClosed = true
         stream.close()
     }
 }

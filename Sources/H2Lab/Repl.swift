@@ -21,6 +21,7 @@ struct Repl: ParsableCommand {
         let colour = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
         var session = Session(palette: Palette(enabled: colour))
         session.connector = { try SocketPeer.connect($0) }
+        session.listener = { try SocketPeer.listen($0, announce: $1, interrupted: $2) }
         signal(SIGPIPE, SIG_IGN)
         if let script {
             try runScript(script, &session)
@@ -39,12 +40,19 @@ struct Repl: ParsableCommand {
             guard let line = interactive ? readInteractive() : readLine() else { break }
             if !interactive { print("lab> " + line) }
             interruptFlag = 0
-            let output = session.execute(line) { interruptFlag != 0 }
+            let output = session.execute(line, interrupted: { interruptFlag != 0 }, live: Self.printNow)
             for text in output.lines { print(text) }
             if let error = output.error { print(session.renderer.palette.error("error: " + error.message) + (error.hint.map { "  (\($0))" } ?? "")) }
+            fflush(nil)  // stdout may be a pipe: what a command printed shows before the next one waits
             if output.quit { break }
         }
         if interactive { _ = write_history(history) }
+    }
+
+    /// Output that cannot wait for its command to end (a live browser's frames), printed at once.
+    static let printNow: @Sendable ([String]) -> Void = { lines in
+        for text in lines { print(text) }
+        fflush(nil)  // all output streams: stdout may be a pipe or a file
     }
 
     func readInteractive() -> String? {
@@ -62,8 +70,8 @@ struct Repl: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         var failures = 0
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let output = session.execute(String(line))
             if !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.hasPrefix("#") { print("lab> " + line) }
+            let output = session.execute(String(line), live: Self.printNow)
             for text in output.lines { print(text) }
             if let error = output.error {
                 failures += 1
@@ -78,7 +86,7 @@ struct Repl: ParsableCommand {
 /// Words the REPL completes: commands, frame types, setting names, error codes, paths, states.
 let completionWords: [String] = {
     var words = CommandHelp.all.map(\.name) + ["client", "server", "conn", "on", "off", "raw", "body", "auto", "manual", "half", "eager",
-                                               "streams", "hpack", "windows", "settings", "frame", "wire", "history", "transcript", "json",
+                                               "streams", "hpack", "windows", "settings", "--tls", "--port", "frame", "wire", "history", "transcript", "json",
                                                "policy", "huffman", "index", "no-index", "never-index", "stream", "flag", "state", "error",
                                                "GET", "POST", "HEAD", "PUT", "DELETE"]
     words += FrameType.names + FrameType.names.map { $0.lowercased() }

@@ -106,14 +106,20 @@ extension Serve {
             return try TLSContext.server(certificate: cert, key: key)
         }
         if cert != nil || key != nil { throw ValidationError("--cert and --key go together") }
-        let environment = ProcessInfo.processInfo.environment
-        let cache = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? ".") + "/.cache")
-        try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let made = try TLSContext.selfSigned(in: cache + "/h2lab")
+        let made = try labCertificate()
         warn("self-signed certificate for localhost and 127.0.0.1: \(made.certificate)")
         warn("certificate SHA-256 fingerprint: \(made.fingerprint)")
         return try TLSContext.server(certificate: made.certificate, key: made.key)
     }
+}
+
+/// The self-signed certificate for localhost and 127.0.0.1 that `serve` and the REPL's `listen`
+/// share, kept under $XDG_CACHE_HOME/h2lab (or ~/.cache/h2lab) so a browser's exception lasts.
+func labCertificate() throws -> (certificate: String, key: String, fingerprint: String) {
+    let environment = ProcessInfo.processInfo.environment
+    let cache = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? ".") + "/.cache")
+    try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+    return try TLSContext.selfSigned(in: cache + "/h2lab")
 }
 
 /// Static files under --root, with content types by extension.

@@ -63,6 +63,8 @@ public enum Command: Hashable, Sendable {
     case save(kind: String, path: String)
     case say(String)
     case connect(String)
+    /// Wait for a real client; `port` nil means the default (8080 plain, 8443 with TLS), 0 any free one.
+    case listen(tls: Bool, port: UInt16?)
     case quit
 
     public enum Body: Hashable, Sendable {

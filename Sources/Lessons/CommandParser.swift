@@ -160,14 +160,38 @@ public enum CommandParser {
             guard args.count == 2, ["transcript", "json"].contains(args[0].lowercased()) else { throw usage() }
             return .save(kind: args[0].lowercased(), path: args[1])
         case "connect":
+            if let role { throw CommandError("connect takes no '\(role)': our client connects, the real server takes the server's place") }
             guard args.count == 1, args[0].hasPrefix("http://") || args[0].hasPrefix("https://") else { throw usage() }
             return .connect(args[0])
+        case "listen":
+            if let role { throw CommandError("listen takes no '\(role)': our server listens, the real client takes the client's place") }
+            return try parseListen(args)
         case "say", "echo":
             return .say(rest(of: line, after: 1 + offset))
         default:
             let guess = CommandHelp.closest(to: word, among: CommandHelp.all.map(\.name))
             throw CommandError("unknown command '\(tokens[0])'", hint: guess.map { "did you mean '\($0)'? `help` lists commands" } ?? "`help` lists commands")
         }
+    }
+
+    static func parseListen(_ args: [String]) throws -> Command {
+        var tls = false
+        var port: UInt16?
+        var rest = args[...]
+        while let arg = rest.popFirst() {
+            switch arg.lowercased() {
+            case "--tls", "tls": tls = true
+            case "--plain", "plain": tls = false
+            case "--port", "port":
+                guard let text = rest.popFirst(), let n = UInt16(text) else {
+                    throw CommandError("listen --port needs a port number 0-65535 (0 picks a free one)", hint: "example: listen --tls --port 8443")
+                }
+                port = n
+            default:
+                throw CommandError("listen does not take '\(arg)'", hint: "usage: listen [--tls] [--port N]")
+            }
+        }
+        return .listen(tls: tls, port: port)
     }
 
     static func parseRequest(_ args: [String], line: String, offset: Int) throws -> Command {

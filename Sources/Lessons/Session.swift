@@ -15,10 +15,26 @@ public struct Session: Sendable {
     /// Where relative paths (body @FILE, save) are resolved.
     public var directory: String
 
-    /// A real server the lab's client talks to (`connect`): the driver supplies the transport.
+    /// A real peer in the lab (`connect` makes it the server, `listen` the client): the executable
+    /// supplies the transport.
     public var remote: RemotePeer?
     /// Opens a transport to a URL's server (set by the executable; lessons run without network).
     public var connector: (@Sendable (String) throws -> (peer: RemotePeer, authority: String))?
+    /// Waits for one real client (set by the executable). It reports progress through `announce`
+    /// at once (where to point a browser) and gives up when `interrupted` says so.
+    public var listener: (@Sendable (_ request: ListenRequest, _ announce: (String) -> Void,
+                                     _ interrupted: @Sendable () -> Bool) throws -> (peer: RemotePeer, name: String))?
+
+    /// Where output goes while a command runs (the REPL prints it at once: a live browser's frames
+    /// appear as they arrive); nil collects everything into the command's `Output`.
+    private var live: (@Sendable ([String]) -> Void)?
+    /// Lines of the running command already handed to `live`.
+    private var liveLines: [String] = []
+
+    public struct ListenRequest: Hashable, Sendable {
+        public var tls: Bool
+        public var port: UInt16
+    }
 
     public struct Output: Sendable {
         public var lines: [String] = []
@@ -35,15 +51,21 @@ public struct Session: Sendable {
     public static let banner = "H2Lab: an HTTP/2 client and server in memory, nothing sent yet. `help` lists commands; "
         + "try `request GET /html`, then `step`."
 
-    /// Runs one line. `interrupted` is polled during long runs (Ctrl-C).
-    public mutating func execute(_ line: String, interrupted: @Sendable () -> Bool = { false }) -> Output {
+    /// Runs one line. `interrupted` is polled during long runs (Ctrl-C). With `live`, output that is
+    /// ready before the command ends (deliveries while frames flow, where to point a browser) is
+    /// handed to it at once; `Output.lines` then holds only the rest. The transcript has it all.
+    public mutating func execute(_ line: String, interrupted: @Sendable () -> Bool = { false },
+                                 live: (@Sendable ([String]) -> Void)? = nil) -> Output {
         var output = Output()
+        self.live = live
+        liveLines = []
+        defer { self.live = nil }
         switch CommandParser.parse(line) {
         case .success(nil):
             return output
         case .success(let command?):
             do {
-                output.lines = try run(command, interrupted: interrupted).map(Self.trimTrailingSpaces).flatMap(renderer.wrap)
+                output.lines = format(try run(command, interrupted: interrupted))
                 if command == .quit { output.quit = true }
             } catch let error as CommandError {
                 output.error = error
@@ -56,9 +78,20 @@ public struct Session: Sendable {
             output.error = error
         }
         transcript.append("lab> " + line)
-        transcript += output.lines
+        transcript += liveLines + output.lines
         if let error = output.error { transcript.append("error: \(error)") }
         return output
+    }
+
+    func format(_ lines: [String]) -> [String] { lines.map(Self.trimTrailingSpaces).flatMap(renderer.wrap) }
+
+    /// Hands `lines` to the live output, if there is one, and empties them.
+    mutating func flush(_ lines: inout [String]) {
+        guard let live, !lines.isEmpty else { return }
+        let formatted = format(lines)
+        live(formatted)
+        liveLines += formatted
+        lines = []
     }
 
     static func trimTrailingSpaces(_ line: String) -> String {
@@ -80,6 +113,30 @@ public struct Session: Sendable {
             lab = Lab(remoteServer: authority)
             return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
                     "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
+        case .listen(let tls, let port):
+            guard let listener else { throw CommandError("listen needs the h2lab REPL (no network in lessons)") }
+            let request = ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080))
+            // What the listener announces is printed at once (it says where to point a browser).
+            var announced: [String] = []
+            let sink = live, renderer = renderer
+            let (peer, name) = try listener(request, { text in
+                let lines = renderer.wrap("  " + text)
+                sink?(lines)
+                announced += lines
+            }, interrupted)
+            if sink != nil {
+                liveLines += announced
+                announced = []
+            }
+            remote?.close()
+            remote = peer
+            lab = Lab(remoteClient: name)
+            pullFromRemote(wait: true)
+            return announced + [
+                "  the client from \(name) is the lab's client now; our server answers from the demo site.",
+                "  Its frames wait on the wire: `step` delivers them, `auto on` lets them flow live (Ctrl-C",
+                "  stops watching). `back` is off (a real client cannot be rewound); `help listen` on time-outs.",
+            ] + renderer.wire(lab)
 
         case .request(let method, let path, let headers, let body):
             var bytes: [UInt8] = []
@@ -91,30 +148,34 @@ public struct Session: Sendable {
                 bytes = Array(data)
             case nil: break
             }
-            var list = [HeaderField(":method", method), HeaderField(":scheme", lab.state.remoteServer == nil ? "https" : "http"),
-                        HeaderField(":path", path), HeaderField(":authority", lab.state.remoteServer ?? "lab.example")]
+            try ensureLocal(.client)
+            let server = lab.state.isRemote(.server) ? lab.state.remote?.name : nil
+            var list = [HeaderField(":method", method), HeaderField(":scheme", server == nil ? "https" : "http"),
+                        HeaderField(":path", path), HeaderField(":authority", server ?? "lab.example")]
             list += headers.map { HeaderField($0.name.lowercased(), $0.value) }
             if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
                 list.append(HeaderField("content-length", "\(bytes.count)"))
             }
             let (result, queued) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(list, body: bytes) }
-            return renderer.queued(queued, events: result.events, by: .client) + autoRun(interrupted)
+            return autoRun(renderer.queued(queued, events: result.events, by: .client), interrupted)
 
         case .respondMode(let auto):
             lab.configure { $0.autoRespond = auto }
             return [auto ? "  the demo site answers requests by itself" : "  the server waits: answer with `respond STREAM STATUS [TEXT]`"]
         case .respond(let stream, let status, let text):
+            try ensureLocal(.server)
             let body = Array(text.utf8)
             let headers = [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
                            HeaderField("content-length", "\(body.count)")]
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in try s.sendResponse(stream, headers, body: body) }
-            return renderer.queued(queued, events: events, by: .server) + autoRun(interrupted)
+            return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
         case .push(let stream, let path):
+            try ensureLocal(.server)
             let site = lab.site
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) -> [Event] in
                 try site.push(path, on: stream, authority: "lab.example", connection: &s)
             }
-            return renderer.queued(queued, events: events, by: .server) + autoRun(interrupted)
+            return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
         case .ping(let role, let opaque):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendPing(opaque); return [] }
         case .settings(let role, let list):
@@ -130,14 +191,17 @@ public struct Session: Sendable {
         case .send(let role, let frame):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendUnchecked(frame); return [] }
         case .sendRaw(let role, let bytes):
+            try ensureLocal(role)
             let item = lab.sendRaw(bytes, from: role)
-            return renderer.queued([item], events: [], by: role) + autoRun(interrupted)
+            return autoRun(renderer.queued([item], events: [], by: role), interrupted)
         case .hpackPolicy(let role, let policy):
+            try ensureLocal(role)
             try lab.act(role) { $0.setEncoderPolicy(policy) }
             let indexing = policy.indexing?.rawValue ?? "auto"
             return ["  \(role) encoder: indexing \(indexing), huffman \(policy.huffman.rawValue)"
                     + (policy.useIndexedFields ? "" : ", no indexed fields")]
         case .windowPolicy(let role, let policy):
+            try ensureLocal(role)
             try lab.act(role) { $0.setWindowUpdatePolicy(policy) }
             return ["  \(role) sends WINDOW_UPDATE: " + [
                 WindowUpdatePolicy.halfWindow: "after half a window is consumed",
@@ -163,11 +227,16 @@ public struct Session: Sendable {
             }
             return lines + ["  the wire is empty"]
         case .continueRun:
-            return runUntilBreak(interrupted)
+            return runUntilBreak([], interrupted)
         case .auto(let on):
             autoDeliver = on
-            return ["  auto \(on ? "on: frames are delivered as soon as they are sent" : "off: `step` delivers frames")"]
-                + (on ? runUntilBreak(interrupted) : [])
+            guard on else { return ["  auto off: `step` delivers frames"] }
+            if let peer = lab.state.remote, peer.role == .client, remote?.isClosed == false {
+                // A real peer: watch its frames flow as they come, until Ctrl-C or it hangs up.
+                return runUntilBreak(["  auto on: frames flow as the client at \(peer.name) sends them; Ctrl-C stops watching"],
+                                     interrupted, watch: true)
+            }
+            return runUntilBreak(["  auto on: frames are delivered as soon as they are sent"], interrupted)
         case .addBreak(let breakpoint):
             breakpoints.append(breakpoint)
             return ["  breakpoint \(breakpoints.count): \(breakpoint)"]
@@ -179,7 +248,9 @@ public struct Session: Sendable {
             let removed = breakpoints.remove(at: n - 1)
             return ["  deleted breakpoint \(n): \(removed)"]
         case .back(let n):
-            if lab.state.remoteServer != nil { throw CommandError("back is off while connected to a real server: it cannot be rewound") }
+            if let peer = lab.state.remote {
+                throw CommandError("back is off while attached to a real \(peer.role) (\(peer.name)): it cannot be rewound")
+            }
             let undone = lab.back(n)
             if undone == 0 { return ["  nothing to undo: no frame has been delivered"] }
             return ["  rewound \(undone) deliver\(undone == 1 ? "y" : "ies"): now after #\(lab.log.count)"] + renderer.wire(lab)
@@ -191,9 +262,9 @@ public struct Session: Sendable {
             case .windows: return renderer.windows(lab)
             case .settings: return renderer.settings(lab)
             case .wire:
-                // Attached to a real server: show what it has sent so far, giving it a moment.
-                pullFromRemote(wait: lab.state.toClient.isEmpty)
-                return renderer.wire(lab)
+                // Attached to a real peer: show what it has sent so far, giving it a moment.
+                pullFromRemote(wait: lab.state.remote.map { lab.state.queue(to: $0.role.peer).isEmpty } ?? false)
+                return renderer.wire(lab) + peerClosedNote()
             case .history: return renderer.ladder(lab.log)
             case .frame(let n):
                 guard n <= lab.log.count else {
@@ -216,20 +287,41 @@ public struct Session: Sendable {
     /// Runs an action on one endpoint, then prints what it queued.
     mutating func act(_ role: Role, _ interrupted: @Sendable () -> Bool,
                       _ body: (inout Connection) throws(UsageError) -> [Event]) throws -> [String] {
+        try ensureLocal(role)
         let (events, queued) = try lab.act(role, body)
-        return renderer.queued(queued, events: events, by: role) + autoRun(interrupted)
+        return autoRun(renderer.queued(queued, events: events, by: role), interrupted)
     }
 
-    mutating func autoRun(_ interrupted: @Sendable () -> Bool) -> [String] {
-        autoDeliver ? runUntilBreak(interrupted) : []
+    /// A real peer acts by itself: the lab cannot make it send anything.
+    func ensureLocal(_ role: Role) throws {
+        guard let peer = lab.state.remote, peer.role == role else { return }
+        throw CommandError("the \(role) is a real peer (\(peer.name)): the lab cannot act for it",
+                           hint: role == .client ? "act as our server: `server ping`, `server settings ...`" : "act as our client: `ping`, `request GET /`")
     }
 
-    mutating func runUntilBreak(_ interrupted: @Sendable () -> Bool) -> [String] {
-        pullFromRemote(wait: lab.wireIsEmpty)
-        if lab.wireIsEmpty { return ["  the wire is empty"] }
-        var lines: [String] = []
+    /// `lines` (what an action queued), then, with `auto on`, the deliveries that follow.
+    mutating func autoRun(_ lines: [String], _ interrupted: @Sendable () -> Bool) -> [String] {
+        autoDeliver ? runUntilBreak(lines, interrupted) : lines
+    }
+
+    /// Delivers until a breakpoint, an interruption or an empty wire, after `lines`. With a real peer,
+    /// an empty wire first gives it a moment to answer; with `watch`, the run waits for the peer
+    /// until Ctrl-C or until it closes the connection. Deliveries go to the live output as they
+    /// happen (the REPL prints them at once).
+    mutating func runUntilBreak(_ lines: [String], _ interrupted: @Sendable () -> Bool, watch: Bool = false) -> [String] {
+        var lines = lines
         var count = 0
-        while let delivery = deliver() {
+        while true {
+            flush(&lines)
+            guard let delivery = deliver() else {
+                if watch, let remote, !remote.isClosed, !interrupted() {
+                    pullFromRemote(wait: true, milliseconds: 200)
+                    continue
+                }
+                if count == 0 { lines.append("  the wire is empty") }
+                if watch && interrupted() { lines.append("  stopped watching after \(count) deliveries; auto stays on") }
+                return lines + peerClosedNote()
+            }
             lines += renderer.delivery(delivery)
             count += 1
             if let hit = breakpoints.firstIndex(where: { matches($0, delivery) }) {
@@ -238,24 +330,32 @@ public struct Session: Sendable {
             if interrupted() { return lines + ["  interrupted after \(count) deliveries"] }
             if count >= deliveryLimit { return lines + ["  stopped after \(count) deliveries"] }
         }
-        return lines
     }
 
-    /// Delivers the next frame; one addressed to a real server is written to it.
+    /// Delivers the next frame; one addressed to a real peer is written to it.
     mutating func deliver(from: Role? = nil) -> Delivery? {
         pullFromRemote(wait: false)
         if lab.wireIsEmpty { pullFromRemote(wait: true) }
         guard let delivery = lab.deliver(from: from) else { return nil }
-        if delivery.item.to == .server, let remote {
+        if lab.state.isRemote(delivery.item.to), let remote {
             remote.send(delivery.item.bytes)
         }
         return delivery
     }
 
-    /// Moves bytes the real server sent onto the wire; with `wait`, gives it a moment to answer.
-    mutating func pullFromRemote(wait: Bool) {
-        guard let remote else { return }
-        if let bytes = remote.receive(waitMilliseconds: wait ? 1_000 : 0) { lab.receiveFromRemote(bytes) }
+    /// Moves bytes the real peer sent onto the wire; with `wait`, gives it a moment to answer. Once
+    /// something arrives, whatever follows right behind it is taken too, so that a burst (a browser's
+    /// preface, SETTINGS, WINDOW_UPDATE and first HEADERS) shows up whole.
+    mutating func pullFromRemote(wait: Bool, milliseconds: Int32 = 1_000) {
+        guard let remote, var bytes = remote.receive(waitMilliseconds: wait ? milliseconds : 0) else { return }
+        while bytes.count < 1 << 20, let more = remote.receive(waitMilliseconds: 20) { bytes += more }
+        lab.receiveFromRemote(bytes)
+    }
+
+    /// Said once a real peer has closed its end.
+    func peerClosedNote() -> [String] {
+        guard let peer = lab.state.remote, remote?.isClosed == true else { return [] }
+        return ["  the \(peer.role) at \(peer.name) closed the connection"]
     }
 
     func matches(_ breakpoint: Breakpoint, _ delivery: Delivery) -> Bool {
@@ -283,6 +383,7 @@ public struct Session: Sendable {
             }
             return ["  " + entry.usage, "  " + entry.summary, "  example: " + entry.example]
                 + (entry.name == "send" ? ["  types: " + FrameType.names.joined(separator: " ") + "; a number for an unknown type"] : [])
+                + (entry.name == "listen" ? Self.browserPatience : [])
         }
         var lines: [String] = []
         for group in ["acting", "stepping", "seeing", "other"] {
@@ -292,14 +393,26 @@ public struct Session: Sendable {
             }
         }
         lines.append("  Put `server` before an acting command to act as the server (`server ping`).")
-        lines.append("  A browser waits while you step: Chromium and Firefox give up on a silent connection")
-        lines.append("  after about 30-60 seconds without a response; PING keeps nothing alive for them.")
+        lines.append("  `listen --tls` lets a browser be the client; `help listen` says how long it will wait.")
         return lines
     }
+
+    /// What a browser tolerates while a person steps (from the browsers' sources and settings).
+    static let browserPatience = [
+        "  A browser waits while you step, within limits. Firefox sends a PING once 58 s pass with",
+        "  nothing read (network.http.http2.ping-threshold) and closes the connection if 8 s more",
+        "  pass without an answer (ping-timeout). Chromium pings a connection that has been idle",
+        "  for 10 s before it sends a new request on it, and gives up if nothing comes back within",
+        "  10 s. So step a browser's PING (or `auto on`) promptly. A request that only waits for its",
+        "  response is not cut off by these timers: headless Chromium waited 75 s here for /html and",
+        "  still loaded it. curl and nghttp wait without a limit unless told (curl --max-time).",
+    ]
 }
 
 /// A real peer behind a transport, as the lab sees it: bytes out, bytes in.
 public protocol RemotePeer: AnyObject, Sendable {
+    /// Whether the peer has closed the connection (or it failed).
+    var isClosed: Bool { get }
     func send(_ bytes: [UInt8])
     /// Whatever has arrived, waiting up to `waitMilliseconds` for something; nil if nothing.
     func receive(waitMilliseconds: Int32) -> [UInt8]?

@@ -33,6 +33,11 @@ extension Renderer {
     public func hpack(_ lab: Lab, role: Role?) -> [String] {
         var lines: [String] = []
         for r in role.map({ [$0] }) ?? [.client, .server] {
+            if let peer = lab.state.remote, peer.role == r {
+                lines.append("  " + palette.bold("\(r)") + ": a real peer (\(peer.name)); its tables are its own, but the \(r.peer)'s"
+                             + " decoder mirrors its encoder")
+                continue
+            }
             let c = lab.state.connection(r)
             lines += table("\(r) encoder (what it sends)", c.encoder.table)
             lines += table("\(r) decoder (what it receives)", c.decoder.table)
@@ -51,17 +56,21 @@ extension Renderer {
 
     public func windows(_ lab: Lab) -> [String] {
         let c = lab.state.client, s = lab.state.server
+        // A real peer's own windows are not visible: its columns show "-" (read the other side's).
+        func v(_ role: Role, _ x: FlowWindow?) -> String { lab.state.isRemote(role) ? "-" : x.map { "\($0.value)" } ?? "-" }
         var lines = ["  " + "".padding(12) + "client may send".leftPadding(17) + "server may send".leftPadding(17)
                      + "client recv".leftPadding(13) + "server recv".leftPadding(13)]
-        lines.append("  " + "connection".padding(12) + "\(c.connectionSendWindow.value)".leftPadding(17)
-                     + "\(s.connectionSendWindow.value)".leftPadding(17) + "\(c.connectionReceiveWindow.value)".leftPadding(13)
-                     + "\(s.connectionReceiveWindow.value)".leftPadding(13))
+        lines.append("  " + "connection".padding(12) + v(.client, c.connectionSendWindow).leftPadding(17)
+                     + v(.server, s.connectionSendWindow).leftPadding(17) + v(.client, c.connectionReceiveWindow).leftPadding(13)
+                     + v(.server, s.connectionReceiveWindow).leftPadding(13))
         let ids = Set(c.streams.keys).union(s.streams.keys).sorted()
         for id in ids {
-            func v(_ x: FlowWindow?) -> String { x.map { "\($0.value)" } ?? "-" }
-            lines.append("  " + "stream \(id)".padding(12) + v(c.streams[id]?.sendWindow).leftPadding(17)
-                         + v(s.streams[id]?.sendWindow).leftPadding(17) + v(c.streams[id]?.receiveWindow).leftPadding(13)
-                         + v(s.streams[id]?.receiveWindow).leftPadding(13))
+            lines.append("  " + "stream \(id)".padding(12) + v(.client, c.streams[id]?.sendWindow).leftPadding(17)
+                         + v(.server, s.streams[id]?.sendWindow).leftPadding(17) + v(.client, c.streams[id]?.receiveWindow).leftPadding(13)
+                         + v(.server, s.streams[id]?.receiveWindow).leftPadding(13))
+        }
+        if let peer = lab.state.remote {
+            lines.append("  the \(peer.role) is a real peer (\(peer.name)): what it may send is what the \(peer.role.peer) may receive")
         }
         for role in [Role.client, .server] {
             let pending = lab.state.connection(role).streams.values.filter { $0.pendingSendCount > 0 }.sorted { $0.id < $1.id }
@@ -75,6 +84,11 @@ extension Renderer {
     public func settings(_ lab: Lab) -> [String] {
         var lines: [String] = []
         for role in [Role.client, .server] {
+            if let peer = lab.state.remote, peer.role == role {
+                lines.append("  " + palette.bold("\(role)") + ": a real peer (\(peer.name)); what it announced is the \(role.peer)'s"
+                             + " `peer's` column")
+                continue
+            }
             let c = lab.state.connection(role)
             lines.append("  " + palette.bold("\(role)") + "   " + "in force (acked)".padding(20) + "peer's (remote)".padding(20) + "awaiting ACK")
             let pending = c.unacknowledgedSettings.flatMap { $0 }

@@ -95,6 +95,17 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
         return UInt16(bigEndian: address.sin_port)
     }
 
+    /// The connected peer's IPv4 address ("127.0.0.1"), without its port.
+    public var peerAddress: String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        let octets = withUnsafeBytes(of: address.sin_addr.s_addr) { Array($0) }  // network order
+        return octets.map(String.init).joined(separator: ".")
+    }
+
     /// Waits up to `milliseconds` for a connection; nil on time-out.
     public func accept(milliseconds: Int32) throws -> TCPSocket? {
         guard waitReadable(milliseconds: milliseconds) else { return nil }

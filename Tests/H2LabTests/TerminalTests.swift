@@ -25,15 +25,22 @@ struct TerminalTests {
         return text
     }
 
-    @Test("request, step to completion, show hpack, show streams, back, show frame")
-    func session() throws {
-        let name = "h2lab-test-\(getpid())"
+    /// Starts `h2lab` in a 100×50 tmux session named `name` with a fresh HOME (and cache) of its own;
+    /// returns that HOME. The caller kills the session.
+    func startREPL(_ name: String) throws -> String {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         _ = try tmux(["kill-session", "-t", name])
         let start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50",
-                              "env HOME=\(home) TERM=xterm-256color \(h2lab) --no-color"])
+                              "env HOME=\(home) XDG_CACHE_HOME=\(home) TERM=xterm-256color \(h2lab) --no-color"])
         #expect(start.status == 0, "tmux: \(start.stderr)")
+        return home
+    }
+
+    @Test("request, step to completion, show hpack, show streams, back, show frame")
+    func session() throws {
+        let name = "h2lab-test-\(getpid())"
+        let home = try startREPL(name)
         defer { _ = try? tmux(["kill-session", "-t", name]) }
 
         var text = try type(name, "", until: "lab>")
@@ -62,5 +69,38 @@ struct TerminalTests {
         #expect(try tmux(["has-session", "-t", name]).status != 0, "the REPL did not exit on Ctrl-D")
         let history = (try? String(contentsOfFile: home + "/.h2lab_history", encoding: .utf8)) ?? ""
         #expect(history.contains("request GET /html"))
+    }
+
+    @Test("listen in a terminal: curl waits until `auto on` lets its frames flow; Ctrl-C stops a listen, not the REPL")
+    func listen() throws {
+        try #require(installed("curl"), "curl is installed by scripts/test")
+        let name = "h2lab-listen-\(getpid())"
+        _ = try startREPL(name)
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+        _ = try type(name, "", until: "lab>")
+
+        var text = try type(name, "listen --tls --port 0", until: "Waiting for one client")
+        let port = try #require(text.firstMatch(of: /listening on https:\/\/127\.0\.0\.1:(\d+)\//).map { String($0.1) })
+        let curl = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let result = try? run("curl", ["-sk", "--max-time", "30", "https://127.0.0.1:\(port)/json"], timeout: 40)
+            curl.append(Array((result?.stdout ?? "").utf8)[...])
+            done.signal()
+        }.start()
+        text = try type(name, "", until: "client→server  HEADERS stream 1")
+        #expect(text.contains("a client from 127.0.0.1"))
+        #expect(done.wait(timeout: .now() + 1) == .timedOut, "curl got an answer before anything was delivered")
+        text = try type(name, "auto on", until: "the client at 127.0.0.1 closed the connection")
+        #expect(text.contains("server stream 1: idle → open → half-closed (remote)"))
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(String(decoding: curl.data, as: UTF8.self).contains("\"protocol\": \"HTTP/2\""))
+
+        text = try type(name, "listen --port 0", until: "Waiting for one client")
+        _ = try tmux(["send-keys", "-t", name, "C-c"])
+        text = try type(name, "", until: "stopped listening")
+        text = try type(name, "help listen", until: "curl --max-time")
+        #expect(text.contains("Firefox sends a PING once 58 s pass"))
+        text = try type(name, "show streams", until: "GET /json")  // the REPL is still there, and so is the lab
     }
 }

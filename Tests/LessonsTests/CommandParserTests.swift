@@ -49,6 +49,9 @@ struct CommandParserTests {
         ("show streams", .show(.streams)), ("show hpack server", .show(.hpack(.server))), ("show hpack", .show(.hpack(nil))),
         ("show frame #4", .show(.frame(4))), ("show wire", .show(.wire)), ("history", .show(.history)),
         ("save transcript out.txt", .save(kind: "transcript", path: "out.txt")),
+        ("listen", .listen(tls: false, port: nil)), ("listen --tls", .listen(tls: true, port: nil)),
+        ("listen --port 0 --tls", .listen(tls: true, port: 0)), ("LISTEN tls port 9443", .listen(tls: true, port: 9443)),
+        ("connect https://127.0.0.1:8443", .connect("https://127.0.0.1:8443")),
         ("say Hello, class", .say("Hello, class")), ("help", .help(nil)), ("help send", .help("send")), ("quit", .quit),
     ] as [(String, Command)])
     func good(_ line: String, _ expected: Command) {
@@ -98,6 +101,11 @@ struct CommandParserErrorTests {
         ("auto maybe", "usage: auto"),
         ("request GET / body \"unclosed", "unclosed double quote"),
         ("server request GET /", "client action"),
+        ("listen --port", "listen --port needs a port number"),
+        ("listen --port 65536", "0-65535"),
+        ("listen --tsl", "listen does not take '--tsl'"),
+        ("server listen", "listen takes no 'server'"),
+        ("connect 127.0.0.1:8080", "usage: connect"),
     ])
     func bad(_ line: String, _ fragment: String) {
         let e = error(line)

@@ -20,7 +20,7 @@ public struct WireItem: Hashable, Sendable {
     /// "HEADERS stream 1", "preface", "SETTINGS", "raw 12 octets".
     public var summary: String {
         if isPreface { return "preface" }
-        guard let header = FrameHeader(bytes) else { return "raw \(bytes.count) octets" }
+        guard let header = FrameHeader(bytes), bytes.count == FrameHeader.size + header.length else { return "raw \(bytes.count) octets" }
         let ack = (header.type == .settings || header.type == .ping) && header.flags.contains(.ack) ? " ACK" : ""
         return header.streamID == 0 ? header.type.name + ack : "\(header.type.name) stream \(header.streamID)"
     }
@@ -48,15 +48,32 @@ public struct LabState: Sendable {
     public var autoRespond = true
     /// Whether the server pushes /styles.css with /html (when the client allows push).
     public var pushStylesheet = false
-    /// The server is a real peer behind a transport (`connect`): frames delivered to it are handed
-    /// to the driver to write, and its bytes arrive through `receiveFromRemote`.
-    public var remoteServer: String?
-    /// Octets from the remote peer that do not yet make a whole frame.
+    /// One endpoint is a real peer behind a transport (`connect` makes it the server, `listen` the
+    /// client): frames delivered to it are handed to the driver to write, and its bytes arrive
+    /// through `receiveFromRemote`. The lab's own connection for that role stays unused.
+    public var remote: RemoteEndpoint?
+    /// Octets from the remote peer that do not yet make a whole item.
     var remoteBuffer: [UInt8] = []
+    /// Whether a remote client's first 24 octets (its preface) have been put on the wire.
+    var remotePrefaceTaken = false
 
     public func connection(_ role: Role) -> Connection { role == .client ? client : server }
 
+    /// Whether `role` is a real peer rather than one of the lab's endpoints.
+    public func isRemote(_ role: Role) -> Bool { remote?.role == role }
+
     public func queue(to role: Role) -> [WireItem] { role == .server ? toServer : toClient }
+}
+
+/// A real peer in the lab: which role it plays and what to call it ("127.0.0.1:8080", "a client").
+public struct RemoteEndpoint: Hashable, Sendable {
+    public var role: Role
+    public var name: String
+
+    public init(role: Role, name: String) {
+        self.role = role
+        self.name = name
+    }
 }
 
 /// A lab: our client and our server with a wire between them, stepped one frame at a time, with a
@@ -80,21 +97,50 @@ public struct Lab: Sendable {
     /// A lab whose client is ours and whose server is a real peer named `peer` (e.g. "127.0.0.1:8080").
     public init(remoteServer peer: String, client: Connection.Configuration = .client) {
         state = LabState(client: Connection(role: .client, configuration: client), server: Connection(role: .server))
-        state.remoteServer = peer
+        state.remote = RemoteEndpoint(role: .server, name: peer)
         state.autoRespond = false
         state.client.start()
         collect(from: .client)
     }
 
-    /// Bytes that arrived from the remote server: each complete frame waits on the wire, decoded only
-    /// when it is delivered to our client.
+    /// A lab whose server is ours (answering from the demo site) and whose client is a real peer
+    /// named `peer` (a browser, curl). Our server's SETTINGS waits on the wire from the start.
+    public init(remoteClient peer: String, server: Connection.Configuration = .server) {
+        state = LabState(client: Connection(role: .client), server: Connection(role: .server, configuration: server))
+        state.remote = RemoteEndpoint(role: .client, name: peer)
+        state.server.start()
+        collect(from: .server)
+    }
+
+    /// Bytes that arrived from the remote peer: a client's 24-octet preface, then each complete frame,
+    /// waits on the wire as one item, decoded only when it is delivered. Bytes that cannot be a
+    /// preface, or a frame longer than the receiver allows, go on the wire as they are, so that the
+    /// receiver answers them with the RFC's error instead of the lab waiting for octets forever.
     public mutating func receiveFromRemote(_ bytes: [UInt8]) {
+        guard let remote = state.remote else { return }
         state.remoteBuffer += bytes
-        while let header = FrameHeader(state.remoteBuffer), state.remoteBuffer.count >= 9 + header.length {
-            let frame = Array(state.remoteBuffer.prefix(9 + header.length))
-            state.remoteBuffer.removeFirst(9 + header.length)
-            sendRaw(frame, from: .server)
+        if remote.role == .client && !state.remotePrefaceTaken {
+            let count = min(state.remoteBuffer.count, connectionPreface.count)
+            guard count == connectionPreface.count || !connectionPreface.starts(with: state.remoteBuffer) else { return }
+            state.remotePrefaceTaken = true
+            takeRemote(count, from: remote.role)
         }
+        let limit = Int(state.connection(remote.role.peer).localSettings.maxFrameSize)
+        while let header = FrameHeader(state.remoteBuffer) {
+            if header.length > limit {
+                takeRemote(state.remoteBuffer.count, from: remote.role)
+            } else if state.remoteBuffer.count >= 9 + header.length {
+                takeRemote(9 + header.length, from: remote.role)
+            } else {
+                return
+            }
+        }
+    }
+
+    private mutating func takeRemote(_ count: Int, from role: Role) {
+        let item = Array(state.remoteBuffer.prefix(count))
+        state.remoteBuffer.removeFirst(count)
+        sendRaw(item, from: role)
     }
 
     // MARK: Acting
@@ -142,8 +188,8 @@ public struct Lab: Sendable {
         snapshots.append(state)
         if item.from == .client { state.toServer.removeFirst() } else { state.toClient.removeFirst() }
         var events: [Event]
-        if item.to == .server && state.remoteServer != nil {
-            events = []  // the driver writes item.bytes to the real server
+        if state.isRemote(item.to) {
+            events = []  // the driver writes item.bytes to the real peer
         } else if item.to == .server {
             events = state.server.receive(bytes: item.bytes)
             events += respondToCompletedRequests(events)

@@ -1,0 +1,122 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Engine
+@testable import Lessons
+
+/// A client for the lab's `listen`, in process: our own engine's client behind the `RemotePeer`
+/// protocol, so the interpreter's attach logic can be checked without sockets (the socket path is
+/// checked against curl and Chromium in H2LabTests).
+final class EngineClientPeer: RemotePeer, @unchecked Sendable {
+    private(set) var client = Connection(role: .client)
+    private(set) var received: [Event] = []
+    private var outgoing: [UInt8] = []
+    /// Once set, the peer hangs up when this many of its streams have closed and everything it
+    /// sent has been read (as a browser closes once its page has loaded).
+    var hangUpAfterStreams: Int?
+    private(set) var closedByLab = false
+
+    init(requests: [[HeaderField]]) throws {
+        client.start()
+        for request in requests { _ = try client.sendRequest(request) }
+        outgoing = client.takeOutbound().flatMap(\.bytes)
+    }
+
+    var isClosed: Bool {
+        if closedByLab { return true }
+        guard let count = hangUpAfterStreams, outgoing.isEmpty else { return false }
+        return client.streams.values.filter { $0.state == .closed }.count >= count
+    }
+
+    func send(_ bytes: [UInt8]) {
+        received += client.receive(bytes: bytes)
+        outgoing += client.takeOutbound().flatMap(\.bytes)  // its ACKs, its WINDOW_UPDATEs
+    }
+
+    func receive(waitMilliseconds: Int32) -> [UInt8]? {
+        guard !outgoing.isEmpty else { return nil }
+        // A real peer's bytes arrive in arbitrary pieces: hand them over 7 octets at a time.
+        let piece = Array(outgoing.prefix(7))
+        outgoing.removeFirst(piece.count)
+        return piece
+    }
+
+    func close() { closedByLab = true }
+}
+
+func get(_ path: String) -> [HeaderField] {
+    [HeaderField(":method", "GET"), HeaderField(":scheme", "https"), HeaderField(":path", path), HeaderField(":authority", "127.0.0.1")]
+}
+
+@Suite("listen: a real client in the lab")
+struct ListenTests {
+    func session(with peer: EngineClientPeer, port: UInt16 = 8443) -> Session {
+        var session = Session()
+        session.listener = { request, announce, _ in
+            announce("listening on https://127.0.0.1:\(request.port)/")
+            return (peer, "127.0.0.1")
+        }
+        return session
+    }
+
+    @Test("the client's first frames wait on the wire; stepping serves it; the lab cannot act for it or rewind")
+    func stepped() throws {
+        let peer = try EngineClientPeer(requests: [get("/json")])
+        var session = session(with: peer)
+        let listen = session.execute("listen --tls")
+        #expect(listen.error == nil)
+        #expect(listen.lines.first == "  listening on https://127.0.0.1:8443/")  // the default TLS port
+        #expect(session.lab.state.toServer.map(\.summary) == ["preface", "SETTINGS", "HEADERS stream 1"])
+        #expect(session.lab.state.toClient.map(\.summary) == ["SETTINGS"])
+        #expect(session.lab.log.isEmpty && peer.received.isEmpty)  // nothing delivered either way yet
+
+        #expect(session.execute("request GET /").error?.message.contains("the client is a real peer (127.0.0.1)") == true)
+        #expect(session.execute("ping 1").error?.hint?.contains("server ping") == true)
+        _ = session.execute("step 2")
+        #expect(peer.received.contains { if case .remoteSettingsApplied = $0 { return true } else { return false } })
+        #expect(session.execute("back").error?.message.contains("back is off while attached to a real client") == true)
+        _ = session.execute("continue")
+        #expect(peer.client.streams[1]?.status == "200")
+        #expect(String(decoding: peer.client.streams[1].map { $0.receivedBody } ?? [], as: UTF8.self).contains("\"protocol\": \"HTTP/2\""))
+        // The lab acts as the server: a PING reaches the real client, whose ACK comes back on the wire.
+        _ = session.execute("server ping 9")
+        _ = session.execute("continue")
+        #expect(session.lab.log.suffix(2).map(\.item.summary) == ["PING", "PING ACK"])
+        let hpack = session.execute("show hpack client").lines.joined(separator: "\n")
+        #expect(hpack.contains("a real peer (127.0.0.1)"))
+        let windows = session.execute("show windows").lines
+        #expect(windows[1].contains("-"))
+    }
+
+    @Test("auto on watches the client until it hangs up; live output arrives before the command ends")
+    func autoOnLive() throws {
+        let peer = try EngineClientPeer(requests: [get("/html"), get("/styles.css")])
+        var session = session(with: peer)
+        let collected = Mutex<[String]>([])
+        let live: @Sendable ([String]) -> Void = { lines in collected.withLock { $0 += lines } }
+        let listen = session.execute("listen --port 9000", live: live)
+        #expect(collected.withLock { $0 } == ["  listening on https://127.0.0.1:9000/"])  // announced at once
+        #expect(listen.lines.first?.contains("the client from 127.0.0.1 is the lab's client now") == true)
+        peer.hangUpAfterStreams = 2
+        let auto = session.execute("auto on", live: live)
+        #expect(auto.lines.last == "  the client at 127.0.0.1 closed the connection")
+        let shown = collected.withLock { $0 }.joined(separator: "\n")
+        #expect(shown.contains("auto on: frames flow as the client at 127.0.0.1 sends them"))
+        #expect(shown.contains("client→server HEADERS stream 1") && shown.contains("client→server HEADERS stream 3"))
+        #expect(shown.contains("server stream 1: idle → open → half-closed (remote)"))
+        #expect(peer.client.streams[1]?.status == "200" && peer.client.streams[3]?.status == "200")
+        // The transcript holds what was printed live, in order, once.
+        let transcript = session.transcript.joined(separator: "\n")
+        #expect(transcript.components(separatedBy: "listening on https://127.0.0.1:9000/").count == 2)
+        #expect(transcript.contains("lab> auto on\n  auto on: frames flow"))
+    }
+
+    @Test("without a listener (a lesson), listen says why; bad arguments get usage")
+    func unavailable() {
+        var session = Session()
+        #expect(session.execute("listen").error?.message.contains("needs the h2lab REPL") == true)
+        #expect(session.execute("listen --port 70000").error?.message.contains("0-65535") == true)
+        #expect(session.execute("listen --tsl").error?.hint == "usage: listen [--tls] [--port N]")
+        #expect(session.execute("lisen").error?.hint?.contains("'listen'") == true)
+    }
+}
