@@ -30,6 +30,8 @@ public struct Session: Sendable {
     private var live: (@Sendable ([String]) -> Void)?
     /// Lines of the running command already handed to `live`.
     private var liveLines: [String] = []
+    /// The scheme of the URL given to `connect` (the `:scheme` of requests to that server).
+    private var remoteScheme = "http"
 
     public struct ListenRequest: Hashable, Sendable {
         public var tls: Bool
@@ -65,7 +67,10 @@ public struct Session: Sendable {
             return output
         case .success(let command?):
             do {
-                output.lines = format(try run(command, interrupted: interrupted))
+                // Run first, then format: `format(try run(...))` would copy `self` for the call before
+                // `run` mutates it, and every snapshot append would then copy the whole history.
+                let lines = try run(command, interrupted: interrupted)
+                output.lines = format(lines)
                 if command == .quit { output.quit = true }
             } catch let error as CommandError {
                 output.error = error
@@ -110,6 +115,7 @@ public struct Session: Sendable {
             let (peer, authority) = try connector(url)
             remote?.close()
             remote = peer
+            remoteScheme = url.lowercased().hasPrefix("https:") ? "https" : "http"
             lab = Lab(remoteServer: authority)
             return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
                     "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
@@ -150,7 +156,7 @@ public struct Session: Sendable {
             }
             try ensureLocal(.client)
             let server = lab.state.isRemote(.server) ? lab.state.remote?.name : nil
-            var list = [HeaderField(":method", method), HeaderField(":scheme", server == nil ? "https" : "http"),
+            var list = [HeaderField(":method", method), HeaderField(":scheme", server == nil ? "https" : remoteScheme),
                         HeaderField(":path", path), HeaderField(":authority", server ?? "lab.example")]
             list += headers.map { HeaderField($0.name.lowercased(), $0.value) }
             if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
