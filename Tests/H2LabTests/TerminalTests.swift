@@ -96,11 +96,32 @@ struct TerminalTests {
         #expect(done.wait(timeout: .now() + 20) == .success)
         #expect(String(decoding: curl.data, as: UTF8.self).contains("\"protocol\": \"HTTP/2\""))
 
+        // A client that says hello and then stays: `auto on` watches it until Ctrl-C.
+        text = try type(name, "listen --port 0", until: "Waiting for one client")
+        let plainPort = try #require(text.components(separatedBy: "lab> listen --port 0").last?
+            .firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)\//).map { String($0.1) })
+        let quiet = Thread {
+            _ = try? run("python3", ["-c", """
+                import socket, sys, time
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+                time.sleep(15)
+                """, plainPort], timeout: 20)
+        }
+        quiet.start()
+        text = try type(name, "", until: "client→server  SETTINGS")
+        text = try type(name, "auto on", until: "server's settings now in force")
+        _ = try tmux(["send-keys", "-t", name, "C-c"])
+        text = try type(name, "", until: "stopped watching after 4 deliveries; auto stays on")
+        #expect(text.contains("stopped watching after 4 deliveries"), "\(text.suffix(1_500))")
+        text = try type(name, "auto off", until: "auto off: `step` delivers frames")
+
         text = try type(name, "listen --port 0", until: "Waiting for one client")
         _ = try tmux(["send-keys", "-t", name, "C-c"])
         text = try type(name, "", until: "stopped listening")
         text = try type(name, "help listen", until: "curl --max-time")
         #expect(text.contains("Firefox sends a PING once 58 s pass"))
-        text = try type(name, "show streams", until: "GET /json")  // the REPL is still there, and so is the lab
+        text = try type(name, "show streams", until: "side   stream")  // the REPL is still there, and so is its lab
+        #expect(text.components(separatedBy: "lab> show streams").last?.contains("error") == false, "\(text.suffix(1_500))")
     }
 }
