@@ -178,8 +178,12 @@ public struct Session: Sendable {
         case .push(let stream, let path):
             try ensureLocal(.server)
             let site = lab.site
+            // The promise names the origin of the request it is pushed on (a real client checks it).
+            let request = lab.state.server.streams[stream]?.requestHeaders ?? []
+            let authority = request.first { $0.name == ":authority" }?.value ?? "lab.example"
+            let scheme = request.first { $0.name == ":scheme" }?.value ?? "https"
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) -> [Event] in
-                try site.push(path, on: stream, authority: "lab.example", connection: &s)
+                try site.push(path, on: stream, authority: authority, scheme: scheme, connection: &s)
             }
             return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
         case .ping(let role, let opaque):

@@ -111,6 +111,21 @@ struct ListenTests {
         #expect(transcript.contains("lab> auto on\n  auto on: frames flow"))
     }
 
+    @Test("a push to a real client names the origin of its request, not the lab's")
+    func pushOrigin() throws {
+        let peer = try EngineClientPeer(requests: [get("/html")])
+        var session = session(with: peer)
+        _ = session.execute("listen")
+        _ = session.execute("respond manual")
+        _ = session.execute("continue")
+        #expect(session.execute("push 1 /styles.css").error == nil)
+        _ = session.execute("respond 1 200 page")
+        _ = session.execute("continue")
+        let promised = peer.client.streams[2]?.requestHeaders ?? []
+        #expect(promised.contains(HeaderField(":authority", "127.0.0.1")) && promised.contains(HeaderField(":path", "/styles.css")))
+        #expect(peer.client.streams[2]?.status == "200")
+    }
+
     @Test("without a listener (a lesson), listen says why; bad arguments get usage")
     func unavailable() {
         var session = Session()
