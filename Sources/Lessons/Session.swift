@@ -4,7 +4,7 @@ import Engine
 /// The interpreter of the command language over one lab. The REPL and the lesson runner both drive
 /// it; everything it prints comes back as lines, so that a transcript is just those lines.
 public struct Session: Sendable {
-    public private(set) var lab: Lab
+    public internal(set) var lab: Lab
     public private(set) var breakpoints: [Breakpoint] = []
     public private(set) var autoDeliver = false
     public var renderer: Renderer
@@ -27,16 +27,11 @@ public struct Session: Sendable {
 
     /// Where output goes while a command runs (the REPL prints it at once: a live browser's frames
     /// appear as they arrive); nil collects everything into the command's `Output`.
-    private var live: (@Sendable ([String]) -> Void)?
+    var live: (@Sendable ([String]) -> Void)?
     /// Lines of the running command already handed to `live`.
-    private var liveLines: [String] = []
+    var liveLines: [String] = []
     /// The scheme of the URL given to `connect` (the `:scheme` of requests to that server).
-    private var remoteScheme = "http"
-
-    public struct ListenRequest: Hashable, Sendable {
-        public var tls: Bool
-        public var port: UInt16
-    }
+    var remoteScheme = "http"
 
     public struct Output: Sendable {
         public var lines: [String] = []
@@ -110,39 +105,8 @@ public struct Session: Sendable {
         case .help(let topic): return help(topic)
         case .quit: return []
         case .say(let text): return [text]
-        case .connect(let url):
-            guard let connector else { throw CommandError("connect needs the h2lab REPL (no network in lessons)") }
-            let (peer, authority) = try connector(url)
-            remote?.close()
-            remote = peer
-            remoteScheme = url.lowercased().hasPrefix("https:") ? "https" : "http"
-            lab = Lab(remoteServer: authority)
-            return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
-                    "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
-        case .listen(let tls, let port):
-            guard let listener else { throw CommandError("listen needs the h2lab REPL (no network in lessons)") }
-            let request = ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080))
-            // What the listener announces is printed at once (it says where to point a browser).
-            var announced: [String] = []
-            let sink = live, renderer = renderer
-            let (peer, name) = try listener(request, { text in
-                let lines = renderer.wrap("  " + text)
-                sink?(lines)
-                announced += lines
-            }, interrupted)
-            if sink != nil {
-                liveLines += announced
-                announced = []
-            }
-            remote?.close()
-            remote = peer
-            lab = Lab(remoteClient: name)
-            pullFromRemote(wait: true)
-            return announced + [
-                "  the client from \(name) is the lab's client now; our server answers from the demo site.",
-                "  Its frames wait on the wire: `step` delivers them, `auto on` lets them flow live (Ctrl-C",
-                "  stops watching). `back` is off (a real client cannot be rewound); `help listen` on time-outs.",
-            ] + renderer.wire(lab)
+        case .connect(let url): return try connect(url)
+        case .listen(let tls, let port): return try listen(tls: tls, port: port, interrupted)
 
         case .request(let method, let path, let headers, let body):
             var bytes: [UInt8] = []
@@ -302,13 +266,6 @@ public struct Session: Sendable {
         return autoRun(renderer.queued(queued, events: events, by: role), interrupted)
     }
 
-    /// A real peer acts by itself: the lab cannot make it send anything.
-    func ensureLocal(_ role: Role) throws {
-        guard let peer = lab.state.remote, peer.role == role else { return }
-        throw CommandError("the \(role) is a real peer (\(peer.name)): the lab cannot act for it",
-                           hint: role == .client ? "act as our server: `server ping`, `server settings ...`" : "act as our client: `ping`, `request GET /`")
-    }
-
     /// `lines` (what an action queued), then, with `auto on`, the deliveries that follow.
     mutating func autoRun(_ lines: [String], _ interrupted: @Sendable () -> Bool) -> [String] {
         autoDeliver ? runUntilBreak(lines, interrupted) : lines
@@ -340,32 +297,6 @@ public struct Session: Sendable {
             if interrupted() { return lines + ["  interrupted after \(count) deliveries"] }
             if count >= deliveryLimit { return lines + ["  stopped after \(count) deliveries"] }
         }
-    }
-
-    /// Delivers the next frame; one addressed to a real peer is written to it.
-    mutating func deliver(from: Role? = nil) -> Delivery? {
-        pullFromRemote(wait: false)
-        if lab.wireIsEmpty { pullFromRemote(wait: true) }
-        guard let delivery = lab.deliver(from: from) else { return nil }
-        if lab.state.isRemote(delivery.item.to), let remote {
-            remote.send(delivery.item.bytes)
-        }
-        return delivery
-    }
-
-    /// Moves bytes the real peer sent onto the wire; with `wait`, gives it a moment to answer. Once
-    /// something arrives, whatever follows right behind it is taken too, so that a burst (a browser's
-    /// preface, SETTINGS, WINDOW_UPDATE and first HEADERS) shows up whole.
-    mutating func pullFromRemote(wait: Bool, milliseconds: Int32 = 1_000) {
-        guard let remote, var bytes = remote.receive(waitMilliseconds: wait ? milliseconds : 0) else { return }
-        while bytes.count < 1 << 20, let more = remote.receive(waitMilliseconds: 20) { bytes += more }
-        lab.receiveFromRemote(bytes)
-    }
-
-    /// Said once a real peer has closed its end.
-    func peerClosedNote() -> [String] {
-        guard let peer = lab.state.remote, remote?.isClosed == true else { return [] }
-        return ["  the \(peer.role) at \(peer.name) closed the connection"]
     }
 
     func matches(_ breakpoint: Breakpoint, _ delivery: Delivery) -> Bool {
@@ -417,14 +348,4 @@ public struct Session: Sendable {
         "  response is not cut off by these timers: headless Chromium waited 75 s here for /html and",
         "  still loaded it. curl and nghttp wait without a limit unless told (curl --max-time).",
     ]
-}
-
-/// A real peer behind a transport, as the lab sees it: bytes out, bytes in.
-public protocol RemotePeer: AnyObject, Sendable {
-    /// Whether the peer has closed the connection (or it failed).
-    var isClosed: Bool { get }
-    func send(_ bytes: [UInt8])
-    /// Whatever has arrived, waiting up to `waitMilliseconds` for something; nil if nothing.
-    func receive(waitMilliseconds: Int32) -> [UInt8]?
-    func close()
 }
