@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Testing
 
 /// `h2lab --script FILE` whose script begins with `listen ... --port 0`: started in the background,
@@ -137,5 +138,26 @@ struct ListenPeerTests {
         #expect(watched.contains("user-agent: \(agent)"))
         #expect(watched.contains(#/server→client DATA stream \d+ \[END_STREAM\]/#))
         #expect(lab.errors.contains(":3: back is off while attached to a real client"))
+    }
+
+    @Test("curl uploads 2 MB through the lab with auto on: our WINDOW_UPDATEs reach it, the body arrives intact")
+    func upload() throws {
+        try #require(installed("curl"), "curl is installed by scripts/test")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("listen-upload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var body = [UInt8](repeating: 0, count: 2_000_000)
+        var generator = SystemRandomNumberGenerator()
+        for i in body.indices { body[i] = UInt8.random(in: 0...255, using: &generator) }
+        try Data(body).write(to: dir.appendingPathComponent("body.bin"))
+        let lab = try ListeningLab("listen --port 0\nauto on\nshow streams\nquit\n")
+        let result = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "60", "--data-binary",
+                                      "@" + dir.appendingPathComponent("body.bin").path, "http://127.0.0.1:\(lab.port)/upload"], timeout: 70)
+        #expect(result.stdout.contains("\"received\": 2000000, \"sha256\": \"\(SHA256.hex(body))\""), "\(result.stdout) \(result.stderr)")
+        #expect(lab.finish(within: 30))
+        let watched = lab.section(after: "auto on")
+        // 2 MB through a 64 KiB connection window cannot pass unless the server's updates reach curl.
+        #expect(watched.components(separatedBy: "server→client WINDOW_UPDATE").count > 20)
+        #expect(watched.components(separatedBy: "client→server DATA stream 1").count > 100)
+        #expect(lab.section(after: "show streams").contains("POST /upload"))
     }
 }

@@ -118,29 +118,32 @@ public struct Lab: Sendable {
     /// receiver answers them with the RFC's error instead of the lab waiting for octets forever.
     public mutating func receiveFromRemote(_ bytes: [UInt8]) {
         guard let remote = state.remote else { return }
-        state.remoteBuffer += bytes
-        if remote.role == .client && !state.remotePrefaceTaken {
-            let count = min(state.remoteBuffer.count, connectionPreface.count)
-            guard count == connectionPreface.count || !connectionPreface.starts(with: state.remoteBuffer) else { return }
-            state.remotePrefaceTaken = true
-            takeRemote(count, from: remote.role)
+        let buffer = state.remoteBuffer + bytes
+        var start = 0  // items are cut from `buffer` by moving this, not by shifting the buffer
+        func take(_ count: Int) {
+            sendRaw(Array(buffer[start..<(start + count)]), from: remote.role)
+            start += count
         }
-        let limit = Int(state.connection(remote.role.peer).localSettings.maxFrameSize)
-        while let header = FrameHeader(state.remoteBuffer) {
-            if header.length > limit {
-                takeRemote(state.remoteBuffer.count, from: remote.role)
-            } else if state.remoteBuffer.count >= 9 + header.length {
-                takeRemote(9 + header.length, from: remote.role)
-            } else {
+        if remote.role == .client && !state.remotePrefaceTaken {
+            let count = min(buffer.count, connectionPreface.count)
+            guard count == connectionPreface.count || !connectionPreface.starts(with: buffer) else {
+                state.remoteBuffer = buffer
                 return
             }
+            state.remotePrefaceTaken = true
+            take(count)
         }
-    }
-
-    private mutating func takeRemote(_ count: Int, from role: Role) {
-        let item = Array(state.remoteBuffer.prefix(count))
-        state.remoteBuffer.removeFirst(count)
-        sendRaw(item, from: role)
+        let limit = Int(state.connection(remote.role.peer).localSettings.maxFrameSize)
+        while let header = FrameHeader(buffer[start...]) {
+            if header.length > limit {
+                take(buffer.count - start)
+            } else if buffer.count - start >= FrameHeader.size + header.length {
+                take(FrameHeader.size + header.length)
+            } else {
+                break
+            }
+        }
+        state.remoteBuffer = Array(buffer[start...])
     }
 
     // MARK: Acting
