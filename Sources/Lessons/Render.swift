@@ -167,19 +167,52 @@ public struct Renderer: Sendable {
         Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(56 - 8 * $0)) })
     }
 
-    /// Splits a line longer than the width at a space, indenting the continuation.
+    /// Splits a line longer than the width at a space, indenting the continuation. Colour escapes
+    /// take no columns; a colour open at a cut is closed there and reopened on the next line.
     func wrap(_ line: String) -> [String] {
-        guard !palette.enabled, line.count > Self.width else { return [line] }
+        if line.utf8.count <= Self.width { return [line] }  // octets ≥ columns: surely fits
+        if !line.utf8.contains(0x1b) && line.count <= Self.width { return [line] }
         var lines: [String] = []
-        var rest = Substring(line)
-        let indent = String(repeating: " ", count: 7)
-        while rest.count > Self.width {
-            let cut = rest.prefix(Self.width).lastIndex(of: " ").map { $0 } ?? rest.index(rest.startIndex, offsetBy: Self.width)
-            lines.append(String(rest[..<cut]))
-            rest = Substring(indent) + rest[cut...].drop { $0 == " " }
+        var rest = Self.units(of: line)
+        let indent = Self.units(of: String(repeating: " ", count: 7))
+        while true {
+            // The unit just past the width, counting only what takes a column.
+            var visible = 0
+            guard let over = rest.firstIndex(where: { visible += $0.width; return visible > Self.width }) else { break }
+            let space = rest[..<over].lastIndex { $0.text == " " }
+            let minimum = lines.isEmpty ? 0 : indent.count  // never cut inside a continuation's indent
+            let cut = space.flatMap { $0 > minimum ? $0 : nil } ?? over
+            let open = rest[..<cut].last { $0.width == 0 }.flatMap { $0.text == Self.reset ? nil : $0 }
+            lines.append(rest[..<cut].map(\.text).joined() + (open == nil ? "" : Self.reset))
+            rest = indent + (open.map { [$0] } ?? []) + rest[cut...].drop { $0.text == " " }
         }
-        lines.append(String(rest))
+        lines.append(rest.map(\.text).joined())
         return lines
+    }
+
+    static let reset = "\u{1b}[0m"
+
+    /// A line as characters and whole ANSI escape sequences (which take no column).
+    static func units(of line: String) -> [(text: String, width: Int)] {
+        var units: [(text: String, width: Int)] = []
+        var escape: String?
+        for character in line {
+            if var sequence = escape {
+                sequence.append(character)
+                if character.isLetter {
+                    units.append((sequence, 0))
+                    escape = nil
+                } else {
+                    escape = sequence
+                }
+            } else if character == "\u{1b}" {
+                escape = String(character)
+            } else {
+                units.append((String(character), 1))
+            }
+        }
+        if let escape { units.append((escape, 0)) }
+        return units
     }
 }
 

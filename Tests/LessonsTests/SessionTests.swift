@@ -90,15 +90,31 @@ struct SessionTests {
         #expect(json.contains("\"event\":\"state\""))
     }
 
-    @Test("the renderer keeps lines within 100 columns")
-    func width() {
-        var session = Session()
+    @Test("the renderer keeps lines within 100 columns, in colour too (escapes take no column)", arguments: [false, true])
+    func width(colour: Bool) {
+        var session = Session(palette: Palette(enabled: colour))
         _ = session.execute("request GET /html user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome")
         var all = session.execute("continue").lines
         for command in ["show streams", "show hpack", "show windows", "show settings", "history", "show frame 4", "help"] {
             all += session.execute(command).lines
         }
-        for line in all { #expect(line.count <= 100, "\(line.count): \(line)") }
+        #expect(all.count > 60)
+        for line in all {
+            let visible = line.replacing(/\x1b\[[0-9;]*m/, with: "")
+            #expect(visible.count <= 100, "\(visible.count): \(visible)")
+            // A colour opened on a line is closed on it, so a cut never bleeds colour into the margin.
+            let lastEscape = line.matches(of: /\x1b\[[0-9;]*m/).last.map { String(line[$0.range]) }
+            #expect(lastEscape == nil || lastEscape == "\u{1b}[0m", "\(line)")
+        }
+        if colour { #expect(all.contains { $0.contains("\u{1b}[") }) }
+        // The same session without colour prints the same text.
+        var plain = Session()
+        _ = plain.execute("request GET /html user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome")
+        let text = plain.execute("continue").lines
+        if colour {
+            let stripped = session.transcript.joined(separator: "\n").replacing(/\x1b\[[0-9;]*m/, with: "")
+            #expect(stripped.contains(text.joined(separator: "\n")))
+        }
     }
 }
 
