@@ -109,6 +109,7 @@ public struct Session: Sendable {
         case .listen(let tls, let port): return try listen(tls: tls, port: port, interrupted)
 
         case .request(let method, let path, let headers, let body):
+            try ensureLocal(.client)
             var bytes: [UInt8] = []
             switch body {
             case .text(let text): bytes = Array(text.utf8)
@@ -118,7 +119,6 @@ public struct Session: Sendable {
                 bytes = Array(data)
             case nil: break
             }
-            try ensureLocal(.client)
             let server = lab.state.isRemote(.server) ? lab.state.remote?.name : nil
             var list = [HeaderField(":method", method), HeaderField(":scheme", server == nil ? "https" : remoteScheme),
                         HeaderField(":path", path), HeaderField(":authority", server ?? "lab.example")]
