@@ -9,8 +9,7 @@ extension Session {
         let (peer, authority) = try connector(url)
         remote?.close()
         remote = peer
-        remoteScheme = url.lowercased().hasPrefix("https:") ? "https" : "http"
-        lab = Lab(remoteServer: authority)
+        lab = Lab(remoteServer: authority, scheme: url.lowercased().hasPrefix("https:") ? "https" : "http")
         return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
                 "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
     }

@@ -30,8 +30,6 @@ public struct Session: Sendable {
     var live: (@Sendable ([String]) -> Void)?
     /// Lines of the running command already handed to `live`.
     var liveLines: [String] = []
-    /// The scheme of the URL given to `connect` (the `:scheme` of requests to that server).
-    var remoteScheme = "http"
 
     public struct Output: Sendable {
         public var lines: [String] = []
@@ -119,9 +117,9 @@ public struct Session: Sendable {
                 bytes = Array(data)
             case nil: break
             }
-            let server = lab.state.isRemote(.server) ? lab.state.remote?.name : nil
-            var list = [HeaderField(":method", method), HeaderField(":scheme", server == nil ? "https" : remoteScheme),
-                        HeaderField(":path", path), HeaderField(":authority", server ?? "lab.example")]
+            let server = lab.state.remote.flatMap { $0.role == .server ? $0 : nil }  // (a real client was refused above)
+            var list = [HeaderField(":method", method), HeaderField(":scheme", server?.scheme ?? "https"),
+                        HeaderField(":path", path), HeaderField(":authority", server?.name ?? "lab.example")]
             list += headers.map { HeaderField($0.name.lowercased(), $0.value) }
             if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
                 list.append(HeaderField("content-length", "\(bytes.count)"))

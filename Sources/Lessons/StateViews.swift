@@ -33,9 +33,8 @@ extension Renderer {
     public func hpack(_ lab: Lab, role: Role?) -> [String] {
         var lines: [String] = []
         for r in role.map({ [$0] }) ?? [.client, .server] {
-            if let peer = lab.state.remote, peer.role == r {
-                lines.append("  " + palette.bold("\(r)") + ": a real peer (\(peer.name)); its tables are its own, but the \(r.peer)'s"
-                             + " decoder mirrors its encoder")
+            if let note = realPeer(lab, r, "its tables are its own, but the \(r.peer)'s decoder mirrors its encoder") {
+                lines.append(note)
                 continue
             }
             let c = lab.state.connection(r)
@@ -52,6 +51,13 @@ extension Renderer {
             lines.append("    " + "\(62 + i)".leftPadding(4) + "  " + abbreviate(text).padding(60) + "(\(entry.size))".leftPadding(7))
         }
         return lines
+    }
+
+    /// The line a view prints instead of `role`'s state when `role` is a real peer (its state is
+    /// not visible to the lab); nil when the role is one of the lab's endpoints.
+    func realPeer(_ lab: Lab, _ role: Role, _ remark: String) -> String? {
+        guard let peer = lab.state.remote, peer.role == role else { return nil }
+        return "  " + palette.bold("\(role)") + ": a real peer (\(peer.name)); " + remark
     }
 
     public func windows(_ lab: Lab) -> [String] {
@@ -84,9 +90,8 @@ extension Renderer {
     public func settings(_ lab: Lab) -> [String] {
         var lines: [String] = []
         for role in [Role.client, .server] {
-            if let peer = lab.state.remote, peer.role == role {
-                lines.append("  " + palette.bold("\(role)") + ": a real peer (\(peer.name)); what it announced is the \(role.peer)'s"
-                             + " `peer's` column")
+            if let note = realPeer(lab, role, "what it announced is the \(role.peer)'s `peer's` column") {
+                lines.append(note)
                 continue
             }
             let c = lab.state.connection(role)

@@ -69,10 +69,13 @@ public struct LabState: Sendable {
 public struct RemoteEndpoint: Hashable, Sendable {
     public var role: Role
     public var name: String
+    /// How it was reached ("http", "https"): the `:scheme` of requests to a real server.
+    public var scheme: String
 
-    public init(role: Role, name: String) {
+    public init(role: Role, name: String, scheme: String = "http") {
         self.role = role
         self.name = name
+        self.scheme = scheme
     }
 }
 
@@ -94,10 +97,11 @@ public struct Lab: Sendable {
         collect(from: .client)
     }
 
-    /// A lab whose client is ours and whose server is a real peer named `peer` (e.g. "127.0.0.1:8080").
-    public init(remoteServer peer: String, client: Connection.Configuration = .client) {
+    /// A lab whose client is ours and whose server is a real peer named `peer` (e.g. "127.0.0.1:8080"),
+    /// reached over `scheme`.
+    public init(remoteServer peer: String, scheme: String = "http", client: Connection.Configuration = .client) {
         state = LabState(client: Connection(role: .client, configuration: client), server: Connection(role: .server))
-        state.remote = RemoteEndpoint(role: .server, name: peer)
+        state.remote = RemoteEndpoint(role: .server, name: peer, scheme: scheme)
         state.autoRespond = false
         state.client.start()
         collect(from: .client)
