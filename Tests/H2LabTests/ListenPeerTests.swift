@@ -25,13 +25,13 @@ final class ListeningLab: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: dir.appendingPathComponent("err.txt"))
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
         var found: UInt16?
         var text = ""
-        while found == nil && Date() < deadline && process.isRunning {
+        let child = process, output = output
+        waitUntil(20) {
             text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            if let match = text.firstMatch(of: /listening on https?:\/\/127\.0\.0\.1:(\d+)\//) { found = UInt16(match.1) }
-            if found == nil { usleep(50_000) }
+            found = text.firstMatch(of: /listening on https?:\/\/127\.0\.0\.1:(\d+)\//).flatMap { UInt16($0.1) }
+            return found != nil || !child.isRunning
         }
         guard let found else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -45,9 +45,7 @@ final class ListeningLab: @unchecked Sendable {
 
     /// Waits for the script to end (bounded); kills it after `seconds`. Returns whether it ended by itself.
     func finish(within seconds: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        guard process.isRunning else { return true }
+        guard !waitUntil(seconds, { !process.isRunning }) else { return true }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         return false

@@ -27,14 +27,10 @@ final class Server: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
         var found: UInt16?
-        while Date() < deadline && found == nil {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let n = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                found = n
-            } else {
-                usleep(20_000)
-            }
+        waitUntil(10, every: 0.02) {
+            found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return found != nil
         }
         guard let found else { throw SocketError(operation: "h2lab serve did not start", code: 0) }
         port = found

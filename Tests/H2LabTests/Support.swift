@@ -107,6 +107,17 @@ func run(_ program: String, _ arguments: [String], input: String = "", environme
     return Run(status: exitStatus, stdout: String(decoding: out.data, as: UTF8.self), stderr: String(decoding: err.data, as: UTF8.self))
 }
 
+/// Checks `condition` every `interval` seconds until it holds or `seconds` pass; whether it held.
+@discardableResult
+func waitUntil(_ seconds: TimeInterval, every interval: TimeInterval = 0.05, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+        if try condition() { return true }
+        if Date() >= deadline { return false }
+        usleep(useconds_t(interval * 1_000_000))
+    }
+}
+
 /// Bytes collected by a reader thread.
 final class Box: @unchecked Sendable {
     private let lock = NSLock()

@@ -12,17 +12,10 @@ struct TerminalTests {
     func type(_ session: String, _ line: String, until marker: String) throws -> String {
         _ = try tmux(["send-keys", "-t", session, "-l", line])
         _ = try tmux(["send-keys", "-t", session, "Enter"])
-        let deadline = Date().addingTimeInterval(15)
         var text = ""
-        while Date() < deadline {
-            text = try screen(session)
-            if text.contains(marker) {
-                usleep(200_000)  // let the rest of the command's output arrive
-                return try screen(session)
-            }
-            usleep(50_000)
-        }
-        return text
+        guard try waitUntil(15, { text = try screen(session); return text.contains(marker) }) else { return text }
+        usleep(200_000)  // let the rest of the command's output arrive
+        return try screen(session)
     }
 
     /// Starts `h2lab` in a 100×50 tmux session named `name` with a fresh HOME (and cache) of its own;
@@ -64,8 +57,7 @@ struct TerminalTests {
         text = try type(name, "wire", until: "server→client  HEADERS stream 1")
         #expect(text.contains("lab> show wire"))
         _ = try tmux(["send-keys", "-t", name, "C-d"])
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, try tmux(["has-session", "-t", name]).status == 0 { usleep(100_000) }
+        try waitUntil(10, every: 0.1) { try tmux(["has-session", "-t", name]).status != 0 }
         #expect(try tmux(["has-session", "-t", name]).status != 0, "the REPL did not exit on Ctrl-D")
         let history = (try? String(contentsOfFile: home + "/.h2lab_history", encoding: .utf8)) ?? ""
         #expect(history.contains("request GET /html"))
