@@ -15,4 +15,9 @@ static inline void h2lab_rl_set_completer(h2lab_completion_generator generator) 
 static inline void h2lab_rl_set_name(const char *name) { rl_readline_name = name; }
 static inline const char *h2lab_rl_line_buffer(void) { return rl_line_buffer; }
 static inline void h2lab_rl_set_append_character(int c) { rl_completion_append_character = c; }
+typedef int (*h2lab_event_hook)(void);
+// Called about ten times a second while readline waits for a key (Ctrl-C ends the wait).
+static inline void h2lab_rl_set_event_hook(h2lab_event_hook hook) { rl_event_hook = hook; }
+// Makes readline return the line being typed at once.
+static inline void h2lab_rl_finish_line(void) { rl_done = 1; }
 #endif

@@ -4,85 +4,139 @@ import Lessons
 
 struct LessonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lesson", abstract: "Run scripted lessons and check their transcripts.",
-        subcommands: [List.self, Run.self, Check.self])
+        commandName: "lesson", abstract: "Teach with lessons: class mode (the default), list, run, check.",
+        discussion: "`h2lab lesson NAME` runs a lesson in class mode, one section at a time (in a terminal).",
+        subcommands: [Teach.self, List.self, Run.self, Check.self], defaultSubcommand: Teach.self)
 
     struct Options: ParsableArguments {
-        @Option(help: "Folder of lesson scripts (*.h2lab).")
+        @Option(help: "Folder of lesson scripts (*.h2lab); also H2LAB_LESSONS.")
         var lessons: String?
         @Option(help: "Folder of golden transcripts (*.txt).")
         var transcripts: String?
 
-        var lessonDirectory: String { lessons ?? projectFolder(containing: "lessons") + "/lessons" }
-        var transcriptDirectory: String { transcripts ?? projectFolder(containing: "transcripts") + "/transcripts" }
-    }
-
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the lessons.")
-        @OptionGroup var options: Options
-        func run() throws {
-            for name in LessonRunner.lessons(in: options.lessonDirectory) {
-                let path = options.lessonDirectory + "/" + name + ".h2lab"
-                let title = (try? Lesson.load(path: path))?.lines.first { $0.hasPrefix("#") }.map { String($0.dropFirst(1)).trimmingCharacters(in: .whitespaces) } ?? ""
-                print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + title)
-            }
+        var lessonDirectory: String {
+            lessons ?? ProcessInfo.processInfo.environment["H2LAB_LESSONS"] ?? projectFolder(containing: "lessons") + "/lessons"
         }
-    }
+        var transcriptDirectory: String {
+            transcripts ?? URL(fileURLWithPath: lessonDirectory).deletingLastPathComponent().appendingPathComponent("transcripts").path
+        }
 
-    struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run a lesson and print its transcript.")
-        @OptionGroup var options: Options
-        @Argument(help: "The lesson's name (see `h2lab lesson list`) or a path to a .h2lab file.")
-        var name: String
-        @Flag(help: "Write the transcript as the new golden file.")
-        var update = false
-
-        func run() throws {
-            let path = name.hasSuffix(".h2lab") ? name : options.lessonDirectory + "/" + name + ".h2lab"
-            guard FileManager.default.fileExists(atPath: path) else {
-                let known = LessonRunner.lessons(in: options.lessonDirectory)
-                warn("error: no lesson '\(name)'; lessons: " + known.joined(separator: ", "))
-                throw ExitCode(1)
-            }
+        func load(_ name: String) throws -> LessonScript {
             do {
-                let lesson = try Lesson.load(path: path)
-                let transcript = try LessonRunner.run(lesson, directory: options.lessonDirectory)
-                print(transcript, terminator: "")
-                if update {
-                    let out = options.transcriptDirectory + "/" + lesson.name + ".txt"
-                    try Data(transcript.utf8).write(to: URL(fileURLWithPath: out))
-                    warn("wrote \(out)")
-                }
-            } catch let error as LessonError {
+                return try LessonScript.load(path: LessonRunner.resolve(name, in: lessonDirectory))
+            } catch {
                 warn("error: \(error)")
                 throw ExitCode(1)
             }
         }
     }
 
-    struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run every lesson and compare with its golden transcript.")
+    struct Teach: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "class", abstract: "Run a lesson in class mode: a section at a time, exercises, predictions, a score.")
+        @OptionGroup var options: Options
+        @Argument(help: "The lesson: its name (`01-handshake`, or `handshake`) or a path to a .h2lab file.")
+        var name: String
+        @Flag(help: "Print the lesson straight through, as `lesson run` does (also when input is not a terminal).")
+        var noPause = false
+        @Flag(help: "No colour (also when NO_COLOR is set or output is not a terminal).")
+        var noColor = false
+
+        func run() throws {
+            let script = try options.load(name)
+            guard !noPause && isatty(STDIN_FILENO) == 1 else {
+                do {
+                    print(try LessonRunner.run(script), terminator: "")
+                } catch {
+                    warn("error: \(error)")
+                    throw ExitCode(1)
+                }
+                return
+            }
+            try Repl.interactive(colour: Repl.wantsColour(noColor), startingWith: script, lessonDirectory: options.lessonDirectory)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the lessons in the order a course takes them.")
         @OptionGroup var options: Options
         func run() throws {
-            var bad = 0
             for name in LessonRunner.lessons(in: options.lessonDirectory) {
-                let golden = options.transcriptDirectory + "/" + name + ".txt"
+                let path = options.lessonDirectory + "/" + name + ".h2lab"
+                let title = (try? LessonScript.load(path: path))?.title ?? "(does not parse: `h2lab lesson check \(name)` says why)"
+                print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + title)
+            }
+        }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a lesson straight through and print its transcript.")
+        @OptionGroup var options: Options
+        @Argument(help: "The lesson's name (see `h2lab lesson list`) or a path to a .h2lab file.")
+        var name: String
+        @Flag(help: "Write the transcript as the new golden file (never when the lesson fails).")
+        var update = false
+
+        func run() throws {
+            let script = try options.load(name)
+            do {
+                let transcript = try LessonRunner.run(script)
+                print(transcript, terminator: "")
+                if update {
+                    let out = options.transcriptDirectory + "/" + script.name + ".txt"
+                    try Data(transcript.utf8).write(to: URL(fileURLWithPath: out))
+                    warn("wrote \(out)")
+                }
+            } catch let error as LessonError {
+                fflush(nil)
+                warn("error: \(error)" + (update ? " (the golden transcript was left as it was)" : ""))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run lessons and compare each with its golden transcript: every expect, exercise and prediction is checked.")
+        @OptionGroup var options: Options
+        @Argument(help: "Lesson files or names (default: every lesson). A file outside the lessons folder needs no transcript.")
+        var names: [String] = []
+
+        func run() throws {
+            var passed = 0, failed = 0
+            let targets = names.isEmpty ? LessonRunner.lessons(in: options.lessonDirectory) : names
+            for name in targets {
                 do {
-                    let lesson = try Lesson.load(path: options.lessonDirectory + "/" + name + ".h2lab")
-                    let transcript = try LessonRunner.run(lesson, directory: options.lessonDirectory)
-                    let expected = FileManager.default.contents(atPath: golden).map { String(decoding: $0, as: UTF8.self) }
+                    let path = try LessonRunner.resolve(name, in: options.lessonDirectory)
+                    let script = try LessonScript.load(path: path)
+                    let transcript = try LessonRunner.run(script)
+                    let golden = options.transcriptDirectory + "/" + script.name + ".txt"
+                    let inFolder = URL(fileURLWithPath: path).deletingLastPathComponent().standardized.path
+                        == URL(fileURLWithPath: options.lessonDirectory).standardized.path
+                    guard let expected = FileManager.default.contents(atPath: golden).map({ String(decoding: $0, as: UTF8.self) }) else {
+                        if inFolder {
+                            failed += 1
+                            print("DIFFERS  \(script.name): no golden transcript \(golden) (`h2lab lesson run \(script.name) --update` writes it)")
+                        } else {
+                            passed += 1
+                            print("ok       \(path) (runs, and every expect, exercise and prediction holds; no golden transcript)")
+                        }
+                        continue
+                    }
                     if expected == transcript {
-                        print("ok       \(name)")
+                        passed += 1
+                        print("ok       \(script.name)")
                     } else {
-                        bad += 1
-                        print("DIFFERS  \(name): " + (expected == nil ? "no \(golden)" : firstDifference(expected ?? "", transcript)))
+                        failed += 1
+                        print("DIFFERS  \(script.name): " + firstDifference(expected, transcript))
                     }
                 } catch {
-                    bad += 1
+                    failed += 1
                     print("FAILED   \(error)")
                 }
             }
-            if bad > 0 { throw ExitCode(1) }
+            print("\(passed) passed, \(failed) failed")
+            if failed > 0 { throw ExitCode(1) }
         }
 
         func firstDifference(_ a: String, _ b: String) -> String {

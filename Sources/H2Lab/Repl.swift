@@ -18,28 +18,87 @@ struct Repl: ParsableCommand {
     var noColor = false
 
     func run() throws {
-        let colour = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
-        var session = Session(palette: Palette(enabled: colour))
-        session.connector = { try SocketPeer.connect($0) }
-        session.listener = { try SocketPeer.listen($0, announce: $1, interrupted: $2) }
-        signal(SIGPIPE, SIG_IGN)
         if let script {
+            var session = Self.makeSession(colour: false, directory: FileManager.default.currentDirectoryPath)
+            signal(SIGPIPE, SIG_IGN)
             try runScript(script, &session)
             return
         }
+        try Self.interactive(colour: Self.wantsColour(noColor), startingWith: nil,
+                             lessonDirectory: ProcessInfo.processInfo.environment["H2LAB_LESSONS"] ?? projectFolder(containing: "lessons") + "/lessons")
+    }
+
+    static func wantsColour(_ noColor: Bool) -> Bool {
+        !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
+    }
+
+    static func makeSession(colour: Bool, directory: String) -> Session {
+        var session = Session(palette: Palette(enabled: colour), directory: directory)
+        session.connector = { try SocketPeer.connect($0) }
+        session.listener = { try SocketPeer.listen($0, announce: $1, interrupted: $2) }
+        return session
+    }
+
+    /// The REPL reading from the terminal (or a pipe): `lab>` commands, and `lesson NAME` in class
+    /// mode, where the lesson's prompt takes over until it ends or Ctrl-C leaves it.
+    static func interactive(colour: Bool, startingWith start: LessonScript?, lessonDirectory: String) throws {
+        var session = makeSession(colour: colour, directory: FileManager.default.currentDirectoryPath)
+        signal(SIGPIPE, SIG_IGN)
         signal(SIGINT) { _ in interruptFlag = 1 }
         let interactive = isatty(STDIN_FILENO) == 1
-        print(session.renderer.palette.bold(Session.banner))
         let history = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.h2lab_history"
         if interactive {
             h2lab_rl_set_name("h2lab")
             h2lab_rl_set_completer(completionGenerator)
+            h2lab_rl_set_event_hook(readlineEventHook)
             _ = read_history(history)
         }
+        var lesson: ClassRun?
+        func begin(_ script: LessonScript) {
+            var fresh = makeSession(colour: colour, directory: script.folder)
+            fresh.deliveryLimit = session.deliveryLimit
+            var run = ClassRun(script: script, session: fresh)
+            printNow(run.start())
+            lesson = run.mode == .finished ? nil : run
+            if lesson == nil { session = run.session }
+        }
+        if let start {
+            begin(start)
+        } else {
+            print(session.renderer.palette.bold(Session.banner))
+        }
         while true {
-            guard let line = interactive ? readInteractive() : readLine() else { break }
-            if !interactive { print("lab> " + line) }
+            let prompt = lesson?.prompt ?? "lab> "
             interruptFlag = 0
+            guard let line = interactive ? readInteractive(prompt) : readLine() else { break }
+            if !interactive { print(prompt + line) }
+            if interruptFlag != 0 {
+                // Ctrl-C at a prompt: leave the lesson (if one runs), or just start a fresh line.
+                if let run = lesson {
+                    printNow(run.leaving)
+                    session = run.session
+                    lesson = nil
+                }
+                continue
+            }
+            if var run = lesson {
+                printNow(run.input(line, interrupted: { interruptFlag != 0 }))
+                if run.mode == .finished {
+                    session = run.session
+                    lesson = nil
+                } else {
+                    lesson = run
+                }
+                continue
+            }
+            if case .success(.lesson(let name)?) = CommandParser.parse(line) {
+                do {
+                    begin(try LessonScript.load(path: LessonRunner.resolve(name, in: lessonDirectory)))
+                } catch {
+                    print(session.renderer.palette.error("error: \(error)"))
+                }
+                continue
+            }
             let output = session.execute(line, interrupted: { interruptFlag != 0 }, live: Self.printNow)
             for text in output.lines { print(text) }
             if let error = output.error { print(session.renderer.palette.error("error: " + error.message) + (error.hint.map { "  (\($0))" } ?? "")) }
@@ -55,13 +114,19 @@ struct Repl: ParsableCommand {
         fflush(nil)  // all output streams: stdout may be a pipe or a file
     }
 
-    func readInteractive() -> String? {
-        guard let raw = readline("lab> ") else {
+    /// One line from readline; nil at end of input. After Ctrl-C, `interruptFlag` is set and the
+    /// partial line is returned (the caller drops it).
+    static func readInteractive(_ prompt: String) -> String? {
+        guard let raw = readline(prompt) else {
             print("")
             return nil
         }
         defer { free(raw) }
         let line = String(cString: raw)
+        if interruptFlag != 0 {
+            print("")
+            return line
+        }
         if !line.trimmingCharacters(in: .whitespaces).isEmpty { add_history(raw) }
         return line
     }
@@ -73,14 +138,26 @@ struct Repl: ParsableCommand {
             if !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.hasPrefix("#") { print("lab> " + line) }
             let output = session.execute(String(line), live: Self.printNow)
             for text in output.lines { print(text) }
+            // Errors go to stderr, after this command's output: flush so a shared terminal or file
+            // keeps them in order.
+            fflush(nil)
             if let error = output.error {
                 failures += 1
                 warn("\(path):\(index + 1): \(error)")
+            } else if let failure = output.failure {
+                failures += 1
+                warn("\(path):\(index + 1): \(failure)")
             }
             if output.quit { break }
         }
         if failures > 0 { throw ExitCode(1) }
     }
+}
+
+/// While readline waits for a key: Ctrl-C (which sets `interruptFlag`) ends the wait.
+let readlineEventHook: h2lab_event_hook = {
+    if interruptFlag != 0 { h2lab_rl_finish_line() }
+    return 0
 }
 
 /// Words the REPL completes: commands, frame types, setting names, error codes, paths, states.

@@ -37,7 +37,9 @@ public enum ShowTarget: Hashable, Sendable {
 /// One command of the language shared by the REPL and lesson scripts.
 public enum Command: Hashable, Sendable {
     case help(String?)
-    case request(method: String, path: String, headers: [HeaderField], body: Body?)
+    case request(method: String, path: String, headers: [HeaderField], body: Body?, trailers: [HeaderField]? = nil)
+    /// An HTTP/1.1 request from a file, mapped to HTTP/2 (RFC 9113 §8.3) and sent by the client.
+    case requestHTTP1(file: String)
     case step(from: Role?, count: Int)
     case next
     case continueRun
@@ -47,7 +49,7 @@ public enum Command: Hashable, Sendable {
     case deleteBreak(Int)
     case back(Int)
     case respondMode(auto: Bool)
-    case respond(stream: UInt32, status: Int, body: String)
+    case respond(stream: UInt32, status: Int, body: String, trailers: [HeaderField]? = nil)
     case ping(Role, UInt64)
     case settings(Role, [Setting])
     case window(Role, stream: UInt32, increment: Int)
@@ -65,12 +67,27 @@ public enum Command: Hashable, Sendable {
     case connect(String)
     /// Wait for a real client; `port` nil means the default (8080 plain, 8443 with TLS), 0 any free one.
     case listen(tls: Bool, port: UInt16?)
+    /// Check the lab's state (a lesson stops when one fails; the REPL prints ✓ or ✗).
+    case expect(Expectation)
+    /// Run a lesson in class mode, section by section (the REPL does this; it needs a terminal).
+    case lesson(String)
+    /// Run commands N times in a row (floods, bursts): `repeat 50 request GET /json; reset last CANCEL`.
+    case repeatRun(count: Int, commands: [Command])
+    /// Change one of an endpoint's defensive limits (`server limit rapid-resets 10`).
+    case limit(Role, name: String, value: Int)
+    /// Start over on a new connection: fresh endpoints, their prefaces on the wire.
+    case reconnect
     case quit
 
     public enum Body: Hashable, Sendable {
         case text(String)
         case file(String)
     }
+}
+
+extension Command {
+    /// `reset last`: the stream the acting side opened most recently.
+    public static let lastStream = UInt32.max
 }
 
 /// A command that could not be parsed: what is wrong, and what the person probably meant.

@@ -104,7 +104,8 @@ public enum CommandParser {
         case "respond":
             if args.count == 1 && ["auto", "manual"].contains(args[0].lowercased()) { return .respondMode(auto: args[0].lowercased() == "auto") }
             guard args.count >= 2, let stream = streamID(args[0]), let status = Int(args[1]), (100...999).contains(status) else { throw usage() }
-            return .respond(stream: stream, status: status, body: rest(of: line, after: 3 + offset))
+            let (text, trailers) = try splitTrailers(rest(of: line, after: 3 + offset))
+            return .respond(stream: stream, status: status, body: text, trailers: trailers)
         case "ping":
             let opaque = try args.first.map { try number($0, "opaque data") } ?? 0
             return .ping(side, UInt64(opaque))
@@ -117,7 +118,35 @@ public enum CommandParser {
             return .window(side, stream: stream, increment: try number(args[1], "increment"))
         case "reset", "rst":
             guard args.count == 2 else { throw usage() }
-            return .reset(side, stream: try streamNumber(args[0]), code: try errorCode(args[1]))
+            // `last`: the stream this side opened most recently (for bursts under `repeat`).
+            let stream = args[0].lowercased() == "last" ? Command.lastStream : try streamNumber(args[0])
+            return .reset(side, stream: stream, code: try errorCode(args[1]))
+        case "repeat":
+            if role != nil { throw CommandError("put the side inside: `repeat 10 server ping`") }
+            guard args.count >= 2, let n = Int(args[0]), n >= 1, n <= 10_000 else { throw usage() }
+            var commands: [Command] = []
+            for part in rest(of: line, after: 2).split(separator: ";") {
+                switch parse(String(part)) {
+                case .failure(let error): throw error
+                case .success(nil): continue
+                case .success(let command?):
+                    switch command {
+                    case .repeatRun, .lesson, .listen, .connect, .quit, .auto, .continueRun:
+                        throw CommandError("`repeat` runs acting and stepping commands, not '\(part.trimmingCharacters(in: .whitespaces))'")
+                    default: commands.append(command)
+                    }
+                }
+            }
+            guard !commands.isEmpty else { throw usage() }
+            return .repeatRun(count: n, commands: commands)
+        case "reconnect":
+            if role != nil || !args.isEmpty { throw usage() }
+            return .reconnect
+        case "limit":
+            let names = ["rapid-resets"]
+            guard args.count == 2, let n = Int(args[1]), n >= 0 else { throw usage() }
+            guard names.contains(args[0].lowercased()) else { throw CommandError("no limit '\(args[0])'", hint: hintFor(args[0], names)) }
+            return .limit(side, name: args[0].lowercased(), value: n)
         case "goaway":
             guard !args.isEmpty else { throw usage() }
             return .goaway(side, code: try errorCode(args[0]), debug: rest(of: line, after: 2 + offset))
@@ -166,6 +195,13 @@ public enum CommandParser {
         case "listen":
             if let role { throw CommandError("listen takes no '\(role)': our server listens, the real client takes the client's place") }
             return try parseListen(args)
+        case "expect":
+            if let role { throw CommandError("write the side after expect: `expect \(role) ...`", hint: "example: expect \(role) stream 1 state closed") }
+            return .expect(try Expectation.parse(args))
+        case "lesson":
+            if role != nil { throw usage() }
+            guard args.count == 1 else { throw usage() }
+            return .lesson(args[0])
         case "say", "echo":
             return .say(rest(of: line, after: 1 + offset))
         default:
@@ -194,7 +230,29 @@ public enum CommandParser {
         return .listen(tls: tls, port: port)
     }
 
+    /// `TEXT --trailers name: value ...`: the text before, and the trailer fields after.
+    static func splitTrailers(_ text: String) throws -> (String, [HeaderField]?) {
+        guard let range = text.range(of: "--trailers") else { return (text, nil) }
+        let before = String(text[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
+        let words = try tokenize(String(text[range.upperBound...]))
+        var fields: [HeaderField] = []
+        var i = 0
+        while i < words.count {
+            guard words[i].hasSuffix(":"), words[i].count > 1 else {
+                throw CommandError("after --trailers come fields `name: value`, not '\(words[i])'", hint: "example: --trailers x-checksum: 42")
+            }
+            var value: [String] = []
+            var j = i + 1
+            while j < words.count && !words[j].hasSuffix(":") { value.append(words[j]); j += 1 }
+            fields.append(HeaderField(String(words[i].dropLast()).lowercased(), value.joined(separator: " ")))
+            i = j
+        }
+        guard !fields.isEmpty else { throw CommandError("--trailers needs at least one field", hint: "example: --trailers x-checksum: 42") }
+        return (before, fields)
+    }
+
     static func parseRequest(_ args: [String], line: String, offset: Int) throws -> Command {
+        if args.count == 1, args[0].hasPrefix("@"), args[0].count > 1 { return .requestHTTP1(file: String(args[0].dropFirst())) }
         guard args.count >= 2 else {
             throw CommandError("usage: request METHOD PATH [name: value ...] [body TEXT]", hint: "example: request GET /html")
         }
@@ -205,12 +263,18 @@ public enum CommandParser {
         }
         var headers: [HeaderField] = []
         var body: Command.Body?
+        var trailers: [HeaderField]?
         var i = 2
         while i < args.count {
             let token = args[i]
             if token.lowercased() == "body" {
-                let text = rest(of: line, after: i + 2 + offset)
+                let (text, fields) = try splitTrailers(rest(of: line, after: i + 2 + offset))
                 body = text.hasPrefix("@") ? .file(String(text.dropFirst())) : .text(text)
+                trailers = fields
+                break
+            }
+            if token == "--trailers" {
+                trailers = try splitTrailers(rest(of: line, after: i + 1 + offset)).1
                 break
             }
             guard token.hasSuffix(":"), token.count > 1 else {
@@ -218,13 +282,13 @@ public enum CommandParser {
             }
             var value: [String] = []
             i += 1
-            while i < args.count && !args[i].hasSuffix(":") && args[i].lowercased() != "body" {
+            while i < args.count && !args[i].hasSuffix(":") && args[i].lowercased() != "body" && args[i] != "--trailers" {
                 value.append(args[i])
                 i += 1
             }
             headers.append(HeaderField(String(token.dropLast()), value.joined(separator: " ")))
         }
-        return .request(method: method, path: path, headers: headers, body: body)
+        return .request(method: method, path: path, headers: headers, body: body, trailers: trailers)
     }
 
     static func parseBreak(_ args: [String]) throws -> Breakpoint {

@@ -2,6 +2,22 @@ import Engine
 
 /// `send TYPE key=value ...`: a frame described field by field, valid or not.
 enum FrameSpec {
+    /// `N*HH`: N octets of the hex octet HH (floods and big blocks without a page of hex); also
+    /// `HEX+N*HH`, a prefix then the run.
+    static func repeatedHex(_ text: String) -> [UInt8]? {
+        guard let star = text.firstIndex(of: "*") else { return nil }
+        var head = String(text[..<star])
+        var prefix: [UInt8] = []
+        if let plus = head.lastIndex(of: "+") {
+            guard let p = Hex.decode(String(head[..<plus])) else { return nil }
+            prefix = p
+            head = String(head[head.index(after: plus)...])
+        }
+        guard let count = Int(head), count >= 0, count <= 1 << 24,
+              let octet = Hex.decode(String(text[text.index(after: star)...])), octet.count == 1 else { return nil }
+        return prefix + [UInt8](repeating: octet[0], count: count)
+    }
+
     static func parse(_ args: [String]) throws -> Frame {
         guard let typeWord = args.first, let type = FrameType(parsing: typeWord) else {
             throw CommandError("unknown frame type '\(args.first ?? "")'", hint: CommandParser.hintFor(args.first ?? "", FrameType.names))
@@ -41,7 +57,9 @@ enum FrameSpec {
         }
         func bytes(_ key: String) throws -> [UInt8] {
             guard let text = values[key] else { return [] }
-            guard let decoded = Hex.decode(text) else { throw CommandError("\(key) must be hex, not '\(text)'") }
+            guard let decoded = repeatedHex(text) ?? Hex.decode(text) else {
+                throw CommandError("\(key) must be hex, or N*HH for N octets of HH, not '\(text)'", hint: "example: \(key)=828784 or \(key)=200*00")
+            }
             return decoded
         }
         func code() throws -> ErrorCode {

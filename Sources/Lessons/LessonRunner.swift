@@ -1,62 +1,140 @@
 import Foundation
 import Engine
 
-/// A lesson script: commands of the REPL language, one per line. Lines starting with `#` are the
-/// teacher's narration and appear in the transcript as they are; blank lines too.
-public struct Lesson: Sendable {
-    public var name: String
-    public var path: String
-    public var lines: [String]
-
-    public init(name: String, path: String, text: String) {
-        self.name = name
-        self.path = path
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-    }
-
-    public static func load(path: String) throws -> Lesson {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LessonError(file: path, line: 0, message: "cannot read the lesson file")
-        }
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return Lesson(name: name, path: path, text: String(decoding: data, as: UTF8.self))
-    }
-}
-
 /// A lesson that could not run, with the file and line to fix.
 public struct LessonError: Error, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var message: String
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
     public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
 }
 
 public enum LessonRunner {
-    /// Runs a lesson on a fresh lab and returns its transcript. The first command error stops it.
-    public static func run(_ lesson: Lesson, directory: String) throws(LessonError) -> String {
-        var session = Session(directory: directory)
+    /// Runs a lesson straight through on a fresh lab and returns its transcript. Every exercise's
+    /// solution runs and its goal must hold; every prediction's key must agree with the engine; every
+    /// `expect` must hold. The first thing that does not stops it with the file and line.
+    public static func run(_ script: LessonScript) throws(LessonError) -> String {
+        var session = Session(directory: script.folder)
         var out: [String] = []
-        for (index, line) in lesson.lines.enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") {
-                out.append(line)
-                continue
+        for section in script.sections {
+            for item in section {
+                out += try perform(item, in: &session, script: script)
             }
-            let result = session.execute(line)
-            if let error = result.error {
-                throw LessonError(file: lesson.path, line: index + 1, message: error.description)
-            }
-            out.append("lab> " + trimmed)
-            out += result.lines
-            if result.quit { break }
         }
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// The lessons in a folder (`*.h2lab`), sorted by name.
+    /// The lessons in a folder (`*.h2lab`), sorted by name (numbered names give the course's order).
     public static func lessons(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(".h2lab") }.map { String($0.dropLast(6)) }.sorted()
+    }
+
+    /// The file for a lesson named on the command line: a path to a `.h2lab` file, a lesson's full
+    /// name (`03-stream-states`), or its name without the number (`stream-states`) or a unique prefix.
+    /// Throws a message that lists the lessons.
+    public static func resolve(_ name: String, in directory: String) throws(LessonError) -> String {
+        if name.hasSuffix(".h2lab") || name.contains("/") {
+            guard FileManager.default.fileExists(atPath: name) else { throw LessonError(file: name, line: 0, message: "no such lesson file") }
+            return name
+        }
+        let known = lessons(in: directory)
+        func bare(_ n: String) -> String { String(n.drop { $0.isNumber }.drop { $0 == "-" }) }
+        let found = known.first { $0 == name } ?? known.first { bare($0) == name }
+            ?? { let p = known.filter { $0.hasPrefix(name) || bare($0).hasPrefix(name) }; return p.count == 1 ? p[0] : nil }()
+        guard let found else {
+            let listing = known.isEmpty ? "there are no lessons in \(directory)" : "lessons: " + known.joined(separator: ", ")
+            throw LessonError(file: name, line: 0, message: "no lesson '\(name)'; \(listing)")
+        }
+        return directory + "/" + found + ".h2lab"
+    }
+
+    /// One item, straight through, as the transcript shows it.
+    static func perform(_ item: LessonItem, in session: inout Session, script: LessonScript) throws(LessonError) -> [String] {
+        switch item {
+        case .blank: return [""]
+        case .narration(let text): return [text]
+        case .command(let line, let text): return try command(text, line: line, in: &session, script: script)
+        case .exercise(let exercise):
+            var out = session.format(exerciseHeading(exercise, palette: .plain)
+                                     + exercise.hints.enumerated().map { "  hint \($0.offset + 1): \($0.element)" })
+            if exercise.goals.allSatisfy({ $0.expectation.check(session.lab).holds }) {
+                throw LessonError(file: script.path, line: exercise.line, message: "the exercise's goal already holds before it starts: there is nothing to do")
+            }
+            out.append("  solution:")
+            for step in exercise.solution { out += try command(step.text, line: step.line, in: &session, script: script) }
+            out += session.format(try goalsReached(exercise, session, script: script))
+            return out
+        case .prediction(let prediction):
+            var out = session.format(predictionHeading(prediction, palette: .plain))
+            for step in prediction.reveal { out += try command(step.text, line: step.line, in: &session, script: script) }
+            out += session.format(try reveal(prediction, session, answered: nil, script: script, palette: .plain).lines)
+            return out
+        }
+    }
+
+    /// Runs one command of the lesson itself; an error or a failing `expect` stops the lesson.
+    static func command(_ text: String, line: Int, in session: inout Session, script: LessonScript) throws(LessonError) -> [String] {
+        let result = session.execute(text)
+        if let error = result.error { throw LessonError(file: script.path, line: line, message: error.description) }
+        if let failure = result.failure { throw LessonError(file: script.path, line: line, message: failure.message) }
+        return ["lab> " + text] + result.lines
+    }
+
+    /// After the solution: every goal must hold.
+    static func goalsReached(_ exercise: Exercise, _ session: Session, script: LessonScript) throws(LessonError) -> [String] {
+        for goal in exercise.goals {
+            let verdict = goal.expectation.check(session.lab)
+            guard verdict.holds else {
+                throw LessonError(file: script.path, line: goal.line, message: "the solution does not reach this goal: \(verdict.message)")
+            }
+        }
+        return ["  ✓ solved: " + exercise.goals.map { $0.expectation.check(session.lab).message }.joined(separator: "; ")]
+    }
+
+    static func exerciseHeading(_ exercise: Exercise, palette: Palette) -> [String] {
+        [palette.bold("exercise: ") + exercise.task[0]] + exercise.task.dropFirst().map { "          " + $0 }
+            + exercise.goals.map { "  goal: expect " + $0.text }
+    }
+
+    static func predictionHeading(_ prediction: Prediction, palette: Palette) -> [String] {
+        [palette.bold("predict: ") + prediction.question[0]] + prediction.question.dropFirst().map { "         " + $0 }
+            + prediction.options.enumerated().map { "  \(Prediction.label($0.offset))) \($0.element.text)" }
+    }
+
+    /// After the reveal commands: checks the key against the engine and says what happened, beside
+    /// the student's answer if there is one. Returns the lines and whether the answer was right.
+    static func reveal(_ prediction: Prediction, _ session: Session, answered: Int?, script: LessonScript,
+                       palette: Palette) throws(LessonError) -> (lines: [String], right: Bool) {
+        let key = prediction.options[prediction.answer]
+        let verdict = key.check.map { $0.check(session.lab) } ?? Verdict(holds: true, message: "")
+        guard verdict.holds else {
+            throw LessonError(file: script.path, line: key.line,
+                              message: "the answer key says (\(Prediction.label(prediction.answer))), but the engine disagrees: \(verdict.message)")
+        }
+        for (index, option) in prediction.options.enumerated() where index != prediction.answer {
+            if let check = option.check, check.check(session.lab).holds {
+                throw LessonError(file: script.path, line: option.line,
+                                  message: "option (\(Prediction.label(index))) holds too (\(option.checkText ?? "")): the question has two right answers")
+            }
+        }
+        var lines: [String] = []
+        let label = Prediction.label(prediction.answer)
+        if let answered {
+            let right = answered == prediction.answer
+            lines.append(right ? palette.good("  ✓ right: you said \(label)) \(key.text)")
+                               : palette.error("  ✗ you said \(Prediction.label(answered))) \(prediction.options[answered].text)")
+                                 + "; the answer is \(label)) \(key.text)")
+        } else {
+            lines.append("  answer: \(label)) \(key.text)")
+        }
+        lines.append("  the engine: " + verdict.message)
+        lines += prediction.explanation.map { "  " + $0 }
+        return (lines, answered == prediction.answer)
     }
 }

@@ -34,7 +34,11 @@ public struct Session: Sendable {
     public struct Output: Sendable {
         public var lines: [String] = []
         public var error: CommandError?
+        /// An `expect` that did not hold: what was expected and what is there.
+        public var failure: ExpectationFailure?
         public var quit = false
+        /// The command run, when it parsed (the REPL starts class mode on `lesson`).
+        public var command: Command?
     }
 
     public init(lab: Lab = Lab(), palette: Palette = .plain, directory: String = FileManager.default.currentDirectoryPath) {
@@ -59,12 +63,16 @@ public struct Session: Sendable {
         case .success(nil):
             return output
         case .success(let command?):
+            output.command = command
             do {
                 // Run first, then format: `format(try run(...))` would copy `self` for the call before
                 // `run` mutates it, and every snapshot append would then copy the whole history.
                 let lines = try run(command, interrupted: interrupted)
                 output.lines = format(lines)
                 if command == .quit { output.quit = true }
+            } catch let failure as ExpectationFailure {
+                output.lines = format(["  ✗ " + failure.message])
+                output.failure = failure
             } catch let error as CommandError {
                 output.error = error
             } catch let error as UsageError {
@@ -103,18 +111,21 @@ public struct Session: Sendable {
         case .help(let topic): return help(topic)
         case .quit: return []
         case .say(let text): return [text]
+        case .expect(let expectation):
+            let verdict = expectation.check(lab)
+            guard verdict.holds else { throw ExpectationFailure(message: verdict.message) }
+            return ["  ✓ " + verdict.message]
+        case .lesson(let name):
+            throw CommandError("`lesson \(name)` runs at the REPL prompt, in a terminal", hint: "or run `h2lab lesson \(name)`")
         case .connect(let url): return try connect(url)
         case .listen(let tls, let port): return try listen(tls: tls, port: port, interrupted)
 
-        case .request(let method, let path, let headers, let body):
+        case .request(let method, let path, let headers, let body, let trailers):
             try ensureLocal(.client)
             var bytes: [UInt8] = []
             switch body {
             case .text(let text): bytes = Array(text.utf8)
-            case .file(let file):
-                let url = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
-                guard let data = FileManager.default.contents(atPath: url.path) else { throw CommandError("cannot read \(file)") }
-                bytes = Array(data)
+            case .file(let file): bytes = try readFile(file)
             case nil: break
             }
             let server = lab.state.remote.flatMap { $0.role == .server ? $0 : nil }  // (a real client was refused above)
@@ -124,18 +135,35 @@ public struct Session: Sendable {
             if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
                 list.append(HeaderField("content-length", "\(bytes.count)"))
             }
-            let (result, queued) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(list, body: bytes) }
-            return autoRun(renderer.queued(queued, events: result.events, by: .client), interrupted)
+            return try sendRequest(list, body: bytes, trailers: trailers, interrupted)
+        case .requestHTTP1(let file):
+            try ensureLocal(.client)
+            let bytes = try readFile(file)
+            let request: HTTP1Request
+            switch HTTP1Mapping.parseRequest(bytes + (bytes.contains(10) ? [] : [13, 10, 13, 10])) {
+            case .request(let parsed, _): request = parsed
+            case .invalid(let why): throw CommandError("\(file) is not an HTTP/1.1 request: \(why)")
+            case .incomplete: throw CommandError("\(file): the request head does not end (no blank line after the headers)")
+            }
+            let scheme = lab.state.remote.map(\.scheme) ?? "https"
+            let (fields, notes) = HTTP1Mapping.headers(for: request, scheme: scheme)
+            var lines = ["  HTTP/1.1 \(request.method) \(request.target): \(request.fields.count) header fields, "
+                         + "\(request.body.count)-octet body; mapped by RFC 9113 §8.3.1:"]
+            lines += notes.map { "    \($0.field): \($0.reason)" }
+            lines += HTTP1Mapping.problems(in: request).map { "    ✗ " + $0 }
+            return lines + (try sendRequest(fields, body: request.body, trailers: nil, interrupted))
 
         case .respondMode(let auto):
             lab.configure { $0.autoRespond = auto }
             return [auto ? "  the demo site answers requests by itself" : "  the server waits: answer with `respond STREAM STATUS [TEXT]`"]
-        case .respond(let stream, let status, let text):
+        case .respond(let stream, let status, let text, let trailers):
             try ensureLocal(.server)
             let body = Array(text.utf8)
             let headers = [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
                            HeaderField("content-length", "\(body.count)")]
-            let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in try s.sendResponse(stream, headers, body: body) }
+            let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in
+                try s.sendResponse(stream, headers, body: body, trailers: trailers)
+            }
             return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
         case .push(let stream, let path):
             try ensureLocal(.server)
@@ -144,8 +172,18 @@ public struct Session: Sendable {
             let request = lab.state.server.streams[stream]?.requestHeaders ?? []
             let authority = request.first { $0.name == ":authority" }?.value ?? "lab.example"
             let scheme = request.first { $0.name == ":scheme" }?.value ?? "https"
+            // With `respond manual` the server only promises: the pushed stream waits, reserved (local),
+            // for `respond N STATUS`.
+            let respondNow = lab.state.autoRespond
+            let state = lab.state.server.state(of: stream)
+            if state != .open && state != .halfClosedRemote {
+                let why = state == .idle ? "the server has not received a request on stream \(stream) yet"
+                    : "stream \(stream) is \(state) at the server" + (lab.state.autoRespond ? ": the demo site has already answered it" : "")
+                throw CommandError(why + "; a push needs a request the server has not answered (§8.4)",
+                                   hint: "`respond manual`, `request GET /html`, `step`, then `push \(stream) /styles.css`")
+            }
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) -> [Event] in
-                try site.push(path, on: stream, authority: authority, scheme: scheme, connection: &s)
+                try site.push(path, on: stream, authority: authority, scheme: scheme, respond: respondNow, connection: &s)
             }
             return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
         case .ping(let role, let opaque):
@@ -155,13 +193,48 @@ public struct Session: Sendable {
         case .window(let role, let stream, let increment):
             return try act(role, interrupted) { (c) throws(UsageError) in try c.sendWindowUpdate(stream, increment: increment) }
         case .reset(let role, let stream, let code):
-            return try act(role, interrupted) { (c) throws(UsageError) in try c.sendReset(stream, code) }
+            var id = stream
+            if stream == Command.lastStream {
+                id = lab.state.connection(role).highestLocalStreamID
+                if id == 0 { throw CommandError("the \(role) has not opened a stream yet", hint: "`reset last` resets the stream it opened last") }
+            }
+            return try act(role, interrupted) { (c) throws(UsageError) in try c.sendReset(id, code) }
+        case .repeatRun(let count, let commands):
+            var first: [String] = []
+            var last: [String] = []
+            for round in 1...count {
+                var lines: [String] = []
+                for command in commands {
+                    do {
+                        lines += try run(command, interrupted: interrupted)
+                    } catch let error as CommandError {
+                        throw CommandError("round \(round) of \(count): \(error.message)", hint: error.hint)
+                    }
+                }
+                if round == 1 { first = lines } else { last = lines }
+                if interrupted() { return first + ["  interrupted after \(round) of \(count) rounds"] }
+            }
+            guard count > 1 else { return first }
+            return first + ["  … \(count - 2) more round\(count == 3 ? "" : "s") (`history` shows every frame); the last:"].filter { _ in count > 2 } + last
+        case .reconnect:
+            if let peer = lab.state.remote {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`connect` or `listen` again for a new connection")
+            }
+            lab = Lab()
+            return ["  a new connection: both endpoints start over with their defaults; their prefaces wait on the wire"]
+        case .limit(let role, let name, let value):
+            try ensureLocal(role)
+            switch name {
+            default:
+                try lab.act(role) { $0.configuration.rapidResetLimit = value }
+                return ["  the \(role) ends a connection with ENHANCE_YOUR_CALM once more than \(value) streams are reset early"]
+            }
         case .goaway(let role, let code, let debug):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendGoaway(code, debug: debug) }
         case .priority(let role, let stream, let fields):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendPriority(stream, fields); return [] }
         case .send(let role, let frame):
-            return try act(role, interrupted) { (c) throws(UsageError) in c.sendUnchecked(frame); return [] }
+            return try act(role, interrupted) { (c) throws(UsageError) in c.sendUnchecked(frame) }
         case .sendRaw(let role, let bytes):
             try ensureLocal(role)
             let item = lab.sendRaw(bytes, from: role)
@@ -256,6 +329,24 @@ public struct Session: Sendable {
         }
     }
 
+    /// Reads a file named in a command, relative to the session's folder.
+    func readFile(_ file: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw CommandError("cannot read \(file)") }
+        return Array(data)
+    }
+
+    /// The client sends a request (with a body and trailers, if any), then prints what it queued.
+    mutating func sendRequest(_ list: [HeaderField], body: [UInt8], trailers: [HeaderField]?,
+                              _ interrupted: @Sendable () -> Bool) throws -> [String] {
+        let (result, queued) = try lab.act(.client) { (c) throws(UsageError) -> [Event] in
+            let (stream, events) = try c.sendRequest(list, body: body, endStream: trailers == nil)
+            guard let trailers else { return events }
+            return events + (try c.sendTrailers(stream, trailers))
+        }
+        return autoRun(renderer.queued(queued, events: result, by: .client), interrupted)
+    }
+
     /// Runs an action on one endpoint, then prints what it queued.
     mutating func act(_ role: Role, _ interrupted: @Sendable () -> Bool,
                       _ body: (inout Connection) throws(UsageError) -> [Event]) throws -> [String] {
@@ -323,6 +414,8 @@ public struct Session: Sendable {
             return ["  " + entry.usage, "  " + entry.summary, "  example: " + entry.example]
                 + (entry.name == "send" ? ["  types: " + FrameType.names.joined(separator: " ") + "; a number for an unknown type"] : [])
                 + (entry.name == "listen" ? Self.browserPatience : [])
+                + (entry.name == "expect" ? Self.expectForms : [])
+                + (entry.name == "lesson" ? Self.classModeHelp : [])
         }
         var lines: [String] = []
         for group in ["acting", "stepping", "seeing", "other"] {
@@ -335,6 +428,27 @@ public struct Session: Sendable {
         lines.append("  `listen --tls` lets a browser be the client; `help listen` says how long it will wait.")
         return lines
     }
+
+    /// Every `expect` form with an example (ROLE is client or server).
+    static let expectForms: [String] = ["  forms (ROLE is client or server; the values are the engine's own):"]
+        + Expectation.forms.flatMap { ["    expect " + $0.form, "        " + $0.example] }
+        + ["  A passing expect prints ✓; a failing one prints ✗ with what is there instead and changes",
+           "  nothing. In a lesson or a --script, a failing expect stops the run with FILE:LINE."]
+
+    /// How class mode goes, for `help lesson`.
+    static let classModeHelp = [
+        "  A lesson runs one section at a time: a paragraph of narration and the commands under it.",
+        "  After each section it waits. Enter goes on. Any command typed there runs on the lab, so you",
+        "  can look around (`show hpack server`, `history`) or try things (`back 2`, a crafted `send`).",
+        "  Exploring is safe: before the next section the lesson puts the lab back exactly as its own",
+        "  commands left it, and says so. Exercises wait until their goal holds: type any commands;",
+        "  `goal` shows what is still missing, `hint` the next hint, `solution` the commands, `skip`",
+        "  runs them. The lesson then goes on from its own solution, so later sections match. A",
+        "  prediction asks a question first: answer with its letter, then see what the engine did.",
+        "  The score (exercises solved without the solution, predictions right) comes at the end.",
+        "  Ctrl-C leaves the lesson for the `lab>` prompt, with the lab as it is. `h2lab lesson list`",
+        "  lists the lessons; `h2lab lesson NAME --no-pause` prints one straight through.",
+    ]
 
     /// What a browser tolerates while a person steps (from the browsers' sources and settings).
     static let browserPatience = [

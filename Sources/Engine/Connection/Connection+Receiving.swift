@@ -137,13 +137,21 @@ extension Connection {
         }
     }
 
+    /// Octets a field block may exceed SETTINGS_MAX_HEADER_LIST_SIZE by (size updates, framing).
+    public static let headerBlockMargin = 1_024
+    /// The longest field block accepted when no SETTINGS_MAX_HEADER_LIST_SIZE was advertised.
+    public static let unlimitedHeaderBlock = 262_144
+
     mutating func receiveContinuation(_ frame: Frame, _ block: [UInt8], into events: inout [Event]) {
         guard var pending = pendingHeaderBlock else {
             return fail(.connection(.protocolError, "§6.10", "CONTINUATION on stream \(frame.streamID) without a header block to continue"), into: &events)
         }
         pending.fragments.append(contentsOf: block)
-        // §10.5.1: a header block far beyond what we accept is refused before it exhausts memory.
-        let limit = max(Int(localSettings.maxHeaderListSize ?? 65_536) * 2, 262_144)
+        // §10.5.1: a header block beyond what we accept is refused before it exhausts memory. A
+        // well-formed block is never larger than the header list it decodes to (every field costs 32
+        // octets in the list, at most a few octets of framing in the block), so the advertised
+        // SETTINGS_MAX_HEADER_LIST_SIZE plus a small margin bounds it (CVE-2024-27316).
+        let limit = localSettings.maxHeaderListSize.map { Int($0) + Self.headerBlockMargin } ?? Self.unlimitedHeaderBlock
         if pending.fragments.count > limit {
             pendingHeaderBlock = nil
             return fail(.connection(.enhanceYourCalm, "§10.5.1", "header block of over \(limit) octets in CONTINUATION frames"), into: &events)
@@ -294,6 +302,17 @@ extension Connection {
         stream.closeReason = .resetReceived
         stream.dropPendingSend()
         streams[id] = stream
+        // Rapid reset (CVE-2023-44487): a client that opens streams and resets them before their
+        // response is complete makes the server work for nothing. Past a bounded number, the
+        // connection ends with ENHANCE_YOUR_CALM (§5.4.1, §10.5).
+        if role == .server && isPeerInitiated(id) {
+            earlyResets += 1
+            if earlyResets > configuration.rapidResetLimit {
+                fail(.connection(.enhanceYourCalm, "§10.5",
+                                 "\(earlyResets) streams reset by the client before their response (limit \(configuration.rapidResetLimit))"),
+                     into: &events)
+            }
+        }
     }
 
     mutating func receiveSettings(_ frame: Frame, _ list: [Setting], into events: inout [Event]) {

@@ -278,8 +278,22 @@ extension Connection {
     }
 
     /// Queues any frame as it is, bypassing every check, so that a lesson can send an invalid one.
-    public mutating func sendUnchecked(_ frame: Frame) {
+    /// A crafted HEADERS that opens a new stream of this endpoint's own still opens it here (§5.1:
+    /// sending HEADERS moves an idle stream to open), so that the peer's answer on that stream is
+    /// understood rather than taken for a frame on an idle stream. Returns the transitions.
+    @discardableResult
+    public mutating func sendUnchecked(_ frame: Frame) -> [Event] {
+        var events: [Event] = []
+        if case .headers = frame.payload, frame.streamID != 0, !isPeerInitiated(frame.streamID),
+           frame.streamID > highestLocalStreamID, streams[frame.streamID] == nil {
+            var stream = newStream(frame.streamID)
+            highestLocalStreamID = frame.streamID
+            transition(&stream, .headers(.sent), into: &events)
+            if frame.endStream { transition(&stream, .endStream(.sent), into: &events) }
+            streams[frame.streamID] = stream
+        }
         outbox.append(.frame(frame))
+        return events
     }
 
     /// Switches the policy for giving back flow-control credit.

@@ -48,6 +48,10 @@ public struct Connection: Sendable {
         public var windowUpdatePolicy: WindowUpdatePolicy
         /// Keep received bodies in the stream records (the lab shows them; a server may stream).
         public var keepBodies: Bool
+        /// Streams a client may reset before their response is complete, per connection, before the
+        /// server ends the connection with ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
+        public var rapidResetLimit = Configuration.defaultRapidResetLimit
+        public static let defaultRapidResetLimit = 1_000
 
         public init(settings: [Setting] = [], windowUpdatePolicy: WindowUpdatePolicy = .halfWindow, keepBodies: Bool = true) {
             self.settings = settings
@@ -77,6 +81,8 @@ public struct Connection: Sendable {
     public internal(set) var connectionSendWindow = FlowWindow()
     public internal(set) var connectionReceiveWindow = FlowWindow()
     var connectionUnacknowledged = 0
+    /// Streams the peer reset while they were still open here (rapid reset, CVE-2023-44487).
+    public internal(set) var earlyResets = 0
 
     public internal(set) var streams: [UInt32: StreamRecord] = [:]
     /// Streams forgotten to bound memory, with why they closed.

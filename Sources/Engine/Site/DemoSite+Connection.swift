@@ -18,12 +18,14 @@ extension DemoSite {
         return sent
     }
 
-    /// Promises `path` on stream `id` with PUSH_PROMISE and sends the pushed response.
+    /// Promises `path` on stream `id` with PUSH_PROMISE and sends the pushed response; with
+    /// `respond` false only the promise, leaving the promised stream reserved (local) (§8.4).
     public func push(_ path: String, on id: UInt32, authority: String, scheme: String = "https",
-                     connection: inout Connection) throws(UsageError) -> [Event] {
+                     respond respondNow: Bool = true, connection: inout Connection) throws(UsageError) -> [Event] {
         let request = [HeaderField(":method", "GET"), HeaderField(":scheme", scheme),
                        HeaderField(":authority", authority), HeaderField(":path", path)]
         let (promised, events) = try connection.push(on: id, request: request)
+        guard respondNow else { return events }
         let response = respond(to: SiteRequest(method: "GET", path: path, authority: authority))
         return try events + connection.sendResponse(promised, response.headerList, body: response.body)
     }

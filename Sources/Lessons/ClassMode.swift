@@ -1,0 +1,269 @@
+import Engine
+
+/// A lesson in class mode: one section at a time, with the class free to explore between sections,
+/// exercises that wait until their goal holds, predictions that wait for an answer, and a score.
+///
+/// A value with no I/O: the REPL feeds it lines (`input`) and prints what comes back, with `prompt`.
+/// Exploring never changes the lesson: the lab is saved where the lesson's own commands left it and
+/// put back before the lesson goes on (and after an exercise, the lesson replays its own solution).
+public struct ClassRun: Sendable {
+    public enum Mode: Sendable, Equatable { case pause, exercise, prediction, finished }
+
+    public private(set) var session: Session
+    public let script: LessonScript
+    public private(set) var mode: Mode = .pause
+    var section = 0
+    var item = 0
+    /// The lab as the lesson left it, to come back to after exploring.
+    var saved: Session
+    /// Whether the class ran commands since `saved`.
+    var explored = false
+    var hintsShown = 0
+    var solutionShown = false
+    public private(set) var exercisesSolved = 0
+    public private(set) var exercisesDone = 0
+    public private(set) var predictionsRight = 0
+    public private(set) var predictionsDone = 0
+
+    public init(script: LessonScript, session: Session) {
+        self.script = script
+        self.session = session
+        self.saved = session
+    }
+
+    var palette: Palette { session.renderer.palette }
+
+    public var prompt: String {
+        switch mode {
+        case .pause: return "lesson \(section + 1)/\(script.sections.count)> "
+        case .exercise: return "exercise> "
+        case .prediction: return "answer (a-\(Prediction.label((currentPrediction?.options.count ?? 1) - 1)))> "
+        case .finished: return "lab> "
+        }
+    }
+
+    var currentItem: LessonItem? {
+        guard section < script.sections.count, item < script.sections[section].count else { return nil }
+        return script.sections[section][item]
+    }
+    var currentExercise: Exercise? { if case .exercise(let e)? = currentItem { return e } else { return nil } }
+    var currentPrediction: Prediction? { if case .prediction(let p)? = currentItem { return p } else { return nil } }
+
+    /// The lesson's title and its first section.
+    public mutating func start() -> [String] {
+        let rule = String(repeating: "═", count: 98)
+        return [palette.bold(rule)] + session.format([palette.bold("  " + script.title)]) + [palette.bold(rule)] + beginSection()
+    }
+
+    /// What Ctrl-C prints: the class leaves for the `lab>` prompt with the lab as it is.
+    public var leaving: [String] {
+        ["  left the lesson at section \(section + 1) of \(script.sections.count); the lab stays as it is. "
+            + "`lesson \(script.name)` starts it again."]
+    }
+
+    /// One line typed by the class.
+    public mutating func input(_ line: String, interrupted: @Sendable () -> Bool = { false }) -> [String] {
+        let text = line.trimmingCharacters(in: .whitespaces)
+        switch mode {
+        case .finished:
+            return []
+        case .pause:
+            if text.isEmpty {
+                var out: [String] = []
+                if explored {
+                    session = saved
+                    out.append(palette.dim("  (the lab is back where the lesson left it: exploring does not change the lesson)"))
+                }
+                section += 1
+                item = 0
+                return out + beginSection()
+            }
+            return explore(text, interrupted)
+        case .exercise:
+            return exerciseInput(text, interrupted)
+        case .prediction:
+            return predictionInput(text, interrupted)
+        }
+    }
+
+    // MARK: Running the lesson's own items
+
+    mutating func beginSection() -> [String] {
+        let title = "── section \(section + 1) of \(script.sections.count) "
+        return [palette.bold(title + String(repeating: "─", count: max(0, 98 - title.count)))] + advance()
+    }
+
+    /// Runs items until the section ends or an exercise or prediction waits for the class.
+    mutating func advance() -> [String] {
+        var out: [String] = []
+        while let current = currentItem {
+            switch current {
+            case .blank:
+                item += 1
+            case .narration(let text):
+                let body = text.drop { $0 == "#" }.drop { $0 == " " }
+                if !body.isEmpty { out += session.format([palette.bold(String(body))]) }
+                item += 1
+            case .command(let line, let text):
+                out += runOwn(text, line: line)
+                item += 1
+            case .exercise(let exercise):
+                saved = session
+                explored = false
+                hintsShown = 0
+                solutionShown = false
+                mode = .exercise
+                return out + [""] + session.format(LessonRunner.exerciseHeading(exercise, palette: palette)) + [
+                    palette.dim("  type any commands until the goal holds; `goal` checks it, `hint` helps, `solution` shows the"),
+                    palette.dim("  commands, `skip` runs them"),
+                ]
+            case .prediction(let prediction):
+                saved = session
+                explored = false
+                mode = .prediction
+                return out + [""] + session.format(LessonRunner.predictionHeading(prediction, palette: palette))
+                    + [palette.dim("  answer with a letter (you may look around first: `show streams`, `show windows`)")]
+            }
+        }
+        if section + 1 >= script.sections.count {
+            mode = .finished
+            return out + scoreLines()
+        }
+        saved = session
+        explored = false
+        mode = .pause
+        return out + [palette.dim("  ── end of section \(section + 1) of \(script.sections.count): Enter goes on · any command explores · "
+                                  + "Ctrl-C leaves")]
+    }
+
+    /// A command of the lesson itself, echoed as in a transcript.
+    mutating func runOwn(_ text: String, line: Int) -> [String] {
+        let result = session.execute(text)
+        var out = ["lab> " + text] + result.lines
+        if let error = result.error { out.append(palette.error("error: \(script.path):\(line): \(error)")) }
+        return out
+    }
+
+    /// A command typed by the class: it runs on the lab, which the lesson will put back.
+    mutating func explore(_ text: String, _ interrupted: @Sendable () -> Bool) -> [String] {
+        let result = session.execute(text, interrupted: interrupted)
+        if case .lesson? = result.command { return ["  a lesson is running: Ctrl-C leaves it first"] }
+        if case .quit? = result.command { return ["  Ctrl-C leaves the lesson (and `quit` at the `lab>` prompt leaves h2lab)"] }
+        if result.error == nil, !(result.command.map(Self.isReadOnly) ?? true) { explored = true }
+        var out = result.lines
+        if let error = result.error {
+            out.append(palette.error("error: " + error.message) + (error.hint.map { "  (\($0))" } ?? ""))
+        }
+        return out
+    }
+
+    /// Commands that only look.
+    static func isReadOnly(_ command: Command) -> Bool {
+        switch command {
+        case .show, .help, .expect, .listBreaks, .say, .save: return true
+        default: return false
+        }
+    }
+
+    // MARK: Exercises
+
+    mutating func exerciseInput(_ text: String, _ interrupted: @Sendable () -> Bool) -> [String] {
+        guard let exercise = currentExercise else { return [] }
+        switch text.lowercased() {
+        case "":
+            return [palette.dim("  the goal does not hold yet: type commands, or `goal`, `hint`, `solution`, `skip`")]
+        case "goal":
+            return exercise.goals.map { goal in
+                let verdict = goal.expectation.check(session.lab)
+                return verdict.holds ? palette.good("  ✓ " + verdict.message) : "  ✗ " + verdict.message
+            }
+        case "hint":
+            guard hintsShown < exercise.hints.count else {
+                return ["  no more hints" + (exercise.hints.isEmpty ? "" : " (there \(exercise.hints.count == 1 ? "was 1" : "were \(exercise.hints.count)"))")
+                        + ": `solution` shows the commands"]
+            }
+            hintsShown += 1
+            return session.format(["  hint \(hintsShown) of \(exercise.hints.count): " + exercise.hints[hintsShown - 1]])
+        case "solution":
+            solutionShown = true
+            return ["  the solution:"] + exercise.solution.map { "    " + $0.text } + [palette.dim("  type them, or `skip` to have them run")]
+        case "skip":
+            session = saved
+            var out = [palette.dim("  running the solution from where the exercise began:")]
+            for step in exercise.solution { out += runOwn(step.text, line: step.line) }
+            exercisesDone += 1
+            out.append("  the goal holds now: " + goalSummary(exercise))
+            return out + finishItem()
+        default:
+            var out = explore(text, interrupted)
+            guard exercise.goals.allSatisfy({ $0.expectation.check(session.lab).holds }) else { return out }
+            exercisesDone += 1
+            if !solutionShown { exercisesSolved += 1 }
+            out.append(palette.good("  ✓ solved: ") + goalSummary(exercise))
+            // The lesson goes on from its own solution, so that what follows matches its transcript.
+            session = saved
+            for step in exercise.solution { _ = session.execute(step.text) }
+            out.append(palette.dim("  (the lesson goes on from its own solution, so the next sections match)"))
+            return out + finishItem()
+        }
+    }
+
+    func goalSummary(_ exercise: Exercise) -> String {
+        exercise.goals.map { $0.expectation.check(session.lab).message }.joined(separator: "; ")
+    }
+
+    mutating func finishItem() -> [String] {
+        item += 1
+        explored = false
+        mode = .pause
+        return advance()
+    }
+
+    // MARK: Predictions
+
+    mutating func predictionInput(_ text: String, _ interrupted: @Sendable () -> Bool) -> [String] {
+        guard let prediction = currentPrediction else { return [] }
+        if text.isEmpty {
+            return ["  answer with a letter, a to \(Prediction.label(prediction.options.count - 1))"]
+        }
+        guard let answer = prediction.option(for: text) else {
+            // Not an answer: a command, to look around before answering.
+            return explore(text, interrupted)
+        }
+        var out: [String] = []
+        if explored {
+            session = saved
+            out.append(palette.dim("  (the lab is back where the question was asked)"))
+        }
+        for step in prediction.reveal { out += runOwn(step.text, line: step.line) }
+        do {
+            let result = try LessonRunner.reveal(prediction, session, answered: answer, script: script, palette: palette)
+            out += session.format(result.lines)
+            if result.right { predictionsRight += 1 }
+        } catch {
+            out.append(palette.error("error: \(error)"))
+        }
+        predictionsDone += 1
+        return out + finishItem()
+    }
+
+    // MARK: Score
+
+    /// Percent of exercises solved without the solution and predictions answered right.
+    public var score: Int? {
+        let total = exercisesDone + predictionsDone
+        guard total > 0 else { return nil }
+        return ((exercisesSolved + predictionsRight) * 100 + total / 2) / total
+    }
+
+    func scoreLines() -> [String] {
+        var parts: [String] = []
+        if exercisesDone > 0 { parts.append("exercises solved on your own: \(exercisesSolved) of \(exercisesDone)") }
+        if predictionsDone > 0 { parts.append("predictions right: \(predictionsRight) of \(predictionsDone)") }
+        let rule = String(repeating: "═", count: 98)
+        return ["", palette.bold(rule)] + session.format([palette.bold("  lesson complete: \(script.title)")]
+            + (score.map { ["  score \($0)%  (" + parts.joined(separator: ", ") + ")"] } ?? [])
+            + ["  you are at the `lab>` prompt with the lesson's lab: keep exploring, or `lesson NAME` for another"])
+            + [palette.bold(rule)]
+    }
+}
