@@ -64,7 +64,7 @@ struct LessonCommand: ParsableCommand {
             for name in LessonRunner.lessons(in: options.lessonDirectory) {
                 let path = options.lessonDirectory + "/" + name + ".h2lab"
                 let title = (try? LessonScript.load(path: path))?.title ?? "(does not parse: `h2lab lesson check \(name)` says why)"
-                print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + title)
+                print(name.padding(toLength: 27, withPad: " ", startingAt: 0) + title)
             }
         }
     }
@@ -84,7 +84,13 @@ struct LessonCommand: ParsableCommand {
                 print(transcript, terminator: "")
                 if update {
                     let out = options.transcriptDirectory + "/" + script.name + ".txt"
-                    try Data(transcript.utf8).write(to: URL(fileURLWithPath: out))
+                    do {
+                        try FileManager.default.createDirectory(atPath: options.transcriptDirectory, withIntermediateDirectories: true)
+                        try Data(transcript.utf8).write(to: URL(fileURLWithPath: out))
+                    } catch {
+                        warn("error: cannot write \(out): \(error.localizedDescription)")
+                        throw ExitCode(1)
+                    }
                     warn("wrote \(out)")
                 }
             } catch let error as LessonError {

@@ -75,6 +75,8 @@ public enum Command: Hashable, Sendable {
     case repeatRun(count: Int, commands: [Command])
     /// Change one of an endpoint's defensive limits (`server limit rapid-resets 10`).
     case limit(Role, name: String, value: Int)
+    /// Start a new connection as HTTP/1.1 with `Upgrade: h2c`, the request becoming stream 1.
+    case upgrade(path: String)
     /// Start over on a new connection: fresh endpoints, their prefaces on the wire.
     case reconnect
     case quit

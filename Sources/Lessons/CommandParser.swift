@@ -139,6 +139,11 @@ public enum CommandParser {
             }
             guard !commands.isEmpty else { throw usage() }
             return .repeatRun(count: n, commands: commands)
+        case "upgrade":
+            if role != nil || args.count > 1 { throw usage() }
+            let path = args.first ?? "/"
+            guard path.hasPrefix("/") else { throw CommandError("the path must start with /, not '\(path)'", hint: "example: upgrade /html") }
+            return .upgrade(path: path)
         case "reconnect":
             if role != nil || !args.isEmpty { throw usage() }
             return .reconnect

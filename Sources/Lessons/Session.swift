@@ -216,6 +216,34 @@ public struct Session: Sendable {
             }
             guard count > 1 else { return first }
             return first + ["  … \(count - 2) more round\(count == 3 ? "" : "s") (`history` shows every frame); the last:"].filter { _ in count > 2 } + last
+        case .upgrade(let path):
+            if let peer = lab.state.remote {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`h2lab get --upgrade URL` upgrades a real connection")
+            }
+            let request = [HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
+                           HeaderField(":path", path), HeaderField(":authority", "lab.example")]
+            let upgraded: Lab
+            do {
+                upgraded = try Lab(upgrading: request)
+            } catch {
+                throw CommandError("cannot upgrade: \(error.message)")
+            }
+            let settings = upgraded.state.client.http2SettingsHeader
+            lab = upgraded
+            return [
+                "  a new connection, in HTTP/1.1 first. The client sends:",
+                "    GET \(path) HTTP/1.1",
+                "    Host: lab.example",
+                "    Connection: Upgrade, HTTP2-Settings",
+                "    Upgrade: h2c",
+                "    HTTP2-Settings: \(settings)",
+                "  the server agrees, and after this response both speak HTTP/2:",
+                "    HTTP/1.1 101 Switching Protocols",
+                "    Connection: Upgrade",
+                "    Upgrade: h2c",
+                "  the request is now stream 1, half-closed (local) at the client; the server took the client's",
+                "  settings from HTTP2-Settings and answers stream 1 after its SETTINGS. All of it waits on the wire.",
+            ]
         case .reconnect:
             if let peer = lab.state.remote {
                 throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`connect` or `listen` again for a new connection")

@@ -97,6 +97,24 @@ public struct Lab: Sendable {
         collect(from: .client)
     }
 
+    /// A lab that began as HTTP/1.1 and was upgraded to h2c (RFC 7540 §3.2): the client's request,
+    /// sent with `Upgrade: h2c` and `HTTP2-Settings`, is stream 1, half-closed on both sides; the
+    /// server applied the HTTP2-Settings and answers stream 1 after its SETTINGS. Both prefaces
+    /// wait on the wire, the server's first.
+    public init(upgrading request: [HeaderField], client: Connection.Configuration = .client,
+                server: Connection.Configuration = .server) throws(UsageError) {
+        state = LabState(client: Connection(role: .client, configuration: client),
+                         server: Connection(role: .server, configuration: server))
+        let settings = state.client.http2SettingsHeader
+        _ = try state.client.startUpgraded(request: request)
+        let events = try state.server.acceptUpgrade(request: request, body: [], http2Settings: settings)
+        state.server.start()
+        _ = respondToCompletedRequests(events)
+        state.client.start()
+        collect(from: .server)
+        collect(from: .client)
+    }
+
     /// A lab whose client is ours and whose server is a real peer named `peer` (e.g. "127.0.0.1:8080"),
     /// reached over `scheme`.
     public init(remoteServer peer: String, scheme: String = "http", client: Connection.Configuration = .client) {
