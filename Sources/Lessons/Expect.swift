@@ -400,7 +400,8 @@ extension Expectation {
                 .joined(separator: ", ") + (items.count > 4 ? ", …" : "") + ")"
             func holding(_ k: Int) -> String { k == 0 ? "is empty" : "holds \(k) frame\(k == 1 ? "" : "s")" }
             if items.count == n { return Verdict(holds: true, message: "the wire " + holding(n)) }
-            return Verdict(holds: false, message: "expected the wire to \(n == 0 ? "be empty" : "hold \(n)"), it holds \(actual)")
+            return Verdict(holds: false, message: "expected the wire to \(n == 0 ? "be empty" : "hold \(n)"), "
+                           + (items.isEmpty ? "it is empty" : "it holds \(actual)"))
         case .connectionClosed(let role, let closed):
             let actual = lab.state.connection(role).isClosed
             return verdict(actual == closed, "\(role) connection", closed ? "closed" : "open", actual ? "closed" : "open")

@@ -67,7 +67,8 @@ struct CLITests {
     func lessons() throws {
         let check = try run(h2lab, ["lesson", "check"], directory: packageRoot.path)
         #expect(check.status == 0, "\(check.stdout)")
-        #expect(check.stdout.contains("ok       handshake"))
+        #expect(check.stdout.contains("ok       01-handshake"))
+        #expect(check.stdout.hasSuffix("passed, 0 failed\n"))
         let missing = try run(h2lab, ["lesson", "run", "nope"], directory: packageRoot.path)
         #expect(missing.status == 1 && missing.stderr.contains("no lesson 'nope'"))
     }

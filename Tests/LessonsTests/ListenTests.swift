@@ -119,6 +119,9 @@ struct ListenTests {
         _ = session.execute("respond manual")
         _ = session.execute("continue")
         #expect(session.execute("push 1 /styles.css").error == nil)
+        // With `respond manual` the pushed stream waits, reserved (local), for its own answer.
+        #expect(session.lab.state.server.streams[2]?.state == .reservedLocal)
+        _ = session.execute("respond 2 200 body {}")
         _ = session.execute("respond 1 200 page")
         _ = session.execute("continue")
         let promised = peer.client.streams[2]?.requestHeaders ?? []

@@ -117,39 +117,3 @@ struct SessionTests {
         }
     }
 }
-
-@Suite("Lessons and their golden transcripts")
-struct LessonTests {
-    static let lessonDirectory = packageRoot.appendingPathComponent("lessons").path
-    static let names = LessonRunner.lessons(in: lessonDirectory)
-
-    @Test("there are lessons, each with a transcript")
-    func present() {
-        #expect(Self.names.count >= 5)
-        for name in Self.names {
-            #expect(FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent("transcripts/\(name).txt").path), "\(name)")
-        }
-    }
-
-    @Test("each lesson reproduces its transcript byte for byte", arguments: names)
-    func golden(_ name: String) throws {
-        let lesson = try Lesson.load(path: Self.lessonDirectory + "/\(name).h2lab")
-        let transcript = try LessonRunner.run(lesson, directory: Self.lessonDirectory)
-        let golden = try String(contentsOf: packageRoot.appendingPathComponent("transcripts/\(name).txt"), encoding: .utf8)
-        #expect(transcript == golden)
-        // Deterministic: a second run prints the same bytes, and nothing names a time or a port.
-        #expect(try LessonRunner.run(lesson, directory: Self.lessonDirectory) == transcript)
-        #expect(transcript.range(of: #"\d\d:\d\d:\d\d|127\.0\.0\.1"#, options: .regularExpression) == nil)
-    }
-
-    @Test("a broken lesson names its file and line")
-    func broken() {
-        let lesson = Lesson(name: "broken", path: "lessons/broken.h2lab", text: "# intro\nrequest GET /\nstep 2\nstpe\nstep\n")
-        #expect(throws: LessonError.self) { try LessonRunner.run(lesson, directory: ".") }
-        do {
-            _ = try LessonRunner.run(lesson, directory: ".")
-        } catch {
-            #expect(error.description.hasPrefix("lessons/broken.h2lab:4: unknown command 'stpe'"))
-        }
-    }
-}
