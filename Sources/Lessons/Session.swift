@@ -209,6 +209,8 @@ public struct Session: Sendable {
                         lines += try run(command, interrupted: interrupted)
                     } catch let error as CommandError {
                         throw CommandError("round \(round) of \(count): \(error.message)", hint: error.hint)
+                    } catch let error as UsageError {
+                        throw CommandError("round \(round) of \(count): \(error.message)")
                     }
                 }
                 if round == 1 { first = lines } else { last = lines }

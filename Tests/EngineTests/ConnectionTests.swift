@@ -303,3 +303,73 @@ struct UpgradeTests {
         #expect(Base64URL.decode("a*b") == nil)
     }
 }
+
+@Suite("Limits against the known attacks")
+struct AttackLimitTests {
+    @Test("rapid reset: past the limit of streams reset before their response, GOAWAY ENHANCE_YOUR_CALM")
+    func rapidReset() {
+        var configuration = Connection.Configuration.server
+        configuration.rapidResetLimit = 5
+        var server = handshakenServer(configuration)
+        var encoder = HPACKEncoder()
+        var goaway: Frame?
+        for i in 0..<7 {
+            let id = UInt32(2 * i + 1)
+            let block = requestBlock(&encoder, path: "/json")
+            _ = server.receive(bytes: rawFrame(1, flags: 0x4, stream: id, block) + rawFrame(3, stream: id, [0, 0, 0, 8]))
+            goaway = sent(&server).first { $0.type == .goaway }
+            if goaway != nil {
+                #expect(i == 5, "the sixth early reset crosses a limit of 5")
+                break
+            }
+        }
+        #expect(goaway?.payload == .goaway(lastStreamID: 11, errorCode: .enhanceYourCalm, debugData: goaway.map {
+            if case .goaway(_, _, let debug) = $0.payload { return debug } else { return [] } } ?? []))
+        #expect(server.isClosed)
+        // Streams whose response completed do not count: the default limit is untouched by normal use.
+        #expect(Connection.Configuration.server.rapidResetLimit == 1_000)
+    }
+
+    @Test("CONTINUATION flood: a field block stops at SETTINGS_MAX_HEADER_LIST_SIZE plus the margin")
+    func continuationFlood() {
+        var server = handshakenServer()  // advertises MAX_HEADER_LIST_SIZE 65536, acknowledged
+        let limit = 65_536 + Connection.headerBlockMargin
+        var received = 0
+        var bytes = rawFrame(1, flags: 0x1, stream: 1, [0x82])
+        received += 1
+        var closedAt: Int?
+        for _ in 0..<10 {
+            _ = server.receive(bytes: bytes)
+            if server.isClosed { closedAt = received; break }
+            bytes = rawFrame(9, stream: 1, [UInt8](repeating: 0, count: 16_000))
+            received += 16_000
+        }
+        #expect(server.isClosed)
+        #expect(sent(&server).last?.payload == .goaway(lastStreamID: 0, errorCode: .enhanceYourCalm,
+                                                        debugData: Array("header block of over \(limit) octets in CONTINUATION frames".utf8)))
+        #expect((closedAt ?? 0) > limit && (closedAt ?? .max) <= limit + 16_000)
+    }
+
+    @Test("a crafted HEADERS opens the sender's stream, so the answer on it is understood")
+    func craftedHeaders() {
+        var lab = Lab()
+        while lab.deliver() != nil {}
+        let events = try? lab.act(.client) { (c) throws(UsageError) in c.sendUnchecked(.headers(7, block: [0x82, 0x87, 0x84], endStream: true)) }
+        #expect(lab.state.client.streams[7]?.state == .halfClosedLocal)
+        #expect(events?.result.contains(.streamStateChanged(stream: 7, from: .idle, to: .open, cause: .headers(.sent))) == true)
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[7]?.status == "200")
+        #expect(!lab.state.client.isClosed)
+    }
+
+    @Test("a lab upgraded from HTTP/1.1: stream 1 at both ends, HTTP2-Settings applied, the response on stream 1")
+    func upgradedLab() throws {
+        var lab = try Lab(upgrading: fields([(":method", "GET"), (":scheme", "http"), (":path", "/json"), (":authority", "lab")]))
+        #expect(lab.state.client.streams[1]?.state == .halfClosedLocal)
+        #expect(lab.state.server.remoteSettings.maxConcurrentStreams == 100)
+        #expect(lab.nextItem()?.summary == "SETTINGS" && lab.nextItem()?.from == .server)
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.streams[1]?.status == "200")
+        #expect(lab.state.client.streams[1]?.state == .closed)
+    }
+}

@@ -123,3 +123,82 @@ struct ConvertTests {
         #expect(try run(h2lab, ["convert", "--reverse", "-"], input: "xyz").status == 1)
     }
 }
+
+@Suite("h2lab lesson: run, check, class mode from a pipe")
+struct LessonCommandTests {
+    /// A scratch folder with a copy of one lesson (and its transcript), for changing it safely.
+    func scratch(_ name: String) throws -> (lessons: URL, transcripts: URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-lessons-\(getpid())-\(name)")
+        try? FileManager.default.removeItem(at: root)
+        let lessons = root.appendingPathComponent("lessons"), transcripts = root.appendingPathComponent("transcripts")
+        try FileManager.default.createDirectory(at: lessons, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: transcripts, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("lessons/\(name).h2lab"), to: lessons.appendingPathComponent("\(name).h2lab"))
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("transcripts/\(name).txt"), to: transcripts.appendingPathComponent("\(name).txt"))
+        for file in ["upload-100k.txt", "body-30k.txt", "seed-003-request.http"] {
+            try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("lessons/\(file)"), to: lessons.appendingPathComponent(file))
+        }
+        return (lessons, transcripts)
+    }
+
+    @Test("a changed expect fails check and run with FILE:LINE, and --update leaves the golden file alone")
+    func brokenCopy() throws {
+        let (lessons, transcripts) = try scratch("10-flow-control")
+        let file = lessons.appendingPathComponent("10-flow-control.h2lab")
+        var lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+        let index = try #require(lines.firstIndex(of: "expect server stream 1 body 65535"))
+        lines[index] = "expect server stream 1 body 65536"
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let golden = transcripts.appendingPathComponent("10-flow-control.txt")
+        let before = try Data(contentsOf: golden)
+
+        let check = try run(h2lab, ["lesson", "check", "--lessons", lessons.path, "--transcripts", transcripts.path])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("FAILED   \(file.path):\(index + 1): expected server stream 1 body to be 65536 octets, it is 65535 octets"))
+        #expect(check.stdout.hasSuffix("0 passed, 1 failed\n"))
+
+        let update = try run(h2lab, ["lesson", "run", "--lessons", lessons.path, "--transcripts", transcripts.path, "10-flow-control", "--update"])
+        #expect(update.status == 1)
+        #expect(update.stderr.contains("\(file.path):\(index + 1):") && update.stderr.contains("left as it was"))
+        #expect(try Data(contentsOf: golden) == before)
+    }
+
+    @Test("check works on a lesson file outside lessons/, with no transcript needed")
+    func outsideFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-own-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("mine.h2lab")
+        try """
+            # My lesson (RFC 9113 §6.7)
+            ping 9
+            continue
+            expect last frame PING ACK from server
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let ok = try run(h2lab, ["lesson", "check", file.path], directory: packageRoot.path)
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("ok       \(file.path)"))
+        try "# Mine\nexercise Nothing to solve with\n  goal expect wire empty\nend\n".write(to: file, atomically: true, encoding: .utf8)
+        let bad = try run(h2lab, ["lesson", "check", file.path], directory: packageRoot.path)
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("\(file.path):2: the exercise has no solution"))
+    }
+
+    @Test("`h2lab lesson NAME` from a pipe prints straight through; `lesson NAME` at a piped REPL runs class mode")
+    func classFromPipe() throws {
+        let straight = try run(h2lab, ["lesson", "handshake"], directory: packageRoot.path)
+        let golden = try String(contentsOf: packageRoot.appendingPathComponent("transcripts/01-handshake.txt"), encoding: .utf8)
+        #expect(straight.status == 0 && straight.stdout == golden)
+
+        let input = ["lesson 01-handshake", "", "show streams", "", "", "b", "", "hint", "step", "step", "show wire", "quit"].joined(separator: "\n") + "\n"
+        let repl = try run(h2lab, [], input: input, directory: packageRoot.path)
+        let out = repl.stdout
+        #expect(repl.status == 0, "\(repl.stderr)")
+        #expect(out.contains("── section 1 of 5"))
+        #expect(out.contains("lesson 2/5> show streams"))
+        #expect(out.contains("✗ you said b) a SETTINGS frame repeating the client's values"))
+        #expect(out.contains("exercise> hint\n  hint 1 of 2: Two ACKs wait on the wire, one in each direction."))
+        #expect(out.contains("✓ solved"))
+        #expect(out.contains("score 50%  (exercises solved on your own: 1 of 1, predictions right: 0 of 1)"))
+        #expect(out.contains("lab> show wire\n  the wire is empty"))
+    }
+}

@@ -20,12 +20,12 @@ struct TerminalTests {
 
     /// Starts `h2lab` in a 100×50 tmux session named `name` with a fresh HOME (and cache) of its own;
     /// returns that HOME. The caller kills the session.
-    func startREPL(_ name: String) throws -> String {
+    func startREPL(_ name: String, arguments: String = "--no-color") throws -> String {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         _ = try tmux(["kill-session", "-t", name])
-        let start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50",
-                              "env HOME=\(home) XDG_CACHE_HOME=\(home) TERM=xterm-256color \(h2lab) --no-color"])
+        let start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50", "-c", packageRoot.path,
+                              "env HOME=\(home) XDG_CACHE_HOME=\(home) TERM=xterm-256color \(h2lab) \(arguments)"])
         #expect(start.status == 0, "tmux: \(start.stderr)")
         return home
     }
@@ -115,5 +115,40 @@ struct TerminalTests {
         #expect(text.contains("Firefox sends a PING once 58 s pass"))
         text = try type(name, "show streams", until: "side   stream")  // the REPL is still there, and so is its lab
         #expect(text.components(separatedBy: "lab> show streams").last?.contains("error") == false, "\(text.suffix(1_500))")
+    }
+
+    @Test("class mode in a terminal: Enter paces, exploring is undone, a prediction, a hint, an exercise solved by typing, the score, Ctrl-C leaves")
+    func classMode() throws {
+        let name = "h2lab-class-\(getpid())"
+        _ = try startREPL(name, arguments: "lesson 01-handshake --no-color")
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+
+        var text = try type(name, "", until: "── section 2 of 5")
+        #expect(text.contains("The handshake: the client preface and the SETTINGS exchange (RFC 9113 §3.4, §6.5)"))
+        #expect(text.contains("✓ the wire holds 3 frames"))
+        // Exploring between sections: a delivery the lesson did not make, undone before it goes on.
+        text = try type(name, "step", until: "#2 client→server preface")
+        text = try type(name, "", until: "── section 3 of 5")
+        #expect(text.contains("the lab is back where the lesson left it"))
+        text = try type(name, "", until: "answer (a-c)>")
+        #expect(text.contains("predict: The server has just received the client's SETTINGS."))
+        text = try type(name, "a", until: "✓ right: you said a)")
+        #expect(text.contains("the engine: server sent SETTINGS ACK"))
+        text = try type(name, "", until: "exercise>")
+        text = try type(name, "hint", until: "hint 1 of 2:")
+        text = try type(name, "step", until: "#4 client→server SETTINGS [ACK]")
+        text = try type(name, "step", until: "lesson complete")
+        #expect(text.contains("✓ solved: client settings-pending is 0; server settings-pending is 0"))
+        #expect(text.contains("score 100%  (exercises solved on your own: 1 of 1, predictions right: 1 of 1)"))
+        for line in text.split(separator: "\n") { #expect(line.count <= 100) }
+
+        // At the lab> prompt: another lesson, left with Ctrl-C; the lab stays as it was.
+        text = try type(name, "lesson settings", until: "lesson 1/")
+        _ = try tmux(["send-keys", "-t", name, "C-c"])
+        text = try type(name, "", until: "left the lesson at section 1 of")
+        text = try type(name, "expect client settings-pending 0", until: "✓ client settings-pending is 0")
+        _ = try tmux(["send-keys", "-t", name, "C-d"])
+        try waitUntil(10, every: 0.1) { try tmux(["has-session", "-t", name]).status != 0 }
+        #expect(try tmux(["has-session", "-t", name]).status != 0, "h2lab did not exit on Ctrl-D")
     }
 }

@@ -117,3 +117,79 @@ struct SessionTests {
         }
     }
 }
+
+@Suite("Commands for lessons: repeat, reconnect, upgrade, request @FILE, trailers, push by hand")
+struct LessonCommandsTests {
+    @Test("repeat runs a burst and shows its first and last rounds; reset last resets the newest stream")
+    func repeatBurst() {
+        var session = Session()
+        _ = session.execute("continue")
+        _ = session.execute("respond manual")
+        let out = session.execute("repeat 4 request GET /json; reset last CANCEL")
+        #expect(out.error == nil)
+        #expect(out.lines.first?.contains("HEADERS stream 1") == true)
+        #expect(out.lines.contains("  … 2 more rounds (`history` shows every frame); the last:"))
+        #expect(out.lines.contains { $0.contains("RST_STREAM stream 7") })
+        #expect(session.lab.state.client.streams[7]?.state == .closed)
+        #expect(session.execute("repeat 2 reset 99 CANCEL").error?.message.hasPrefix("round 1 of 2:") == true)
+    }
+
+    @Test("reconnect starts a fresh connection; upgrade starts one from HTTP/1.1")
+    func freshConnections() {
+        var session = Session()
+        _ = session.execute("continue")
+        _ = session.execute("server goaway PROTOCOL_ERROR bye")
+        _ = session.execute("continue")
+        #expect(session.lab.state.client.goawayReceived != nil)
+        #expect(session.execute("reconnect").error == nil)
+        #expect(session.lab.log.isEmpty && session.lab.state.client.goawayReceived == nil && session.lab.state.toServer.count == 2)
+        let upgrade = session.execute("upgrade /json")
+        #expect(upgrade.lines.contains("    Upgrade: h2c") && upgrade.lines.contains("    HTTP/1.1 101 Switching Protocols"))
+        _ = session.execute("continue")
+        #expect(session.lab.state.client.streams[1]?.status == "200")
+    }
+
+    @Test("request @FILE maps an HTTP/1.1 request (seed 003) and says what changed")
+    func http1File() throws {
+        var session = Session(directory: packageRoot.appendingPathComponent("lessons").path)
+        _ = session.execute("continue")
+        let out = session.execute("request @seed-003-request.http")
+        #expect(out.error == nil)
+        let text = out.lines.joined(separator: "\n")
+        #expect(text.contains("Host: becomes :authority (§8.3.1)") && text.contains("content-length says 35 but the body has 32 octets"))
+        _ = session.execute("continue")
+        #expect(session.lab.state.server.streams[1]?.requestHeaders?.contains(HeaderField(":authority", "www.test101.com")) == true)
+        #expect(session.execute("request @nope.http").error?.message == "cannot read nope.http")
+    }
+
+    @Test("trailers both ways reach the peer's stream record")
+    func trailers() {
+        var session = Session()
+        _ = session.execute("continue")
+        _ = session.execute("request POST /echo body hi --trailers x-sum: 5")
+        _ = session.execute("continue")
+        #expect(session.lab.state.server.streams[1]?.trailers == [HeaderField("x-sum", "5")])
+        _ = session.execute("respond manual")
+        _ = session.execute("request GET /json")
+        _ = session.execute("step")
+        _ = session.execute("respond 3 200 {} --trailers x-checksum: 1")
+        _ = session.execute("continue")
+        #expect(session.lab.state.client.streams[3]?.trailers == [HeaderField("x-checksum", "1")])
+    }
+
+    @Test("push on an answered stream says how to do it; by hand it only promises")
+    func pushByHand() {
+        var session = Session()
+        _ = session.execute("request GET /html")
+        _ = session.execute("continue")
+        let error = session.execute("push 1 /styles.css").error
+        #expect(error?.message.contains("the demo site has already answered it") == true)
+        #expect(error?.hint?.contains("`respond manual`") == true)
+        #expect(session.execute("help push").lines.joined().contains("respond manual"))
+        _ = session.execute("respond manual")
+        _ = session.execute("request GET /html")
+        _ = session.execute("step")
+        #expect(session.execute("push 3 /styles.css").error == nil)
+        #expect(session.lab.state.server.streams[2]?.state == .reservedLocal)
+    }
+}
