@@ -17,7 +17,7 @@ struct HPACKCorpusTests {
     @Test("our decoder passes every story", arguments: implementations)
     func decodeEveryStory(implementation: String) throws {
         let files = try Self.stories(in: implementation)
-        #expect(files.count >= 30)
+        #expect(files.count >= 24)
         var cases = 0
         for file in files {
             let story = try HPACKStory.parse(Data(contentsOf: file))
@@ -25,7 +25,7 @@ struct HPACKCorpusTests {
             cases += result.cases
             #expect(result.failures.isEmpty, "\(implementation)/\(file.lastPathComponent): \(result.failures.prefix(3))")
         }
-        #expect(cases > 500)
+        #expect(cases > 400)
     }
 
     @Test("the corpus has only the implementations we test, plus raw-data")

@@ -5,8 +5,8 @@ import Foundation
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// ../shared/hpack-test-case beside the checkout (where CI and the developers have it).
-let corpusRoot = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/hpack-test-case")
+/// The part of the hpack-test-case corpus carried in the repository (Tests/Corpus, MIT-licensed).
+let corpusRoot = packageRoot.appendingPathComponent("Tests/Corpus/hpack-test-case")
 
 func hex(_ text: String) -> [UInt8] { Hex.decode(text) ?? [] }
 

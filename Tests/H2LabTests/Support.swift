@@ -1,7 +1,7 @@
 import Foundation
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let corpus = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/hpack-test-case").path
+let corpus = packageRoot.appendingPathComponent("Tests/Corpus/hpack-test-case").path
 
 /// The `h2lab` built beside this test bundle.
 let h2lab: String = {
