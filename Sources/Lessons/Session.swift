@@ -5,7 +5,9 @@ import Engine
 /// it; everything it prints comes back as lines, so that a transcript is just those lines.
 public struct Session: Sendable {
     public internal(set) var lab: Lab
-    public private(set) var breakpoints: [Breakpoint] = []
+    /// Breakpoints with the number each keeps for its life (as gdb does: deleting one renumbers none).
+    public private(set) var breakpoints: [(number: Int, breakpoint: Breakpoint)] = []
+    var nextBreakpointNumber = 1
     public private(set) var autoDeliver = false
     public var renderer: Renderer
     /// Every command and its output, for `save transcript`.
@@ -313,15 +315,19 @@ public struct Session: Sendable {
             }
             return runUntilBreak(["  auto on: frames are delivered as soon as they are sent"], interrupted)
         case .addBreak(let breakpoint):
-            breakpoints.append(breakpoint)
-            return ["  breakpoint \(breakpoints.count): \(breakpoint)"]
+            breakpoints.append((nextBreakpointNumber, breakpoint))
+            nextBreakpointNumber += 1
+            return ["  breakpoint \(nextBreakpointNumber - 1): \(breakpoint)"]
         case .listBreaks:
             if breakpoints.isEmpty { return ["  no breakpoints"] }
-            return breakpoints.enumerated().map { "  \($0.offset + 1)  \($0.element)" }
+            return breakpoints.map { "  \($0.number)  \($0.breakpoint)" }
         case .deleteBreak(let n):
-            guard n >= 1 && n <= breakpoints.count else { throw CommandError("no breakpoint \(n); `breaks` lists them") }
-            let removed = breakpoints.remove(at: n - 1)
-            return ["  deleted breakpoint \(n): \(removed)"]
+            guard let index = breakpoints.firstIndex(where: { $0.number == n }) else {
+                let numbers = breakpoints.map { "\($0.number)" }.joined(separator: ", ")
+                throw CommandError("no breakpoint \(n)", hint: breakpoints.isEmpty ? "there are none" : "breakpoints: \(numbers)")
+            }
+            let removed = breakpoints.remove(at: index)
+            return ["  deleted breakpoint \(n): \(removed.breakpoint)"]
         case .back(let n):
             if let peer = lab.state.remote {
                 throw CommandError("back is off while attached to a real \(peer.role) (\(peer.name)): it cannot be rewound")
@@ -410,8 +416,8 @@ public struct Session: Sendable {
             }
             lines += renderer.delivery(delivery)
             count += 1
-            if let hit = breakpoints.firstIndex(where: { matches($0, delivery) }) {
-                return lines + ["  " + renderer.palette.bold("breakpoint \(hit + 1) (\(breakpoints[hit])) at #\(delivery.sequence)")]
+            if let hit = breakpoints.first(where: { matches($0.breakpoint, delivery) }) {
+                return lines + ["  " + renderer.palette.bold("breakpoint \(hit.number) (\(hit.breakpoint)) at #\(delivery.sequence)")]
             }
             if interrupted() { return lines + ["  interrupted after \(count) deliveries"] }
             if count >= deliveryLimit { return lines + ["  stopped after \(count) deliveries"] }

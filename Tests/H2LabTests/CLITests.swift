@@ -124,6 +124,28 @@ struct ConvertTests {
     }
 }
 
+@Suite("h2lab --script: errors in order, expectations counted")
+struct ScriptTests {
+    @Test("stderr and stdout sent to one file keep the order of the lines; a failing expect fails the script")
+    func ordered() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-order-\(getpid()).h2lab")
+        try "request GET /json\ncontinue\nstpe\nshow streams\nexpect client stream 1 state open\nexpect wire empty\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let merged = try run("/bin/sh", ["-c", "\"$0\" --script \"$1\" 2>&1", h2lab, file.path])
+        #expect(merged.status == 1)
+        let out = merged.stdout
+        let continued = try #require(out.range(of: "client has the whole response on stream 1"))
+        let error = try #require(out.range(of: "\(file.path):3: unknown command 'stpe'"))
+        let shown = try #require(out.range(of: "lab> show streams"))
+        #expect(continued.upperBound <= error.lowerBound && error.upperBound <= shown.lowerBound, "\(out)")
+        #expect(out.contains("  ✗ expected client stream 1 to be open, it is closed\n\(file.path):5: expected client stream 1 to be open"))
+        #expect(out.contains("lab> expect wire empty\n  ✓ the wire is empty"))
+        // Errors stay on stderr.
+        let split = try run(h2lab, ["--script", file.path])
+        #expect(split.stderr.contains(":3: unknown command") && !split.stdout.contains(":3: unknown command"))
+    }
+}
+
 @Suite("h2lab lesson: run, check, class mode from a pipe")
 struct LessonCommandTests {
     /// A scratch folder with a copy of one lesson (and its transcript), for changing it safely.

@@ -193,3 +193,22 @@ struct LessonCommandsTests {
         #expect(session.lab.state.server.streams[2]?.state == .reservedLocal)
     }
 }
+
+@Suite("Everyday frictions")
+struct FrictionTests {
+    @Test("a breakpoint keeps its number for its life: deleting one renumbers none")
+    func stableBreakpoints() {
+        var session = Session()
+        #expect(session.execute("break frame DATA").lines == ["  breakpoint 1: frame DATA"])
+        #expect(session.execute("break goaway").lines == ["  breakpoint 2: goaway"])
+        #expect(session.execute("break state closed").lines == ["  breakpoint 3: state closed"])
+        #expect(session.execute("delete 1").lines == ["  deleted breakpoint 1: frame DATA"])
+        #expect(session.execute("breaks").lines == ["  2  goaway", "  3  state closed"])
+        #expect(session.execute("delete 3").lines == ["  deleted breakpoint 3: state closed"])
+        let again = session.execute("delete 3").error
+        #expect(again?.message == "no breakpoint 3" && again?.hint == "breakpoints: 2")
+        #expect(session.execute("break frame HEADERS").lines == ["  breakpoint 4: frame HEADERS"])
+        _ = session.execute("request GET /html")
+        #expect(session.execute("continue").lines.last == "  breakpoint 4 (frame HEADERS) at #4")
+    }
+}
