@@ -33,6 +33,15 @@ func classRun(_ text: String = classLesson) throws -> ClassRun {
     ClassRun(script: try LessonScript.parse(name: "t", path: "t.h2lab", text: text), session: Session())
 }
 
+/// A class run of `text` that has passed section 1 and answered the prediction with `answer`.
+func classRunAtExercise(_ text: String = classLesson, answer: String) throws -> ClassRun {
+    var run = try classRun(text)
+    _ = run.start()
+    _ = run.input("")
+    _ = run.input(answer)
+    return run
+}
+
 @Suite("Class mode: a section at a time, exploring, exercises, predictions, a score")
 struct ClassModeTests {
     @Test("sections wait for Enter, and exploring never changes the lesson")
@@ -76,10 +85,7 @@ struct ClassModeTests {
 
     @Test("an exercise: goal, hints in order, solved by typing, then the score")
     func exercise() throws {
-        var run = try classRun()
-        _ = run.start()
-        _ = run.input("")
-        _ = run.input("a")
+        var run = try classRunAtExercise(answer: "a")
         #expect(run.predictionsRight == 1)
         #expect(run.input("goal").joined(separator: "\n").contains("✗ expected client settings-pending to be 0, it is 1"))
         #expect(run.input("hint") == ["  hint 1 of 2: Two ACKs wait."])
@@ -99,10 +105,7 @@ struct ClassModeTests {
 
     @Test("solution shows the commands and costs the point; skip runs them")
     func solutionAndSkip() throws {
-        var run = try classRun()
-        _ = run.start()
-        _ = run.input("")
-        _ = run.input("b")
+        var run = try classRunAtExercise(answer: "b")
         #expect(run.input("solution") == ["  the solution:", "    step 2", "  type them, or `skip` to have them run"])
         let skipped = run.input("skip").joined(separator: "\n")
         #expect(skipped.contains("running the solution from where the exercise began"))
@@ -113,10 +116,7 @@ struct ClassModeTests {
     @Test("a student's own solution counts, and the lesson goes on from its reference solution")
     func ownSolution() throws {
         // A different path to the goal: four single steps from a different order still solve it.
-        var other = try classRun(classLesson + "\nexpect wire empty\n")
-        _ = other.start()
-        _ = other.input("")
-        _ = other.input("a")
+        var other = try classRunAtExercise(classLesson + "\nexpect wire empty\n", answer: "a")
         let out = other.input("step server").joined(separator: "\n") + other.input("step client").joined(separator: "\n")
         #expect(out.contains("✓ solved"))
         #expect(out.contains("the lesson goes on from its own solution"))
