@@ -14,6 +14,8 @@ static inline void h2lab_rl_set_completer(h2lab_completion_generator generator) 
 }
 static inline void h2lab_rl_set_name(const char *name) { rl_readline_name = name; }
 static inline const char *h2lab_rl_line_buffer(void) { return rl_line_buffer; }
+// Where the cursor is in rl_line_buffer (an offset in bytes).
+static inline int h2lab_rl_point(void) { return rl_point; }
 static inline void h2lab_rl_set_append_character(int c) { rl_completion_append_character = c; }
 typedef int (*h2lab_event_hook)(void);
 // Called about ten times a second while readline waits for a key (Ctrl-C ends the wait).

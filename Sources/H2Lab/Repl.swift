@@ -50,6 +50,7 @@ struct Repl: ParsableCommand {
         if interactive {
             h2lab_rl_set_name("h2lab")
             h2lab_rl_set_completer(completionGenerator)
+            completionLessons = LessonRunner.lessons(in: lessonDirectory)
             h2lab_rl_set_event_hook(readlineEventHook)
             _ = read_history(history)
         }
@@ -160,26 +161,32 @@ let readlineEventHook: h2lab_event_hook = {
     return 0
 }
 
-/// Words the REPL completes: commands, frame types, setting names, error codes, paths, states.
-let completionWords: [String] = {
-    var words = CommandHelp.all.map(\.name) + ["client", "server", "conn", "on", "off", "raw", "body", "auto", "manual", "half", "eager",
-                                               "streams", "hpack", "windows", "settings", "--tls", "--port", "frame", "wire", "history", "transcript", "json",
-                                               "policy", "huffman", "index", "no-index", "never-index", "stream", "flag", "state", "error",
-                                               "GET", "POST", "HEAD", "PUT", "DELETE"]
-    words += FrameType.names + FrameType.names.map { $0.lowercased() }
-    words += SettingID.allNames.map { $0 + "=" }
-    words += ErrorCode.names + DemoSite.paths + StreamState.allCases.map { $0.rawValue.replacingOccurrences(of: " ", with: "-") }
-    return Array(Set(words)).sorted()
-}()
-
+/// The lessons `lesson NAME` completes (set when the REPL starts).
+nonisolated(unsafe) var completionLessons: [String] = []
 nonisolated(unsafe) var completionMatches: [String] = []
+nonisolated(unsafe) var completingPath = false
 
+/// Tab: the words that may come next where the cursor is (Lessons' `Completion`), or file paths
+/// after `@` and `save transcript|json`, which readline completes.
 let completionGenerator: h2lab_completion_generator = { text, state in
     guard let text else { return nil }
     if state == 0 {
-        let prefix = String(cString: text)
-        completionMatches = completionWords.filter { $0.hasPrefix(prefix) }
+        let word = String(cString: text)
+        var before = ""
+        if let buffer = h2lab_rl_line_buffer() {
+            let bytes = Array(String(cString: buffer).utf8.prefix(max(0, Int(h2lab_rl_point()))))
+            before = String(decoding: bytes.dropLast(word.utf8.count), as: UTF8.self)
+        }
+        completingPath = Completion.wantsPath(before: before)
+        if !completingPath {
+            let lower = word.lowercased()
+            completionMatches = Completion.candidates(before: before, lessons: completionLessons)
+                .filter { $0.lowercased().hasPrefix(lower) }
+            // Words ending in `=` or `:` go on at once; others take a space.
+            h2lab_rl_set_append_character(completionMatches.count == 1 && (completionMatches[0].hasSuffix("=") || completionMatches[0].hasSuffix(":")) ? 0 : 32)
+        }
     }
+    if completingPath { return rl_filename_completion_function(text, state) }
     guard Int(state) < completionMatches.count else { return nil }
     return strdup(completionMatches[Int(state)])
 }

@@ -151,4 +151,25 @@ struct TerminalTests {
         try waitUntil(10, every: 0.1) { try tmux(["has-session", "-t", name]).status != 0 }
         #expect(try tmux(["has-session", "-t", name]).status != 0, "h2lab did not exit on Ctrl-D")
     }
+
+    @Test("Tab completes arguments: frame types, settings, expect forms, lesson names, file paths after @")
+    func argumentCompletion() throws {
+        let name = "h2lab-complete-\(getpid())"
+        _ = try startREPL(name)
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+        _ = try type(name, "", until: "lab>")
+        // Each: the start typed, Tab, the completed line on the screen, then Ctrl-U clears it unrun.
+        // `say` takes free text: Tab offers nothing there and the line stays as typed.
+        for (typed, completed) in [("say send win", "say send win"), ("send win", "send window_update"),
+                                   ("settings INITIAL_W", "settings INITIAL_WINDOW_SIZE="),
+                                   ("expect server hpack de", "expect server hpack decoder "),
+                                   ("lesson flow", "lesson flow-control "),
+                                   ("request POST /echo body @less", "request POST /echo body @lessons/")] {
+            _ = try tmux(["send-keys", "-t", name, "-l", typed])
+            _ = try tmux(["send-keys", "-t", name, "Tab"])
+            let shown = waitUntil(5) { ((try? screen(name)) ?? "").contains("lab> " + completed) }
+            #expect(shown, "\(typed) did not complete to \(completed): \((try? screen(name))?.suffix(400) ?? "")")
+            _ = try tmux(["send-keys", "-t", name, "C-u"])  // clear the line; nothing runs
+        }
+    }
 }

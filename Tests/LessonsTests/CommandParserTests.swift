@@ -150,3 +150,32 @@ struct CommandParserErrorTests {
         }
     }
 }
+
+@Suite("Tab completion: the words that may come next")
+struct CompletionTests {
+    @Test("arguments complete from the words before the cursor", arguments: [
+        ("", "request"), ("", "server"), ("server ", "ping"), ("show ", "hpack"), ("show hpack ", "client"),
+        ("send ", "window_update"), ("send headers ", "block="), ("send goaway ", "last="), ("settings ", "INITIAL_WINDOW_SIZE="),
+        ("server settings MAX_FRAME_SIZE=20000 ", "HEADER_TABLE_SIZE="), ("reset 1 ", "CANCEL"), ("goaway ", "ENHANCE_YOUR_CALM"),
+        ("break ", "window-zero"), ("break frame ", "GOAWAY"), ("break state ", "half-closed-(remote)"), ("break flag ", "END_STREAM"),
+        ("lesson ", "01-handshake"), ("lesson ", "flow-control"), ("hpack policy huffman ", "off"), ("flow ", "manual"),
+        ("request ", "POST"), ("request POST ", "/echo"), ("request POST /echo ", "body"),
+        ("expect ", "last"), ("expect server ", "peer-setting"), ("expect client stream 1 ", "trailers"),
+        ("expect client stream 1 state ", "reserved-(remote)"), ("expect server window conn ", "recv"),
+        ("expect server hpack decoder ", "entries"), ("expect client goaway received ", "NO_ERROR"), ("help ", "expect"),
+    ])
+    func candidates(_ before: String, _ word: String) {
+        let offered = Completion.candidates(before: before, lessons: ["01-handshake", "10-flow-control"])
+        #expect(offered.contains(word), "\(before)| offers \(offered.prefix(12))")
+    }
+
+    @Test("nothing is offered where nothing fits; paths after @ and save")
+    func elsewhere() {
+        #expect(Completion.candidates(before: "send data stream=") == [])
+        #expect(Completion.candidates(before: "ping ") == [])
+        #expect(Completion.wantsPath(before: "request POST /upload body @"))
+        #expect(Completion.wantsPath(before: "request @"))
+        #expect(Completion.wantsPath(before: "save transcript "))
+        #expect(!Completion.wantsPath(before: "save "))
+    }
+}
