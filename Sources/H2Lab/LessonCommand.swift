@@ -14,9 +14,7 @@ struct LessonCommand: ParsableCommand {
         @Option(help: "Folder of golden transcripts (*.txt).")
         var transcripts: String?
 
-        var lessonDirectory: String {
-            lessons ?? ProcessInfo.processInfo.environment["H2LAB_LESSONS"] ?? projectFolder(containing: "lessons") + "/lessons"
-        }
+        var lessonDirectory: String { lessons ?? defaultLessonDirectory() }
         var transcriptDirectory: String {
             transcripts ?? URL(fileURLWithPath: lessonDirectory).deletingLastPathComponent().appendingPathComponent("transcripts").path
         }

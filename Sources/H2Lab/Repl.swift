@@ -24,8 +24,7 @@ struct Repl: ParsableCommand {
             try runScript(script, &session)
             return
         }
-        try Self.interactive(colour: Self.wantsColour(noColor), startingWith: nil,
-                             lessonDirectory: ProcessInfo.processInfo.environment["H2LAB_LESSONS"] ?? projectFolder(containing: "lessons") + "/lessons")
+        try Self.interactive(colour: Self.wantsColour(noColor), startingWith: nil, lessonDirectory: defaultLessonDirectory())
     }
 
     static func wantsColour(_ noColor: Bool) -> Bool {
