@@ -31,12 +31,27 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hpack", abstract: "Decode and encode story files repeatedly.")
         @Argument(help: "hpack-test-case story files.") var files: [String]
         @Option(help: "Seconds per measurement.") var seconds: Double = 2
+        @Option(help: "Also write the stories as plain text for the nghttp2 reference helper (scripts/bench).")
+        var dump: String?
 
         func run() throws {
             var stories: [[(wire: [UInt8], headers: [HeaderField], tableSize: Int?)]] = []
             for file in files {
                 let story = try HPACKStory.parse(try readInput(file))
                 stories.append(story.cases.map { (Hex.decode($0.wire ?? "") ?? [], $0.headers, $0.headerTableSize) })
+            }
+            if let dump {
+                // S starts a story; W is a block's wire octets (hex); H name TAB value; E ends a block.
+                var text = ""
+                for story in stories {
+                    text += "S\n"
+                    for item in story {
+                        text += "W " + Hex.encode(item.wire) + "\n"
+                        for field in item.headers { text += "H \(field.name)\t\(field.value)\n" }
+                        text += "E\n"
+                    }
+                }
+                try Data(text.utf8).write(to: URL(fileURLWithPath: dump))
             }
             let wireBytes = stories.joined().reduce(0) { $0 + $1.wire.count }
             let fieldCount = stories.joined().reduce(0) { $0 + $1.headers.count }
@@ -51,16 +66,28 @@ struct Bench: ParsableCommand {
                     }
                 }
             }
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 16)
             let (encodeRuns, encodeTime) = Bench.measure(seconds: seconds) {
                 for story in stories {
                     var encoder = HPACKEncoder()
-                    for item in story { sink &+= encoder.encode(item.headers).bytes.count }
+                    for item in story {
+                        out.removeAll(keepingCapacity: true)
+                        encoder.encode(item.headers, into: &out)
+                        sink &+= out.count
+                    }
                 }
             }
             print("files: \(files.count), header blocks: \(stories.joined().count), wire octets: \(wireBytes), fields: \(fieldCount)")
             print(String(format: "decode MB/s: %.1f", Double(wireBytes * decodeRuns) / decodeTime / 1e6))
             print(String(format: "decode fields/s: %.0f", Double(fieldCount * decodeRuns) / decodeTime))
             print(String(format: "encode MB/s: %.1f", Double(headerBytes * encodeRuns) / encodeTime / 1e6) + "  (header name+value octets in)")
+            var encoded = 0
+            for story in stories {
+                var encoder = HPACKEncoder()
+                for item in story { encoded += encoder.encode(item.headers).bytes.count }
+            }
+            print("encoded octets: \(encoded)  (header name+value octets in: \(headerBytes))")
             if sink == 42 { print("") }
         }
     }

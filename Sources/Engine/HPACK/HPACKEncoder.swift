@@ -33,6 +33,10 @@ public struct EncodedHeaderBlock: Hashable, Sendable {
 }
 
 /// An HPACK encoder (RFC 7541) with its dynamic table.
+///
+/// Finding a field in the dynamic table is a hash lookup, not a scan: `exactIndex` and `nameIndex`
+/// map a field (or a name) to the insertion number of its newest entry, kept up to date as entries
+/// are inserted and evicted. An entry's HPACK index follows from its insertion number (§2.3.3).
 public struct HPACKEncoder: Sendable, Equatable {
     public private(set) var table: DynamicTable
     public var policy: EncoderPolicy
@@ -40,6 +44,10 @@ public struct HPACKEncoder: Sendable, Equatable {
     public var preferredTableSize: Int
     /// Size updates to emit at the start of the next block (§4.2): the smallest, then the final.
     private var pendingSizeUpdates: [Int] = []
+    /// Entries inserted so far; the newest entry's insertion number is `insertions - 1`.
+    private var insertions = 0
+    private var exactIndex: [HeaderField: Int] = [:]
+    private var nameIndex: [String: Int] = [:]
 
     /// Header names that are never indexed unless a field policy says otherwise (§7.1.3).
     public static let sensitiveNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
@@ -48,6 +56,13 @@ public struct HPACKEncoder: Sendable, Equatable {
         self.table = DynamicTable(maxSize: tableSize)
         self.policy = policy
         self.preferredTableSize = tableSize
+    }
+
+    /// Equal when they would encode alike: the same table, policy and pending size updates (the
+    /// lookup indexes follow from the table).
+    public static func == (a: HPACKEncoder, b: HPACKEncoder) -> Bool {
+        a.table == b.table && a.policy == b.policy && a.preferredTableSize == b.preferredTableSize
+            && a.pendingSizeUpdates == b.pendingSizeUpdates
     }
 
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE: the table size becomes min(preferred, limit),
@@ -63,58 +78,102 @@ public struct HPACKEncoder: Sendable, Equatable {
     }
 
     /// Encodes a header block. `policies`, if given, holds a per-field override (nil = encoder policy).
+    /// The result says how each field was represented and what happened to the table (the lab
+    /// shows it); `encode(_:into:)` is the same encoding without that report.
     public mutating func encode(_ fields: [HeaderField], policies: [EncoderPolicy?] = []) -> EncodedHeaderBlock {
-        var block = EncodedHeaderBlock(tableSizeBefore: table.size)
-        block.bytes.reserveCapacity(fields.count * 8)
-        for newSize in pendingSizeUpdates {
-            block.operations.append(.resized(from: table.maxSize, to: newSize))
-            IntegerCoding.encode(newSize, prefixBits: 5, flags: 0x20, into: &block.bytes)
-            table.setMaxSize(newSize) { entry in block.operations.append(.evicted(entry.field, size: entry.size)) }
-        }
-        pendingSizeUpdates = []
-        for (i, field) in fields.enumerated() {
-            let fieldPolicy = (i < policies.count ? policies[i] : nil) ?? policy
-            let start = block.bytes.count
-            let representation = encodeField(field, policy: fieldPolicy, block: &block)
-            block.fields.append(DecodedField(
-                field: field, representation: representation, offset: start, length: block.bytes.count - start))
-        }
+        var report: EncodedHeaderBlock? = EncodedHeaderBlock(tableSizeBefore: table.size)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.count * 8)
+        encode(fields, policies: policies, into: &bytes, report: &report)
+        var block = report ?? EncodedHeaderBlock()
+        block.bytes = bytes
         block.tableSizeAfter = table.size
         return block
     }
 
+    /// Encodes a header block onto the end of `bytes`, with no report (a server's hot path).
+    public mutating func encode(_ fields: [HeaderField], into bytes: inout [UInt8]) {
+        var report: EncodedHeaderBlock?
+        encode(fields, policies: [], into: &bytes, report: &report)
+    }
+
+    private mutating func encode(_ fields: [HeaderField], policies: [EncoderPolicy?], into bytes: inout [UInt8],
+                                 report: inout EncodedHeaderBlock?) {
+        for newSize in pendingSizeUpdates {
+            report?.operations.append(.resized(from: table.maxSize, to: newSize))
+            IntegerCoding.encode(newSize, prefixBits: 5, flags: 0x20, into: &bytes)
+            resize(newSize, report: &report)
+        }
+        pendingSizeUpdates = []
+        for (i, field) in fields.enumerated() {
+            let fieldPolicy = (i < policies.count ? policies[i] : nil) ?? policy
+            let start = bytes.count
+            let representation = encodeField(field, policy: fieldPolicy, into: &bytes, report: &report)
+            report?.fields.append(DecodedField(field: field, representation: representation, offset: start, length: bytes.count - start))
+        }
+    }
+
+    /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.
+    private func dynamicIndex(_ sequence: Int) -> Int { insertions - 1 - sequence + StaticTable.count + 1 }
+
     private mutating func encodeField(
-        _ field: HeaderField, policy: EncoderPolicy, block: inout EncodedHeaderBlock
+        _ field: HeaderField, policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
-        let dynamicMatch = table.find(field)
         if policy.useIndexedFields {
             if let exact = StaticTable.indexByField[field] {
-                IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &block.bytes)
+                IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
                 return .indexed(index: exact)
             }
-            if let exact = dynamicMatch.exact {
-                let index = exact + StaticTable.count + 1
-                IntegerCoding.encode(index, prefixBits: 7, flags: 0x80, into: &block.bytes)
+            if let sequence = exactIndex[field] {
+                let index = dynamicIndex(sequence)
+                IntegerCoding.encode(index, prefixBits: 7, flags: 0x80, into: &bytes)
                 return .indexed(index: index)
             }
         }
-        let nameIndex = StaticTable.firstIndexByName[field.name]
-            ?? dynamicMatch.name.map { $0 + StaticTable.count + 1 }
+        let nameIndex = StaticTable.firstIndexByName[field.name] ?? self.nameIndex[field.name].map(dynamicIndex)
         let indexing = policy.indexing ?? defaultIndexing(for: field)
         switch indexing {
-        case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &block.bytes)
-        case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &block.bytes)
-        case .neverIndexed: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x10, into: &block.bytes)
+        case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &bytes)
+        case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &bytes)
+        case .neverIndexed: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x10, into: &bytes)
         }
         var nameHuffman = false
-        if nameIndex == nil { nameHuffman = Self.writeString(field.name, huffman: policy.huffman, into: &block.bytes) }
-        let valueHuffman = Self.writeString(field.value, huffman: policy.huffman, into: &block.bytes)
-        if indexing == .incremental {
-            let size = field.size
-            table.insert(field, size: size) { entry in block.operations.append(.evicted(entry.field, size: entry.size)) }
-            if size <= table.maxSize { block.operations.append(.inserted(field, size: size)) }
-        }
+        if nameIndex == nil { nameHuffman = Self.writeString(field.name, huffman: policy.huffman, into: &bytes) }
+        let valueHuffman = Self.writeString(field.value, huffman: policy.huffman, into: &bytes)
+        if indexing == .incremental { insert(field, report: &report) }
         return .literal(indexing: indexing, nameIndex: nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
+    }
+
+    /// Adds a field to the table (§4.4), keeping the lookup indexes in step with what it evicts.
+    private mutating func insert(_ field: HeaderField, report: inout EncodedHeaderBlock?) {
+        let size = field.size
+        let oldest = insertions - table.count
+        var evicted: [DynamicTable.Entry] = []
+        table.insert(field, size: size) { evicted.append($0) }
+        forget(evicted, from: oldest, report: &report)
+        guard size <= table.maxSize else { return }  // too big for the table: it emptied it, and is not added
+        report?.operations.append(.inserted(field, size: size))
+        exactIndex[field] = insertions
+        nameIndex[field.name] = insertions
+        insertions += 1
+    }
+
+    private mutating func resize(_ newSize: Int, report: inout EncodedHeaderBlock?) {
+        let oldest = insertions - table.count
+        var evicted: [DynamicTable.Entry] = []
+        table.setMaxSize(newSize) { evicted.append($0) }
+        forget(evicted, from: oldest, report: &report)
+    }
+
+    /// Removes evicted entries (the oldest first, numbered from `oldest`) from the lookup indexes,
+    /// unless a newer entry with the same field or name has taken their place.
+    private mutating func forget(_ evicted: [DynamicTable.Entry], from oldest: Int, report: inout EncodedHeaderBlock?) {
+        for (offset, entry) in evicted.enumerated() {
+            let sequence = oldest + offset
+            if exactIndex[entry.field] == sequence { exactIndex[entry.field] = nil }
+            if nameIndex[entry.field.name] == sequence { nameIndex[entry.field.name] = nil }
+            report?.operations.append(.evicted(entry.field, size: entry.size))
+        }
     }
 
     private func defaultIndexing(for field: HeaderField) -> Indexing {
