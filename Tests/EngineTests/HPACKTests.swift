@@ -278,6 +278,63 @@ struct TableSizeTests {
     }
 }
 
+@Suite("HPACK encoder lookups")
+struct HPACKEncoderLookupTests {
+    /// What the encoder should reuse, found by scanning the tables: the static exact index, else the
+    /// newest dynamic exact index; failing both, the first static name index, else the newest dynamic one.
+    static func expected(_ field: HeaderField, in table: DynamicTable) -> (exact: Int?, name: Int?) {
+        let staticExact = StaticTable.entries.firstIndex { $0 == field && !$0.value.isEmpty }.map { $0 + 1 }
+        let staticName = StaticTable.entries.firstIndex { $0.name == field.name }.map { $0 + 1 }
+        let dynamic = table.find(field)
+        return (staticExact ?? dynamic.exact.map { $0 + 62 }, staticName ?? dynamic.name.map { $0 + 62 })
+    }
+
+    @Test("every field is reused as a scan of the tables would, through evictions, growth and resizes",
+          arguments: [256, 4096, 65536])
+    func lookupsMatchAScan(tableSize: Int) throws {
+        var encoder = HPACKEncoder(tableSize: tableSize)
+        var decoder = HPACKDecoder(tableSize: tableSize)
+        var random = SplitMix(seed: UInt64(tableSize))
+        let names = [":path", "x-a", "x-b", "cookie", "user-agent", "accept", "x-custom-name-longer-than-eight"]
+        for round in 0..<200 {
+            if round == 120 { encoder.setPeerLimit(tableSize / 2) }
+            var fields: [HeaderField] = []
+            for _ in 0..<Int(random.next() % 12 + 1) {
+                let name = names[Int(random.next() % UInt64(names.count))]
+                fields.append(HeaderField(name, "v\(random.next() % 40)"))
+            }
+            var table = encoder.table
+            if round == 120 { table.setMaxSize(tableSize / 2) }  // the block opens with the size update
+            let block = encoder.encode(fields)
+            for (field, decoded) in zip(fields, block.fields) {
+                let want = Self.expected(field, in: table)
+                switch decoded.representation {
+                case .indexed(let index):
+                    #expect(index == want.exact, "round \(round): \(field) indexed \(index), a scan finds \(String(describing: want))")
+                case .literal(let indexing, let nameIndex, _, _):
+                    #expect(want.exact == nil, "round \(round): \(field) sent as a literal though \(String(describing: want.exact)) holds it")
+                    #expect(nameIndex == want.name, "round \(round): \(field) name index \(String(describing: nameIndex)), a scan finds \(String(describing: want.name))")
+                    if indexing == .incremental { table.insert(field, size: field.size) }
+                }
+            }
+            #expect(try decoder.decode(block.bytes) == fields)
+        }
+    }
+}
+
+/// A small deterministic generator, so a failing case is the same every run.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
 @Suite("HPACK limits and malformed blocks")
 struct HPACKLimitTests {
     @Test("index 0 and indices past the tables are errors")

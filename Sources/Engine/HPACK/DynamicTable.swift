@@ -29,6 +29,16 @@ public struct DynamicTable: Sendable, Equatable {
         return ring[(newest + i) & (ring.count - 1)] ?? Entry(field: HeaderField("", ""), size: 32)
     }
 
+    /// Whether entry `i` (0 = newest) has `field`'s name, and its value unless `nameOnly`; compared
+    /// in place, for the encoder's lookups.
+    func matches(_ i: Int, _ field: HeaderField, nameOnly: Bool) -> Bool {
+        guard i >= 0 && i < count else { return false }
+        return ring.withUnsafeBufferPointer { ring in
+            guard let entry = ring[(newest + i) & (ring.count - 1)] else { return false }
+            return entry.field.name == field.name && (nameOnly || entry.field.value == field.value)
+        }
+    }
+
     /// All entries, newest first.
     public var entries: [Entry] { (0..<count).map { self[$0] } }
 

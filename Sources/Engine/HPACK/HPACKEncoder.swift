@@ -34,9 +34,8 @@ public struct EncodedHeaderBlock: Hashable, Sendable {
 
 /// An HPACK encoder (RFC 7541) with its dynamic table.
 ///
-/// Finding a field in the dynamic table is a hash lookup, not a scan: `exactIndex` and `nameIndex`
-/// map a field (or a name) to the insertion number of its newest entry, kept up to date as entries
-/// are inserted and evicted. An entry's HPACK index follows from its insertion number (§2.3.3).
+/// Finding a field in the tables is a hash lookup, not a scan (`FieldIndex.swift`): the dynamic
+/// table's entries are found by insertion number, from which the HPACK index follows (§2.3.3).
 public struct HPACKEncoder: Sendable, Equatable {
     public private(set) var table: DynamicTable
     public var policy: EncoderPolicy
@@ -46,8 +45,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     private var pendingSizeUpdates: [Int] = []
     /// Entries inserted so far; the newest entry's insertion number is `insertions - 1`.
     private var insertions = 0
-    private var exactIndex: [HeaderField: Int] = [:]
-    private var nameIndex: [String: Int] = [:]
+    private var index = DynamicFieldIndex()
 
     /// Header names that are never indexed unless a field policy says otherwise (§7.1.3).
     public static let sensitiveNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
@@ -105,33 +103,53 @@ public struct HPACKEncoder: Sendable, Equatable {
             resize(newSize, report: &report)
         }
         pendingSizeUpdates = []
-        for (i, field) in fields.enumerated() {
+        for i in fields.indices {
             let fieldPolicy = (i < policies.count ? policies[i] : nil) ?? policy
             let start = bytes.count
-            let representation = encodeField(field, policy: fieldPolicy, into: &bytes, report: &report)
-            report?.fields.append(DecodedField(field: field, representation: representation, offset: start, length: bytes.count - start))
+            let representation = encodeField(fields[i], policy: fieldPolicy, into: &bytes, report: &report)
+            if report != nil {
+                report?.fields.append(DecodedField(field: fields[i], representation: representation, offset: start,
+                                                   length: bytes.count - start))
+            }
         }
     }
 
     /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.
     private func dynamicIndex(_ sequence: Int) -> Int { insertions - 1 - sequence + StaticTable.count + 1 }
 
+    /// The static table's indexes of the names that are never indexed by default (§7.1.3):
+    /// authorization, cookie, proxy-authorization, set-cookie (`sensitiveNames`).
+    private static func isSensitive(staticName: Int) -> Bool {
+        switch staticName {
+        case 23, 32, 49, 55: true
+        default: false
+        }
+    }
+
     private mutating func encodeField(
         _ field: HeaderField, policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
-        if policy.useIndexedFields {
-            if let exact = StaticTable.indexByField[field] {
-                IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
-                return .indexed(index: exact)
+        let hash = FieldHash(field)
+        let staticName = StaticFieldIndex.firstIndex(of: field.name, hash: hash.name)
+        var dynamicName: Int?
+        if policy.useIndexedFields || staticName == nil {
+            let oldest = insertions - table.count
+            let found = index.find(field, hash: hash, oldest: oldest) { table.matches(insertions - 1 - $0, field, nameOnly: $1) }
+            if policy.useIndexedFields {
+                if staticName != nil, let exact = StaticFieldIndex.index(of: field, hash: hash.field) {
+                    IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
+                    return .indexed(index: exact)
+                }
+                if let sequence = found.exact {
+                    let index = dynamicIndex(sequence)
+                    IntegerCoding.encode(index, prefixBits: 7, flags: 0x80, into: &bytes)
+                    return .indexed(index: index)
+                }
             }
-            if let sequence = exactIndex[field] {
-                let index = dynamicIndex(sequence)
-                IntegerCoding.encode(index, prefixBits: 7, flags: 0x80, into: &bytes)
-                return .indexed(index: index)
-            }
+            dynamicName = found.name.map(dynamicIndex)
         }
-        let nameIndex = StaticTable.firstIndexByName[field.name] ?? self.nameIndex[field.name].map(dynamicIndex)
-        let indexing = policy.indexing ?? defaultIndexing(for: field)
+        let nameIndex = staticName ?? dynamicName
+        let indexing = policy.indexing ?? defaultIndexing(for: field, staticName: staticName)
         switch indexing {
         case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &bytes)
         case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &bytes)
@@ -140,44 +158,41 @@ public struct HPACKEncoder: Sendable, Equatable {
         var nameHuffman = false
         if nameIndex == nil { nameHuffman = Self.writeString(field.name, huffman: policy.huffman, into: &bytes) }
         let valueHuffman = Self.writeString(field.value, huffman: policy.huffman, into: &bytes)
-        if indexing == .incremental { insert(field, report: &report) }
+        if indexing == .incremental { insert(field, hash: hash, report: &report) }
         return .literal(indexing: indexing, nameIndex: nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
     }
 
-    /// Adds a field to the table (§4.4), keeping the lookup indexes in step with what it evicts.
-    private mutating func insert(_ field: HeaderField, report: inout EncodedHeaderBlock?) {
+    /// Adds a field to the table (§4.4) and to the lookup index.
+    private mutating func insert(_ field: HeaderField, hash: FieldHash, report: inout EncodedHeaderBlock?) {
         let size = field.size
-        let oldest = insertions - table.count
-        var evicted: [DynamicTable.Entry] = []
-        table.insert(field, size: size) { evicted.append($0) }
-        forget(evicted, from: oldest, report: &report)
-        guard size <= table.maxSize else { return }  // too big for the table: it emptied it, and is not added
+        let added = table.insert(field, size: size) { report?.operations.append(.evicted($0.field, size: $0.size)) }
+        guard added else { return }  // too big for the table: it emptied it, and is not added
         report?.operations.append(.inserted(field, size: size))
-        exactIndex[field] = insertions
-        nameIndex[field.name] = insertions
         insertions += 1
-    }
-
-    private mutating func resize(_ newSize: Int, report: inout EncodedHeaderBlock?) {
-        let oldest = insertions - table.count
-        var evicted: [DynamicTable.Entry] = []
-        table.setMaxSize(newSize) { evicted.append($0) }
-        forget(evicted, from: oldest, report: &report)
-    }
-
-    /// Removes evicted entries (the oldest first, numbered from `oldest`) from the lookup indexes,
-    /// unless a newer entry with the same field or name has taken their place.
-    private mutating func forget(_ evicted: [DynamicTable.Entry], from oldest: Int, report: inout EncodedHeaderBlock?) {
-        for (offset, entry) in evicted.enumerated() {
-            let sequence = oldest + offset
-            if exactIndex[entry.field] == sequence { exactIndex[entry.field] = nil }
-            if nameIndex[entry.field.name] == sequence { nameIndex[entry.field.name] = nil }
-            report?.operations.append(.evicted(entry.field, size: entry.size))
+        if table.count > index.capacity {
+            rebuildIndex(capacity: table.count * 2)
+        } else {
+            index.insert(insertions - 1, hash: hash)
         }
     }
 
-    private func defaultIndexing(for field: HeaderField) -> Indexing {
-        if Self.sensitiveNames.contains(field.name) && field.value.utf8.count < 20 { return .neverIndexed }
+    /// A bigger index for a table that holds more entries than the index can tell apart.
+    private mutating func rebuildIndex(capacity: Int) {
+        index = DynamicFieldIndex(capacity: capacity)
+        let oldest = insertions - table.count
+        for sequence in oldest..<insertions {
+            index.insert(sequence, hash: FieldHash(table[insertions - 1 - sequence].field))
+        }
+    }
+
+    private mutating func resize(_ newSize: Int, report: inout EncodedHeaderBlock?) {
+        table.setMaxSize(newSize) { report?.operations.append(.evicted($0.field, size: $0.size)) }
+    }
+
+    private func defaultIndexing(for field: HeaderField, staticName: Int?) -> Indexing {
+        if let staticName, Self.isSensitive(staticName: staticName), field.value.utf8.count < 20 {
+            return .neverIndexed
+        }
         // A field bigger than three quarters of the table would flush most of it for one use.
         return field.size * 4 > table.maxSize * 3 ? .withoutIndexing : .incremental
     }
@@ -185,18 +200,23 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// Writes a §5.2 string literal; returns whether it was Huffman-coded.
     @discardableResult
     static func writeString(_ text: String, huffman: HuffmanChoice, into out: inout [UInt8]) -> Bool {
-        let utf8 = text.utf8
-        let useHuffman: Bool
-        var huffmanLength = 0
-        switch huffman {
-        case .never: useHuffman = false
-        case .always:
-            useHuffman = true
-            huffmanLength = HuffmanCoding.encodedLength(utf8)
-        case .auto:
-            huffmanLength = HuffmanCoding.encodedLength(utf8)
-            useHuffman = huffmanLength < utf8.count
+        let fast = text.utf8.withContiguousStorageIfAvailable { octets -> Bool in
+            let huffmanLength = huffman == .never ? 0 : HuffmanCoding.encodedLength(octets)
+            let useHuffman = huffman == .always || (huffman == .auto && huffmanLength < octets.count)
+            if useHuffman {
+                IntegerCoding.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &out)
+                HuffmanCoding.encode(octets, length: huffmanLength, into: &out)
+            } else {
+                IntegerCoding.encode(octets.count, prefixBits: 7, flags: 0, into: &out)
+                out.append(contentsOf: octets)
+            }
+            return useHuffman
         }
+        if let fast { return fast }
+        // A bridged or otherwise non-contiguous string: the same, octet by octet.
+        let utf8 = text.utf8
+        let huffmanLength = huffman == .never ? 0 : HuffmanCoding.encodedLength(utf8)
+        let useHuffman = huffman == .always || (huffman == .auto && huffmanLength < utf8.count)
         if useHuffman {
             IntegerCoding.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &out)
             HuffmanCoding.encode(utf8, into: &out)

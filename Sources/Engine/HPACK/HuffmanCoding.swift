@@ -33,6 +33,43 @@ public enum HuffmanCoding {
         }
     }
 
+    /// Appends the Huffman coding of `bytes`, which is `length` octets long (`encodedLength`),
+    /// written in place: the encoder's hot path.
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>, length: Int, into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: length))
+        huffmanCodeTable.withUnsafeBufferPointer { table in
+            out.withUnsafeMutableBufferPointer { buffer in
+                var position = start
+                var accumulator: UInt64 = 0
+                var pending: UInt64 = 0
+                for byte in bytes {
+                    let entry = table[Int(byte)]
+                    accumulator = (accumulator << UInt64(entry.bits)) | UInt64(entry.code)
+                    pending += UInt64(entry.bits)
+                    while pending >= 8 {
+                        pending -= 8
+                        buffer[position] = UInt8(truncatingIfNeeded: accumulator >> pending)
+                        position += 1
+                    }
+                }
+                if pending > 0 {
+                    let padding = 8 - pending
+                    buffer[position] = UInt8(truncatingIfNeeded: (accumulator << padding) | ((1 << padding) - 1))
+                }
+            }
+        }
+    }
+
+    /// `encodedLength` over contiguous octets.
+    static func encodedLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        huffmanBitLengths.withUnsafeBufferPointer { lengths in
+            var bits = 0
+            for byte in bytes { bits &+= Int(lengths[Int(byte)]) }
+            return (bits + 7) >> 3
+        }
+    }
+
     /// Decodes a Huffman-coded string. `offset` is only used to locate errors in the header block.
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int = 0) throws(HPACKError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: bytes.count * 8 / 5 + 1)
