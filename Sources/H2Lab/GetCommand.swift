@@ -81,16 +81,7 @@ struct Get: ParsableCommand {
         }
         signal(SIGPIPE, SIG_IGN)
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
-        let byteStream: ByteStream
-        do {
-            let (stream, tls) = try first.open(verify: !insecure)
-            if let tls { tracer?(0, .note(tls)) }
-            byteStream = stream
-        } catch {
-            warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
-            throw ExitCode(1)
-        }
-        let requests = targets.map { target -> (url: String, headers: [HeaderField], body: [UInt8]) in
+        let requests = targets.map { target -> ClientRequest in
             var fields = [HeaderField(":method", body.isEmpty ? "GET" : "POST"), HeaderField(":scheme", target.scheme),
                           HeaderField(":authority", target.authority), HeaderField(":path", target.path),
                           HeaderField("user-agent", "h2lab")]
@@ -98,15 +89,37 @@ struct Get: ParsableCommand {
             return ("\(target.scheme)://\(target.authority)\(target.path)", fields + extra, body)
         }
         if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
-        let results = ClientConnection(stream: byteStream, tracer: tracer).run(requests, upgrade: upgrade)
+        // Requests the server did not process (GOAWAY, §8.7) go again on a new connection, a few times.
+        var results = [ClientResult?](repeating: nil, count: requests.count)
+        var remaining = Array(requests.indices)
+        for attempt in 0..<4 where !remaining.isEmpty {
+            let byteStream: ByteStream
+            do {
+                let (stream, tls) = try first.open(verify: !insecure)
+                if attempt > 0 { tracer?(0, .note("a new connection for \(remaining.count) unprocessed request(s)")) }
+                if let tls { tracer?(0, .note(tls)) }
+                byteStream = stream
+            } catch {
+                warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
+                throw ExitCode(1)
+            }
+            let round = ClientConnection(stream: byteStream, tracer: tracer)
+                .run(remaining.map { requests[$0] }, upgrade: upgrade && attempt == 0)
+            var again: [Int] = []
+            for (offset, result) in round.enumerated() {
+                if result.unprocessed && attempt < 3 { again.append(remaining[offset]) } else { results[remaining[offset]] = result }
+            }
+            remaining = again
+        }
+        let finished = results.compactMap { $0 }
         var failed = false
-        for result in results {
+        for result in finished {
             if let error = result.error {
                 warn("error: \(result.url): \(error)")
                 failed = true
                 continue
             }
-            if results.count > 1 || trace != .off { warn("\(result.url): \(result.status ?? "?")") }
+            if finished.count > 1 || trace != .off { warn("\(result.url): \(result.status ?? "?")") }
             FileHandle.standardOutput.write(Data(result.body))
         }
         if failed { throw ExitCode(1) }

@@ -8,56 +8,92 @@ public struct ClientResult: Sendable {
     public var headers: [HeaderField]
     public var body: [UInt8]
     public var error: String?
+    /// The server did not process the request (never sent, or above a GOAWAY's last stream id,
+    /// §8.7 and §6.8): it is safe to send again on a new connection.
+    public var unprocessed = false
 }
 
+/// A request for `ClientConnection.run`.
+public typealias ClientRequest = (url: String, headers: [HeaderField], body: [UInt8])
+
 /// Runs requests on one client connection over a byte stream, multiplexed, until all complete.
+///
+/// It keeps within the server's SETTINGS_MAX_CONCURRENT_STREAMS once known (§5.1.2), and opens one
+/// stream until the server's SETTINGS arrive; the rest wait in a queue. A stream the server refused
+/// (RST_STREAM REFUSED_STREAM) is sent again on this connection, and requests above a GOAWAY's last
+/// stream id come back `unprocessed`, for the caller to send on a new connection (§8.7).
 public final class ClientConnection: @unchecked Sendable {
     let stream: ByteStream
     let tracer: Tracer?
     public private(set) var connection = Connection(role: .client, configuration: .init(
         settings: [Setting(.enablePush, 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow))
+    /// How many times one request is sent again after REFUSED_STREAM before it counts as failed.
+    public static let maximumRefusals = 5
 
     public init(stream: ByteStream, tracer: Tracer?) {
         self.stream = stream
         self.tracer = tracer
     }
 
-    /// Sends every request at once, then reads until each stream is closed or the connection ends.
-    /// With `upgrade`, the first request goes as HTTP/1.1 with `Upgrade: h2c` and becomes stream 1.
-    public func run(_ requests: [(url: String, headers: [HeaderField], body: [UInt8])], upgrade: Bool = false,
-                    timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
+    /// Runs the requests to completion; results come in the order of `requests`. With `upgrade`, the
+    /// first request goes as HTTP/1.1 with `Upgrade: h2c` and becomes stream 1.
+    public func run(_ requests: [ClientRequest], upgrade: Bool = false, timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
         defer { stream.close() }
-        var ids: [(String, UInt32)] = []
-        var results: [ClientResult] = []
-        var pending = requests[...]
+        var results: [ClientResult?] = Array(repeating: nil, count: requests.count)
+        var queue = Array(requests.indices)[...]
+        var inFlight: [UInt32: Int] = [:]  // stream id → request index
+        var refusals: [Int: Int] = [:]
         var leftover: [UInt8] = []
-        if upgrade, let first = pending.first {
-            switch self.upgrade(first) {
+        if upgrade, let first = queue.first {
+            switch self.upgrade(requests[first]) {
             case .failure(let failure):
                 return requests.map { ClientResult(url: $0.url, stream: 0, headers: [], body: [], error: failure.message) }
             case .success(let rest):
                 leftover = rest
-                ids.append((first.url, 1))
-                pending = pending.dropFirst()
+                inFlight[1] = first
+                queue = queue.dropFirst()
             }
         } else {
             connection.start()
         }
         if !leftover.isEmpty { trace(connection.receive(bytes: leftover)) }
-        for request in pending {
-            do {
-                let (id, _) = try connection.sendRequest(request.headers, body: request.body)
-                ids.append((request.url, id))
-            } catch {
-                results.append(ClientResult(url: request.url, stream: 0, headers: [], body: [], error: error.message))
-            }
+
+        /// Whether another stream may open now: within the server's limit once its SETTINGS are here,
+        /// one at a time before, none after its GOAWAY.
+        func mayOpen() -> Bool {
+            guard connection.goawayReceived == nil else { return false }
+            guard connection.peerSettingsReceived else { return inFlight.isEmpty }
+            guard let limit = connection.remoteSettings.maxConcurrentStreams else { return true }
+            return inFlight.count < Int(limit)
         }
+        func finish(_ id: UInt32, _ index: Int) {
+            let record = connection.streams[id]
+            var error: String?
+            if record?.closeReason == .resetReceived || record?.closeReason == .resetSent { error = "stream \(id) was reset" }
+            results[index] = ClientResult(url: requests[index].url, stream: id, status: record?.status,
+                                          headers: record?.responseHeaders ?? [], body: record?.receivedBody ?? [], error: error)
+        }
+
         var failure: String?
         var waited = 0
+        var queuedNoted = false
         loop: while failure == nil {
+            while let next = queue.first, mayOpen() {
+                queue = queue.dropFirst()
+                do {
+                    let (id, _) = try connection.sendRequest(requests[next].headers, body: requests[next].body)
+                    inFlight[id] = next
+                } catch {
+                    results[next] = ClientResult(url: requests[next].url, stream: 0, headers: [], body: [], error: error.message)
+                }
+            }
+            if !queue.isEmpty && !queuedNoted && connection.peerSettingsReceived && connection.goawayReceived == nil {
+                queuedNoted = true
+                let limit = connection.remoteSettings.maxConcurrentStreams.map(String.init) ?? "?"
+                tracer?(0, .note("\(queue.count) request(s) wait: the server allows \(limit) concurrent stream(s) (§5.1.2)"))
+            }
             guard flush() else { failure = "the connection failed while writing"; break }
-            let open = ids.contains { connection.state(of: $0.1) != .closed }
-            if !open { break }
+            if inFlight.isEmpty && (queue.isEmpty || connection.goawayReceived != nil) { break }
             guard stream.waitReadable(milliseconds: 200) else {
                 waited += 200
                 if waited >= timeoutMilliseconds { failure = "timed out after \(timeoutMilliseconds / 1000) s" }
@@ -71,27 +107,64 @@ public final class ClientConnection: @unchecked Sendable {
             let events = connection.receive(bytes: bytes)
             trace(events)
             for event in events {
-                if case .protocolError(let error) = event, error.isConnectionError { failure = error.description; break loop }
-                if case .connectionClosed(let reason) = event { failure = reason; break loop }
+                switch event {
+                case .streamReset(let id, .refusedStream, .received):
+                    guard let index = inFlight.removeValue(forKey: id) else { continue }
+                    refusals[index, default: 0] += 1
+                    if refusals[index, default: 0] > Self.maximumRefusals {
+                        results[index] = ClientResult(url: requests[index].url, stream: id, headers: [], body: [],
+                                                      error: "the server refused the request \(Self.maximumRefusals + 1) times (REFUSED_STREAM)")
+                    } else {
+                        tracer?(0, .note("stream \(id) refused (REFUSED_STREAM): the server did not process it; sending it again (§8.7)"))
+                        queue = [index] + queue
+                    }
+                case .goawayReceived(let last, _, _):
+                    let unprocessed = inFlight.filter { $0.key > last }
+                    for (id, index) in unprocessed {
+                        inFlight[id] = nil
+                        results[index] = ClientResult(url: requests[index].url, stream: id, headers: [], body: [],
+                                                      error: "the server did not process stream \(id) (GOAWAY last stream \(last))",
+                                                      unprocessed: true)
+                    }
+                    if !unprocessed.isEmpty || !queue.isEmpty {
+                        tracer?(0, .note("GOAWAY last stream \(last): \(unprocessed.count + queue.count) request(s) were not processed and may be sent on a new connection (§8.7)"))
+                    }
+                case .protocolError(let error) where error.isConnectionError:
+                    failure = error.description
+                case .connectionClosed(let reason):
+                    failure = reason
+                default:
+                    break
+                }
             }
+            for (id, index) in inFlight where connection.state(of: id) == .closed {
+                inFlight[id] = nil
+                finish(id, index)
+            }
+            if failure != nil { break loop }
             if connection.isClosed { failure = connection.closeReason ?? "the connection closed" }
         }
         _ = flush()
-        for (url, id) in ids {
-            let record = connection.streams[id]
-            var error: String?
-            if record?.closeReason == .resetReceived || record?.closeReason == .resetSent { error = "stream \(id) was reset" }
-            if record?.closeReason == .goaway { error = "the server refused stream \(id) with GOAWAY" }
-            if record?.state != .closed { error = failure ?? "incomplete" }
-            results.append(ClientResult(url: url, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
-                                        body: record?.receivedBody ?? [], error: error))
+        for (id, index) in inFlight {
+            if connection.state(of: id) == .closed { finish(id, index) } else {
+                results[index] = ClientResult(url: requests[index].url, stream: id, status: connection.streams[id]?.status,
+                                              headers: [], body: [], error: failure ?? "incomplete")
+            }
         }
-        return results
+        for index in queue where results[index] == nil {
+            let goaway = connection.goawayReceived != nil
+            results[index] = ClientResult(url: requests[index].url, stream: 0, headers: [], body: [],
+                                          error: goaway ? "not sent: the server sent GOAWAY" : (failure ?? "not sent"),
+                                          unprocessed: goaway)
+        }
+        return results.enumerated().map { index, result in
+            result ?? ClientResult(url: requests[index].url, stream: 0, headers: [], body: [], error: failure ?? "incomplete")
+        }
     }
 
     /// Sends the first request as HTTP/1.1 asking for h2c, waits for 101, then starts HTTP/2 with the
     /// request as stream 1. Returns bytes read past the 101 (the server's first frames).
-    func upgrade(_ request: (url: String, headers: [HeaderField], body: [UInt8])) -> Result<[UInt8], UpgradeFailure> {
+    func upgrade(_ request: ClientRequest) -> Result<[UInt8], UpgradeFailure> {
         guard request.body.isEmpty else { return .failure(UpgradeFailure("h2c upgrade is done with a bodiless request here; drop -d or --upgrade")) }
         var head = HTTP1Mapping.http1Request(from: request.headers, body: [])
         head.removeLast(2)  // reopen the head to add the upgrade fields
