@@ -21,6 +21,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Serve static files from DIR as well as the demo pages.") var root: String?
     @Option(help: "Trace level: off, frames, all.") var trace: TraceLevel = .off
     @Flag(help: "Write the trace as one JSON object per line.") var json = false
+    @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
+    var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
     @Option(help: "TLS certificate (PEM). Without --cert/--key a self-signed one for localhost is made and kept.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
@@ -39,6 +41,7 @@ struct Serve: ParsableCommand {
         }
         var site = DemoSite()
         if let root { site.files = try StaticFiles.load(root) }
+        site.debugState = !noDebugState
         let listener: TCPSocket
         do {
             listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443))

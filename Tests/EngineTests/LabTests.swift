@@ -237,3 +237,25 @@ struct RemotePeerLabTests {
         #expect(lab.log.map(\.item.summary).contains("PING ACK"))
     }
 }
+
+@Suite("/.well-known/h2/state in the lab")
+struct DebugStateLabTests {
+    @Test("the server answers with its own view of the connection, as JSON that escapes what it quotes")
+    func state() throws {
+        var lab = Lab()
+        let headers = request("GET", "/.well-known/h2/state") + [HeaderField("x-note", "say \"hi\"\\\t\u{1}")]
+        _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(headers) }
+        while lab.deliver() != nil {}
+        let body = try #require(lab.state.client.streams[1]?.receivedBody)
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(lab.state.client.streams[1]?.status == "200")
+        #expect(text.contains(#"["x-note", "say \"hi\"\\\t\u0001"]"#), "\(text)")
+        #expect(text.contains(#""1": {"state": "HALF_CLOSED_REMOTE", "flowIn": 65535, "flowOut": 65535, "dataIn": 0, "dataOut": 0}"#))
+        #expect(text.contains(#""peerSettings": {"SETTINGS_HEADER_TABLE_SIZE": 4096, "SETTINGS_ENABLE_PUSH": 1, "SETTINGS_MAX_CONCURRENT_STREAMS": 100,"#))
+        // The same exchange gives the same bytes: nothing time- or address-dependent.
+        var again = Lab()
+        _ = try again.act(.client) { (c) throws(UsageError) in try c.sendRequest(headers) }
+        while again.deliver() != nil {}
+        #expect(again.state.client.streams[1]?.receivedBody == body)
+    }
+}

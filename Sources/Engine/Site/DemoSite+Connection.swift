@@ -12,10 +12,28 @@ extension DemoSite {
                 // A client that disabled push, or a closed stream, simply gets no promise.
                 sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
             }
-            let response = respond(to: request)
+            var response = respond(to: request)
+            if debugState, request.path.prefix(while: { $0 != "?" }) == Connection.debugStatePath {
+                response = debugStateResponse(request, connection)
+            }
             sent += (try? connection.sendResponse(id, response.headerList, body: response.body)) ?? []
         }
         return sent
+    }
+
+    /// `/.well-known/h2/state`: the state of the very connection the request came on, taken when
+    /// the request is complete and before the response is sent (draft-benfield-http2-debug-state).
+    func debugStateResponse(_ request: SiteRequest, _ connection: Connection) -> SiteResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var response = notAllowed("GET, HEAD")
+            response.headers.append(HeaderField("content-length", "\(response.body.count)"))
+            return response
+        }
+        let state = Array(connection.debugState().utf8)
+        return SiteResponse(status: 200, headers: [
+            HeaderField("content-type", "application/json"), HeaderField("cache-control", "no-store"),
+            HeaderField("content-length", "\(state.count)"), HeaderField("server", "h2lab"),
+        ], body: request.method == "HEAD" ? [] : state)
     }
 
     /// Promises `path` on stream `id` with PUSH_PROMISE and sends the pushed response; with

@@ -37,6 +37,9 @@ public struct SiteResponse: Hashable, Sendable {
 public struct DemoSite: Sendable {
     /// Extra static files (path → content type and bytes), e.g. from `serve --root`.
     public var files: [String: (contentType: String, body: [UInt8])] = [:]
+    /// Whether `/.well-known/h2/state` answers with the connection's state (`serve --no-debug-state`
+    /// turns it off).
+    public var debugState = true
 
     public init() {}
 
