@@ -19,18 +19,21 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The command language shared by the REPL and lesson scripts, the runner, transcripts.
         .target(name: "Lessons", dependencies: ["Engine"]),
+        // The control panel: a login-protected web page and JSON API over HTTP/2 to run demo servers.
+        // Its page files are resources, not strings in Swift.
+        .target(name: "Panel", dependencies: ["Engine", "Transport", "COpenSSL"], resources: [.copy("Resources")]),
         .systemLibrary(name: "CReadline", pkgConfig: nil, providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
             name: "H2Lab",
             dependencies: [
-                "Engine", "Lessons", "Transport", "CReadline",
+                "Engine", "Lessons", "Transport", "Panel", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Engine"]),
         // Runs the built `h2lab` as a person or a script would: subcommands, exit codes, a terminal.
-        .testTarget(name: "H2LabTests", dependencies: ["H2Lab", "Engine", "Transport"]),
+        .testTarget(name: "H2LabTests", dependencies: ["H2Lab", "Engine", "Transport", "Panel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -72,27 +72,7 @@ struct Serve: ParsableCommand {
             group.enter()
             Thread.detachNewThread { [site, tls] in
                 defer { group.leave() }
-                guard let tls else {
-                    ServerConnection(stream: client, id: id, site: site, tracer: tracer) { stopRequested != 0 }.run()
-                    tracer?(id, .note("connection closed"))
-                    return
-                }
-                do {
-                    let secure = try TLSStream.accept(client, context: tls)
-                    tracer?(id, .note("TLS \(secure.version) \(secure.cipher), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
-                    let connection = ServerConnection(stream: secure, id: id, site: site, tracer: tracer) { stopRequested != 0 }
-                    if secure.alpn == "h2" && !secure.meetsRFC9113 {
-                        connection.refuse(.inadequateSecurity, reason: "\(secure.version) \(secure.cipher) breaks RFC 9113 §9.2")
-                    } else if secure.alpn == "h2" {
-                        connection.runHTTP2()
-                    } else {
-                        connection.run()
-                    }
-                } catch {
-                    tracer?(id, .note("TLS handshake failed: \(error)"))
-                    client.close()
-                }
-                tracer?(id, .note("connection closed"))
+                ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer) { stopRequested != 0 }
             }
         }
         listener.close()
@@ -103,17 +83,21 @@ struct Serve: ParsableCommand {
 
 extension Serve {
     /// The TLS context: --cert/--key, or a self-signed certificate kept under the cache directory.
-    func tlsContext() throws -> TLSContext {
-        if let cert, let key {
-            if let fingerprint = TLSContext.fingerprint(of: cert) { warn("certificate SHA-256 fingerprint: \(fingerprint)") }
-            return try TLSContext.server(certificate: cert, key: key)
-        }
-        if cert != nil || key != nil { throw ValidationError("--cert and --key go together") }
-        let made = try labCertificate()
-        warn("self-signed certificate for localhost and 127.0.0.1: \(made.certificate)")
-        warn("certificate SHA-256 fingerprint: \(made.fingerprint)")
-        return try TLSContext.server(certificate: made.certificate, key: made.key)
+    func tlsContext() throws -> TLSContext { try makeTLSContext(cert: cert, key: key) }
+}
+
+/// A server's TLS context from --cert/--key, or the self-signed certificate kept under the cache
+/// directory; prints the certificate's fingerprint. Shared by `serve` and `panel`.
+func makeTLSContext(cert: String?, key: String?) throws -> TLSContext {
+    if let cert, let key {
+        if let fingerprint = TLSContext.fingerprint(of: cert) { warn("certificate SHA-256 fingerprint: \(fingerprint)") }
+        return try TLSContext.server(certificate: cert, key: key)
     }
+    if cert != nil || key != nil { throw ValidationError("--cert and --key go together") }
+    let made = try labCertificate()
+    warn("self-signed certificate for localhost and 127.0.0.1: \(made.certificate)")
+    warn("certificate SHA-256 fingerprint: \(made.fingerprint)")
+    return try TLSContext.server(certificate: made.certificate, key: made.key)
 }
 
 /// The self-signed certificate for localhost and 127.0.0.1 that `serve` and the REPL's `listen`
@@ -150,83 +134,19 @@ enum StaticFiles {
 
 /// Formats trace items as text or JSON lines, one writer at a time.
 final class TracePrinter: @unchecked Sendable {
-    let level: Serve.TraceLevel
-    let json: Bool
+    let formatter: TraceFormatter
     let lock = NSLock()
 
     init(level: Serve.TraceLevel, json: Bool) {
-        self.level = level
-        self.json = json
+        formatter = TraceFormatter(events: level == .all, json: json)
     }
 
     var tracer: Tracer { { [self] id, item in self.print(id, item) } }
 
     func print(_ id: Int, _ item: TraceItem) {
-        var line: String?
-        switch item {
-        case .received(let frame, let bytes): line = frameLine(id, "←", frame, bytes)
-        case .sent(.preface): line = json ? #"{"conn":\#(id),"dir":"out","frame":"preface"}"# : "c\(id) → preface"
-        case .sent(.frame(let frame)): line = frameLine(id, "→", frame, 9 + frame.payloadLength)
-        case .note(let text): line = json ? #"{"conn":\#(id),"note":\#(quote(text))}"# : "c\(id)   \(text)"
-        case .event(let event):
-            guard level == .all else { return }
-            line = eventLine(id, event)
-        }
-        guard let line else { return }
+        guard let line = formatter.line(id, item) else { return }
         lock.lock()
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         lock.unlock()
     }
-
-    func frameLine(_ id: Int, _ arrow: String, _ frame: Frame, _ bytes: Int) -> String {
-        let flags = frame.type.flagNames(frame.wireFlags)
-        if json {
-            return #"{"conn":\#(id),"dir":"\#(arrow == "←" ? "in" : "out")","frame":"\#(frame.type.name)","stream":\#(frame.streamID),"#
-                + #""flags":[\#(flags.map(quote).joined(separator: ","))],"length":\#(bytes - 9)\#(details(frame, json: true))}"#
-        }
-        return "c\(id) \(arrow) \(frame.type.name)" + (frame.streamID == 0 ? "" : " stream \(frame.streamID)")
-            + (flags.isEmpty ? "" : " [" + flags.joined(separator: " ") + "]") + " \(bytes) bytes" + details(frame, json: false)
-    }
-
-    func details(_ frame: Frame, json: Bool) -> String {
-        switch frame.payload {
-        case .settings(let list) where !list.isEmpty:
-            return json ? #","settings":{\#(list.map { "\(quote($0.id.name)):\($0.value)" }.joined(separator: ","))}"#
-                : "  " + list.map(\.description).joined(separator: " ")
-        case .windowUpdate(let increment): return json ? #","increment":\#(increment)"# : "  increment \(increment)"
-        case .rstStream(let code): return json ? #","error":"\#(code.name)""# : "  \(code.name)"
-        case .goaway(let last, let code, let debug):
-            let text = String(decoding: debug, as: UTF8.self)
-            return json ? #","last_stream":\#(last),"error":"\#(code.name)","debug":\#(quote(text))"# : "  last \(last) \(code.name) \(text)"
-        case .ping(let opaque): return json ? #","opaque":\#(opaque)"# : "  opaque \(opaque)"
-        default: return ""
-        }
-    }
-
-    func eventLine(_ id: Int, _ event: Event) -> String? {
-        switch event {
-        case .streamStateChanged(let stream, let from, let to, _):
-            return json ? #"{"conn":\#(id),"stream":\#(stream),"from":"\#(from)","to":"\#(to)"}"# : "c\(id)   stream \(stream): \(from) → \(to)"
-        case .headersReceived(let stream, let kind, let block):
-            if json {
-                return #"{"conn":\#(id),"stream":\#(stream),"headers":"\#(kind.rawValue)","fields":[\#(block.fields.map { "[\(quote($0.field.name)),\(quote($0.field.value)),\(quote($0.representation.description))]" }.joined(separator: ","))],"table":\#(block.tableSizeAfter)}"#
-            }
-            return (["c\(id)   \(kind.rawValue) on stream \(stream), decoder table \(block.tableSizeBefore) → \(block.tableSizeAfter) bytes"]
-                + block.fields.map { "c\(id)     \($0.field.name): \($0.field.value)   (\($0.representation))" }).joined(separator: "\n")
-        case .windowChanged(let stream, let side, let from, let to):
-            return json ? #"{"conn":\#(id),"stream":\#(stream),"window":"\#(side.rawValue)","from":\#(from),"to":\#(to)}"#
-                : "c\(id)   \(stream == 0 ? "connection" : "stream \(stream)") \(side.rawValue) window \(from) → \(to)"
-        case .remoteSettingsApplied(let list):
-            return json ? #"{"conn":\#(id),"settings_applied":[\#(list.map { quote($0.description) }.joined(separator: ","))]}"#
-                : "c\(id)   peer settings applied: " + list.map(\.description).joined(separator: " ")
-        case .protocolError(let error):
-            return json ? #"{"conn":\#(id),"error":"\#(error.code.name)","scope":"\#(error.isConnectionError ? "connection" : "stream")","section":"\#(error.section)","message":\#(quote(error.message))}"#
-                : "c\(id)   ✗ \(error)"
-        default:
-            return nil
-        }
-    }
-
-    func quote(_ text: String) -> String { JSONView.q(text) }
-
 }

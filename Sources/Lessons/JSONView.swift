@@ -51,23 +51,5 @@ public enum JSONView {
     }
 
     /// A JSON string literal.
-    public static func q(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + String(String(scalar.value, radix: 16).leftPadding(4).replacingSpaces("0"))
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    public static func q(_ text: String) -> String { JSONText.quote(text) }
 }

@@ -11,26 +11,67 @@ public enum TraceItem: Sendable {
 /// Receives trace items with the connection number; nil means tracing is off (nothing is formatted).
 public typealias Tracer = @Sendable (_ connection: Int, _ item: TraceItem) -> Void
 
-/// Serves one HTTP/2 connection over a byte stream: bytes in → engine → demo site → bytes out.
+/// Who is on the other end of a server connection, for responders that care (the panel).
+public struct PeerInfo: Sendable {
+    public var connection: Int
+    public var address: String
+    /// "TLSv1.3 TLS_AES_128_GCM_SHA256", or nil for plain TCP.
+    public var tls: String?
+
+    public init(connection: Int, address: String, tls: String? = nil) {
+        self.connection = connection
+        self.address = address
+        self.tls = tls
+    }
+}
+
+/// What answers requests on a server connection: the demo site, or the control panel.
+public protocol Responder: Sendable {
+    /// Answers the requests whose END_STREAM arrived in `events`; returns the events of sending.
+    func answer(_ events: [Event], on connection: inout Connection, peer: PeerInfo) -> [Event]
+    /// Called whenever the connection wakes (at least every 200 ms): continues responses that
+    /// go on over time, such as server-sent events.
+    func tick(on connection: inout Connection, peer: PeerInfo) -> [Event]
+    /// The connection ended.
+    func closed(peer: PeerInfo)
+}
+
+extension Responder {
+    public func tick(on connection: inout Connection, peer: PeerInfo) -> [Event] { [] }
+    public func closed(peer: PeerInfo) {}
+}
+
+extension DemoSite: Responder {
+    public func answer(_ events: [Event], on connection: inout Connection, peer: PeerInfo) -> [Event] {
+        answer(events, on: &connection)
+    }
+}
+
+/// Serves one HTTP/2 connection over a byte stream: bytes in → engine → responder → bytes out.
 /// Everything protocol is the engine's; this only moves bytes and answers complete requests.
 public final class ServerConnection: @unchecked Sendable {
     let stream: ByteStream
     let id: Int
-    let site: DemoSite
+    let responder: any Responder
     let tracer: Tracer?
     let shouldStop: @Sendable () -> Bool
+    public var peer: PeerInfo
+    /// Called with the connection after each batch of frames (the panel shows it live).
+    public var observer: (@Sendable (Int, Connection) -> Void)?
     public private(set) var connection: Connection
 
     public static let settings: [Setting] = [
         Setting(.maxConcurrentStreams, 128), Setting(.initialWindowSize, 1 << 20), Setting(.maxHeaderListSize, 65_536),
     ]
 
-    public init(stream: ByteStream, id: Int, site: DemoSite, tracer: Tracer?, shouldStop: @escaping @Sendable () -> Bool) {
+    public init(stream: ByteStream, id: Int, site: any Responder, tracer: Tracer?, peer: PeerInfo? = nil,
+                shouldStop: @escaping @Sendable () -> Bool) {
         self.stream = stream
         self.id = id
-        self.site = site
+        self.responder = site
         self.tracer = tracer
         self.shouldStop = shouldStop
+        self.peer = peer ?? PeerInfo(connection: id, address: "")
         connection = Connection(role: .server, configuration: .init(settings: Self.settings, windowUpdatePolicy: .halfWindow))
     }
 
@@ -92,7 +133,8 @@ public final class ServerConnection: @unchecked Sendable {
         }
         tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
         let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
-        let response = site.respond(to: SiteRequest(headers: fields, body: request.body))
+        let response = (responder as? DemoSite)?.respond(to: SiteRequest(headers: fields, body: request.body))
+            ?? SiteResponse(status: 505, headers: [HeaderField("content-type", "text/plain")], body: Array("HTTP/2 only\n".utf8))
         _ = try? stream.write(HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
         stream.close()
     }
@@ -108,7 +150,10 @@ public final class ServerConnection: @unchecked Sendable {
     /// Runs HTTP/2 until the peer closes, a connection error ends it, or a graceful shutdown completes.
     /// `initial` holds bytes already read while sniffing.
     public func runHTTP2(initial: [UInt8] = [], upgradeEvents: [Event] = []) {
-        defer { stream.close() }
+        defer {
+            stream.close()
+            responder.closed(peer: peer)
+        }
         connection.start()
         if !upgradeEvents.isEmpty { respond(to: upgradeEvents) }
         // Give the client a large connection window at once, as browsers expect of servers.
@@ -124,7 +169,12 @@ public final class ServerConnection: @unchecked Sendable {
                 guard flush() else { return }
             }
             if draining && !connection.streams.values.contains(where: { $0.state.isActive || $0.pendingSendCount > 0 }) { return }
-            guard stream.waitReadable(milliseconds: 200) else { continue }
+            guard stream.waitReadable(milliseconds: 200) else {
+                let sent = responder.tick(on: &connection, peer: peer)
+                if let tracer { for event in sent { tracer(id, .event(event)) } }
+                guard flush() else { return }
+                continue
+            }
             guard let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 tracer?(id, .note("the client closed the connection"))
                 return
@@ -146,12 +196,15 @@ public final class ServerConnection: @unchecked Sendable {
             }
         }
         respond(to: events)
+        let sent = responder.tick(on: &connection, peer: peer)
+        if let tracer { for event in sent { tracer(id, .event(event)) } }
+        observer?(id, connection)
         return flush() && !connection.isClosed
     }
 
     /// The demo site answers every request whose END_STREAM has arrived.
     func respond(to events: [Event]) {
-        let sent = site.answer(events, on: &connection)
+        let sent = responder.answer(events, on: &connection, peer: peer)
         if let tracer { for event in sent { tracer(id, .event(event)) } }
     }
 
@@ -179,4 +232,43 @@ public final class ServerConnection: @unchecked Sendable {
 
 extension Substring {
     var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}
+
+extension ServerConnection {
+    /// Serves one accepted client to the end: the TLS handshake if `tls` is given (h2 by ALPN, or
+    /// HTTP/1.1, and GOAWAY INADEQUATE_SECURITY for TLS that breaks RFC 9113 §9.2), else h2c.
+    /// Shared by `serve`, the panel, and the panel's demo servers.
+    public static func serve(_ client: TCPSocket, id: Int, tls: TLSContext?, responder: any Responder, tracer: Tracer?,
+                             observer: (@Sendable (Int, Connection) -> Void)? = nil,
+                             shouldStop: @escaping @Sendable () -> Bool) {
+        let address = client.peerAddress
+        guard let tls else {
+            let connection = ServerConnection(stream: client, id: id, site: responder, tracer: tracer,
+                                              peer: PeerInfo(connection: id, address: address), shouldStop: shouldStop)
+            connection.observer = observer
+            connection.run()
+            tracer?(id, .note("connection closed"))
+            return
+        }
+        do {
+            let secure = try TLSStream.accept(client, context: tls)
+            let session = "\(secure.version) \(secure.cipher)"
+            tracer?(id, .note("TLS \(session), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
+            let connection = ServerConnection(stream: secure, id: id, site: responder, tracer: tracer,
+                                              peer: PeerInfo(connection: id, address: address, tls: session),
+                                              shouldStop: shouldStop)
+            connection.observer = observer
+            if secure.alpn == "h2" && !secure.meetsRFC9113 {
+                connection.refuse(.inadequateSecurity, reason: "\(session) breaks RFC 9113 §9.2")
+            } else if secure.alpn == "h2" {
+                connection.runHTTP2()
+            } else {
+                connection.run()
+            }
+        } catch {
+            tracer?(id, .note("TLS handshake failed: \(error)"))
+            client.close()
+        }
+        tracer?(id, .note("connection closed"))
+    }
 }

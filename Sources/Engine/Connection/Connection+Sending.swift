@@ -57,6 +57,19 @@ extension Connection {
         return events
     }
 
+    /// Sends a response's HEADERS without END_STREAM, for a body that follows over time with
+    /// `sendData` (a stream of server-sent events, say).
+    @discardableResult
+    public mutating func sendResponseHead(_ id: UInt32, _ headers: [HeaderField]) throws(UsageError) -> [Event] {
+        guard let stream = streams[id], stream.state == .open || stream.state == .halfClosedRemote else {
+            throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
+        }
+        var events: [Event] = []
+        streams[id]?.responseHeaders = headers
+        emitHeaders(id, headers, kind: .response, endStream: false, policies: [], into: &events)
+        return events
+    }
+
     /// Sends DATA on a stream, split by the peer's SETTINGS_MAX_FRAME_SIZE and paced by both windows.
     @discardableResult
     public mutating func sendData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool) throws(UsageError) -> [Event] {

@@ -28,6 +28,12 @@ public struct SiteResponse: Hashable, Sendable {
     public var headers: [HeaderField]
     public var body: [UInt8]
 
+    public init(status: Int, headers: [HeaderField], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     /// The HTTP/2 header list: :status first, then the fields (content-length included).
     public var headerList: [HeaderField] { [HeaderField(":status", "\(status)")] + headers }
 }

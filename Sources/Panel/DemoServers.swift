@@ -1,0 +1,250 @@
+import Engine
+import Foundation
+import Transport
+
+/// The demo servers a panel runs: each listens on a loopback port (h2c or TLS), serves the demo
+/// site on a thread per connection, and keeps a bounded log, its counters, and for each open
+/// connection the engine's latest state and its recent frames (for the ladder diagram).
+public final class DemoServers: @unchecked Sendable {
+    /// One frame as the panel shows it: direction, what it is, and its octets (the first 512).
+    public struct FrameRecord: Sendable {
+        public var outbound: Bool
+        public var type: String
+        public var stream: UInt32
+        public var flags: [String]
+        public var length: Int
+        public var summary: String
+        public var hex: String
+    }
+
+    struct ConnectionRecord {
+        var peer: String
+        var tls: String?
+        var alpn: String
+        var state: Connection?
+        var frames: [FrameRecord] = []
+    }
+
+    final class Server: @unchecked Sendable {
+        let id: Int
+        let port: UInt16
+        let tls: Bool
+        let trace: Bool
+        let started: Double
+        let listener: TCPSocket
+        var stopping = false
+        var connectionsTotal = 0
+        var requests = 0
+        var open: [Int: ConnectionRecord] = [:]
+        var log: [(sequence: Int, line: String)] = []
+        var nextLine = 0
+
+        init(id: Int, port: UInt16, tls: Bool, trace: Bool, started: Double, listener: TCPSocket) {
+            self.id = id
+            self.port = port
+            self.tls = tls
+            self.trace = trace
+            self.started = started
+            self.listener = listener
+        }
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Lines of log kept per server, and frames per connection.
+    public static let logLimit = 5_000
+    public static let frameLimit = 300
+    /// At most this many servers at once.
+    public static let serverLimit = 16
+
+    let lock = NSLock()
+    var servers: [Int: Server] = [:]
+    var nextID = 0
+    let tlsContext: TLSContext?
+    let now: @Sendable () -> Double
+    let formatter = TraceFormatter(events: false, json: false)
+
+    public init(tls: TLSContext?, now: @escaping @Sendable () -> Double) {
+        self.tlsContext = tls
+        self.now = now
+    }
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Starts a server on 127.0.0.1:`port`. Throws with a message for the API's 400.
+    public func start(port: Int, tls: Bool, trace: Bool) throws(StartError) -> Int {
+        guard (1024...65_535).contains(port) else { throw StartError(description: "port must be 1024-65535, not \(port)") }
+        if tls && tlsContext == nil { throw StartError(description: "TLS is not available (no certificate)") }
+        guard locked({ servers.count }) < Self.serverLimit else {
+            throw StartError(description: "at most \(Self.serverLimit) servers at once: stop one first")
+        }
+        let listener: TCPSocket
+        do {
+            listener = try TCPSocket.listen(host: "127.0.0.1", port: UInt16(port))
+        } catch {
+            throw StartError(description: "cannot listen on 127.0.0.1:\(port): \(error)")
+        }
+        let server: Server = locked {
+            nextID += 1
+            let server = Server(id: nextID, port: UInt16(port), tls: tls, trace: trace, started: now(), listener: listener)
+            servers[server.id] = server
+            return server
+        }
+        append(server, "listening on \(tls ? "https" : "http")://127.0.0.1:\(port)/ (\(tls ? "TLS, ALPN h2" : "h2c"))")
+        Thread.detachNewThread { [self] in accept(server) }
+        return server.id
+    }
+
+    /// Stops a server: no new connections; open ones get GOAWAY and finish. False if unknown.
+    public func stop(_ id: Int) -> Bool {
+        guard let server = locked({ servers.removeValue(forKey: id) }) else { return false }
+        locked { server.stopping = true }
+        return true
+    }
+
+    public func stopAll() {
+        for id in locked({ Array(servers.keys) }) { _ = stop(id) }
+    }
+
+    func accept(_ server: Server) {
+        var next = 0
+        while !locked({ server.stopping }) {
+            guard let client = try? server.listener.accept(milliseconds: 200) else { continue }
+            next += 1
+            let id = next
+            locked {
+                server.connectionsTotal += 1
+                server.open[id] = ConnectionRecord(peer: client.peerAddress, tls: nil, alpn: server.tls ? "" : "h2c")
+            }
+            append(server, "c\(id)   connection opened")
+            Thread.detachNewThread { [self] in
+                let tracer: Tracer = { [self] id, item in record(server, id, item) }
+                ServerConnection.serve(client, id: id, tls: server.tls ? tlsContext : nil, responder: DemoSite(),
+                                       tracer: tracer, observer: { [self] id, connection in
+                                           locked { server.open[id]?.state = connection }
+                                       }) { [self] in locked { server.stopping } }
+                locked { server.open[id] = nil }
+            }
+        }
+        server.listener.close()
+        append(server, "stopped listening")
+    }
+
+    /// A trace item from one of a server's connections: counted, logged, and kept for the ladder.
+    func record(_ server: Server, _ id: Int, _ item: TraceItem) {
+        var line: String?
+        switch item {
+        case .note(let text):
+            line = "c\(id)   \(text)"
+            if text.hasPrefix("TLS ") {
+                let alpn = text.components(separatedBy: "ALPN ").last ?? ""
+                locked {
+                    server.open[id]?.tls = String(text.dropFirst(4).prefix { $0 != "," })
+                    server.open[id]?.alpn = alpn
+                }
+            }
+        case .received(let frame, let bytes):
+            keep(server, id, frame, outbound: false, bytes: bytes)
+            if server.trace { line = formatter.line(id, item) }
+        case .sent(.frame(let frame)):
+            keep(server, id, frame, outbound: true, bytes: 9 + frame.payloadLength)
+            if server.trace { line = formatter.line(id, item) }
+        case .sent(.preface):
+            break
+        case .event(.headersReceived(let stream, .request, let block)):
+            locked { server.requests += 1 }
+            let fields = block.fields.map(\.field)
+            let method = fields.first { $0.name == ":method" }?.value ?? "?"
+            let path = fields.first { $0.name == ":path" }?.value ?? "?"
+            line = "c\(id)   stream \(stream): \(method) \(path)"
+        case .event(.headersSent(let stream, .response, let block)):
+            let status = block.fields.first { $0.field.name == ":status" }?.field.value ?? "?"
+            line = "c\(id)   stream \(stream): \(status)"
+        case .event(.protocolError(let error)):
+            line = "c\(id)   ✗ \(error)"
+        case .event:
+            break
+        }
+        if let line { append(server, line) }
+    }
+
+    func keep(_ server: Server, _ id: Int, _ frame: Frame, outbound: Bool, bytes: Int) {
+        var octets: [UInt8] = []
+        FrameEncoder.encode(frame, into: &octets)
+        let record = FrameRecord(
+            outbound: outbound, type: frame.type.name, stream: frame.streamID, flags: frame.type.flagNames(frame.wireFlags),
+            length: bytes - 9, summary: formatter.frameLine(id, outbound ? "→" : "←", frame, bytes),
+            hex: Hex.encode(Array(octets.prefix(512))))
+        locked {
+            server.open[id]?.frames.append(record)
+            if let count = server.open[id]?.frames.count, count > Self.frameLimit {
+                server.open[id]?.frames.removeFirst(count - Self.frameLimit)
+            }
+        }
+    }
+
+    func append(_ server: Server, _ line: String) {
+        locked {
+            server.log.append((server.nextLine, line))
+            server.nextLine += 1
+            if server.log.count > Self.logLimit { server.log.removeFirst(server.log.count - Self.logLimit) }
+        }
+    }
+
+    // MARK: What the API shows
+
+    public func exists(_ id: Int) -> Bool { locked { servers[id] != nil } }
+
+    /// Log lines numbered `from` and up, with the number to ask for next.
+    public func log(_ id: Int, from: Int) -> (lines: [String], next: Int)? {
+        locked {
+            guard let server = servers[id] else { return nil }
+            return (server.log.filter { $0.sequence >= from }.map(\.line), server.nextLine)
+        }
+    }
+
+    public func listJSON() -> String {
+        locked {
+            let items = servers.keys.sorted().compactMap { servers[$0] }.map { server in
+                "{\"id\": \(server.id), \"port\": \(server.port), \"tls\": \(server.tls), \"trace\": \(server.trace), "
+                    + "\"url\": \(JSONText.quote("\(server.tls ? "https" : "http")://127.0.0.1:\(server.port)/")), "
+                    + "\"uptime\": \(Int(now() - server.started)), \"connections\": \(server.connectionsTotal), "
+                    + "\"open\": \(server.open.count), \"requests\": \(server.requests)}"
+            }
+            return "{\"servers\": [" + items.joined(separator: ", ") + "]}"
+        }
+    }
+
+    public func serverJSON(_ id: Int) -> String? {
+        locked {
+            guard let server = servers[id] else { return nil }
+            return "{\"id\": \(server.id), \"port\": \(server.port), \"tls\": \(server.tls), \"trace\": \(server.trace)}"
+        }
+    }
+
+    /// The open connections of a server: peer, TLS, ALPN, the engine's state (as
+    /// `/.well-known/h2/state` gives it) and recent frames.
+    public func connectionsJSON(_ id: Int) -> String? {
+        locked {
+            guard let server = servers[id] else { return nil }
+            let items = server.open.keys.sorted().compactMap { key -> String? in
+                guard let record = server.open[key] else { return nil }
+                let frames = record.frames.map { frame in
+                    "{\"out\": \(frame.outbound), \"type\": \(JSONText.quote(frame.type)), \"stream\": \(frame.stream), "
+                        + "\"flags\": [\(frame.flags.map(JSONText.quote).joined(separator: ", "))], \"length\": \(frame.length), "
+                        + "\"summary\": \(JSONText.quote(frame.summary)), \"hex\": \(JSONText.quote(frame.hex))}"
+                }
+                return "{\"id\": \(key), \"peer\": \(JSONText.quote(record.peer)), \"tls\": \(record.tls.map(JSONText.quote) ?? "null"), "
+                    + "\"alpn\": \(JSONText.quote(record.alpn)), \"state\": \(record.state?.debugState() ?? "null"), "
+                    + "\"frames\": [\(frames.joined(separator: ", "))]}"
+            }
+            return "{\"server\": \(server.id), \"connections\": [" + items.joined(separator: ", ") + "]}"
+        }
+    }
+}

@@ -1,0 +1,385 @@
+import Engine
+import Foundation
+import Transport
+
+/// The control panel of seed 000, done properly: a login-protected web page and JSON API over
+/// HTTP/2 (served by H2Lab's own engine and TLS) to start and stop demo servers, follow their logs
+/// live (server-sent events on the same connection), and look inside their connections.
+///
+/// Security: sessions are random 256-bit ids in a `__Host-` cookie (HttpOnly, Secure,
+/// SameSite=Strict), renewed at each login, ended after `idleTimeout` or at logout; every
+/// state-changing request needs the session's CSRF token in `X-CSRF-Token` (the login form carries
+/// its own, double-submitted in a cookie); failed logins are throttled per address; passwords are
+/// PBKDF2 hashes compared in constant time; no password or session id is ever logged.
+public final class PanelApp: Responder, @unchecked Sendable {
+    public static let sessionCookie = "__Host-h2lab-session"
+    public static let loginCookie = "__Host-h2lab-login"
+    /// Request bodies the panel reads (form and JSON) are small.
+    public static let bodyLimit = 64 * 1024
+
+    let lock = NSLock()
+    var users: UserStore
+    var sessions: SessionStore
+    var throttle = LoginThrottle()
+    let assets: PanelAssets
+    public let servers: DemoServers
+    let now: @Sendable () -> Double
+    let log: @Sendable (String) -> Void
+    /// Live log streams: connection → stream → (server, next log line to send).
+    var feeds: [Int: [UInt32: (server: Int, next: Int)]] = [:]
+
+    public init(users: UserStore, assets: PanelAssets, servers: DemoServers, idleTimeout: Double = 30 * 60,
+                now: @escaping @Sendable () -> Double, log: @escaping @Sendable (String) -> Void) {
+        self.users = users
+        self.sessions = SessionStore(idleTimeout: idleTimeout)
+        self.assets = assets
+        self.servers = servers
+        self.now = now
+        self.log = log
+    }
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    // MARK: Responder
+
+    public func answer(_ events: [Event], on connection: inout Connection, peer: PeerInfo) -> [Event] {
+        var sent: [Event] = []
+        for case .messageComplete(let id, .request) in events {
+            guard let stream = connection.streams[id], let headers = stream.requestHeaders else { continue }
+            let request = PanelRequest(headers: headers, body: stream.receivedBody, peer: peer)
+            switch handle(request) {
+            case .full(let response):
+                sent += (try? connection.sendResponse(id, Self.secured(response).headerList, body: response.body)) ?? []
+            case .feed(let server):
+                let head = Self.secured(SiteResponse(status: 200, headers: [
+                    HeaderField("content-type", "text/event-stream"),
+                ], body: []))
+                sent += (try? connection.sendResponseHead(id, head.headerList)) ?? []
+                locked { feeds[peer.connection, default: [:]][id] = (server, 0) }
+            }
+        }
+        return sent + tick(on: &connection, peer: peer)
+    }
+
+    /// Sends new log lines to every live log stream on this connection, as server-sent events.
+    public func tick(on connection: inout Connection, peer: PeerInfo) -> [Event] {
+        guard let streams = locked({ feeds[peer.connection] }) else { return [] }
+        var sent: [Event] = []
+        for (id, feed) in streams {
+            let state = connection.state(of: id)
+            guard state == .open || state == .halfClosedRemote else {
+                locked { feeds[peer.connection]?[id] = nil }
+                continue
+            }
+            // Do not queue more while the client is not reading (flow control holds it back).
+            if (connection.streams[id]?.pendingSendCount ?? 0) > 256 * 1024 { continue }
+            guard let (lines, next) = servers.log(feed.server, from: feed.next) else {
+                sent += (try? connection.sendData(id, Array("event: end\ndata: the server was stopped\n\n".utf8), endStream: true)) ?? []
+                locked { feeds[peer.connection]?[id] = nil }
+                continue
+            }
+            guard !lines.isEmpty else { continue }
+            let text = lines.map { "data: " + $0.replacingOccurrences(of: "\n", with: "\ndata: ") + "\n\n" }.joined()
+            sent += (try? connection.sendData(id, Array(text.utf8), endStream: false)) ?? []
+            locked { feeds[peer.connection]?[id]?.next = next }
+        }
+        return sent
+    }
+
+    public func closed(peer: PeerInfo) {
+        locked { feeds[peer.connection] = nil }
+    }
+
+    // MARK: Routing
+
+    enum Reply {
+        case full(SiteResponse)
+        case feed(server: Int)
+    }
+
+    func handle(_ request: PanelRequest) -> Reply {
+        let path = request.path
+        let method = request.method
+        if request.body.count > Self.bodyLimit { return .full(Self.json(413, ["error": "request body too large"])) }
+        switch (method, path) {
+        case ("GET", "/login"), ("HEAD", "/login"): return .full(loginPage(status: 200, message: ""))
+        case ("POST", "/login"): return .full(login(request))
+        case ("GET", "/panel.css"), ("GET", "/panel.js"), ("GET", "/favicon.svg"):
+            return .full(asset(String(path.dropFirst())))
+        default: break
+        }
+        let now = self.now()
+        guard let sessionID = request.cookie(Self.sessionCookie),
+              let session = locked({ sessions.session(sessionID, now: now) }) else {
+            if path.hasPrefix("/api/") || method != "GET" { return .full(Self.json(401, ["error": "log in first (POST /login)"])) }
+            return .full(SiteResponse(status: 303, headers: [HeaderField("location", "/login")], body: []))
+        }
+        let changes = !(method == "GET" || method == "HEAD")
+        if changes {
+            let token = request.header("x-csrf-token") ?? ""
+            guard PanelCrypto.constantTimeEqual(Array(token.utf8), Array(session.csrf.utf8)) else {
+                return .full(Self.json(403, ["error": "missing or wrong X-CSRF-Token (GET /api/session gives it)"]))
+            }
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        // /api/servers/ID[/log|/connections]: the server's number, if the path names one.
+        let serverID = parts.count >= 3 && parts[0] == "api" && parts[1] == "servers" ? Int(parts[2]) : nil
+        let route = parts.count >= 3 && serverID != nil ? "/api/servers/ID" + (parts.count > 3 ? "/" + parts[3...].joined(separator: "/") : "")
+            : path
+        switch (method, route) {
+        case ("GET", "/"): return .full(asset("panel.html"))
+        case ("GET", "/api/session"):
+            return .full(Self.jsonText(200, "{\"user\": \(JSONText.quote(session.user)), \"csrf\": \(JSONText.quote(session.csrf)), "
+                + "\"idleTimeout\": \(Int(locked { sessions.idleTimeout }))}"))
+        case ("POST", "/logout"):
+            locked { sessions.end(sessionID) }
+            log("\(session.user) logged out")
+            var response = Self.json(200, ["loggedOut": "true"])
+            response.headers.append(HeaderField("set-cookie", Self.cookie(Self.sessionCookie, "", maxAge: 0)))
+            return .full(response)
+        case ("POST", "/api/password"):
+            return .full(changePassword(request, user: session.user))
+        case ("GET", "/api/servers"):
+            return .full(Self.jsonText(200, servers.listJSON()))
+        case ("POST", "/api/servers"):
+            return .full(startServer(request, user: session.user))
+        case ("DELETE", "/api/servers/ID"):
+            guard let number = serverID, servers.stop(number) else { return .full(Self.json(404, ["error": "no server \(parts[2])"])) }
+            log("\(session.user) stopped server \(number)")
+            return .full(Self.jsonText(200, "{\"stopped\": \(number)}"))
+        case ("GET", "/api/servers/ID/log"):
+            guard let number = serverID, let (lines, _) = servers.log(number, from: 0) else {
+                return .full(Self.json(404, ["error": "no server \(parts[2])"]))
+            }
+            if request.header("accept")?.contains("text/event-stream") == true { return .feed(server: number) }
+            return .full(SiteResponse(status: 200, headers: [
+                HeaderField("content-type", "text/plain; charset=utf-8"),
+                HeaderField("content-disposition", "attachment; filename=\"h2lab-server-\(number).log\""),
+            ], body: Array(lines.map { $0 + "\n" }.joined().utf8)))
+        case ("GET", "/api/servers/ID/connections"):
+            guard let number = serverID, let text = servers.connectionsJSON(number) else {
+                return .full(Self.json(404, ["error": "no server \(parts[2])"]))
+            }
+            return .full(Self.jsonText(200, text))
+        case (_, "/api/servers"), (_, "/api/servers/ID"), (_, "/api/servers/ID/log"), (_, "/api/servers/ID/connections"),
+             (_, "/api/session"), (_, "/api/password"), (_, "/logout"):
+            return .full(Self.json(405, ["error": "\(method) is not allowed on \(path)"]))
+        default:
+            return .full(Self.json(404, ["error": "no such page: \(path)"]))
+        }
+    }
+
+    // MARK: Logging in
+
+    func loginPage(status: Int, message: String, extraHeaders: [HeaderField] = []) -> SiteResponse {
+        guard let token = PanelCrypto.token(), let template = assets["login.html"] else {
+            return Self.json(500, ["error": "the login page is unavailable"])
+        }
+        let html = String(decoding: template, as: UTF8.self)
+            .replacingOccurrences(of: "{{csrf}}", with: token)
+            .replacingOccurrences(of: "{{message}}", with: Self.escapeHTML(message))
+        return SiteResponse(status: status, headers: [
+            HeaderField("content-type", "text/html; charset=utf-8"),
+            HeaderField("set-cookie", Self.cookie(Self.loginCookie, token, maxAge: 3600)),
+        ] + extraHeaders, body: Array(html.utf8))
+    }
+
+    func login(_ request: PanelRequest) -> SiteResponse {
+        let address = request.peer.address
+        let now = self.now()
+        if let wait = locked({ throttle.retryAfter(address, now: now) }) {
+            log("login refused for \(address): too many failures (retry after \(wait) s)")
+            var page = loginPage(status: 429, message: "Too many failed logins: wait \(wait) seconds.")
+            page.headers.append(HeaderField("retry-after", "\(wait)"))
+            return page
+        }
+        let form = request.form
+        let token = request.cookie(Self.loginCookie) ?? ""
+        guard !token.isEmpty, PanelCrypto.constantTimeEqual(Array(token.utf8), Array((form["csrf"] ?? "").utf8)) else {
+            return loginPage(status: 403, message: "The form expired: please try again.")
+        }
+        let user = form["username"] ?? "", password = form["password"] ?? ""
+        let store = locked { users }
+        guard UserStore.isValidName(user), store.verify(user, password) else {
+            locked { throttle.fail(address, now: now) }
+            log("failed login for \(UserStore.isValidName(user) ? user : "(invalid name)") from \(address)")
+            return loginPage(status: 401, message: "Wrong user name or password.")
+        }
+        guard let (id, _) = locked({ () -> (String, SessionStore.Session)? in
+            throttle.succeed(address)
+            return sessions.create(user: user, now: now)
+        }) else { return Self.json(500, ["error": "no random numbers: cannot make a session"]) }
+        log("\(user) logged in from \(address)")
+        return SiteResponse(status: 303, headers: [
+            HeaderField("location", "/"),
+            HeaderField("set-cookie", Self.cookie(Self.sessionCookie, id, maxAge: nil)),
+            HeaderField("set-cookie", Self.cookie(Self.loginCookie, "", maxAge: 0)),
+        ], body: [])
+    }
+
+    func changePassword(_ request: PanelRequest, user: String) -> SiteResponse {
+        guard let object = request.jsonObject, let current = object["current"] as? String, let new = object["new"] as? String else {
+            return Self.json(400, ["error": "expected {\"current\": \"…\", \"new\": \"…\"}"])
+        }
+        var store = locked { users }
+        guard store.verify(user, current) else { return Self.json(403, ["error": "the current password is wrong"]) }
+        do {
+            try store.setPassword(user, new)
+        } catch {
+            return Self.json(400, ["error": error.description])
+        }
+        locked { users = store }
+        log("\(user) changed their password")
+        return Self.json(200, ["changed": "true"])
+    }
+
+    func startServer(_ request: PanelRequest, user: String) -> SiteResponse {
+        guard let object = request.jsonObject else { return Self.json(400, ["error": "the body must be a JSON object, such as {\"port\": 8080, \"tls\": false}"]) }
+        guard let port = object["port"] as? Int else { return Self.json(400, ["error": "\"port\" must be a whole number (1024-65535)"]) }
+        let tls = object["tls"] as? Bool ?? false, trace = object["trace"] as? Bool ?? false
+        do {
+            let id = try servers.start(port: port, tls: tls, trace: trace)
+            log("\(user) started server \(id) on 127.0.0.1:\(port) (\(tls ? "TLS" : "h2c"))")
+            return Self.jsonText(201, servers.serverJSON(id) ?? "{\"id\": \(id)}")
+        } catch {
+            return Self.json(400, ["error": error.description])
+        }
+    }
+
+    func asset(_ name: String) -> SiteResponse {
+        guard let body = assets[name] else { return Self.json(404, ["error": "no such asset"]) }
+        let type = switch (name as NSString).pathExtension {
+        case "html": "text/html; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "js": "text/javascript; charset=utf-8"
+        case "svg": "image/svg+xml"
+        default: "application/octet-stream"
+        }
+        return SiteResponse(status: 200, headers: [HeaderField("content-type", type)], body: body)
+    }
+
+    // MARK: Responses
+
+    /// Every panel response: the security headers, no caching, and its length.
+    static func secured(_ response: SiteResponse) -> SiteResponse {
+        var response = response
+        response.headers += [
+            HeaderField("content-security-policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+            HeaderField("x-frame-options", "DENY"),
+            HeaderField("x-content-type-options", "nosniff"),
+            HeaderField("referrer-policy", "no-referrer"),
+            HeaderField("cache-control", "no-store"),
+            HeaderField("server", "h2lab-panel"),
+        ]
+        if response.headers.first(where: { $0.name == "content-type" })?.value != "text/event-stream" {
+            response.headers.append(HeaderField("content-length", "\(response.body.count)"))
+        }
+        return response
+    }
+
+    static func cookie(_ name: String, _ value: String, maxAge: Int?) -> String {
+        "\(name)=\(value); Path=/; Secure; HttpOnly; SameSite=Strict" + (maxAge.map { "; Max-Age=\($0)" } ?? "")
+    }
+
+    static func json(_ status: Int, _ fields: [String: String]) -> SiteResponse {
+        let body = "{" + fields.keys.sorted().map { key in
+            let value = fields[key] ?? ""
+            return JSONText.quote(key) + ": " + (value == "true" ? "true" : JSONText.quote(value))
+        }.joined(separator: ", ") + "}"
+        return jsonText(status, body)
+    }
+
+    static func jsonText(_ status: Int, _ text: String) -> SiteResponse {
+        SiteResponse(status: status, headers: [HeaderField("content-type", "application/json")], body: Array((text + "\n").utf8))
+    }
+
+    static func escapeHTML(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// A request to the panel, with the helpers routing needs.
+struct PanelRequest {
+    var headers: [HeaderField]
+    var body: [UInt8]
+    var peer: PeerInfo
+
+    func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+    var method: String { header(":method") ?? "" }
+    var path: String { String((header(":path") ?? "/").prefix { $0 != "?" }) }
+
+    /// A cookie's value; HTTP/2 may split cookies over several fields (RFC 9113 §8.2.3).
+    func cookie(_ name: String) -> String? {
+        for field in headers where field.name == "cookie" {
+            for pair in field.value.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " }
+                if trimmed.hasPrefix(name + "=") { return String(trimmed.dropFirst(name.count + 1)) }
+            }
+        }
+        return nil
+    }
+
+    /// An application/x-www-form-urlencoded body.
+    var form: [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let key = parts.first { fields[decode(key)] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return fields
+    }
+
+    var jsonObject: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+}
+
+/// The panel's page files (HTML, CSS, JS, SVG), read once from the SwiftPM resource bundle built
+/// beside the executable, or from where `scripts/install` put them.
+public struct PanelAssets: Sendable {
+    let files: [String: [UInt8]]
+
+    public init(files: [String: [UInt8]]) { self.files = files }
+
+    subscript(name: String) -> [UInt8]? { files[name] }
+
+    public static let names = ["login.html", "panel.html", "panel.css", "panel.js", "favicon.svg"]
+
+    /// The folders looked in, in order: $H2LAB_PANEL_ASSETS, the resource bundle beside the
+    /// executable, PREFIX/share/h2lab/panel, and the checkout's Sources/Panel/Resources.
+    public static func candidates(executable: URL) -> [String] {
+        var list: [String] = []
+        if let set = ProcessInfo.processInfo.environment["H2LAB_PANEL_ASSETS"], !set.isEmpty { list.append(set) }
+        let directory = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+        list.append(directory.appendingPathComponent("H2Lab_Panel.resources/Resources").path)
+        list.append(directory.deletingLastPathComponent().appendingPathComponent("share/h2lab/panel").path)
+        var up = directory
+        for _ in 0..<5 {
+            list.append(up.appendingPathComponent("Sources/Panel/Resources").path)
+            up.deleteLastPathComponent()
+        }
+        return list
+    }
+
+    /// The assets from the first folder that has them all; nil if none does.
+    public static func load(executable: URL) -> (assets: PanelAssets, folder: String)? {
+        for folder in candidates(executable: executable) {
+            var files: [String: [UInt8]] = [:]
+            for name in names {
+                guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { break }
+                files[name] = Array(data)
+            }
+            if files.count == names.count { return (PanelAssets(files: files), folder) }
+        }
+        return nil
+    }
+}
