@@ -15,6 +15,8 @@ public final class DemoServers: @unchecked Sendable {
         public var length: Int
         public var summary: String
         public var hex: String
+        /// For HEADERS and PUSH_PROMISE: the decoded fields, each with how HPACK carried it.
+        public var fields: [String] = []
     }
 
     struct ConnectionRecord {
@@ -23,6 +25,8 @@ public final class DemoServers: @unchecked Sendable {
         var alpn: String
         var state: Connection?
         var frames: [FrameRecord] = []
+        /// Fields of header blocks sent but not yet written (the engine reports them first).
+        var pendingFields: [UInt32: [String]] = [:]
     }
 
     final class Server: @unchecked Sendable {
@@ -142,6 +146,7 @@ public final class DemoServers: @unchecked Sendable {
         switch item {
         case .note(let text):
             line = "c\(id)   \(text)"
+            if text.hasPrefix("HTTP/1.1 ") && text.hasSuffix("answered over HTTP/1.1") { locked { server.requests += 1 } }
             if text.hasPrefix("TLS ") {
                 let alpn = text.components(separatedBy: "ALPN ").last ?? ""
                 locked {
@@ -157,13 +162,19 @@ public final class DemoServers: @unchecked Sendable {
             if server.trace { line = formatter.line(id, item) }
         case .sent(.preface):
             break
-        case .event(.headersReceived(let stream, .request, let block)):
+        case .event(.headersReceived(let stream, let kind, let block)):
+            attach(block.fields.map { "\($0.field.name): \($0.field.value)   (\($0.representation))" },
+                   server, id, stream: stream, outbound: false)
+            guard kind == .request else { break }
             locked { server.requests += 1 }
             let fields = block.fields.map(\.field)
             let method = fields.first { $0.name == ":method" }?.value ?? "?"
             let path = fields.first { $0.name == ":path" }?.value ?? "?"
             line = "c\(id)   stream \(stream): \(method) \(path)"
-        case .event(.headersSent(let stream, .response, let block)):
+        case .event(.headersSent(let stream, let kind, let block)):
+            let fields = block.fields.map { "\($0.field.name): \($0.field.value)   (\($0.representation))" }
+            locked { server.open[id]?.pendingFields[stream] = fields }
+            guard kind == .response else { break }
             let status = block.fields.first { $0.field.name == ":status" }?.field.value ?? "?"
             line = "c\(id)   stream \(stream): \(status)"
         case .event(.protocolError(let error)):
@@ -177,11 +188,14 @@ public final class DemoServers: @unchecked Sendable {
     func keep(_ server: Server, _ id: Int, _ frame: Frame, outbound: Bool, bytes: Int) {
         var octets: [UInt8] = []
         FrameEncoder.encode(frame, into: &octets)
-        let record = FrameRecord(
+        var record = FrameRecord(
             outbound: outbound, type: frame.type.name, stream: frame.streamID, flags: frame.type.flagNames(frame.wireFlags),
             length: bytes - 9, summary: formatter.frameLine(id, outbound ? "→" : "←", frame, bytes),
             hex: Hex.encode(Array(octets.prefix(512))))
         locked {
+            if outbound, frame.type == .headers, let fields = server.open[id]?.pendingFields.removeValue(forKey: frame.streamID) {
+                record.fields = fields
+            }
             server.open[id]?.frames.append(record)
             if let count = server.open[id]?.frames.count, count > Self.frameLimit {
                 server.open[id]?.frames.removeFirst(count - Self.frameLimit)
@@ -189,9 +203,43 @@ public final class DemoServers: @unchecked Sendable {
         }
     }
 
+    /// Hides the value of any of the panel's own cookies in `text`. Cookies are scoped by host, not
+    /// port, so a browser logged in to the panel at 127.0.0.1 sends its session cookie to the demo
+    /// servers on 127.0.0.1 too; the panel must not then show it (nor a log keep it).
+    public static func redact(_ text: String) -> String {
+        guard text.contains("__Host-h2lab-") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: "__Host-h2lab-") {
+            out += rest[..<range.upperBound]
+            rest = rest[range.upperBound...]
+            let name = rest.prefix { $0 != "=" && $0 != ";" && $0 != " " }
+            out += name
+            rest = rest.dropFirst(name.count)
+            if rest.first == "=" {
+                out += "=(hidden)"
+                rest = rest.dropFirst().drop { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+            }
+        }
+        return out + rest
+    }
+
+    /// Puts decoded header fields on the newest HEADERS frame of `stream` in that direction.
+    func attach(_ fields: [String], _ server: Server, _ id: Int, stream: UInt32, outbound: Bool) {
+        locked {
+            guard let frames = server.open[id]?.frames,
+                  let index = frames.lastIndex(where: { $0.stream == stream && $0.outbound == outbound && $0.type == "HEADERS" })
+            else { return }
+            server.open[id]?.frames[index].fields = fields.map(Self.redact)
+            if fields.contains(where: { $0.contains("__Host-h2lab-") }) {
+                server.open[id]?.frames[index].hex = ""  // its octets carry the panel's cookie
+            }
+        }
+    }
+
     func append(_ server: Server, _ line: String) {
         locked {
-            server.log.append((server.nextLine, line))
+            server.log.append((server.nextLine, Self.redact(line)))
             server.nextLine += 1
             if server.log.count > Self.logLimit { server.log.removeFirst(server.log.count - Self.logLimit) }
         }
@@ -238,10 +286,11 @@ public final class DemoServers: @unchecked Sendable {
                 let frames = record.frames.map { frame in
                     "{\"out\": \(frame.outbound), \"type\": \(JSONText.quote(frame.type)), \"stream\": \(frame.stream), "
                         + "\"flags\": [\(frame.flags.map(JSONText.quote).joined(separator: ", "))], \"length\": \(frame.length), "
-                        + "\"summary\": \(JSONText.quote(frame.summary)), \"hex\": \(JSONText.quote(frame.hex))}"
+                        + "\"summary\": \(JSONText.quote(frame.summary)), \"hex\": \(JSONText.quote(frame.hex)), "
+                        + "\"fields\": [\(frame.fields.map(JSONText.quote).joined(separator: ", "))]}"
                 }
                 return "{\"id\": \(key), \"peer\": \(JSONText.quote(record.peer)), \"tls\": \(record.tls.map(JSONText.quote) ?? "null"), "
-                    + "\"alpn\": \(JSONText.quote(record.alpn)), \"state\": \(record.state?.debugState() ?? "null"), "
+                    + "\"alpn\": \(JSONText.quote(record.alpn)), \"state\": \(record.state.map { Self.redact($0.debugState()) } ?? "null"), "
                     + "\"frames\": [\(frames.joined(separator: ", "))]}"
             }
             return "{\"server\": \(server.id), \"connections\": [" + items.joined(separator: ", ") + "]}"

@@ -42,6 +42,25 @@ struct InstallTests {
         #expect(bash.contains("lesson") && bash.contains("serve"))
         #expect(FileManager.default.fileExists(atPath: share.appendingPathComponent("zsh/site-functions/_h2lab").path))
         #expect(FileManager.default.fileExists(atPath: share.appendingPathComponent("fish/vendor_completions.d/h2lab.fish").path))
+        // The panel finds its installed page files and serves its login page.
+        let panelHome = try scratch("panel-home")
+        let portFile = panelHome.appendingPathComponent("port").path
+        let panel = Process()
+        panel.executableURL = URL(fileURLWithPath: binary)
+        panel.arguments = ["panel", "--port", "0", "--port-file", portFile, "--users", panelHome.appendingPathComponent("users").path]
+        panel.currentDirectoryURL = elsewhere
+        panel.environment = ["HOME": panelHome.path, "XDG_CACHE_HOME": panelHome.path, "PATH": "/usr/bin:/bin"]
+        panel.standardOutput = FileHandle.nullDevice
+        panel.standardError = FileHandle.nullDevice
+        try panel.run()
+        defer { panel.terminate(); panel.waitUntilExit() }
+        var port = ""
+        _ = waitUntil(15) {
+            port = ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            return !port.isEmpty
+        }
+        let login = try run("curl", ["-sk", "--http2", "https://127.0.0.1:\(port)/login"])
+        #expect(login.stdout.contains("H2Lab control panel") && login.stdout.contains("name=\"password\""), "\(login.stdout.prefix(300))")
     }
 
     @Test("scripts/package-deb: a .deb that needs no Swift, unpacked with dpkg -x and run from there")

@@ -12,12 +12,14 @@ final class PanelProcess: @unchecked Sendable {
     let password = "correct horse battery"
     let stderr: URL
 
-    init(_ extra: [String] = []) throws {
+    init(_ extra: [String] = [], setPassword: Bool = true) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-panel-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let users = directory.appendingPathComponent("users").path
-        let set = try run(h2lab, ["panel", "passwd", "admin", "--users", users], input: "correct horse battery\n")
-        guard set.status == 0 else { throw SocketError(operation: "panel passwd: \(set.stderr)", code: 0) }
+        if setPassword {
+            let set = try run(h2lab, ["panel", "passwd", "admin", "--users", users], input: "correct horse battery\n")
+            guard set.status == 0 else { throw SocketError(operation: "panel passwd: \(set.stderr)", code: 0) }
+        }
         let portFile = directory.appendingPathComponent("port")
         stderr = directory.appendingPathComponent("stderr.log")
         FileManager.default.createFile(atPath: stderr.path, contents: nil)
@@ -128,6 +130,14 @@ struct PanelUnitTests {
         #expect(ended == nil && store.count == 0)
     }
 
+    @Test("the panel's own cookies are hidden wherever a demo server's traffic shows them")
+    func redact() {
+        #expect(DemoServers.redact("cookie: a=1; __Host-h2lab-session=abc_DEF-123; b=2")
+                == "cookie: a=1; __Host-h2lab-session=(hidden); b=2")
+        #expect(DemoServers.redact("[\"cookie\", \"__Host-h2lab-login=xyz\"]") == "[\"cookie\", \"__Host-h2lab-login=(hidden)\"]")
+        #expect(DemoServers.redact("no cookie here") == "no cookie here")
+    }
+
     @Test("login throttle: the sixth attempt within a minute waits until the first failure is a minute old")
     func throttle() {
         var throttle = LoginThrottle()
@@ -196,6 +206,31 @@ struct PanelSecurityTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let file = try String(contentsOfFile: panel.users, encoding: .utf8)
         #expect(file.hasPrefix("admin:pbkdf2-sha256$600000$") && !file.contains(panel.password))
+    }
+
+    @Test("with no user yet, the panel makes admin with a random password, printed once, that logs in")
+    func firstRun() throws {
+        let panel = try PanelProcess(setPassword: false)
+        defer { panel.stop() }
+        let line = try #require(panel.log.split(separator: "\n").first { $0.contains("user: admin   password: ") })
+        let password = String(line.components(separatedBy: "password: ").last?.prefix { $0 != " " } ?? "")
+        #expect(password.count >= 16)
+        #expect(try panel.login(password: password) == 303)
+        #expect(panel.log.components(separatedBy: password).count == 2, "the password must be printed once only")
+        // A password change: the old one stops working, the new one logs in.
+        let token = try panel.csrf()
+        let changed = try panel.curl(["-X", "POST", "-H", "x-csrf-token: \(token)", "-d",
+                                      "{\"current\": \"\(password)\", \"new\": \"a brand new passphrase\"}", panel.url + "/api/password"])
+        #expect(changed.status == 200, "\(changed.body)")
+        let wrongCurrent = try panel.curl(["-X", "POST", "-H", "x-csrf-token: \(token)", "-d",
+                                           "{\"current\": \"nope\", \"new\": \"another passphrase\"}", panel.url + "/api/password"])
+        #expect(wrongCurrent.status == 403)
+        let short = try panel.curl(["-X", "POST", "-H", "x-csrf-token: \(token)", "-d",
+                                    "{\"current\": \"a brand new passphrase\", \"new\": \"short\"}", panel.url + "/api/password"])
+        #expect(short.status == 400 && short.body.contains("at least 8"))
+        #expect(try panel.login(password: password, jar: "old") == 401)
+        #expect(try panel.login(password: "a brand new passphrase", jar: "new") == 303)
+        #expect(!panel.log.contains("a brand new passphrase"))
     }
 
     @Test("wrong passwords: 401 each, and the sixth within a minute gets 429 with Retry-After, even with the right one")
@@ -326,5 +361,32 @@ struct PanelSecurityTests {
         #expect((hpack?["inboundDynamicHeaderTable"] as? [[String]])?.contains(["x-panel", "look"]) == true)
         let frames = connection["frames"] as? [[String: Any]] ?? []
         #expect(frames.contains { $0["type"] as? String == "HEADERS" && $0["out"] as? Bool == false && ($0["hex"] as? String)?.hasPrefix("00") == true })
+    }
+}
+
+@Suite("h2lab panel in a real browser (Selenium, headless Chromium, Debian's chromedriver)", .serialized)
+struct PanelBrowserTests {
+    @Test("log in, start an h2c and a TLS server, load /html through each, watch the log and the connection, the ladder, stop, log out")
+    func browser() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "chromium-driver is installed by scripts/test")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "chromium is installed by scripts/test")
+        try #require(try run("python3", ["-c", "import selenium"]).status == 0, "selenium is installed by scripts/test")
+        let panel = try PanelProcess()
+        defer { panel.stop() }
+        // Screenshots land in test-output/panel (kept out of git): look at them.
+        let shots = packageRoot.appendingPathComponent("test-output/panel")
+        try? FileManager.default.removeItem(at: shots)
+        let script = packageRoot.appendingPathComponent("Tests/Browser/panel.py").path
+        let result = try run("python3", [script, panel.url, panel.password, shots.path, "\(try freePort())", "\(try freePort())"],
+                             timeout: 180)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3_000))")
+        #expect(result.stdout.contains("ok 10 screenshots"))
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: shots.path)) ?? []
+        #expect(files.filter { $0.hasSuffix(".png") }.count == 10, "\(files)")
+        for file in files where file.hasSuffix(".png") {
+            let size = (try? FileManager.default.attributesOfItem(atPath: shots.appendingPathComponent(file).path)[.size] as? Int) ?? 0
+            #expect(size > 10_000, "\(file) is \(size) bytes")
+        }
+        #expect(panel.log.contains("admin logged in") && panel.log.contains("started server 1"))
     }
 }

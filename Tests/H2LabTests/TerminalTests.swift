@@ -30,6 +30,30 @@ struct TerminalTests {
         return home
     }
 
+    @Test("h2lab panel passwd on a terminal: asks twice without echo; two different answers change nothing")
+    func panelPasswd() throws {
+        let name = "h2lab-passwd-\(getpid())"
+        let home = try startREPL(name, arguments: "panel passwd admin --users users; sleep 30")  // the pane outlives it
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+        let users = home + "/users"
+        _ = try waitUntil(10) { try screen(name).contains("new password for admin:") }
+        var text = try type(name, "first secret one", until: "again:")
+        #expect(!text.contains("first secret one"), "the password was echoed:\n\(text)")
+        text = try type(name, "another secret", until: "differ")
+        #expect(text.contains("error: the two passwords differ; nothing changed"))
+        // tmux runs it in the package folder: the users file is relative to it.
+        let file = packageRoot.appendingPathComponent("users").path
+        #expect(!FileManager.default.fileExists(atPath: file) && !FileManager.default.fileExists(atPath: users))
+        _ = try tmux(["kill-session", "-t", name])
+        _ = try startREPL(name, arguments: "panel passwd admin --users \(users); sleep 30")
+        _ = try waitUntil(10) { try screen(name).contains("new password for admin:") }
+        _ = try type(name, "the same secret", until: "again:")
+        text = try type(name, "the same secret", until: "password set")
+        #expect(text.contains("password set for admin in \(users)") && !text.contains("the same secret"))
+        let stored = try String(contentsOfFile: users, encoding: .utf8)
+        #expect(stored.hasPrefix("admin:pbkdf2-sha256$") && !stored.contains("the same secret"))
+    }
+
     @Test("request, step to completion, show hpack, show streams, back, show frame")
     func session() throws {
         let name = "h2lab-test-\(getpid())"

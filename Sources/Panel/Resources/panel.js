@@ -3,7 +3,7 @@
 // (header fields, log lines) only ever goes into textContent.
 'use strict';
 
-const state = { csrf: '', selected: null, feed: null, ladderConnection: null, connections: [] };
+const state = { csrf: '', selected: null, feed: null, ladderConnection: null, connections: [], drawn: null, picked: null };
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -103,6 +103,7 @@ function select(id) {
   $('ladder-card').hidden = true;
   state.ladderConnection = null;
   if (id === null) return;
+  refreshServers();
   $('log-server').textContent = '#' + id;
   $('connections-server').textContent = '#' + id;
   $('download').href = '/api/servers/' + id + '/log';
@@ -145,7 +146,14 @@ function renderConnection(connection) {
     el('span', { class: 'tag' + (connection.tls ? ' tls' : '') }, connection.alpn || '…'),
     el('span', { class: 'hint' }, connection.tls || 'plain TCP'));
   const ladder = el('button', { class: 'quiet', 'data-action': 'ladder' }, 'Ladder diagram');
-  ladder.addEventListener('click', () => { state.ladderConnection = connection.id; renderLadder(); });
+  ladder.addEventListener('click', () => {
+    state.ladderConnection = connection.id;
+    state.drawn = null;
+    state.picked = null;
+    $('frame-detail').hidden = true;
+    renderLadder();
+    $('ladder-card').scrollIntoView({ behavior: 'smooth' });
+  });
   head.append(ladder);
   const box = el('div', { class: 'conn', 'data-connection': connection.id }, head);
   if (!s) { box.append(el('p', { class: 'hint' }, 'handshake in progress')); return box; }
@@ -185,6 +193,10 @@ function renderLadder() {
   const picture = $('ladder');
   if (!connection) { $('ladder-card').hidden = true; return; }
   $('ladder-card').hidden = false;
+  // Redraw only when frames were added, so a picked frame stays picked.
+  const key = connection.id + '/' + connection.frames.length;
+  if (state.drawn === key) return;
+  state.drawn = key;
   $('ladder-connection').textContent = 'c' + connection.id;
   const left = 150, right = 650, top = 40, step = 30;
   const height = top + connection.frames.length * step + 30;
@@ -210,6 +222,7 @@ function renderLadder() {
         frame.type + (frame.stream ? ' stream ' + frame.stream : '') + (frame.flags.length ? ' [' + frame.flags.join(' ') + ']' : '')),
       svg('text', { x: 12, y: y + 10 }, '#' + (i + 1)));
     group.addEventListener('click', () => showFrame(frame, i, group));
+    if (state.picked === i) group.classList.add('picked');
     picture.append(group);
   });
 }
@@ -217,11 +230,14 @@ function renderLadder() {
 function showFrame(frame, index, group) {
   for (const node of $('ladder').querySelectorAll('.frame.picked')) node.classList.remove('picked');
   group.classList.add('picked');
+  state.picked = index;
   $('frame-detail').hidden = false;
   $('frame-title').textContent = '#' + (index + 1) + ' ' + (frame.out ? 'server → client ' : 'client → server ')
     + frame.type + ', ' + frame.length + ' octets of payload';
-  $('frame-summary').textContent = frame.summary;
-  $('frame-hex').textContent = frame.hex.replace(/(..)/g, '$1 ').trim();
+  $('frame-summary').textContent = frame.summary + (frame.fields.length ? '\n\n' + frame.fields.join('\n') : '');
+  $('frame-hex').textContent = frame.hex
+    ? frame.hex.replace(/(..)/g, '$1 ').trim()
+    : '(octets not shown: they carry this panel\'s session cookie, which the browser also sends to servers on the same host)';
 }
 
 // ---- session ----
