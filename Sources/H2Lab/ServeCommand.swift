@@ -24,6 +24,14 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
+    @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.")
+    var idleTimeout: Double = ServerLimits.standard.idleTimeout
+    @Option(help: "Connections served at once; more are closed as soon as they are accepted.")
+    var maxConnections: Int = ServerLimits.standard.maxConnections
+    @Option(help: "Streams a client may reset before their response, per connection, before GOAWAY ENHANCE_YOUR_CALM (CVE-2023-44487).")
+    var maxRapidResets: Int = ServerLimits.standard.rapidResets
+    @Option(help: "Empty frames (no octets, ending nothing) a client may send per connection before GOAWAY ENHANCE_YOUR_CALM (CVE-2019-9518).")
+    var maxEmptyFrames: Int = ServerLimits.standard.emptyFrames
     @Option(help: "TLS certificate (PEM). Without --cert/--key a self-signed one for localhost is made and kept.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
 
@@ -62,17 +70,35 @@ struct Serve: ParsableCommand {
         let scheme = plain ? "h2c on http" : "h2 (TLS, ALPN h2 and http/1.1) on https"
         warn("h2lab serving \(scheme)://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
+        var limits = ServerLimits()
+        limits.idleTimeout = idleTimeout
+        limits.maxConnections = maxConnections
+        limits.rapidResets = maxRapidResets
+        limits.emptyFrames = maxEmptyFrames
         let group = DispatchGroup()
+        let open = Counter()
         var next = 0
         while stopRequested == 0 {
-            guard let client = try listener.accept(milliseconds: 200) else { continue }
+            guard let client = try? listener.accept(milliseconds: 200) else {
+                // Out of descriptors (EMFILE) or another accept failure: wait a little, keep serving.
+                usleep(10_000)
+                continue
+            }
             next += 1
             let id = next
+            guard open.increment(limit: limits.maxConnections) else {
+                tracer?(id, .note("refused: \(limits.maxConnections) connections already open (--max-connections)"))
+                client.close()
+                continue
+            }
             tracer?(id, .note("connection opened"))
             group.enter()
-            Thread.detachNewThread { [site, tls] in
-                defer { group.leave() }
-                ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer) { stopRequested != 0 }
+            Thread.detachNewThread { [site, tls, limits] in
+                defer {
+                    open.decrement()
+                    group.leave()
+                }
+                ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer, limits: limits) { stopRequested != 0 }
             }
         }
         listener.close()
@@ -129,6 +155,27 @@ enum StaticFiles {
             files[path] = (types[url.pathExtension.lowercased()] ?? "application/octet-stream", Array(data))
         }
         return files
+    }
+}
+
+/// A count shared by threads: connections open now.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    /// Adds one unless that would pass `limit`; false if it would.
+    func increment(limit: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return false }
+        value += 1
+        return true
+    }
+
+    func decrement() {
+        lock.lock()
+        value -= 1
+        lock.unlock()
     }
 }
 

@@ -26,7 +26,10 @@ public final class PanelApp: Responder, @unchecked Sendable {
     let now: @Sendable () -> Double
     let log: @Sendable (String) -> Void
     /// Live log streams: connection → stream → (server, next log line to send).
-    var feeds: [Int: [UInt32: (server: Int, next: Int)]] = [:]
+    var feeds: [Int: [UInt32: (server: Int, next: Int, sent: Double)]] = [:]
+    /// Seconds between comment lines on a quiet log stream, so that neither the browser nor the
+    /// server's idle timeout ends it.
+    public static let heartbeat = 15.0
 
     public init(users: UserStore, assets: PanelAssets, servers: DemoServers, idleTimeout: Double = 30 * 60,
                 now: @escaping @Sendable () -> Double, log: @escaping @Sendable (String) -> Void) {
@@ -59,7 +62,8 @@ public final class PanelApp: Responder, @unchecked Sendable {
                     HeaderField("content-type", "text/event-stream"),
                 ], body: []))
                 sent += (try? connection.sendResponseHead(id, head.headerList)) ?? []
-                locked { feeds[peer.connection, default: [:]][id] = (server, 0) }
+                let now = self.now()
+                locked { feeds[peer.connection, default: [:]][id] = (server, 0, now) }
             }
         }
         return sent + tick(on: &connection, peer: peer)
@@ -82,10 +86,19 @@ public final class PanelApp: Responder, @unchecked Sendable {
                 locked { feeds[peer.connection]?[id] = nil }
                 continue
             }
-            guard !lines.isEmpty else { continue }
+            let now = self.now()
+            if lines.isEmpty {
+                guard now - feed.sent >= Self.heartbeat else { continue }
+                sent += (try? connection.sendData(id, Array(": still here\n\n".utf8), endStream: false)) ?? []
+                locked { feeds[peer.connection]?[id]?.sent = now }
+                continue
+            }
             let text = lines.map { "data: " + $0.replacingOccurrences(of: "\n", with: "\ndata: ") + "\n\n" }.joined()
             sent += (try? connection.sendData(id, Array(text.utf8), endStream: false)) ?? []
-            locked { feeds[peer.connection]?[id]?.next = next }
+            locked {
+                feeds[peer.connection]?[id]?.next = next
+                feeds[peer.connection]?[id]?.sent = now
+            }
         }
         return sent
     }

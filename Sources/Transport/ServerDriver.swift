@@ -1,4 +1,5 @@
 import Engine
+import Glibc
 
 /// What a driver reports for tracing: a frame in or out, or an engine event.
 public enum TraceItem: Sendable {
@@ -23,6 +24,23 @@ public struct PeerInfo: Sendable {
         self.address = address
         self.tls = tls
     }
+}
+
+/// The limits a server keeps to every connection, each a named setting of `serve` with a default
+/// (README, "Limits"): what a slow, idle or abusive client may hold, and for how long.
+public struct ServerLimits: Sendable {
+    /// Seconds a connection may take to send its preface, sit with no stream open and nothing
+    /// received, leave a header block incomplete, or not read what the server writes (slowloris).
+    public var idleTimeout: Double = 60
+    /// Streams reset by the client before their response, per connection (CVE-2023-44487).
+    public var rapidResets = Connection.Configuration.defaultRapidResetLimit
+    /// Frames that carry nothing and end nothing, per connection (CVE-2019-9518).
+    public var emptyFrames = Connection.Configuration.defaultEmptyFrameLimit
+    /// Connections served at once; more are closed as soon as they are accepted.
+    public var maxConnections = 1_024
+
+    public init() {}
+    public static let standard = ServerLimits()
 }
 
 /// What answers requests on a server connection: the demo site, or the control panel.
@@ -64,23 +82,34 @@ public final class ServerConnection: @unchecked Sendable {
         Setting(.maxConcurrentStreams, 128), Setting(.initialWindowSize, 1 << 20), Setting(.maxHeaderListSize, 65_536),
     ]
 
+    let limits: ServerLimits
+    /// When bytes were last written (for the idle timeout).
+    var lastWritten = 0.0
+
     public init(stream: ByteStream, id: Int, site: any Responder, tracer: Tracer?, peer: PeerInfo? = nil,
-                shouldStop: @escaping @Sendable () -> Bool) {
+                limits: ServerLimits = .standard, shouldStop: @escaping @Sendable () -> Bool) {
+        self.limits = limits
         self.stream = stream
         self.id = id
         self.responder = site
         self.tracer = tracer
         self.shouldStop = shouldStop
         self.peer = peer ?? PeerInfo(connection: id, address: "")
-        connection = Connection(role: .server, configuration: .init(settings: Self.settings, windowUpdatePolicy: .halfWindow))
+        var configuration = Connection.Configuration(settings: Self.settings, windowUpdatePolicy: .halfWindow)
+        configuration.rapidResetLimit = limits.rapidResets
+        configuration.emptyFrameLimit = limits.emptyFrames
+        connection = Connection(role: .server, configuration: configuration)
     }
 
     /// Serves the connection: HTTP/2 with prior knowledge if it opens with the preface; otherwise an
     /// HTTP/1.1 request, upgraded to h2c when it asks (RFC 7540 §3.2), else answered over HTTP/1.1.
     public func run() {
         var buffer: [UInt8] = []
+        let deadline = Self.now() + limits.idleTimeout
         while buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) {
-            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+            let left = Int32(max(0, (deadline - Self.now()) * 1_000))
+            guard left > 0, stream.waitReadable(milliseconds: left), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+                if Self.now() >= deadline { tracer?(id, .note("no request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)")) }
                 stream.close()
                 return
             }
@@ -161,7 +190,24 @@ public final class ServerConnection: @unchecked Sendable {
         guard flush() else { return }
         if !initial.isEmpty, !process(initial) { return }
         var draining = false
+        var lastReceived = Self.now()
+        lastWritten = lastReceived
+        var incompleteSince: Double?
         while true {
+            // Slowloris and idle connections (ServerLimits.idleTimeout): nothing received and nothing
+            // written for too long (no preface, nothing open, or every stream waiting on the client:
+            // its body, or window for ours), or a header block left incomplete.
+            let now = Self.now()
+            incompleteSince = connection.isReceivingHeaderBlock ? (incompleteSince ?? now) : nil
+            let idle = now - max(lastReceived, lastWritten) > limits.idleTimeout
+            let stalled = incompleteSince.map { now - $0 > limits.idleTimeout } ?? false
+            if idle || stalled {
+                let why = stalled ? "a header block left incomplete" : (connection.prefaceReceived ? "idle" : "no preface")
+                tracer?(id, .note("\(why) for \(Self.seconds(limits.idleTimeout)): GOAWAY and close (idle timeout)"))
+                _ = connection.sendGoaway(stalled ? .enhanceYourCalm : .noError, debug: "idle timeout")
+                _ = flush()
+                return
+            }
             if shouldStop() && !draining {
                 draining = true
                 tracer?(id, .note("shutting down: GOAWAY NO_ERROR, finishing open streams"))
@@ -179,8 +225,19 @@ public final class ServerConnection: @unchecked Sendable {
                 tracer?(id, .note("the client closed the connection"))
                 return
             }
+            lastReceived = Self.now()
             guard process(bytes) else { return }
         }
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 
     /// Feeds bytes to the engine, answers completed requests, writes what it queued. False when done.
@@ -222,6 +279,7 @@ public final class ServerConnection: @unchecked Sendable {
         }
         do {
             try stream.write(bytes)
+            lastWritten = Self.now()
             return true
         } catch {
             tracer?(id, .note("write failed: \(error)"))
@@ -239,12 +297,15 @@ extension ServerConnection {
     /// HTTP/1.1, and GOAWAY INADEQUATE_SECURITY for TLS that breaks RFC 9113 §9.2), else h2c.
     /// Shared by `serve`, the panel, and the panel's demo servers.
     public static func serve(_ client: TCPSocket, id: Int, tls: TLSContext?, responder: any Responder, tracer: Tracer?,
-                             observer: (@Sendable (Int, Connection) -> Void)? = nil,
+                             limits: ServerLimits = .standard, observer: (@Sendable (Int, Connection) -> Void)? = nil,
                              shouldStop: @escaping @Sendable () -> Bool) {
         let address = client.peerAddress
+        // A client that stops reading cannot hold the connection's thread for longer than this.
+        client.setSendTimeout(seconds: limits.idleTimeout)
         guard let tls else {
             let connection = ServerConnection(stream: client, id: id, site: responder, tracer: tracer,
-                                              peer: PeerInfo(connection: id, address: address), shouldStop: shouldStop)
+                                              peer: PeerInfo(connection: id, address: address), limits: limits,
+                                              shouldStop: shouldStop)
             connection.observer = observer
             connection.run()
             tracer?(id, .note("connection closed"))
@@ -256,7 +317,7 @@ extension ServerConnection {
             tracer?(id, .note("TLS \(session), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
             let connection = ServerConnection(stream: secure, id: id, site: responder, tracer: tracer,
                                               peer: PeerInfo(connection: id, address: address, tls: session),
-                                              shouldStop: shouldStop)
+                                              limits: limits, shouldStop: shouldStop)
             connection.observer = observer
             if secure.alpn == "h2" && !secure.meetsRFC9113 {
                 connection.refuse(.inadequateSecurity, reason: "\(session) breaks RFC 9113 §9.2")

@@ -119,6 +119,13 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
         return socket
     }
 
+    /// A send that cannot make progress for this long fails (EAGAIN), so a peer that never reads
+    /// cannot block a writer forever.
+    public func setSendTimeout(seconds: Double) {
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     func setNoDelay() {
         var yes: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))

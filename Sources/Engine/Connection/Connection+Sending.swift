@@ -231,6 +231,7 @@ extension Connection {
         }
         unacknowledgedSettings.append(list)
         outbox.append(.frame(.settings(list)))
+        enforceAnnouncedLimits(list)
     }
 
     public mutating func sendPing(_ opaque: UInt64) {

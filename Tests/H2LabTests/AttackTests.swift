@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// The server's resident memory (KiB) and thread count, from /proc.
+func residentMemory(of pid: Int32) -> (kib: Int, threads: Int)? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    func field(_ name: String) -> Int? {
+        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+            .flatMap { Int($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") }
+    }
+    guard let rss = field("VmRSS"), let threads = field("Threads") else { return nil }
+    return (rss, threads)
+}
+
+/// The known HTTP/2 attacks, each from `Tests/Attacks/attack.py` (raw frames over loopback, bounded
+/// in count and time) against a fresh `serve --plain --idle-timeout 2`: the attacking connection
+/// gets the RFC's answer within a stated bound, the server's memory stays bounded, and a
+/// well-behaved client (Python h2) is served afterwards.
+@Suite("serve under attack (loopback, bounded)", .serialized)
+struct AttackTests {
+    struct Outcome {
+        var result: [String: Any]
+        var peakKiB: Int
+        var peakThreads: Int
+        func goaway(_ key: String) -> Any? { (result["goaway"] as? [String: Any])?[key] }
+    }
+
+    func attack(_ name: String, serve extra: [String] = [], timeout: TimeInterval = 120) throws -> Outcome {
+        let server = try Server(["--idle-timeout", "2"] + extra)
+        defer { server.stop() }
+        let pid = server.process.processIdentifier
+        let peak = Peak()
+        let sampler = Thread {
+            while !peak.done {
+                if let now = residentMemory(of: pid) { peak.note(now) }
+                usleep(50_000)
+            }
+        }
+        sampler.start()
+        let script = packageRoot.appendingPathComponent("Tests/Attacks/attack.py").path
+        let run = try run("python3", [script, name, "\(server.port)", "--good"], timeout: timeout)
+        peak.finish()
+        #expect(server.process.isRunning, "the server died under \(name)")
+        let line = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let result = try #require((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                                  "\(name): \(run.stdout)\(run.stderr.suffix(1_500))")
+        #expect(result["good_client_after"] is Double, "\(name): a well-behaved client was not served afterwards: \(result)")
+        return Outcome(result: result, peakKiB: peak.kib, peakThreads: peak.threads)
+    }
+
+    final class Peak: @unchecked Sendable {
+        let lock = NSLock()
+        var kib = 0, threads = 0
+        var done = false
+        func note(_ sample: (kib: Int, threads: Int)) {
+            lock.lock()
+            kib = max(kib, sample.kib)
+            threads = max(threads, sample.threads)
+            lock.unlock()
+        }
+        func finish() {
+            lock.lock()
+            done = true
+            lock.unlock()
+        }
+    }
+
+    @Test("rapid reset (CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM after 1 000 early resets")
+    func rapidReset() throws {
+        let outcome = try attack("rapid_reset")
+        #expect(outcome.goaway("code") as? String == "ENHANCE_YOUR_CALM")
+        #expect((outcome.goaway("debug") as? String)?.contains("(limit 1000)") == true, "\(outcome.result)")
+        #expect((outcome.goaway("at") as? Double ?? 99) < 5)
+        #expect(outcome.peakKiB < 150_000)
+    }
+
+    @Test("CONTINUATION flood (CVE-2024-27316): GOAWAY ENHANCE_YOUR_CALM past 64 KiB + 1 KiB, though never acknowledged")
+    func continuationFlood() throws {
+        let outcome = try attack("continuation_flood")
+        #expect(outcome.goaway("code") as? String == "ENHANCE_YOUR_CALM")
+        #expect((outcome.goaway("debug") as? String)?.contains("header block of over 66560 octets") == true, "\(outcome.result)")
+        #expect(outcome.peakKiB < 150_000)
+    }
+
+    @Test("HPACK bomb (CVE-2016-6581): 1 000 references to a 4 KB entry end at the 64 KiB header list limit")
+    func hpackBomb() throws {
+        let outcome = try attack("hpack_bomb")
+        #expect(outcome.goaway("code") as? String == "COMPRESSION_ERROR")
+        #expect((outcome.goaway("debug") as? String)?.contains("exceeds SETTINGS_MAX_HEADER_LIST_SIZE 65536") == true)
+        #expect(outcome.peakKiB < 150_000)
+    }
+
+    @Test("empty frames (CVE-2019-9518): GOAWAY ENHANCE_YOUR_CALM after 1 000")
+    func emptyFrames() throws {
+        let outcome = try attack("empty_frames")
+        #expect(outcome.goaway("code") as? String == "ENHANCE_YOUR_CALM")
+        #expect((outcome.goaway("debug") as? String)?.contains("frames that carry nothing and end nothing (limit 1000)") == true)
+    }
+
+    @Test("ping, settings and reset floods whose answers are never read (CVE-2019-9512/9515/9514): closed within the idle timeout of the stall",
+          arguments: ["ping_flood", "settings_flood", "reset_flood"])
+    func unreadFloods(name: String) throws {
+        let outcome = try attack(name)
+        #expect(outcome.result["closed"] as? Bool == true, "\(outcome.result)")
+        let closedAt = outcome.result["closed_at"] as? Double ?? 99
+        let sending = outcome.result["sending_took"] as? Double ?? 0
+        #expect(closedAt <= sending + 15, "\(outcome.result)")
+        #expect(outcome.peakKiB < 150_000, "peak \(outcome.peakKiB) KiB")
+        if name == "reset_flood" { #expect(outcome.result["reset_codes"] as? [String] == ["PROTOCOL_ERROR"]) }
+    }
+
+    @Test("zero-length header names (CVE-2019-9516): RST_STREAM PROTOCOL_ERROR for that stream; the connection goes on")
+    func zeroLengthHeaders() throws {
+        let outcome = try attack("zero_length_headers")
+        #expect(outcome.result["resets"] as? Int == 1 && outcome.result["reset_codes"] as? [String] == ["PROTOCOL_ERROR"])
+        #expect(outcome.result["closed"] as? Bool == false && outcome.result["goaway"] is NSNull)
+        #expect((outcome.result["frames_received"] as? Int ?? 0) >= 4, "the empty value's stream was not answered")
+    }
+
+    @Test("window of one and data dribble (CVE-2019-9517/9511): bounded, and closed once the client goes quiet")
+    func windowOfOne() throws {
+        let outcome = try attack("window_of_one")
+        #expect(outcome.result["alive_after_1s"] as? Bool == true)
+        #expect(outcome.goaway("debug") as? String == "idle timeout")
+        #expect((outcome.goaway("at") as? Double ?? 99) < 8)
+        #expect(outcome.peakKiB < 150_000)
+    }
+
+    @Test("slowloris: silent, a preface one octet at a time, a header block never finished: all closed after --idle-timeout")
+    func slowloris() throws {
+        let outcome = try attack("slowloris")
+        for kind in ["silent", "dribble", "unfinished"] {
+            let result = outcome.result[kind] as? [String: Any]
+            #expect(result?["closed"] as? Bool == true, "\(kind): \(String(describing: result))")
+            #expect((result?["closed_at"] as? Double ?? 99) < 4.5, "\(kind) held past the idle timeout")
+        }
+        let unfinished = (outcome.result["unfinished"] as? [String: Any])?["goaway"] as? [String: Any]
+        #expect(unfinished?["code"] as? String == "ENHANCE_YOUR_CALM")
+    }
+
+    @Test("10 000 connections at once: at most --max-connections held (threads and memory bounded); a client is served once they go")
+    func manyConnections() throws {
+        let outcome = try attack("many_connections", serve: ["--max-connections", "500"])
+        #expect(outcome.result["opened"] as? Int == 10_000)
+        #expect(outcome.peakThreads <= 500 + 8, "\(outcome.peakThreads) threads")
+        #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB")
+    }
+}
