@@ -259,3 +259,38 @@ struct DebugStateLabTests {
         #expect(again.state.client.streams[1]?.receivedBody == body)
     }
 }
+
+@Suite("Active-stream counts kept as states change")
+struct ActiveStreamCountTests {
+    /// The counts a scan of every stream record gives.
+    static func scanned(_ connection: Connection, peer: Bool) -> Int {
+        connection.streams.values.filter { $0.state.isActive && connection.isPeerInitiated($0.id) == peer }.count
+    }
+
+    @Test("requests, responses, resets both ways and GOAWAY: the counts always equal a scan")
+    func countsMatchAScan() throws {
+        var lab = Lab()
+        var random = SplitMix(seed: 7)
+        for round in 0..<300 {
+            switch random.next() % 5 {
+            case 0, 1:
+                _ = try? lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/json")) }
+            case 2:
+                let open = lab.state.client.streams.values.filter { $0.state.isActive }.map(\.id).sorted()
+                if let id = open.first {
+                    _ = try? lab.act(.client) { (c) throws(UsageError) in try c.sendReset(id, .cancel) }
+                }
+            default:
+                _ = lab.deliver()
+            }
+            for (connection, name) in [(lab.state.client, "client"), (lab.state.server, "server")] {
+                #expect(connection.activeStreams(openedByPeer: true) == Self.scanned(connection, peer: true), "round \(round), \(name)")
+                #expect(connection.activeStreams(openedByPeer: false) == Self.scanned(connection, peer: false), "round \(round), \(name)")
+            }
+        }
+        while lab.deliver() != nil {}
+        _ = try? lab.act(.server) { (s) throws(UsageError) in s.sendGoaway(.noError) }
+        while lab.deliver() != nil {}
+        #expect(lab.state.client.activeStreams(openedByPeer: false) == Self.scanned(lab.state.client, peer: false))
+    }
+}

@@ -386,6 +386,7 @@ extension Connection {
         // §6.8: streams we opened above the last stream ID were not processed; they may be retried.
         for id in streams.keys.sorted() where !isPeerInitiated(id) && id > last {
             guard var stream = streams[id], stream.state != .closed else { continue }
+            noteActivity(id, from: stream.state, to: .closed)
             stream.state = .closed
             stream.closeReason = .goaway
             stream.dropPendingSend()

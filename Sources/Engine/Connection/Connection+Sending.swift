@@ -164,13 +164,21 @@ extension Connection {
         stream.pendingSend.append(contentsOf: bytes)
         stream.pendingEndStream = stream.pendingEndStream || endStream
         streams[id] = stream
+        pendingSendIDs.insert(id)
         flushPendingData(into: &events)
     }
 
     /// Sends as much pending DATA as both windows allow, lowest stream first; reports what waits.
     mutating func flushPendingData(into events: inout [Event]) {
-        let waiting = streams.values.filter { ($0.pendingSendCount > 0 || $0.pendingEndStream) && $0.state.canSend }
-            .map(\.id).sorted()
+        var waiting: [UInt32] = []
+        for id in pendingSendIDs {
+            guard let stream = streams[id], stream.pendingSendCount > 0 || stream.pendingEndStream else {
+                pendingSendIDs.remove(id)
+                continue
+            }
+            if stream.state.canSend { waiting.append(id) }
+        }
+        waiting.sort()
         let maxFrame = Int(remoteSettings.maxFrameSize)
         for id in waiting {
             guard var stream = streams[id] else { continue }

@@ -92,6 +92,12 @@ public struct Connection: Sendable {
     public internal(set) var emptyFrames = 0
 
     public internal(set) var streams: [UInt32: StreamRecord] = [:]
+    /// Active streams (§5.1.2) opened by the peer and by us, kept as states change so that
+    /// MAX_CONCURRENT_STREAMS needs no scan of every stream record per new stream.
+    var activePeerStreams = 0
+    var activeLocalStreams = 0
+    /// Streams that may have DATA (or END_STREAM) waiting to go: a superset, pruned as it is scanned.
+    var pendingSendIDs: Set<UInt32> = []
     /// Streams forgotten to bound memory, with why they closed.
     var forgottenClosed: [UInt32: CloseReason] = [:]
     public internal(set) var highestPeerStreamID: UInt32 = 0
@@ -266,6 +272,7 @@ public struct Connection: Sendable {
             streams[id] = stream
         } else {
             var record = newStream(id)
+            noteActivity(id, from: record.state, to: .closed)
             record.state = .closed
             record.closeReason = .resetSent
             streams[id] = record
@@ -307,6 +314,7 @@ public struct Connection: Sendable {
     mutating func transition(_ stream: inout StreamRecord, _ input: StreamInput, into events: inout [Event]) -> Bool {
         guard let next = stream.state.next(on: input) else { return false }
         events.append(.streamStateChanged(stream: stream.id, from: stream.state, to: next, cause: input))
+        noteActivity(stream.id, from: stream.state, to: next)
         stream.state = next
         if next == .closed && stream.closeReason == nil {
             switch input {
@@ -320,7 +328,14 @@ public struct Connection: Sendable {
 
     /// Number of active streams opened by the peer (or by us) for MAX_CONCURRENT_STREAMS (§5.1.2).
     func activeStreams(openedByPeer: Bool) -> Int {
-        streams.values.reduce(0) { $0 + ($1.state.isActive && isPeerInitiated($1.id) == openedByPeer ? 1 : 0) }
+        openedByPeer ? activePeerStreams : activeLocalStreams
+    }
+
+    /// Keeps the active-stream counts in step with a state change.
+    mutating func noteActivity(_ id: UInt32, from old: StreamState, to new: StreamState) {
+        guard old.isActive != new.isActive else { return }
+        let change = new.isActive ? 1 : -1
+        if isPeerInitiated(id) { activePeerStreams += change } else { activeLocalStreams += change }
     }
 
     /// Forgets the oldest closed streams once there are many, keeping why they closed. This bounds
