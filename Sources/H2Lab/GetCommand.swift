@@ -65,6 +65,7 @@ struct Get: ParsableCommand {
     @Flag(help: "Write the trace as JSON lines.") var json = false
     @Flag(help: "h2c Upgrade: send the first request as HTTP/1.1 with Upgrade: h2c (http:// only).") var upgrade = false
     @Flag(name: [.customShort("k"), .long], help: "Do not verify the server's certificate (for self-signed test servers).") var insecure = false
+    @Option(help: "Write the connection (h2c, http:// only) to FILE as a pcapng capture for Wireshark and tshark.") var pcap: String?
 
     func run() throws {
         let targets = try urls.map(Target.init)
@@ -89,6 +90,12 @@ struct Get: ParsableCommand {
             return ("\(target.scheme)://\(target.authority)\(target.path)", fields + extra, body)
         }
         if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
+        var capture: CaptureFile?
+        if let pcap {
+            guard first.scheme == "http" else { throw ValidationError("--pcap records h2c (http://) connections") }
+            do { capture = try CaptureFile(path: pcap) } catch { throw ValidationError("cannot write \(pcap): \(error)") }
+        }
+        defer { capture?.close() }
         // Requests the server did not process (GOAWAY, §8.7) go again on a new connection, a few times.
         var results = [ClientResult?](repeating: nil, count: requests.count)
         var remaining = Array(requests.indices)
@@ -98,7 +105,12 @@ struct Get: ParsableCommand {
                 let (stream, tls) = try first.open(verify: !insecure)
                 if attempt > 0 { tracer?(0, .note("a new connection for \(remaining.count) unprocessed request(s)")) }
                 if let tls { tracer?(0, .note(tls)) }
-                byteStream = stream
+                if let capture, let socket = stream as? TCPSocket {
+                    byteStream = CapturingStream(socket, file: capture, clientPort: socket.localPort, serverPort: socket.peerPort,
+                                                 isClient: true)
+                } else {
+                    byteStream = stream
+                }
             } catch {
                 warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
                 throw ExitCode(1)

@@ -24,6 +24,8 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
+    @Option(help: "Write every h2c connection to FILE as a pcapng capture (Wireshark and tshark decode it as HTTP/2).")
+    var pcap: String?
     @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.")
     var idleTimeout: Double = ServerLimits.standard.idleTimeout
     @Option(help: "Connections served at once; more are closed as soon as they are accepted.")
@@ -70,6 +72,19 @@ struct Serve: ParsableCommand {
         let scheme = plain ? "h2c on http" : "h2 (TLS, ALPN h2 and http/1.1) on https"
         warn("h2lab serving \(scheme)://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
+        var capture: CaptureFile?
+        if let pcap {
+            guard plain else {
+                warn("error: --pcap records h2c (--plain) connections; for TLS, capture with tshark and SSLKEYLOGFILE")
+                throw ExitCode(1)
+            }
+            do {
+                capture = try CaptureFile(path: pcap)
+            } catch {
+                warn("error: cannot write \(pcap): \(error)")
+                throw ExitCode(1)
+            }
+        }
         var limits = ServerLimits()
         limits.idleTimeout = idleTimeout
         limits.maxConnections = maxConnections
@@ -93,16 +108,18 @@ struct Serve: ParsableCommand {
             }
             tracer?(id, .note("connection opened"))
             group.enter()
-            Thread.detachNewThread { [site, tls, limits] in
+            Thread.detachNewThread { [site, tls, limits, capture] in
                 defer {
                     open.decrement()
                     group.leave()
                 }
-                ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer, limits: limits) { stopRequested != 0 }
+                ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer, limits: limits,
+                                       capture: capture) { stopRequested != 0 }
             }
         }
         listener.close()
         group.wait()
+        capture?.close()
         warn("h2lab: all connections finished")
     }
 }

@@ -63,7 +63,7 @@ public struct CommandHelp: Sendable {
         .init(name: "show", group: "seeing", usage: "show streams|hpack [client|server]|windows|settings|frame N|wire|history",
               summary: "streams, HPACK tables, windows, settings, a frame's bytes, the wire", example: "show hpack server"),
         .init(name: "history", group: "seeing", usage: "history", summary: "the frames so far as a ladder diagram", example: "history"),
-        .init(name: "save", group: "seeing", usage: "save transcript FILE | save json FILE", summary: "write the session so far", example: "save transcript /tmp/session.txt"),
+        .init(name: "save", group: "seeing", usage: "save transcript FILE | save json FILE | save pcap FILE", summary: "write the session so far (pcap: a capture Wireshark decodes as HTTP/2)", example: "save transcript /tmp/session.txt"),
         .init(name: "expect", group: "seeing", usage: "expect client|server ... | expect last frame ... | expect wire ...",
               summary: "check the lab's real state: ✓ if it holds, ✗ with what is there instead",
               example: "expect server stream 1 state half-closed (remote)"),

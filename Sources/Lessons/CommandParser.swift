@@ -191,7 +191,7 @@ public enum CommandParser {
         case "history":
             return .show(.history)
         case "save":
-            guard args.count == 2, ["transcript", "json"].contains(args[0].lowercased()) else { throw usage() }
+            guard args.count == 2, ["transcript", "json", "pcap"].contains(args[0].lowercased()) else { throw usage() }
             return .save(kind: args[0].lowercased(), path: args[1])
         case "connect":
             if let role { throw CommandError("connect takes no '\(role)': our client connects, the real server takes the server's place") }

@@ -51,7 +51,7 @@ public enum Completion {
         case "respond": return args.isEmpty ? ["auto", "manual"] : []
         case "auto": return args.isEmpty ? ["on", "off"] : []
         case "step", "s": return ["client", "server"]
-        case "save": return args.isEmpty ? ["transcript", "json"] : []
+        case "save": return args.isEmpty ? ["transcript", "json", "pcap"] : []
         case "listen": return ["--tls", "--port"]
         case "limit": return args.isEmpty ? ["rapid-resets"] : []
         case "window": return args.isEmpty ? ["conn"] : []
@@ -69,7 +69,7 @@ public enum Completion {
     public static func wantsPath(before: String) -> Bool {
         if before.hasSuffix("@") { return true }
         let words = before.split(separator: " ").map { $0.lowercased() }
-        return words.count == 2 && words[0] == "save" && ["transcript", "json"].contains(words[1])
+        return words.count == 2 && words[0] == "save" && ["transcript", "json", "pcap"].contains(words[1])
     }
 
     static func fields(of type: FrameType) -> [String] {

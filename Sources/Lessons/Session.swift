@@ -355,14 +355,40 @@ public struct Session: Sendable {
             }
         case .save(let kind, let path):
             let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
-            let text = kind == "json" ? JSONView.lines(lab.log).joined(separator: "\n") + "\n" : transcript.joined(separator: "\n") + "\n"
+            let bytes: [UInt8]
+            let what: String
+            switch kind {
+            case "json":
+                bytes = Array((JSONView.lines(lab.log).joined(separator: "\n") + "\n").utf8)
+                what = "\(lab.log.count) deliveries as JSON lines"
+            case "pcap":
+                bytes = Self.pcap(of: lab.log)
+                what = "\(lab.log.count) deliveries as a pcapng capture (tshark -r \(path) -Y http2)"
+            default:
+                bytes = Array((transcript.joined(separator: "\n") + "\n").utf8)
+                what = "the transcript"
+            }
             do {
-                try Data(text.utf8).write(to: url)
+                try Data(bytes).write(to: url)
             } catch {
                 throw CommandError("cannot write \(path): \(error.localizedDescription)")
             }
-            return ["  wrote \(kind == "json" ? "\(lab.log.count) deliveries as JSON lines" : "the transcript") to \(path)"]
+            return ["  wrote \(what) to \(path)"]
         }
+    }
+
+    /// The lab's deliveries as a TCP conversation between 127.0.0.1:50000 (the client) and
+    /// 127.0.0.1:80 (the server), one millisecond per delivery, so the same session gives the
+    /// same file.
+    static func pcap(of log: [Delivery]) -> [UInt8] {
+        var capture = PcapNG()
+        var conversation = PcapNG.Conversation(clientPort: 50_000, serverPort: 80)
+        capture.open(&conversation, microseconds: 0)
+        for delivery in log {
+            capture.send(&conversation, fromClient: delivery.item.from == .client, delivery.item.bytes,
+                         microseconds: UInt64(delivery.sequence) * 1_000)
+        }
+        return capture.bytes
     }
 
     /// Reads a file named in a command, relative to the session's folder.

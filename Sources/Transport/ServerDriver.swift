@@ -298,12 +298,15 @@ extension ServerConnection {
     /// Shared by `serve`, the panel, and the panel's demo servers.
     public static func serve(_ client: TCPSocket, id: Int, tls: TLSContext?, responder: any Responder, tracer: Tracer?,
                              limits: ServerLimits = .standard, observer: (@Sendable (Int, Connection) -> Void)? = nil,
-                             shouldStop: @escaping @Sendable () -> Bool) {
+                             capture: CaptureFile? = nil, shouldStop: @escaping @Sendable () -> Bool) {
         let address = client.peerAddress
         // A client that stops reading cannot hold the connection's thread for longer than this.
         client.setSendTimeout(seconds: limits.idleTimeout)
         guard let tls else {
-            let connection = ServerConnection(stream: client, id: id, site: responder, tracer: tracer,
+            let stream: ByteStream = capture.map {
+                CapturingStream(client, file: $0, clientPort: client.peerPort, serverPort: client.localPort)
+            } ?? client
+            let connection = ServerConnection(stream: stream, id: id, site: responder, tracer: tracer,
                                               peer: PeerInfo(connection: id, address: address), limits: limits,
                                               shouldStop: shouldStop)
             connection.observer = observer

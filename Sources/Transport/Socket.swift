@@ -106,6 +106,16 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
         return octets.map(String.init).joined(separator: ".")
     }
 
+    /// The peer's port (0 if unknown).
+    public var peerPort: UInt16 {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
     /// Waits up to `milliseconds` for a connection; nil on time-out.
     public func accept(milliseconds: Int32) throws -> TCPSocket? {
         guard waitReadable(milliseconds: milliseconds) else { return nil }

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// (from the client?, frame type number, stream id) for every HTTP/2 frame tshark decodes, in
+/// order, and every header field name and value it decodes.
+func tsharkFrames(_ file: String, port: Int? = nil, serverPort: Int) throws -> (frames: [String], fields: [String]) {
+    let decodeAs = port.map { ["-d", "tcp.port==\($0),http"] } ?? []
+    let result = try run("tshark", ["-2", "-r", file] + decodeAs + ["-Y", "http2", "-T", "fields", "-E", "separator=|", "-E", "aggregator=\u{1F}",
+                                                                    "-e", "tcp.srcport", "-e", "http2.type", "-e", "http2.streamid",
+                                                                    "-e", "http2.header.name", "-e", "http2.header.value"])
+    var frames: [String] = [], fields: [String] = []
+    for line in result.stdout.split(separator: "\n") {
+        let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 5 else { continue }
+        let from = Int(parts[0]) == serverPort ? "server" : "client"
+        let types = parts[1].split(separator: "\u{1F}"), streams = parts[2].split(separator: "\u{1F}")
+        for (type, stream) in zip(types, streams) { frames.append("\(from) \(type) \(stream)") }
+        let names = parts[3].split(separator: "\u{1F}", omittingEmptySubsequences: false)
+        let values = parts[4].split(separator: "\u{1F}", omittingEmptySubsequences: false)
+        if !parts[3].isEmpty { for (name, value) in zip(names, values) { fields.append("\(name): \(value)") } }
+    }
+    return (frames, fields)
+}
+
+let frameTypeNumbers = ["DATA": 0, "HEADERS": 1, "PRIORITY": 2, "RST_STREAM": 3, "SETTINGS": 4, "PUSH_PROMISE": 5, "PING": 6,
+                        "GOAWAY": 7, "WINDOW_UPDATE": 8, "CONTINUATION": 9]
+
+@Suite("pcapng captures that tshark decodes as HTTP/2", .serialized)
+struct PcapTests {
+    @Test("save pcap in the lab: tshark decodes the frames, stream ids and header fields the lab recorded; the same session gives the same bytes")
+    func lab() throws {
+        try #require(installed("tshark"), "tshark is installed by scripts/test")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-pcap-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let script = dir.appendingPathComponent("session.h2lab")
+        try Data("""
+            request GET /html accept: text/html
+            continue
+            request POST /echo body: hello
+            continue
+            ping
+            continue
+            save pcap \(dir.path)/lab.pcapng
+            save json \(dir.path)/lab.json
+            save pcap \(dir.path)/again.pcapng
+            """.utf8).write(to: script)
+        let result = try run(h2lab, ["--script", script.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("as a pcapng capture"))
+        let pcap = dir.appendingPathComponent("lab.pcapng").path
+        let (frames, fields) = try tsharkFrames(pcap, serverPort: 80)
+        let json = try String(contentsOfFile: dir.appendingPathComponent("lab.json").path, encoding: .utf8)
+        var expected: [String] = []
+        for line in json.split(separator: "\n") {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                  object["kind"] as? String == "delivery", let name = object["frame"] as? String, let type = frameTypeNumbers[name]
+            else { continue }
+            expected.append("\(object["from"] as? String ?? "?") \(type) \(object["stream"] as? Int ?? -1)")
+        }
+        #expect(expected.count >= 12)
+        #expect(frames == expected)
+        for field in [":method: GET", ":path: /html", "accept: text/html", ":method: POST", ":path: /echo", ":status: 200"] {
+            #expect(fields.contains(field), "tshark did not decode \(field): \(fields)")
+        }
+        let again = try Data(contentsOf: URL(fileURLWithPath: dir.appendingPathComponent("again.pcapng").path))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: pcap)) == again)
+    }
+
+    @Test("serve --pcap: curl's and nghttp's h2c connections, decoded by tshark as serve traced them")
+    func serve() throws {
+        try #require(installed("tshark") && installed("nghttp"), "tshark and nghttp2-client are installed by scripts/test")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-serve-\(getpid()).pcapng").path
+        let server = try Server(["--trace", "frames", "--pcap", file])
+        defer { server.stop() }
+        #expect(try run("curl", ["-s", "--http2-prior-knowledge", server.url + "/json"]).status == 0)
+        #expect(try run("nghttp", [server.url + "/html", server.url + "/styles.css"]).status == 0)
+        server.stop()
+        let (frames, fields) = try tsharkFrames(file, port: Int(server.port), serverPort: Int(server.port))
+        // serve's own trace of the same connections, in the same order.
+        var traced: [String] = []
+        for line in server.trace.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count >= 3, words[1] == "→" || words[1] == "←", let type = frameTypeNumbers[String(words[2])] else { continue }
+            let stream = words.count > 4 && words[3] == "stream" ? Int(words[4]) ?? 0 : 0
+            traced.append("\(words[1] == "←" ? "client" : "server") \(type) \(stream)")
+        }
+        #expect(traced.count >= 16)
+        #expect(Set(frames) == Set(traced) && frames.count == traced.count, "tshark: \(frames)\ntrace: \(traced)")
+        for field in [":path: /json", ":path: /html", ":path: /styles.css", "content-type: text/css; charset=utf-8"] {
+            #expect(fields.contains(field), "tshark did not decode \(field)")
+        }
+    }
+
+    @Test("get --pcap: the client's own connection, decoded by tshark")
+    func get() throws {
+        try #require(installed("tshark"), "tshark is installed by scripts/test")
+        let server = try Server()
+        defer { server.stop() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-get-\(getpid()).pcapng").path
+        let result = try run(h2lab, ["get", "--pcap", file, server.url + "/json", server.url + "/html"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let (frames, fields) = try tsharkFrames(file, port: Int(server.port), serverPort: Int(server.port))
+        #expect(frames.contains("client 1 1") && frames.contains("client 1 3"), "\(frames)")
+        #expect(frames.contains("server 0 1") && frames.contains("server 0 3"))
+        #expect(fields.contains(":path: /json") && fields.contains(":path: /html") && fields.contains("user-agent: h2lab"))
+    }
+}
