@@ -22,11 +22,13 @@ let package = Package(
         // The control panel: a login-protected web page and JSON API over HTTP/2 to run demo servers.
         // Its page files are resources, not strings in Swift.
         .target(name: "Panel", dependencies: ["Engine", "Transport", "COpenSSL"], resources: [.copy("Resources")]),
+        // `h2lab check URL`: a conformance suite run against a real server, every failure explained.
+        .target(name: "Conformance", dependencies: ["Engine", "Transport"]),
         .systemLibrary(name: "CReadline", pkgConfig: nil, providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
             name: "H2Lab",
             dependencies: [
-                "Engine", "Lessons", "Transport", "Panel", "CReadline",
+                "Engine", "Lessons", "Transport", "Panel", "Conformance", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -25,6 +25,10 @@ public enum HTTPSemantics {
             if field.value.utf8.contains(where: { $0 == 0 || $0 == 0x0a || $0 == 0x0d }) {
                 return "value of \"\(name)\" contains NUL, CR or LF (§8.2.1)"
             }
+            if let first = field.value.utf8.first, let last = field.value.utf8.last,
+               first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 {
+                return "value of \"\(name)\" starts or ends with whitespace (§8.2.1)"
+            }
             if name.hasPrefix(":") {
                 if seenRegular { return "pseudo-header \(name) after a regular field (§8.3)" }
                 if kind == .trailers { return "pseudo-header \(name) in trailers (§8.1)" }

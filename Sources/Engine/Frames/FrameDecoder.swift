@@ -122,7 +122,7 @@ public struct FrameDecoder: Sendable {
 }
 
 /// One parser per frame type (§6), chosen by table. Each checks the rules of its section.
-enum FrameParser {
+public enum FrameParser {
     typealias Parser = @Sendable (FrameHeader, ArraySlice<UInt8>) -> Result<Frame, ProtocolError>
 
     static let parsers: [Parser] = [
@@ -130,7 +130,7 @@ enum FrameParser {
         parsePushPromise, parsePing, parseGoaway, parseWindowUpdate, parseContinuation,
     ]
 
-    static func parse(_ header: FrameHeader, _ payload: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {
+    public static func parse(_ header: FrameHeader, _ payload: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {
         let result: Result<Frame, ProtocolError>
         if header.type.isKnown {
             result = parsers[Int(header.type.rawValue)](header, payload)

@@ -1,0 +1,113 @@
+import Engine
+import Foundation
+
+/// One case's result, with what the report needs to explain a failure.
+public struct CaseResult: Sendable {
+    public var check: CheckCase
+    public var outcome: Outcome
+    public var sent: [String]
+}
+
+/// Runs the suite against a server, a fresh connection per case.
+public enum Runner {
+    public static func run(_ target: Probe.Target, section: String? = nil, timeout: Double = 2,
+                           progress: (CaseResult) -> Void = { _ in }) -> [CaseResult] {
+        let cases = Cases.all.filter { check in
+            guard let section else { return true }
+            return check.section == section || check.section.hasPrefix(section + ".") || check.id == section
+        }
+        var results: [CaseResult] = []
+        for check in cases {
+            let result = runOne(check, target, timeout: timeout)
+            progress(result)
+            results.append(result)
+        }
+        return results
+    }
+
+    static func runOne(_ check: CheckCase, _ target: Probe.Target, timeout: Double) -> CaseResult {
+        let probe: Probe
+        do {
+            probe = try Probe(target, timeout: timeout)
+        } catch {
+            return CaseResult(check: check, outcome: .failed(expected: "a connection", got: "\(error)"), sent: [])
+        }
+        if check.handshake {
+            do {
+                try probe.handshake(settings: check.settings)
+            } catch {
+                return CaseResult(check: check, outcome: .failed(expected: "the server's SETTINGS", got: "\(error)"), sent: probe.sent)
+            }
+        }
+        let sentBefore = check.handshake ? probe.sent.count : 0
+        let outcome = check.test(probe, probe.mark)
+        return CaseResult(check: check, outcome: outcome, sent: Array(probe.sent.dropFirst(sentBefore)))
+    }
+
+    /// The text report: a line per case, an explanation under each failure, a summary line.
+    public static func report(_ results: [CaseResult], target: String) -> String {
+        var lines = ["h2lab check \(target): \(count(results.count)) from RFC 9113 and RFC 7541", ""]
+        var section = ""
+        for result in results {
+            if result.check.section != section {
+                section = result.check.section
+                lines.append(title(of: section))
+            }
+            switch result.outcome {
+            case .passed:
+                lines.append("  ✓ \(result.check.id) \(result.check.title)")
+            case .failed(let expected, let got):
+                lines.append("  ✗ \(result.check.id) \(result.check.title)")
+                lines.append("      sent:      " + (result.sent.isEmpty ? "(nothing)" : result.sent.joined(separator: "\n                 ")))
+                lines.append("      required:  " + result.check.requirement)
+                lines.append("      expected:  " + expected)
+                lines.append("      got:       " + got)
+            }
+        }
+        lines.append("")
+        lines.append(summary(results))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func summary(_ results: [CaseResult]) -> String {
+        let failed = results.filter { $0.outcome != .passed }.count
+        return "\(count(results.count)), \(results.count - failed) passed, \(failed) failed"
+    }
+
+    static func count(_ n: Int) -> String { n == 1 ? "1 test" : "\(n) tests" }
+
+    public static func json(_ results: [CaseResult], target: String) -> String {
+        let failed = results.filter { $0.outcome != .passed }.count
+        let items = results.map { result -> String in
+            var fields = [
+                "\"id\": \(JSONText.quote(result.check.id))", "\"section\": \(JSONText.quote(result.check.section))",
+                "\"title\": \(JSONText.quote(result.check.title))", "\"requirement\": \(JSONText.quote(result.check.requirement))",
+                "\"passed\": \(result.outcome == .passed)",
+                "\"sent\": [\(result.sent.map(JSONText.quote).joined(separator: ", "))]",
+            ]
+            if case .failed(let expected, let got) = result.outcome {
+                fields += ["\"expected\": \(JSONText.quote(expected))", "\"got\": \(JSONText.quote(got))"]
+            }
+            return "    {" + fields.joined(separator: ", ") + "}"
+        }
+        return "{\n  \"target\": \(JSONText.quote(target)),\n  \"tests\": \(results.count), \"passed\": \(results.count - failed), "
+            + "\"failed\": \(failed),\n  \"results\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}\n"
+    }
+
+    static let titles = [
+        "3.4": "HTTP/2 connection preface", "4.1": "Frame format", "4.2": "Frame size", "4.3": "Field section compression",
+        "5.1": "Stream states", "5.1.1": "Stream identifiers", "5.1.2": "Stream concurrency", "5.3.1": "Stream dependencies",
+        "5.4.1": "Connection error handling", "5.5": "Extending HTTP/2", "6.1": "DATA", "6.2": "HEADERS", "6.3": "PRIORITY",
+        "6.4": "RST_STREAM", "6.5": "SETTINGS", "6.5.2": "Defined settings", "6.5.3": "Settings synchronization", "6.7": "PING",
+        "6.8": "GOAWAY", "6.9": "WINDOW_UPDATE", "6.9.1": "The flow-control window", "6.9.2": "Initial flow-control window size",
+        "6.10": "CONTINUATION", "8.1": "HTTP message framing", "8.1.1": "Malformed messages", "8.2": "HTTP fields",
+        "8.2.1": "Field validity", "8.2.2": "Connection-specific fields", "8.3": "Pseudo-header fields",
+        "8.3.1": "Request pseudo-header fields", "8.5": "The CONNECT method", "generic": "Generic requests",
+    ]
+
+    static func title(of section: String) -> String {
+        if section.hasPrefix("hpack/") { return "RFC 7541 §\(section.dropFirst(6)) (HPACK)" }
+        if section == "generic" { return "Generic: requests that must simply work" }
+        return "RFC 9113 §\(section) \(titles[section] ?? "")"
+    }
+}
