@@ -27,10 +27,49 @@ static int h2lab_alpn_select(SSL *ssl, const unsigned char **out, unsigned char 
     return SSL_TLSEXT_ERR_OK;
 }
 
+// A connection's TLS records as they cross the socket, and its secrets, for a capture file: the
+// socket BIO's callback sees every octet read and written; the key log callback every secret.
+typedef void (*h2lab_wire_bytes)(void *context, int sent, const unsigned char *data, size_t length);
+typedef void (*h2lab_wire_secret)(void *context, const char *line);
+struct h2lab_wire {
+    h2lab_wire_bytes bytes;
+    h2lab_wire_secret secret;
+    void *context;
+};
+
+static inline int h2lab_wire_index(void) {
+    static int index = -1;
+    if (index < 0) index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    return index;
+}
+
+static long h2lab_bio_callback(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+                               size_t *processed) {
+    (void)len; (void)argi; (void)argl;
+    if (!(oper & BIO_CB_RETURN) || ret <= 0 || processed == NULL || argp == NULL) return ret;
+    struct h2lab_wire *wire = (struct h2lab_wire *)BIO_get_callback_arg(bio);
+    if (wire == NULL) return ret;
+    int op = oper & ~BIO_CB_RETURN;
+    if (op == BIO_CB_READ) wire->bytes(wire->context, 0, (const unsigned char *)argp, *processed);
+    else if (op == BIO_CB_WRITE) wire->bytes(wire->context, 1, (const unsigned char *)argp, *processed);
+    return ret;
+}
+
+/// Watches a connection's socket BIO and secrets; call before the handshake.
+static inline void h2lab_watch_wire(SSL *ssl, struct h2lab_wire *wire) {
+    BIO *bio = SSL_get_rbio(ssl);
+    if (bio != NULL) {
+        BIO_set_callback_arg(bio, (char *)wire);
+        BIO_set_callback_ex(bio, h2lab_bio_callback);
+    }
+    SSL_set_ex_data(ssl, h2lab_wire_index(), wire);
+}
+
 // NSS key log format, to the file named by SSLKEYLOGFILE (what browsers and curl do), so that a
-// capture can be decrypted in Wireshark.
+// capture can be decrypted in Wireshark; and to the connection's capture, if it has one.
 static void h2lab_keylog(const SSL *ssl, const char *line) {
-    (void)ssl;
+    struct h2lab_wire *wire = (struct h2lab_wire *)SSL_get_ex_data(ssl, h2lab_wire_index());
+    if (wire != NULL && wire->secret != NULL) wire->secret(wire->context, line);
     const char *path = getenv("SSLKEYLOGFILE");
     if (path == NULL || *path == 0) return;
     FILE *f = fopen(path, "a");

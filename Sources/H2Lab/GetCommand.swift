@@ -32,17 +32,21 @@ struct Target {
 
     /// Opens TCP to the target and, for https, TLS that must agree on h2 (ALPN). Used by `get` and
     /// the REPL's `connect`. Returns the stream and a line describing the TLS session, if any.
-    func open(verify: Bool) throws(ConnectFailure) -> (stream: ByteStream, tls: String?) {
+    func open(verify: Bool, capture: CaptureFile? = nil) throws(ConnectFailure) -> (stream: ByteStream, tls: String?) {
         let socket: TCPSocket
         do {
             socket = try TCPSocket.connect(host: host, port: port)
         } catch {
             throw ConnectFailure(message: "cannot connect to \(authority): \(error)")
         }
-        guard scheme == "https" else { return (socket, nil) }
+        guard scheme == "https" else {
+            guard let capture else { return (socket, nil) }
+            return (CapturingStream(socket, file: capture, clientPort: socket.localPort, serverPort: socket.peerPort, isClient: true), nil)
+        }
         let tls: TLSStream
         do {
-            tls = try TLSStream.connect(socket, context: try TLSContext.client(verify: verify), host: host)
+            let tap = capture.map { WireTap(file: $0, clientPort: socket.localPort, serverPort: socket.peerPort, isClient: true) }
+            tls = try TLSStream.connect(socket, context: try TLSContext.client(verify: verify), host: host, tap: tap)
         } catch {
             throw ConnectFailure(message: "\(authority): \(error)", isCertificateProblem: verify)
         }
@@ -65,7 +69,7 @@ struct Get: ParsableCommand {
     @Flag(help: "Write the trace as JSON lines.") var json = false
     @Flag(help: "h2c Upgrade: send the first request as HTTP/1.1 with Upgrade: h2c (http:// only).") var upgrade = false
     @Flag(name: [.customShort("k"), .long], help: "Do not verify the server's certificate (for self-signed test servers).") var insecure = false
-    @Option(help: "Write the connection (h2c, http:// only) to FILE as a pcapng capture for Wireshark and tshark.") var pcap: String?
+    @Option(help: "Write the connection to FILE as a pcapng capture for Wireshark and tshark (TLS secrets included).") var pcap: String?
 
     func run() throws {
         let targets = try urls.map(Target.init)
@@ -92,7 +96,6 @@ struct Get: ParsableCommand {
         if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
         var capture: CaptureFile?
         if let pcap {
-            guard first.scheme == "http" else { throw ValidationError("--pcap records h2c (http://) connections") }
             do { capture = try CaptureFile(path: pcap) } catch { throw ValidationError("cannot write \(pcap): \(error)") }
         }
         defer { capture?.close() }
@@ -102,15 +105,10 @@ struct Get: ParsableCommand {
         for attempt in 0..<4 where !remaining.isEmpty {
             let byteStream: ByteStream
             do {
-                let (stream, tls) = try first.open(verify: !insecure)
+                let (stream, tls) = try first.open(verify: !insecure, capture: capture)
                 if attempt > 0 { tracer?(0, .note("a new connection for \(remaining.count) unprocessed request(s)")) }
                 if let tls { tracer?(0, .note(tls)) }
-                if let capture, let socket = stream as? TCPSocket {
-                    byteStream = CapturingStream(socket, file: capture, clientPort: socket.localPort, serverPort: socket.peerPort,
-                                                 isClient: true)
-                } else {
-                    byteStream = stream
-                }
+                byteStream = stream
             } catch {
                 warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
                 throw ExitCode(1)

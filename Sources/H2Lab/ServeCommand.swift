@@ -24,7 +24,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
-    @Option(help: "Write every h2c connection to FILE as a pcapng capture (Wireshark and tshark decode it as HTTP/2).")
+    @Option(help: "Write every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
     var pcap: String?
     @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.")
     var idleTimeout: Double = ServerLimits.standard.idleTimeout
@@ -74,10 +74,6 @@ struct Serve: ParsableCommand {
         let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
         var capture: CaptureFile?
         if let pcap {
-            guard plain else {
-                warn("error: --pcap records h2c (--plain) connections; for TLS, capture with tshark and SSLKEYLOGFILE")
-                throw ExitCode(1)
-            }
             do {
                 capture = try CaptureFile(path: pcap)
             } catch {

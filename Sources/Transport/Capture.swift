@@ -19,7 +19,7 @@ public final class CaptureFile: @unchecked Sendable {
         flushLocked()
     }
 
-    var microseconds: UInt64 { UInt64(max(0, Date().timeIntervalSince(start)) * 1_000_000) }
+    public var microseconds: UInt64 { UInt64(max(0, Date().timeIntervalSince(start)) * 1_000_000) }
 
     /// Runs `body` on the capture under the lock, then appends what it added to the file.
     func record(_ body: (inout PcapNG, UInt64) -> Void) {
@@ -82,5 +82,62 @@ public final class CapturingStream: ByteStream, @unchecked Sendable {
     public func close() {
         file.record { capture, time in capture.close(&conversation, microseconds: time) }
         inner.close()
+    }
+}
+
+/// A TLS connection's records and secrets, watched below TLS (OpenSSL's socket BIO callback and
+/// key log), into a capture: the records as a TCP conversation, the secrets in a Decryption
+/// Secrets Block, so Wireshark decrypts and decodes the HTTP/2 inside with no setup.
+public final class WireTap: @unchecked Sendable {
+    let file: CaptureFile
+    var conversation: PcapNG.Conversation
+    let isClient: Bool
+    var closed = false
+    /// Until the handshake is done, records and secrets wait here, so that the file gives the
+    /// secrets (in one Decryption Secrets Block) before the records they decrypt.
+    var held: [(fromClient: Bool, data: [UInt8], time: UInt64)]? = []
+    var secrets = ""
+    let opened: UInt64
+
+    public init(file: CaptureFile, clientPort: UInt16, serverPort: UInt16, isClient: Bool) {
+        self.file = file
+        self.isClient = isClient
+        conversation = PcapNG.Conversation(clientPort: clientPort, serverPort: serverPort)
+        opened = file.microseconds
+    }
+
+    func bytes(sent: Bool, _ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        if held != nil {
+            held?.append((sent == isClient, data, file.microseconds))
+            return
+        }
+        file.record { capture, time in capture.send(&conversation, fromClient: sent == isClient, data, microseconds: time) }
+    }
+
+    func secret(_ line: String) {
+        if held != nil {
+            secrets += line + "\n"
+        } else {
+            file.record { capture, _ in capture.addTLSSecrets(line + "\n") }
+        }
+    }
+
+    /// The handshake is over: the secrets, then the records so far, go into the file.
+    func handshakeDone() {
+        guard let records = held else { return }
+        held = nil
+        file.record { capture, _ in
+            if !secrets.isEmpty { capture.addTLSSecrets(secrets) }
+            capture.open(&conversation, microseconds: opened)
+            for record in records { capture.send(&conversation, fromClient: record.fromClient, record.data, microseconds: record.time) }
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        handshakeDone()
+        closed = true
+        file.record { capture, time in capture.close(&conversation, microseconds: time) }
     }
 }

@@ -315,7 +315,8 @@ extension ServerConnection {
             return
         }
         do {
-            let secure = try TLSStream.accept(client, context: tls)
+            let tap = capture.map { WireTap(file: $0, clientPort: client.peerPort, serverPort: client.localPort, isClient: false) }
+            let secure = try TLSStream.accept(client, context: tls, tap: tap)
             let session = "\(secure.version) \(secure.cipher)"
             tracer?(id, .note("TLS \(session), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
             let connection = ServerConnection(stream: secure, id: id, site: responder, tracer: tracer,

@@ -22,6 +22,7 @@ public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
 
     public static func server(certificate: String, key: String) throws -> TLSContext {
+        _ = h2lab_wire_index()  // made once, before any connection's thread asks for it
         guard let context = h2lab_server_context(certificate, key) else { throw TLSError.last("loading \(certificate) and \(key)") }
         return TLSContext(context)
     }
@@ -63,32 +64,58 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
     public private(set) var alpn = ""
     public private(set) var version = ""
     public private(set) var cipher = ""
+    /// The capture this connection's records and secrets go to, if any.
+    let tap: WireTap?
+    let wire: UnsafeMutablePointer<h2lab_wire>?
 
     /// Completes the server side of a handshake on an accepted socket.
-    public static func accept(_ socket: TCPSocket, context: TLSContext, timeoutMilliseconds: Int32 = 10_000) throws -> TLSStream {
-        let stream = try TLSStream(socket, context)
+    public static func accept(_ socket: TCPSocket, context: TLSContext, timeoutMilliseconds: Int32 = 10_000,
+                              tap: WireTap? = nil) throws -> TLSStream {
+        let stream = try TLSStream(socket, context, tap: tap)
         try stream.handshake(server: true, timeout: timeoutMilliseconds)
         return stream
     }
 
     /// Completes the client side of a handshake (SNI and, when verifying, the host name check).
-    public static func connect(_ socket: TCPSocket, context: TLSContext, host: String, timeoutMilliseconds: Int32 = 10_000) throws -> TLSStream {
-        let stream = try TLSStream(socket, context)
+    public static func connect(_ socket: TCPSocket, context: TLSContext, host: String, timeoutMilliseconds: Int32 = 10_000,
+                               tap: WireTap? = nil) throws -> TLSStream {
+        let stream = try TLSStream(socket, context, tap: tap)
         h2lab_set_sni(stream.ssl, host)
         try stream.handshake(server: false, timeout: timeoutMilliseconds)
         return stream
     }
 
-    init(_ socket: TCPSocket, _ context: TLSContext) throws {
+    init(_ socket: TCPSocket, _ context: TLSContext, tap: WireTap? = nil) throws {
         guard let ssl = SSL_new(context.context) else { throw TLSError.last("SSL_new") }
         self.socket = socket
         self.ssl = ssl
         self.context = context
+        self.tap = tap
         SSL_set_fd(ssl, socket.fd)
+        if let tap {
+            let wire = UnsafeMutablePointer<h2lab_wire>.allocate(capacity: 1)
+            wire.initialize(to: h2lab_wire(
+                bytes: { context, sent, data, length in
+                    guard let context, let data else { return }
+                    Unmanaged<WireTap>.fromOpaque(context).takeUnretainedValue()
+                        .bytes(sent: sent != 0, Array(UnsafeBufferPointer(start: data, count: length)))
+                },
+                secret: { context, line in
+                    guard let context, let line else { return }
+                    Unmanaged<WireTap>.fromOpaque(context).takeUnretainedValue().secret(String(cString: line))
+                },
+                context: Unmanaged.passUnretained(tap).toOpaque()))
+            self.wire = wire
+            h2lab_watch_wire(ssl, wire)
+        } else {
+            wire = nil
+        }
     }
 
     deinit {
         SSL_free(ssl)
+        wire?.deallocate()
+        tap?.close()
     }
 
     func handshake(server: Bool, timeout: Int32) throws {
@@ -106,6 +133,7 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         let n = h2lab_alpn(ssl, &buffer, Int32(buffer.count))
         alpn = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         version = String(cString: SSL_get_version(ssl))
+        tap?.handshakeDone()
         if let name = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) { cipher = String(cString: name) }
     }
 
@@ -165,5 +193,6 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
     public func close() {
         SSL_shutdown(ssl)
         socket.close()
+        tap?.close()
     }
 }

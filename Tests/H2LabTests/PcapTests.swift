@@ -104,4 +104,27 @@ struct PcapTests {
         #expect(frames.contains("server 0 1") && frames.contains("server 0 3"))
         #expect(fields.contains(":path: /json") && fields.contains(":path: /html") && fields.contains("user-agent: h2lab"))
     }
+
+    @Test("TLS: serve --pcap and get --pcap https://…: the capture carries the TLS secrets, so tshark decrypts the HTTP/2 at once")
+    func tls() throws {
+        try #require(installed("tshark"), "tshark is installed by scripts/test")
+        let serverFile = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-tls-serve-\(getpid()).pcapng").path
+        let clientFile = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-tls-get-\(getpid()).pcapng").path
+        let server = try Server(["--trace", "frames", "--pcap", serverFile], tls: true)
+        defer { server.stop() }
+        #expect(try run("curl", ["-sk", "--http2", server.url + "/json"]).stdout.contains("9113"))
+        let get = try run(h2lab, ["get", "-k", "--pcap", clientFile, server.url + "/html"])
+        #expect(get.status == 0, "\(get.stderr)")
+        server.stop()
+        // No -d, no key log file: the secrets are in the capture.
+        let (frames, fields) = try tsharkFrames(serverFile, serverPort: Int(server.port))
+        #expect(fields.contains(":path: /json") && fields.contains(":path: /html"), "\(fields)")
+        #expect(frames.contains("client 1 1") && frames.contains("server 0 1"))
+        let traced = server.trace.split(separator: "\n").filter { $0.contains(" → ") || $0.contains(" ← ") }.count
+        #expect(frames.count == traced, "tshark decoded \(frames.count) frames, serve traced \(traced)")
+        let client = try tsharkFrames(clientFile, serverPort: Int(server.port))
+        #expect(client.fields.contains(":path: /html") && client.fields.contains(":status: 200"), "\(client.fields)")
+        let secrets = try run("tshark", ["-r", clientFile, "-T", "fields", "-e", "frame.number", "-Y", "tls.handshake.type == 1"])
+        #expect(!secrets.stdout.isEmpty, "no Client Hello in the capture")
+    }
 }
