@@ -22,4 +22,21 @@ typedef int (*h2lab_event_hook)(void);
 static inline void h2lab_rl_set_event_hook(h2lab_event_hook hook) { rl_event_hook = hook; }
 // Makes readline return the line being typed at once.
 static inline void h2lab_rl_finish_line(void) { rl_done = 1; }
+// Prints text above the prompt while readline waits, then redraws the prompt and the line being
+// typed as it was (frames from a live peer arrive while a student types).
+static inline void h2lab_rl_print_above(const char *text) {
+    int point = rl_point;
+    char *line = rl_copy_text(0, rl_end);
+    rl_replace_line("", 0);
+    rl_clear_visible_line();
+    fputs(text, stdout);
+    fflush(stdout);
+    rl_on_new_line();
+    if (line != NULL) {
+        rl_replace_line(line, 0);
+        free(line);
+    }
+    rl_point = point;
+    rl_redisplay();
+}
 #endif

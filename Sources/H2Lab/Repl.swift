@@ -70,7 +70,14 @@ struct Repl: ParsableCommand {
         while true {
             let prompt = lesson?.prompt ?? "lab> "
             interruptFlag = 0
-            guard let line = interactive ? readInteractive(prompt) : readLine() else { break }
+            // Live frames at the prompt: the hook works on the session while readline waits.
+            IdleSession.current.session = interactive && lesson == nil && session.remote != nil ? session : nil
+            let read = interactive ? readInteractive(prompt) : readLine()
+            if let idle = IdleSession.current.session {
+                session = idle
+                IdleSession.current.session = nil
+            }
+            guard let line = read else { break }
             if !interactive { print(prompt + line) }
             if interruptFlag != 0 {
                 // Ctrl-C at a prompt: leave the lesson (if one runs), or just start a fresh line.
@@ -154,9 +161,22 @@ struct Repl: ParsableCommand {
     }
 }
 
-/// While readline waits for a key: Ctrl-C (which sets `interruptFlag`) ends the wait.
+/// The session the prompt belongs to, for the event hook (readline's thread is the REPL's: the hook
+/// runs only while the loop waits in readline, never beside it).
+final class IdleSession: @unchecked Sendable {
+    var session: Session?
+    static let current = IdleSession()
+}
+
+/// While readline waits for a key: Ctrl-C (which sets `interruptFlag`) ends the wait; what a live
+/// peer sent meanwhile is printed above the prompt, the line being typed kept as it was.
 let readlineEventHook: h2lab_event_hook = {
     if interruptFlag != 0 { h2lab_rl_finish_line() }
+    if var session = IdleSession.current.session {
+        let lines = session.idle()
+        IdleSession.current.session = session
+        if !lines.isEmpty { h2lab_rl_print_above(lines.map { $0 + "\n" }.joined()) }
+    }
     return 0
 }
 

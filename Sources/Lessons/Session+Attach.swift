@@ -67,6 +67,32 @@ extension Session {
         lab.receiveFromRemote(bytes)
     }
 
+    /// While the prompt waits for a command (the REPL calls this about ten times a second): what a
+    /// real peer sent meanwhile. With `auto on` it is delivered at once, and what follows with it
+    /// (until a breakpoint); otherwise it is announced and waits on the wire for `step`. Also says,
+    /// once, that the peer has gone. Empty when nothing happened.
+    public mutating func idle() -> [String] {
+        guard let remote, let peer = lab.state.remote else { return [] }
+        let waiting = lab.state.toServer.count + lab.state.toClient.count
+        pullFromRemote(wait: false)
+        let arrived = lab.state.toServer.count + lab.state.toClient.count - waiting
+        var lines: [String] = []
+        if arrived > 0 {
+            if autoDeliver {
+                lines = runUntilBreak([], { false })
+                if lines.last == "  the wire is empty" { lines.removeLast() }
+            } else {
+                lines = ["  \(arrived) frame\(arrived == 1 ? "" : "s") from the \(peer.role) at \(peer.name), waiting on the wire (`step` delivers):"]
+                    + renderer.wire(lab)
+            }
+        }
+        if remote.isClosed && !peerGoneNoted {
+            peerGoneNoted = true
+            if !lines.contains(where: { $0.contains("closed the connection") }) { lines += peerClosedNote() }
+        }
+        return lines
+    }
+
     /// Said once a real peer has closed its end.
     func peerClosedNote() -> [String] {
         guard let peer = lab.state.remote, remote?.isClosed == true else { return [] }

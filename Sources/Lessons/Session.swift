@@ -19,7 +19,11 @@ public struct Session: Sendable {
 
     /// A real peer in the lab (`connect` makes it the server, `listen` the client): the executable
     /// supplies the transport.
-    public var remote: RemotePeer?
+    public var remote: RemotePeer? {
+        didSet { peerGoneNoted = false }
+    }
+    /// Whether `idle()` has said that the real peer closed the connection.
+    var peerGoneNoted = false
     /// Opens a transport to a URL's server (set by the executable; lessons run without network).
     public var connector: (@Sendable (String) throws -> (peer: RemotePeer, authority: String))?
     /// Waits for one real client (set by the executable). It reports progress through `announce`

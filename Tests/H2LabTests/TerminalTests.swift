@@ -30,6 +30,51 @@ struct TerminalTests {
         return home
     }
 
+    @Test("live frames at the prompt: `auto on` set before `listen` stays on; a client's request flows while a line is half typed")
+    func liveAtPrompt() throws {
+        let name = "h2lab-live-\(getpid())"
+        _ = try startREPL(name)
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+        _ = try type(name, "", until: "lab>")
+        _ = try type(name, "auto on", until: "auto on")
+        var text = try type(name, "listen --port 0", until: "Waiting for one client")
+        let port = try #require(text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)\//).map { String($0.1) })
+        let answer = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let result = try? run("python3", ["-c", """
+                import socket, sys, time, h2.connection, h2.events
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                c = h2.connection.H2Connection(); c.initiate_connection(); s.sendall(c.data_to_send())
+                time.sleep(2.5)
+                c.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "live"), (":path", "/json")], end_stream=True)
+                s.sendall(c.data_to_send())
+                s.settimeout(10)
+                status = None
+                while status is None:
+                    for e in c.receive_data(s.recv(65536)):
+                        if isinstance(e, h2.events.ResponseReceived): status = dict(e.headers)[b":status"].decode()
+                    s.sendall(c.data_to_send())
+                print("status", status)
+                time.sleep(1)
+                """, port], timeout: 30)
+            answer.append(Array((result?.stdout ?? "").utf8)[...])
+            done.signal()
+        }.start()
+        _ = try waitUntil(10) { try screen(name).contains("the lab's client now") }
+        // Half a command typed, no Enter: the request arrives meanwhile.
+        _ = try tmux(["send-keys", "-t", name, "-l", "show str"])
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(String(decoding: answer.data, as: UTF8.self).contains("status 200"), "the client got no answer at the prompt")
+        _ = try waitUntil(5) { try screen(name).contains("client→server HEADERS stream 1") }
+        text = try screen(name)
+        #expect(text.contains("client→server HEADERS stream 1") && text.contains("server→client DATA stream 1"), "\(text.suffix(2_000))")
+        let last = text.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? ""
+        #expect(last == "lab> show str", "the line being typed was not kept under the live frames: \(last)")
+        text = try type(name, "eams", until: "side   stream")
+        #expect(text.contains("GET /json"))
+    }
+
     @Test("h2lab panel passwd on a terminal: asks twice without echo; two different answers change nothing")
     func panelPasswd() throws {
         let name = "h2lab-passwd-\(getpid())"
