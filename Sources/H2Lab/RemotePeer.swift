@@ -36,11 +36,16 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
         var fingerprint = ""
         if request.tls {
             do {
-                let made = try labCertificate()
-                context = try TLSContext.server(certificate: made.certificate, key: made.key)
-                fingerprint = made.fingerprint
+                if let cert = request.cert, let key = request.key {
+                    context = try TLSContext.server(certificate: cert, key: key)
+                    fingerprint = TLSContext.fingerprint(of: cert) ?? "(unknown)"
+                } else {
+                    let made = try labCertificate()
+                    context = try TLSContext.server(certificate: made.certificate, key: made.key)
+                    fingerprint = made.fingerprint
+                }
             } catch {
-                throw CommandError("cannot set up TLS: \(error)")
+                throw CommandError("cannot set up TLS: \(error)", hint: request.cert == nil ? nil : "--cert and --key name PEM files")
             }
         }
         let listener: TCPSocket
@@ -52,7 +57,7 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
         defer { listener.close() }
         let base = "\(context == nil ? "http" : "https")://127.0.0.1:\(listener.localPort)"
         if context != nil {
-            announce("listening on \(base)/ (TLS, ALPN h2); h2lab's self-signed certificate, SHA-256:")
+            announce("listening on \(base)/ (TLS, ALPN h2); " + (request.cert == nil ? "h2lab's self-signed certificate" : "the certificate in \(request.cert ?? "")") + ", SHA-256:")
             announce(fingerprint)
             announce("Open \(base)/html in a browser (accept the certificate warning),")
             announce("or run `curl -k \(base)/json`.")
@@ -60,8 +65,12 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
             announce("listening on \(base)/ (h2c with prior knowledge; a browser needs `listen --tls`): run")
             announce("`curl --http2-prior-knowledge \(base)/json` or `nghttp -v \(base)/json`.")
         }
-        announce("Waiting for one client; Ctrl-C stops waiting.")
+        announce("Waiting for one client" + (request.timeout.map { " for up to \(Self.seconds($0))" } ?? "") + "; Ctrl-C stops waiting.")
+        let deadline = request.timeout.map { Date().addingTimeInterval($0) }
         while !interrupted() {
+            if let deadline, Date() >= deadline {
+                throw CommandError("stopped listening: no client came within \(Self.seconds(request.timeout ?? 0))")
+            }
             let accepted: TCPSocket?
             do {
                 accepted = try listener.accept(milliseconds: 200)
@@ -89,6 +98,8 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
         }
         throw CommandError("stopped listening: no client came")
     }
+
+    static func seconds(_ value: Double) -> String { value == value.rounded() ? "\(Int(value)) s" : "\(value) s" }
 
     func send(_ bytes: [UInt8]) {
         guard !isClosed else { return }

@@ -21,6 +21,13 @@ struct Repl: ParsableCommand {
         if let script {
             var session = Self.makeSession(colour: false, directory: FileManager.default.currentDirectoryPath)
             signal(SIGPIPE, SIG_IGN)
+            // Ctrl-C stops a waiting `listen` or `continue`, then the script, cleanly. (A parent may
+            // have started us with SIGINT blocked, and a blocked mask is inherited: unblock it.)
+            signal(SIGINT) { _ in interruptFlag = 1 }
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            pthread_sigmask(SIG_UNBLOCK, &signals, nil)
             try runScript(script, &session)
             return
         }
@@ -143,7 +150,7 @@ struct Repl: ParsableCommand {
         var failures = 0
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.hasPrefix("#") { print("lab> " + line) }
-            let output = session.execute(String(line), live: Self.printNow)
+            let output = session.execute(String(line), interrupted: { interruptFlag != 0 }, live: Self.printNow)
             for text in output.lines { print(text) }
             // Errors go to stderr, after this command's output: flush so a shared terminal or file
             // keeps them in order.
@@ -156,6 +163,10 @@ struct Repl: ParsableCommand {
                 warn("\(path):\(index + 1): \(failure)")
             }
             if output.quit { break }
+            if interruptFlag != 0 {
+                warn("\(path):\(index + 1): interrupted (Ctrl-C); the rest of the script is skipped")
+                throw ExitCode(130)
+            }
         }
         if failures > 0 { throw ExitCode(1) }
     }

@@ -66,7 +66,7 @@ public enum Command: Hashable, Sendable {
     case say(String)
     case connect(String)
     /// Wait for a real client; `port` nil means the default (8080 plain, 8443 with TLS), 0 any free one.
-    case listen(tls: Bool, port: UInt16?)
+    case listen(tls: Bool, port: UInt16?, timeout: Double? = nil, cert: String? = nil, key: String? = nil)
     /// Check the lab's state (a lesson stops when one fails; the REPL prints ✓ or ✗).
     case expect(Expectation)
     /// Run a lesson in class mode, section by section (the REPL does this; it needs a terminal).

@@ -46,7 +46,7 @@ public struct CommandHelp: Sendable {
               summary: "a new connection: fresh endpoints (defaults again), prefaces on the wire", example: "reconnect"),
         .init(name: "connect", group: "stepping", usage: "connect http://HOST:PORT | https://HOST:PORT",
               summary: "our client talks to a real server; its frames wait on the wire until stepped", example: "connect http://127.0.0.1:8080"),
-        .init(name: "listen", group: "stepping", usage: "listen [--tls] [--port N]",
+        .init(name: "listen", group: "stepping", usage: "listen [--tls] [--port N] [--timeout S] [--cert F --key F]",
               summary: "our server waits for a real client (browser, curl); its frames wait until stepped",
               example: "listen --tls --port 8443"),
         .init(name: "step", group: "stepping", usage: "step [client|server] [N]",

@@ -218,21 +218,37 @@ public enum CommandParser {
     static func parseListen(_ args: [String]) throws -> Command {
         var tls = false
         var port: UInt16?
+        var timeout: Double?
+        var cert: String?, key: String?
         var rest = args[...]
         while let arg = rest.popFirst() {
             switch arg.lowercased() {
             case "--tls", "tls": tls = true
             case "--plain", "plain": tls = false
+            case "--timeout":
+                guard let text = rest.popFirst(), let seconds = Double(text), seconds > 0 else {
+                    throw CommandError("listen --timeout needs a number of seconds", hint: "example: listen --timeout 30")
+                }
+                timeout = seconds
+            case "--cert", "--key":
+                guard let file = rest.popFirst() else {
+                    throw CommandError("listen \(arg) needs a PEM file", hint: "example: listen --cert cert.pem --key key.pem")
+                }
+                if arg.lowercased() == "--cert" { cert = file } else { key = file }
+                tls = true
             case "--port", "port":
                 guard let text = rest.popFirst(), let n = UInt16(text) else {
                     throw CommandError("listen --port needs a port number 0-65535 (0 picks a free one)", hint: "example: listen --tls --port 8443")
                 }
                 port = n
             default:
-                throw CommandError("listen does not take '\(arg)'", hint: "usage: listen [--tls] [--port N]")
+                throw CommandError("listen does not take '\(arg)'", hint: "usage: listen [--tls] [--port N] [--timeout S] [--cert F --key F]")
             }
         }
-        return .listen(tls: tls, port: port)
+        if (cert == nil) != (key == nil) {
+            throw CommandError("listen --cert and --key go together", hint: "example: listen --cert cert.pem --key key.pem")
+        }
+        return .listen(tls: tls, port: port, timeout: timeout, cert: cert, key: key)
     }
 
     /// `TEXT --trailers name: value ...`: the text before, and the trailer fields after.

@@ -14,9 +14,8 @@ extension Session {
                 "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
     }
 
-    mutating func listen(tls: Bool, port: UInt16?, _ interrupted: @Sendable () -> Bool) throws -> [String] {
+    mutating func listen(_ request: ListenRequest, _ interrupted: @Sendable () -> Bool) throws -> [String] {
         guard let listener else { throw CommandError("listen needs the h2lab REPL (no network in lessons)") }
-        let request = ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080))
         // What the listener announces is printed at once (it says where to point a browser).
         var announced: [String] = []
         let sink = live, renderer = renderer
@@ -105,6 +104,11 @@ extension Session {
     public struct ListenRequest: Hashable, Sendable {
         public var tls: Bool
         public var port: UInt16
+        /// Seconds to wait for a client before giving up (nil: until Ctrl-C).
+        public var timeout: Double?
+        /// A certificate and key of one's own (PEM), instead of the lab's self-signed one.
+        public var cert: String?
+        public var key: String?
     }
 }
 

@@ -124,7 +124,9 @@ public struct Session: Sendable {
         case .lesson(let name):
             throw CommandError("`lesson \(name)` runs at the REPL prompt, in a terminal", hint: "or run `h2lab lesson \(name)`")
         case .connect(let url): return try connect(url)
-        case .listen(let tls, let port): return try listen(tls: tls, port: port, interrupted)
+        case .listen(let tls, let port, let timeout, let cert, let key):
+            return try listen(ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080), timeout: timeout, cert: cert, key: key),
+                              interrupted)
 
         case .request(let method, let path, let headers, let body, let trailers):
             try ensureLocal(.client)

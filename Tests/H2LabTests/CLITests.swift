@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Transport
 
 @Suite("h2lab subcommands")
 struct CLITests {
@@ -143,6 +144,61 @@ struct ScriptTests {
         // Errors stay on stderr.
         let split = try run(h2lab, ["--script", file.path])
         #expect(split.stderr.contains(":3: unknown command") && !split.stdout.contains(":3: unknown command"))
+    }
+
+    @Test("listen --timeout ends a wait in a script; Ctrl-C (SIGINT) stops a waiting listen and the script, cleanly")
+    func listenInScripts() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-listen-\(getpid()).h2lab")
+        try "listen --port 0 --timeout 1\nshow streams\n".write(to: file, atomically: true, encoding: .utf8)
+        let timed = try run(h2lab, ["--script", file.path], timeout: 20)
+        #expect(timed.status == 1 && timed.stderr.contains("\(file.path):1: stopped listening: no client came within 1 s"))
+        #expect(timed.stdout.contains("lab> show streams"), "the script went on after the timeout")
+
+        try "listen --port 0\nshow streams\n".write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: h2lab)
+        process.arguments = ["--script", file.path]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        usleep(1_500_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 130 && process.terminationReason == .exit, "\(text)")
+        #expect(text.contains("\(file.path):1: interrupted (Ctrl-C); the rest of the script is skipped"))
+    }
+
+    @Test("listen --cert F --key F: a certificate of one's own, as serve takes")
+    func listenWithCertificate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-listen-cert-\(getpid())").path
+        let made = try TLSContext.selfSigned(in: dir)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-listen-cert-\(getpid()).h2lab")
+        try "listen --port 0 --timeout 20 --cert \(made.certificate) --key \(made.key)\nauto on\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: h2lab)
+        process.arguments = ["--script", file.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+        var announced = ""
+        let handle = output.fileHandleForReading
+        while !announced.contains("Waiting for one client") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            announced += String(decoding: chunk, as: UTF8.self)
+        }
+        // Long lines wrap with an indent: join them back before looking.
+        #expect(announced.replacingOccurrences(of: "\n       ", with: " ").contains("the certificate in \(made.certificate)"))
+        #expect(announced.contains(made.fingerprint.prefix(20)))
+        let port = try #require(announced.firstMatch(of: /https:\/\/127\.0\.0\.1:(\d+)\//).map { String($0.1) })
+        let curl = try run("curl", ["-s", "--http2", "--cacert", made.certificate, "--max-time", "10",
+                                    "https://localhost:\(port)/json"], timeout: 20)
+        #expect(curl.stdout.contains("\"protocol\": \"HTTP/2\""), "curl verified our certificate and got: \(curl.stdout)\(curl.stderr)")
     }
 }
 

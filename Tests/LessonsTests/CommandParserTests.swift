@@ -63,6 +63,8 @@ struct CommandParserTests {
         ("save transcript out.txt", .save(kind: "transcript", path: "out.txt")),
         ("listen", .listen(tls: false, port: nil)), ("listen --tls", .listen(tls: true, port: nil)),
         ("listen --port 0 --tls", .listen(tls: true, port: 0)), ("LISTEN tls port 9443", .listen(tls: true, port: 9443)),
+        ("listen --timeout 2.5", .listen(tls: false, port: nil, timeout: 2.5)),
+        ("listen --cert c.pem --key k.pem", .listen(tls: true, port: nil, cert: "c.pem", key: "k.pem")),
         ("connect https://127.0.0.1:8443", .connect("https://127.0.0.1:8443")),
         ("say Hello, class", .say("Hello, class")), ("help", .help(nil)), ("help send", .help("send")), ("quit", .quit),
     ] as [(String, Command)])
@@ -124,6 +126,8 @@ struct CommandParserErrorTests {
         ("listen --port", "listen --port needs a port number"),
         ("listen --port 65536", "0-65535"),
         ("listen --tsl", "listen does not take '--tsl'"),
+        ("listen --cert c.pem", "listen --cert and --key go together"),
+        ("listen --timeout soon", "listen --timeout needs a number of seconds"),
         ("server listen", "listen takes no 'server'"),
         ("connect 127.0.0.1:8080", "usage: connect"),
     ])
