@@ -11,6 +11,10 @@ public struct ClientResult: Sendable {
     /// The server did not process the request (never sent, or above a GOAWAY's last stream id,
     /// §8.7 and §6.8): it is safe to send again on a new connection.
     public var unprocessed = false
+    /// Trailers that followed the body, if any.
+    public var trailers: [HeaderField]?
+    /// The server's RST_STREAM code, if it reset the stream.
+    public var resetCode: ErrorCode?
 }
 
 /// A request for `ClientConnection.run`.
@@ -30,33 +34,64 @@ public final class ClientConnection: @unchecked Sendable {
     /// How many times one request is sent again after REFUSED_STREAM before it counts as failed.
     public static let maximumRefusals = 5
 
-    public init(stream: ByteStream, tracer: Tracer?) {
+    /// The connection number traces carry.
+    let traceID: Int
+
+    public init(stream: ByteStream, tracer: Tracer?, traceID: Int = 0) {
         self.stream = stream
         self.tracer = tracer
+        self.traceID = traceID
     }
+
+    public func close() { stream.close() }
 
     /// Runs the requests to completion; results come in the order of `requests`. With `upgrade`, the
     /// first request goes as HTTP/1.1 with `Upgrade: h2c` and becomes stream 1.
     public func run(_ requests: [ClientRequest], upgrade: Bool = false, timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
         defer { stream.close() }
-        var results: [ClientResult?] = Array(repeating: nil, count: requests.count)
-        var queue = Array(requests.indices)[...]
-        var inFlight: [UInt32: Int] = [:]  // stream id → request index
-        var refusals: [Int: Int] = [:]
         var leftover: [UInt8] = []
-        if upgrade, let first = queue.first {
+        var upgraded: Int?
+        if upgrade, let first = requests.indices.first {
             switch self.upgrade(requests[first]) {
             case .failure(let failure):
                 return requests.map { ClientResult(url: $0.url, stream: 0, headers: [], body: [], error: failure.message) }
             case .success(let rest):
                 leftover = rest
-                inFlight[1] = first
-                queue = queue.dropFirst()
+                upgraded = first
             }
         } else {
-            connection.start()
+            start()
         }
         if !leftover.isEmpty { trace(connection.receive(bytes: leftover)) }
+        return exchange(requests, upgraded: upgraded, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    private var started = false
+
+    /// Sends the preface and SETTINGS, once, for a connection used for several `exchange`s (a proxy's
+    /// leg to its server).
+    public func start() {
+        guard !started else { return }
+        started = true
+        connection.start()
+    }
+
+    /// Whether the connection can take more requests (not closed, no GOAWAY).
+    public var isUsable: Bool { !connection.isClosed && connection.goawayReceived == nil && !streamFailed }
+    private var streamFailed = false
+
+    /// Runs requests on the (started) connection until each completes; the connection stays open.
+    /// `upgraded` names the request that is already stream 1 (h2c upgrade).
+    public func exchange(_ requests: [ClientRequest], upgraded: Int? = nil, timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
+        start()
+        var results: [ClientResult?] = Array(repeating: nil, count: requests.count)
+        var queue = Array(requests.indices)[...]
+        var inFlight: [UInt32: Int] = [:]  // stream id → request index
+        var refusals: [Int: Int] = [:]
+        if let upgraded {
+            inFlight[1] = upgraded
+            queue = queue.filter { $0 != upgraded }[...]
+        }
 
         /// Whether another stream may open now: within the server's limit once its SETTINGS are here,
         /// one at a time before, none after its GOAWAY.
@@ -71,8 +106,10 @@ public final class ClientConnection: @unchecked Sendable {
             var error: String?
             if record?.closeReason == .resetReceived || record?.closeReason == .resetSent { error = "stream \(id) was reset" }
             results[index] = ClientResult(url: requests[index].url, stream: id, status: record?.status,
-                                          headers: record?.responseHeaders ?? [], body: record?.receivedBody ?? [], error: error)
+                                          headers: record?.responseHeaders ?? [], body: record?.receivedBody ?? [], error: error,
+                                          trailers: record?.trailers, resetCode: resets[id])
         }
+        var resets: [UInt32: ErrorCode] = [:]
 
         var failure: String?
         var waited = 0
@@ -90,7 +127,7 @@ public final class ClientConnection: @unchecked Sendable {
             if !queue.isEmpty && !queuedNoted && connection.peerSettingsReceived && connection.goawayReceived == nil {
                 queuedNoted = true
                 let limit = connection.remoteSettings.maxConcurrentStreams.map(String.init) ?? "?"
-                tracer?(0, .note("\(queue.count) request(s) wait: the server allows \(limit) concurrent stream(s) (§5.1.2)"))
+                tracer?(traceID, .note("\(queue.count) request(s) wait: the server allows \(limit) concurrent stream(s) (§5.1.2)"))
             }
             guard flush() else { failure = "the connection failed while writing"; break }
             if inFlight.isEmpty && (queue.isEmpty || connection.goawayReceived != nil) { break }
@@ -107,6 +144,7 @@ public final class ClientConnection: @unchecked Sendable {
             let events = connection.receive(bytes: bytes)
             trace(events)
             for event in events {
+                if case .streamReset(let id, let code, .received) = event { resets[id] = code }
                 switch event {
                 case .streamReset(let id, .refusedStream, .received):
                     guard let index = inFlight.removeValue(forKey: id) else { continue }
@@ -115,7 +153,7 @@ public final class ClientConnection: @unchecked Sendable {
                         results[index] = ClientResult(url: requests[index].url, stream: id, headers: [], body: [],
                                                       error: "the server refused the request \(Self.maximumRefusals + 1) times (REFUSED_STREAM)")
                     } else {
-                        tracer?(0, .note("stream \(id) refused (REFUSED_STREAM): the server did not process it; sending it again (§8.7)"))
+                        tracer?(traceID, .note("stream \(id) refused (REFUSED_STREAM): the server did not process it; sending it again (§8.7)"))
                         queue = [index] + queue
                     }
                 case .goawayReceived(let last, _, _):
@@ -127,7 +165,7 @@ public final class ClientConnection: @unchecked Sendable {
                                                       unprocessed: true)
                     }
                     if !unprocessed.isEmpty || !queue.isEmpty {
-                        tracer?(0, .note("GOAWAY last stream \(last): \(unprocessed.count + queue.count) request(s) were not processed and may be sent on a new connection (§8.7)"))
+                        tracer?(traceID, .note("GOAWAY last stream \(last): \(unprocessed.count + queue.count) request(s) were not processed and may be sent on a new connection (§8.7)"))
                     }
                 case .protocolError(let error) where error.isConnectionError:
                     failure = error.description
@@ -144,6 +182,7 @@ public final class ClientConnection: @unchecked Sendable {
             if failure != nil { break loop }
             if connection.isClosed { failure = connection.closeReason ?? "the connection closed" }
         }
+        if failure != nil { streamFailed = true }
         _ = flush()
         for (id, index) in inFlight {
             if connection.state(of: id) == .closed { finish(id, index) } else {
@@ -169,7 +208,7 @@ public final class ClientConnection: @unchecked Sendable {
         var head = HTTP1Mapping.http1Request(from: request.headers, body: [])
         head.removeLast(2)  // reopen the head to add the upgrade fields
         head += "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \(connection.http2SettingsHeader)\r\n\r\n"
-        tracer?(0, .note("HTTP/1.1 request with Upgrade: h2c"))
+        tracer?(traceID, .note("HTTP/1.1 request with Upgrade: h2c"))
         guard (try? stream.write(Array(head.utf8))) != nil else { return .failure(UpgradeFailure("the connection failed while writing")) }
         var buffer: [UInt8] = []
         while HTTP1Mapping.find([13, 10, 13, 10], in: buffer) == nil {
@@ -183,7 +222,7 @@ public final class ClientConnection: @unchecked Sendable {
         guard statusLine.hasPrefix("HTTP/1.1 101") else {
             return .failure(UpgradeFailure("the server did not upgrade to h2c: \(statusLine)"))
         }
-        tracer?(0, .note("101 Switching Protocols: stream 1 is the request"))
+        tracer?(traceID, .note("101 Switching Protocols: stream 1 is the request"))
         connection.start()
         _ = try? connection.startUpgraded(request: request.headers)
         return .success(Array(buffer[end...]))
@@ -194,7 +233,7 @@ public final class ClientConnection: @unchecked Sendable {
     func trace(_ events: [Event]) {
         guard let tracer else { return }
         for event in events {
-            if case .frameReceived(let frame) = event { tracer(0, .received(frame, bytes: 9 + frame.payloadLength)) } else { tracer(0, .event(event)) }
+            if case .frameReceived(let frame) = event { tracer(traceID, .received(frame, bytes: 9 + frame.payloadLength)) } else { tracer(traceID, .event(event)) }
         }
     }
 
@@ -203,7 +242,7 @@ public final class ClientConnection: @unchecked Sendable {
         guard !outbound.isEmpty else { return true }
         var bytes: [UInt8] = []
         for item in outbound {
-            tracer?(0, .sent(item))
+            tracer?(traceID, .sent(item))
             bytes += item.bytes
         }
         return (try? stream.write(bytes)) != nil
