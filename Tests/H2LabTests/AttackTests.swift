@@ -145,4 +145,19 @@ struct AttackTests {
         #expect(outcome.peakThreads <= 500 + 8, "\(outcome.peakThreads) threads")
         #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB")
     }
+
+    @Test("an HTTP/1.1 request with Content-Length: -1 (found by the fuzzer) gets 400 and the server goes on")
+    func negativeContentLength() throws {
+        let server = try Server()
+        defer { server.stop() }
+        let raw = try run("python3", ["-c", """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+            s.sendall(b"POST /echo HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: -1\\r\\n\\r\\nhi")
+            print(s.recv(200).split(b"\\r\\n")[0].decode())
+            """, "\(server.port)"])
+        #expect(raw.stdout.hasPrefix("HTTP/1.1 400"), "\(raw.stdout)\(raw.stderr)")
+        #expect(server.process.isRunning)
+        #expect(try run("curl", ["-s", "--http2-prior-knowledge", server.url + "/json"]).stdout.contains("9113"))
+    }
 }

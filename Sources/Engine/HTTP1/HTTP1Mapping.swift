@@ -52,7 +52,14 @@ public enum HTTP1Mapping {
         }
         var request = HTTP1Request(method: parts[0], target: parts[1], version: parts[2], fields: fields, body: [])
         let bodyStart = headEnd + separator
-        let length = request.field("content-length").flatMap { Int($0) } ?? 0
+        var length = 0
+        if let declared = request.field("content-length") {
+            // RFC 9110 §8.6: Content-Length is 1*DIGIT; anything else (a sign, a list, an overflow) is invalid.
+            guard !declared.isEmpty, declared.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(declared) else {
+                return .invalid("Content-Length \"\(declared)\" is not a number of octets")
+            }
+            length = n
+        }
         if request.field("transfer-encoding")?.lowercased().contains("chunked") == true {
             return .invalid("chunked request bodies are not supported here; send Content-Length")
         }
