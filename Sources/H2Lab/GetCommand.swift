@@ -69,6 +69,7 @@ struct Get: ParsableCommand {
     @Flag(help: "Write the trace as JSON lines.") var json = false
     @Flag(help: "h2c Upgrade: send the first request as HTTP/1.1 with Upgrade: h2c (http:// only).") var upgrade = false
     @Flag(name: [.customShort("k"), .long], help: "Do not verify the server's certificate (for self-signed test servers).") var insecure = false
+    @Flag(help: "Accept server push (SETTINGS_ENABLE_PUSH 1): pushed responses are listed on standard error.") var push = false
     @Option(help: "Write the connection to FILE as a pcapng capture for Wireshark and tshark (TLS secrets included).") var pcap: String?
 
     func run() throws {
@@ -113,8 +114,11 @@ struct Get: ParsableCommand {
                 warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
                 throw ExitCode(1)
             }
-            let round = ClientConnection(stream: byteStream, tracer: tracer)
-                .run(remaining.map { requests[$0] }, upgrade: upgrade && attempt == 0)
+            let client = ClientConnection(stream: byteStream, tracer: tracer, push: push)
+            let round = client.run(remaining.map { requests[$0] }, upgrade: upgrade && attempt == 0)
+            for pushed in client.pushed {
+                warn("pushed \(first.scheme)://\(first.authority)\(pushed.url): \(pushed.status ?? "no response") (\(pushed.body.count) octets)")
+            }
             var again: [Int] = []
             for (offset, result) in round.enumerated() {
                 if result.unprocessed && attempt < 3 { again.append(remaining[offset]) } else { results[remaining[offset]] = result }

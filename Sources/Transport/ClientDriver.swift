@@ -29,18 +29,22 @@ public typealias ClientRequest = (url: String, headers: [HeaderField], body: [UI
 public final class ClientConnection: @unchecked Sendable {
     let stream: ByteStream
     let tracer: Tracer?
-    public private(set) var connection = Connection(role: .client, configuration: .init(
-        settings: [Setting(.enablePush, 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow))
+    public private(set) var connection: Connection
+    /// Responses the server pushed (§8.4), when push is enabled, with the promised request's path.
+    public private(set) var pushed: [ClientResult] = []
     /// How many times one request is sent again after REFUSED_STREAM before it counts as failed.
     public static let maximumRefusals = 5
 
     /// The connection number traces carry.
     let traceID: Int
 
-    public init(stream: ByteStream, tracer: Tracer?, traceID: Int = 0) {
+    /// With `push`, SETTINGS_ENABLE_PUSH is 1 and pushed responses are kept in `pushed`.
+    public init(stream: ByteStream, tracer: Tracer?, traceID: Int = 0, push: Bool = false) {
         self.stream = stream
         self.tracer = tracer
         self.traceID = traceID
+        connection = Connection(role: .client, configuration: .init(
+            settings: [Setting(.enablePush, push ? 1 : 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow))
     }
 
     public func close() { stream.close() }
@@ -88,6 +92,7 @@ public final class ClientConnection: @unchecked Sendable {
         var queue = Array(requests.indices)[...]
         var inFlight: [UInt32: Int] = [:]  // stream id → request index
         var refusals: [Int: Int] = [:]
+        var promised: Set<UInt32> = []
         if let upgraded {
             inFlight[1] = upgraded
             queue = queue.filter { $0 != upgraded }[...]
@@ -130,7 +135,7 @@ public final class ClientConnection: @unchecked Sendable {
                 tracer?(traceID, .note("\(queue.count) request(s) wait: the server allows \(limit) concurrent stream(s) (§5.1.2)"))
             }
             guard flush() else { failure = "the connection failed while writing"; break }
-            if inFlight.isEmpty && (queue.isEmpty || connection.goawayReceived != nil) { break }
+            if inFlight.isEmpty && promised.isEmpty && (queue.isEmpty || connection.goawayReceived != nil) { break }
             guard stream.waitReadable(milliseconds: 200) else {
                 waited += 200
                 if waited >= timeoutMilliseconds { failure = "timed out after \(timeoutMilliseconds / 1000) s" }
@@ -145,6 +150,7 @@ public final class ClientConnection: @unchecked Sendable {
             trace(events)
             for event in events {
                 if case .streamReset(let id, let code, .received) = event { resets[id] = code }
+                if case .pushPromised(_, let id, .received) = event { promised.insert(id) }
                 switch event {
                 case .streamReset(let id, .refusedStream, .received):
                     guard let index = inFlight.removeValue(forKey: id) else { continue }
@@ -178,6 +184,14 @@ public final class ClientConnection: @unchecked Sendable {
             for (id, index) in inFlight where connection.state(of: id) == .closed {
                 inFlight[id] = nil
                 finish(id, index)
+            }
+            for id in promised where connection.state(of: id) == .closed {
+                promised.remove(id)
+                let record = connection.streams[id]
+                let path = record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?"
+                pushed.append(ClientResult(url: path, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
+                                           body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
+                                           resetCode: resets[id]))
             }
             if failure != nil { break loop }
             if connection.isClosed { failure = connection.closeReason ?? "the connection closed" }

@@ -163,4 +163,20 @@ struct ClientLimitTests {
         #expect(result.stdout.contains("connection 1 answered /two\n") && result.stdout.contains("connection 1 answered /three\n"))
         #expect(result.stdout.contains("a new connection for 2 unprocessed request(s)"))
     }
+
+    @Test("get --push against nghttpd -p: the pushed stylesheet arrives whole on stream 2 (§8.4); without --push none is promised")
+    func push() throws {
+        try #require(installed("nghttpd"), "nghttp2-server is installed by scripts/test")
+        let css = sampleBody(30_000, seed: 9)
+        let (port, nghttpd) = try startNghttpd(["index.html": "<link rel=stylesheet href=/style.css>\n", "style.css": css],
+                                               options: ["-p", "/index.html=/style.css"], offset: 77)
+        defer { kill(nghttpd.processIdentifier, SIGKILL); nghttpd.waitUntilExit() }
+        let url = "http://127.0.0.1:\(port)/index.html"
+        let pushed = try run(h2lab, ["get", "--push", "--trace", "frames", url])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(pushed.stdout.contains("SETTINGS_ENABLE_PUSH=1") && pushed.stdout.contains("c0 ← PUSH_PROMISE stream 1"))
+        #expect(pushed.stderr.contains("pushed http://127.0.0.1:\(port)/style.css: 200 (\(css.utf8.count) octets)"), "\(pushed.stderr)")
+        let plain = try run(h2lab, ["get", "--trace", "frames", url])
+        #expect(plain.status == 0 && !plain.stdout.contains("PUSH_PROMISE") && !plain.stderr.contains("pushed"))
+    }
 }
