@@ -76,13 +76,7 @@ struct PanelServe: ParsableCommand {
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
             warn("warning: the panel listens on \(host), not only on loopback: anyone who can reach it can try to log in")
         }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        installStopSignals()
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
         let servers = DemoServers(tls: tls, now: clock)
         let app = PanelApp(users: store, assets: assets, servers: servers, idleTimeout: sessionMinutes * 60, now: clock) { line in

@@ -38,14 +38,7 @@ struct Proxy: ParsableCommand {
             warn("error: \(error)")
             throw ExitCode(1)
         }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
-        signal(SIGPIPE, SIG_IGN)
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        installStopSignals()
         let printer = trace == .off ? nil : LegPrinter(formatter: TraceFormatter(events: trace == .all, json: json))
         let upstream = printer.map { printer in { (id: Int, item: TraceItem) in printer.print(id, item, leg: .server) } as Tracer }
         let downstream = printer.map { printer in { (id: Int, item: TraceItem) in printer.print(id, item, leg: .client) } as Tracer }

@@ -59,15 +59,7 @@ struct Serve: ParsableCommand {
             warn("error: \(error)")
             throw ExitCode(1)
         }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
-        signal(SIGPIPE, SIG_IGN)
-        // A parent may have started us with these blocked (a blocked mask is inherited): unblock them.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        installStopSignals()
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         let scheme = plain ? "h2c on http" : "h2 (TLS, ALPN h2 and http/1.1) on https"
         warn("h2lab serving \(scheme)://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
@@ -169,6 +161,19 @@ enum StaticFiles {
         }
         return files
     }
+}
+
+/// SIGINT and SIGTERM set `stopRequested` (finish gracefully); SIGPIPE is ignored. A parent may
+/// have started us with them blocked (a blocked mask is inherited): they are unblocked.
+func installStopSignals() {
+    signal(SIGINT) { _ in stopRequested = 1 }
+    signal(SIGTERM) { _ in stopRequested = 1 }
+    signal(SIGPIPE, SIG_IGN)
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
 }
 
 /// A count shared by threads: connections open now.

@@ -85,36 +85,27 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
         return address
     }
 
-    /// The port actually bound (useful with port 0).
-    public var localPort: UInt16 {
+    /// This end's address (`peer` false) or the other end's (IPv4).
+    func address(peer: Bool) -> sockaddr_in {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
         }
-        return UInt16(bigEndian: address.sin_port)
+        return address
     }
+
+    /// The port actually bound (useful with port 0).
+    public var localPort: UInt16 { UInt16(bigEndian: address(peer: false).sin_port) }
 
     /// The connected peer's IPv4 address ("127.0.0.1"), without its port.
     public var peerAddress: String {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        }
-        let octets = withUnsafeBytes(of: address.sin_addr.s_addr) { Array($0) }  // network order
+        let octets = withUnsafeBytes(of: address(peer: true).sin_addr.s_addr) { Array($0) }  // network order
         return octets.map(String.init).joined(separator: ".")
     }
 
     /// The peer's port (0 if unknown).
-    public var peerPort: UInt16 {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
-    }
+    public var peerPort: UInt16 { UInt16(bigEndian: address(peer: true).sin_port) }
 
     /// Waits up to `milliseconds` for a connection; nil on time-out.
     public func accept(milliseconds: Int32) throws -> TCPSocket? {

@@ -23,21 +23,9 @@ final class PanelProcess: @unchecked Sendable {
         let portFile = directory.appendingPathComponent("port")
         stderr = directory.appendingPathComponent("stderr.log")
         FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: h2lab)
-        process.arguments = ["panel", "--port", "0", "--port-file", portFile.path, "--users", users] + extra
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_CACHE_HOME"] = directory.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        try process.run()
-        var found: UInt16?
-        waitUntil(15, every: 0.02) {
-            found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            return found != nil
-        }
-        guard let found else { throw SocketError(operation: "h2lab panel did not start", code: 0) }
-        port = found
+        port = try launch(process, ["panel", "--port", "0", "--port-file", portFile.path, "--users", users] + extra,
+                          portFile: portFile, environment: ["XDG_CACHE_HOME": directory.path],
+                          stdout: FileHandle.nullDevice, stderr: try FileHandle(forWritingTo: stderr))
     }
 
     var users: String { directory.appendingPathComponent("users").path }

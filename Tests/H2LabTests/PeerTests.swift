@@ -18,22 +18,10 @@ final class Server: @unchecked Sendable {
         let portFile = dir.appendingPathComponent("port")
         log = dir.appendingPathComponent("trace.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: h2lab)
-        process.arguments = ["serve", "--port", "0", "--port-file", portFile.path] + (tls ? [] : ["--plain"]) + extra
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_CACHE_HOME"] = dir.path  // a fresh self-signed certificate per server
-        environment["SSLKEYLOGFILE"] = dir.appendingPathComponent("keys.log").path
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var found: UInt16?
-        waitUntil(10, every: 0.02) {
-            found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            return found != nil
-        }
-        guard let found else { throw SocketError(operation: "h2lab serve did not start", code: 0) }
-        port = found
+        port = try launch(process, ["serve", "--port", "0", "--port-file", portFile.path] + (tls ? [] : ["--plain"]) + extra,
+                          portFile: portFile, environment: ["XDG_CACHE_HOME": dir.path,  // a fresh self-signed certificate per server
+                                                            "SSLKEYLOGFILE": dir.appendingPathComponent("keys.log").path],
+                          stdout: try FileHandle(forWritingTo: log), stderr: FileHandle.nullDevice)
     }
 
     var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
@@ -51,6 +39,24 @@ final class Server: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Starts `h2lab` with `arguments` and waits for the port it writes to `portFile` (up to 15 s).
+func launch(_ process: Process, _ arguments: [String], portFile: URL, environment: [String: String],
+            stdout: FileHandle, stderr: FileHandle) throws -> UInt16 {
+    process.executableURL = URL(fileURLWithPath: h2lab)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    var found: UInt16?
+    waitUntil(15, every: 0.02) {
+        found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return found != nil
+    }
+    guard let found else { throw SocketError(operation: "h2lab \(arguments.first ?? "") did not start", code: 0) }
+    return found
 }
 
 func installed(_ program: String) -> Bool { (try? run("which", [program]).status) == 0 }
@@ -370,22 +376,8 @@ struct GetPeerTests {
                     c.send_data(e.stream_id, body, end_stream=True)
             s.sendall(c.data_to_send())
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (port, process) = try startPythonServer(script)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
-        var portText = ""
-        let handle = out.fileHandleForReading
-        while !portText.contains("\n") {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty { break }
-            portText += String(decoding: byte, as: UTF8.self)
-        }
-        let port = portText.trimmingCharacters(in: .whitespacesAndNewlines)
         let result = try run(h2lab, ["get", "http://127.0.0.1:\(port)/from-h2lab"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "hello from python h2, you asked for /from-h2lab\n")

@@ -16,21 +16,9 @@ final class ProxyProcess: @unchecked Sendable {
         let portFile = dir.appendingPathComponent("port")
         log = dir.appendingPathComponent("trace.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: h2lab)
-        process.arguments = ["proxy", "--to", upstream, "--port", "0", "--port-file", portFile.path] + (tls ? ["--tls"] : []) + extra
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_CACHE_HOME"] = dir.path
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var found: UInt16?
-        waitUntil(10, every: 0.02) {
-            found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            return found != nil
-        }
-        guard let found else { throw SocketError(operation: "h2lab proxy did not start", code: 0) }
-        port = found
+        port = try launch(process, ["proxy", "--to", upstream, "--port", "0", "--port-file", portFile.path] + (tls ? ["--tls"] : []) + extra,
+                          portFile: portFile, environment: ["XDG_CACHE_HOME": dir.path],
+                          stdout: try FileHandle(forWritingTo: log), stderr: FileHandle.nullDevice)
     }
 
     var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
