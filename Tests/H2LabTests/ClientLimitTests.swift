@@ -30,6 +30,19 @@ func startNghttpd(_ files: [String: String], options: [String], offset: Int32) t
     return (port, process)
 }
 
+/// The start of a one-connection Python `h2` server script: listens on a free port, prints it,
+/// accepts one client as `s` and has sent its SETTINGS through `c`; the rest answers.
+let pythonH2ServerOpening = """
+    import socket, sys, h2.connection, h2.config, h2.events, h2.errors
+    l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+    print(l.getsockname()[1], flush=True)
+    l.settimeout(20)
+    s, _ = l.accept()
+    c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+    c.initiate_connection(); s.sendall(c.data_to_send())
+
+    """
+
 /// A Python `h2` server running `script` (which prints its port first); killed when the test ends.
 func startPythonServer(_ script: String) throws -> (port: String, process: Process) {
     let process = Process()
@@ -91,14 +104,7 @@ struct ClientLimitTests {
 
     @Test("RST_STREAM REFUSED_STREAM: the request goes again on the same connection (§8.7)")
     func refusedStream() throws {
-        let script = """
-        import socket, h2.connection, h2.config, h2.events, h2.errors
-        l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
-        print(l.getsockname()[1], flush=True)
-        l.settimeout(20)
-        s, _ = l.accept()
-        c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
-        c.initiate_connection(); s.sendall(c.data_to_send())
+        let script = pythonH2ServerOpening + """
         refused = 0
         while True:
             data = s.recv(65536)

@@ -357,14 +357,7 @@ struct GetPeerTests {
 
     @Test("h2lab get against Python h2 as the server")
     func pythonServer() throws {
-        let script = """
-        import socket, sys, h2.connection, h2.config, h2.events
-        l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
-        print(l.getsockname()[1], flush=True)
-        l.settimeout(20)
-        s, _ = l.accept()
-        c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
-        c.initiate_connection(); s.sendall(c.data_to_send())
+        let script = pythonH2ServerOpening + """
         while True:
             data = s.recv(65536)
             if not data: break
