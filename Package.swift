@@ -15,7 +15,8 @@ let package = Package(
         // The protocol: frames, HPACK, streams, flow control, the lab. No I/O.
         .target(name: "Engine"),
         // Thin adapters that move bytes between sockets and the engine: TCP (and TLS). No protocol logic.
-        .target(name: "Transport", dependencies: ["Engine", "COpenSSL"]),
+        .target(name: "Transport", dependencies: ["Engine", "COpenSSL", "CSystem"]),
+        .systemLibrary(name: "CSystem", pkgConfig: nil),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The command language shared by the REPL and lesson scripts, the runner, transcripts.
         .target(name: "Lessons", dependencies: ["Engine"]),

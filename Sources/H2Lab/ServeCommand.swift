@@ -24,6 +24,8 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
+    @Flag(help: "Serve h2c connections from one thread on epoll instead of a thread each (prior knowledge only; with --plain).")
+    var eventLoop = false
     @Option(help: "Write every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
     var pcap: String?
     @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.")
@@ -78,6 +80,17 @@ struct Serve: ParsableCommand {
         limits.maxConnections = maxConnections
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
+        if eventLoop {
+            guard plain, capture == nil else {
+                warn("error: --event-loop serves h2c (--plain) without --pcap for now")
+                throw ExitCode(1)
+            }
+            let loop = try EventLoopServer(listener: listener, responder: site, limits: limits, tracer: tracer)
+            loop.run { stopRequested != 0 }
+            listener.close()
+            warn("h2lab: all connections finished")
+            return
+        }
         let group = DispatchGroup()
         let open = Counter()
         var next = 0

@@ -160,4 +160,43 @@ struct AttackTests {
         #expect(server.process.isRunning)
         #expect(try run("curl", ["-s", "--http2-prior-knowledge", server.url + "/json"]).stdout.contains("9113"))
     }
+
+    @Test("--event-loop: 10 000 connections at once held by one thread, a few KiB each, and a new client served within 100 ms")
+    func eventLoopManyConnections() throws {
+        let outcome = try attack("many_connections", serve: ["--event-loop", "--max-connections", "20000"])
+        #expect(outcome.result["opened"] as? Int == 10_000)
+        let during = outcome.result["good_client_during"] as? Double
+        #expect(during != nil && (during ?? 9) < 0.1, "a client while 10 000 are held: \(String(describing: during)) s")
+        #expect(outcome.peakThreads <= 2, "\(outcome.peakThreads) threads")
+        #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB for 10 000 connections")
+    }
+
+    @Test("--event-loop keeps the limits: rapid reset, CONTINUATION flood, slowloris, a ping flood never read",
+          arguments: ["rapid_reset", "continuation_flood", "slowloris", "ping_flood"])
+    func eventLoopLimits(name: String) throws {
+        let outcome = try attack(name, serve: ["--event-loop"])
+        switch name {
+        case "rapid_reset", "continuation_flood": #expect(outcome.goaway("code") as? String == "ENHANCE_YOUR_CALM")
+        case "slowloris":
+            for kind in ["silent", "dribble", "unfinished"] {
+                #expect(((outcome.result[kind] as? [String: Any])?["closed_at"] as? Double ?? 99) < 4.5, "\(kind)")
+            }
+        default: #expect(outcome.result["closed"] as? Bool == true, "\(outcome.result)")
+        }
+    }
+
+    @Test("--event-loop serves like the threaded server: every check passes, h2load and a 10 MB upload")
+    func eventLoopServes() throws {
+        let server = try Server(["--event-loop"])
+        defer { server.stop() }
+        let check = try run(h2lab, ["check", server.url + "/"], timeout: 300)
+        #expect(check.status == 0, "\(check.stdout.split(separator: "\n").filter { $0.contains("✗") }.joined(separator: "\n"))")
+        let load = try run("h2load", ["-n", "20000", "-c", "10", "-m", "10", server.url + "/styles.css"], timeout: 120)
+        #expect(load.stdout.contains("20000 succeeded, 0 failed"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-loop-\(getpid()).bin").path
+        #expect(try run("/bin/sh", ["-c", "head -c 10000000 /dev/urandom > \"$0\"", file]).status == 0)
+        let upload = try run("curl", ["-s", "--http2-prior-knowledge", "--data-binary", "@" + file, server.url + "/upload"], timeout: 120)
+        let digest = try sha256(file)
+        #expect(upload.stdout.contains(digest))
+    }
 }

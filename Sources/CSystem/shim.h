@@ -1,0 +1,22 @@
+#ifndef H2LAB_CSYSTEM_SHIM_H
+#define H2LAB_CSYSTEM_SHIM_H
+// Linux system calls Swift's Glibc module does not bring in: epoll, for the event loop.
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <stddef.h>
+
+// accept, with the new socket non-blocking and closed on exec (accept4 needs _GNU_SOURCE).
+static inline int h2lab_accept_nonblocking(int fd) {
+    int client = accept(fd, NULL, NULL);
+    if (client >= 0) {
+        fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK);
+        fcntl(client, F_SETFD, FD_CLOEXEC);
+    }
+    return client;
+}
+
+// The file descriptor an event is about (epoll_data is a union; Swift reads it through this).
+static inline int h2lab_event_fd(const struct epoll_event *event) { return event->data.fd; }
+static inline void h2lab_event_set_fd(struct epoll_event *event, int fd) { event->data.fd = fd; }
+#endif

@@ -1,0 +1,256 @@
+import CSystem
+import Engine
+import Glibc
+
+/// h2c connections served by one thread on epoll (`serve --event-loop`): non-blocking sockets, an
+/// engine per connection, and an outbound buffer per connection written as the socket allows. An
+/// idle connection costs its engine's state and two buffers, not a thread. HTTP/2 with prior
+/// knowledge only (no HTTP/1.1, no Upgrade, no TLS yet): other first octets close the connection.
+public final class EventLoopServer: @unchecked Sendable {
+    final class Client {
+        let fd: Int32
+        let id: Int
+        var connection: Connection
+        var outbound: [UInt8] = []
+        var written = 0
+        var lastActive: Double
+        var interest: UInt32 = EPOLLIN.rawValue
+        /// Reading stops while this much waits to be written (a client that does not read).
+        var readingPaused = false
+        let opened: Double
+        var lastWriteProgress: Double
+        var incompleteSince: Double?
+
+        init(fd: Int32, id: Int, connection: Connection, now: Double) {
+            self.fd = fd
+            self.id = id
+            self.connection = connection
+            lastActive = now
+            opened = now
+            lastWriteProgress = now
+        }
+
+        var pending: Int { outbound.count - written }
+    }
+
+    /// Outbound octets at which a connection's reading pauses, and below which it resumes.
+    static let pauseAbove = 256 * 1024
+    static let resumeBelow = 64 * 1024
+
+    let listener: TCPSocket
+    let responder: any Responder
+    let limits: ServerLimits
+    let tracer: Tracer?
+    let epoll: Int32
+    var clients: [Int32: Client] = [:]
+    var nextID = 0
+    var readBuffer = [UInt8](repeating: 0, count: 65_536)
+
+    public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?) throws {
+        self.listener = listener
+        self.responder = responder
+        self.limits = limits
+        self.tracer = tracer
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
+        _ = fcntl(listener.fd, F_SETFL, fcntl(listener.fd, F_GETFL) | O_NONBLOCK)
+        watch(listener.fd, EPOLLIN.rawValue)
+    }
+
+    deinit { Glibc.close(epoll) }
+
+    /// Connections open now.
+    public var count: Int { clients.count }
+
+    func watch(_ fd: Int32, _ events: UInt32, modify: Bool = false) {
+        var event = epoll_event()
+        event.events = events
+        h2lab_event_set_fd(&event, fd)
+        _ = epoll_ctl(epoll, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+    }
+
+    /// Runs until `shouldStop` says so; then every connection gets GOAWAY and is closed.
+    public func run(shouldStop: () -> Bool) {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var lastSweep = ServerConnection.now()
+        while !shouldStop() {
+            let ready = epoll_wait(epoll, &events, Int32(events.count), 200)
+            if ready < 0 && errno != EINTR { break }
+            for i in 0..<max(0, Int(ready)) {
+                let fd = withUnsafePointer(to: &events[i]) { h2lab_event_fd($0) }
+                let flags = events[i].events
+                if fd == listener.fd {
+                    acceptAll()
+                    continue
+                }
+                guard let client = clients[fd] else { continue }
+                if flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 && flags & EPOLLIN.rawValue == 0 {
+                    close(client, note: "the client closed the connection")
+                    continue
+                }
+                if flags & EPOLLIN.rawValue != 0 { readFrom(client) }
+                if flags & EPOLLOUT.rawValue != 0, clients[fd] != nil { writeTo(client) }
+            }
+            let now = ServerConnection.now()
+            if now - lastSweep > 0.5 {
+                lastSweep = now
+                for client in Array(clients.values) {
+                    // The same rules as the threaded server's (ServerLimits.idleTimeout): no preface in
+                    // time, a header block left incomplete, a client that reads nothing we write, or
+                    // nothing either way.
+                    let idle = limits.idleTimeout
+                    let why: String
+                    if !client.connection.prefaceReceived && now - client.opened > idle {
+                        why = "no preface"
+                    } else if let since = client.incompleteSince, now - since > idle {
+                        why = "a header block left incomplete"
+                    } else if client.pending > 0 && now - client.lastWriteProgress > idle {
+                        why = "nothing read of what was sent"
+                    } else if now - client.lastActive > idle {
+                        why = "idle"
+                    } else {
+                        continue
+                    }
+                    tracer?(client.id, .note("\(why) for \(ServerConnection.seconds(idle)): GOAWAY and close (idle timeout)"))
+                    _ = client.connection.sendGoaway(client.connection.prefaceReceived ? .noError : .protocolError, debug: "idle timeout")
+                    queueOutbound(client)
+                    flushBlocking(client)
+                    close(client, note: nil)
+                }
+            }
+        }
+        for client in Array(clients.values) {
+            _ = client.connection.sendGoaway(.noError, debug: "server shutting down")
+            queueOutbound(client)
+            flushBlocking(client)
+            close(client, note: nil)
+        }
+    }
+
+    func acceptAll() {
+        while true {
+            let fd = h2lab_accept_nonblocking(listener.fd)
+            guard fd >= 0 else { return }  // EAGAIN: all taken; EMFILE: try again on the next event
+            guard clients.count < limits.maxConnections else {
+                Glibc.close(fd)
+                continue
+            }
+            var yes: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+            nextID += 1
+            var configuration = Connection.Configuration(settings: ServerConnection.settings, windowUpdatePolicy: .halfWindow)
+            configuration.rapidResetLimit = limits.rapidResets
+            configuration.emptyFrameLimit = limits.emptyFrames
+            let client = Client(fd: fd, id: nextID, connection: Connection(role: .server, configuration: configuration),
+                                now: ServerConnection.now())
+            client.connection.start()
+            _ = try? client.connection.sendWindowUpdate(0, increment: (1 << 24) - 65_535)
+            clients[fd] = client
+            watch(fd, EPOLLIN.rawValue)
+            tracer?(client.id, .note("connection opened"))
+            queueOutbound(client)
+            writeTo(client)
+        }
+    }
+
+    func readFrom(_ client: Client) {
+        while clients[client.fd] != nil {
+            if client.pending > Self.pauseAbove {
+                client.readingPaused = true
+                updateInterest(client)
+                return
+            }
+            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(client.fd, $0.baseAddress, $0.count) }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                close(client, note: "the client closed the connection")
+                return
+            }
+            client.lastActive = ServerConnection.now()
+            let events = client.connection.receive(bytes: readBuffer[0..<n])
+            if let tracer {
+                for event in events {
+                    if case .frameReceived(let frame) = event {
+                        tracer(client.id, .received(frame, bytes: 9 + frame.payloadLength))
+                    } else {
+                        tracer(client.id, .event(event))
+                    }
+                }
+            }
+            let peer = PeerInfo(connection: client.id, address: "")
+            let sent = responder.answer(events, on: &client.connection, peer: peer)
+            if let tracer { for event in sent { tracer(client.id, .event(event)) } }
+            queueOutbound(client)
+            client.incompleteSince = client.connection.isReceivingHeaderBlock ? (client.incompleteSince ?? client.lastActive) : nil
+            if client.connection.isClosed {
+                flushBlocking(client)
+                close(client, note: nil)
+                return
+            }
+            if n < readBuffer.count { break }
+        }
+        if clients[client.fd] != nil { writeTo(client) }
+    }
+
+    /// Moves what the engine queued into the connection's outbound buffer.
+    func queueOutbound(_ client: Client) {
+        for item in client.connection.takeOutbound() {
+            tracer?(client.id, .sent(item))
+            switch item {
+            case .preface: client.outbound += connectionPreface
+            case .frame(let frame): FrameEncoder.encode(frame, into: &client.outbound)
+            }
+        }
+    }
+
+    func writeTo(_ client: Client) {
+        while client.written < client.outbound.count {
+            let n = client.outbound.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return send(client.fd, base + client.written, raw.count - client.written, Int32(MSG_NOSIGNAL))
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                close(client, note: "write failed")
+                return
+            }
+            client.written += n
+            client.lastActive = ServerConnection.now()
+            client.lastWriteProgress = client.lastActive
+        }
+        if client.written == client.outbound.count {
+            client.outbound.removeAll(keepingCapacity: client.outbound.count <= 65_536)
+            client.written = 0
+        } else if client.written > 1 << 20 {
+            client.outbound.removeSubrange(0..<client.written)
+            client.written = 0
+        }
+        if client.readingPaused && client.pending < Self.resumeBelow { client.readingPaused = false }
+        updateInterest(client)
+    }
+
+    /// Reading unless paused, writing while something waits.
+    func updateInterest(_ client: Client) {
+        let events = (client.readingPaused ? 0 : EPOLLIN.rawValue) | (client.pending > 0 ? EPOLLOUT.rawValue : 0)
+        let key = events
+        guard key != client.interest else { return }
+        client.interest = key
+        watch(client.fd, events, modify: true)
+    }
+
+    /// A last write before closing (GOAWAY), bounded: whatever the socket takes at once.
+    func flushBlocking(_ client: Client) {
+        writeTo(client)
+    }
+
+    func close(_ client: Client, note: String?) {
+        if let note { tracer?(client.id, .note(note)) }
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, client.fd, nil)
+        Glibc.close(client.fd)
+        clients[client.fd] = nil
+        responder.closed(peer: PeerInfo(connection: client.id, address: ""))
+        tracer?(client.id, .note("connection closed"))
+    }
+}
