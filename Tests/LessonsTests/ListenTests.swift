@@ -134,7 +134,7 @@ struct ListenTests {
         var session = Session()
         #expect(session.execute("listen").error?.message.contains("needs the h2lab REPL") == true)
         #expect(session.execute("listen --port 70000").error?.message.contains("0-65535") == true)
-        #expect(session.execute("listen --tsl").error?.hint == "usage: listen [--tls] [--port N]")
+        #expect(session.execute("listen --tsl").error?.hint == "usage: listen [--tls] [--port N] [--timeout S] [--cert F --key F]")
         #expect(session.execute("lisen").error?.hint?.contains("'listen'") == true)
     }
 }
