@@ -157,15 +157,15 @@ def continuation_flood(port):
     return dict(peer.result(), octets_sent=sent)
 
 
-def unread_flood(port, make, count):
-    """Sends `count` frames that each ask for an answer, never reading one."""
+def unread_flood(port, make_batch, count):
+    """Sends `count` frames, 1 000 at a time (`make_batch(n)` gives the n-th batch), each asking for
+    an answer, never reading one."""
     peer = Peer(port)
     peer.sock.settimeout(30)
     sent = 0
-    batch = b"".join(make(i) for i in range(1000))
     start = time.monotonic()
     while sent < count:
-        if not peer.send(batch):
+        if not peer.send(make_batch(sent // 1000)):
             break
         sent += 1000
     stalled = round(time.monotonic() - start, 2)
@@ -174,34 +174,21 @@ def unread_flood(port, make, count):
 
 
 def ping_flood(port):
-    return unread_flood(port, lambda i: frame(PING, 0, 0, struct.pack(">Q", i)), 2_000_000)
+    batch = b"".join(frame(PING, 0, 0, struct.pack(">Q", i)) for i in range(1000))
+    return unread_flood(port, lambda n: batch, 2_000_000)
 
 
 def settings_flood(port):
-    return unread_flood(port, lambda i: settings([(3, 100)]), 2_000_000)
+    batch = settings([(3, 100)]) * 1000
+    return unread_flood(port, lambda n: batch, 2_000_000)
 
 
 def reset_flood(port):
     encoder = Encoder()
     # Each stream is malformed (an uppercase field name, RFC 9113 §8.2.1): the server must answer
     # RST_STREAM PROTOCOL_ERROR.
-    def bad(i):
-        return request(encoder, 2 * i + 1 + 2000 * bad.round, extra=[("X-Upper", "1")])
-    bad.round = 0
-
-    peer = Peer(port)
-    peer.sock.settimeout(30)
-    sent = 0
-    start = time.monotonic()
-    while sent < 500_000:
-        batch = b"".join(bad(i) for i in range(1000))
-        bad.round += 1
-        if not peer.send(batch):
-            break
-        sent += 1000
-    stalled = round(time.monotonic() - start, 2)
-    peer.read(15)
-    return dict(peer.result(), frames_sent=sent, sending_took=stalled)
+    return unread_flood(port, lambda n: b"".join(
+        request(encoder, 2 * (1000 * n + i) + 1, extra=[("X-Upper", "1")]) for i in range(1000)), 500_000)
 
 
 def empty_frames(port):
