@@ -24,7 +24,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
-    @Flag(help: "Serve h2c connections from one thread on epoll instead of a thread each (prior knowledge only; with --plain).")
+    @Flag(help: "Serve connections from one thread on epoll instead of a thread each (h2c with prior knowledge, or TLS with ALPN h2; no HTTP/1.1).")
     var eventLoop = false
     @Option(help: "Write every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
     var pcap: String?
@@ -81,11 +81,11 @@ struct Serve: ParsableCommand {
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
         if eventLoop {
-            guard plain, capture == nil else {
-                warn("error: --event-loop serves h2c (--plain) without --pcap for now")
+            guard capture == nil else {
+                warn("error: --event-loop does not record captures (--pcap) yet")
                 throw ExitCode(1)
             }
-            let loop = try EventLoopServer(listener: listener, responder: site, limits: limits, tracer: tracer)
+            let loop = try EventLoopServer(listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls)
             loop.run { stopRequested != 0 }
             listener.close()
             warn("h2lab: all connections finished")

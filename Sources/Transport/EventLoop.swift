@@ -1,11 +1,13 @@
+import COpenSSL
 import CSystem
 import Engine
 import Glibc
 
-/// h2c connections served by one thread on epoll (`serve --event-loop`): non-blocking sockets, an
-/// engine per connection, and an outbound buffer per connection written as the socket allows. An
-/// idle connection costs its engine's state and two buffers, not a thread. HTTP/2 with prior
-/// knowledge only (no HTTP/1.1, no Upgrade, no TLS yet): other first octets close the connection.
+/// HTTP/2 connections served by one thread on epoll (`serve --event-loop`): non-blocking sockets,
+/// an engine per connection, and an outbound buffer per connection written as the socket allows. An
+/// idle connection costs its engine's state and two buffers, not a thread. h2c with prior
+/// knowledge, or TLS with ALPN h2 (the handshake driven step by step); no HTTP/1.1 or Upgrade here:
+/// other first octets, or another ALPN protocol, close the connection.
 public final class EventLoopServer: @unchecked Sendable {
     final class Client {
         let fd: Int32
@@ -20,6 +22,9 @@ public final class EventLoopServer: @unchecked Sendable {
         let opened: Double
         var lastWriteProgress: Double
         var incompleteSince: Double?
+        /// TLS over the socket, while and after its handshake (nil for h2c).
+        var tls: LoopTLS?
+        var started = false
 
         init(fd: Int32, id: Int, connection: Connection, now: Double) {
             self.fd = fd
@@ -42,12 +47,15 @@ public final class EventLoopServer: @unchecked Sendable {
     let limits: ServerLimits
     let tracer: Tracer?
     let epoll: Int32
+    let tlsContext: TLSContext?
     var clients: [Int32: Client] = [:]
     var nextID = 0
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
 
-    public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?) throws {
+    public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
+                tls: TLSContext? = nil) throws {
         self.listener = listener
+        self.tlsContext = tls
         self.responder = responder
         self.limits = limits
         self.tracer = tracer
@@ -88,6 +96,10 @@ public final class EventLoopServer: @unchecked Sendable {
                     close(client, note: "the client closed the connection")
                     continue
                 }
+                if !client.started {
+                    handshake(client)
+                    continue
+                }
                 if flags & EPOLLIN.rawValue != 0 { readFrom(client) }
                 if flags & EPOLLOUT.rawValue != 0, clients[fd] != nil { writeTo(client) }
             }
@@ -101,7 +113,7 @@ public final class EventLoopServer: @unchecked Sendable {
                     let idle = limits.idleTimeout
                     let why: String
                     if !client.connection.prefaceReceived && now - client.opened > idle {
-                        why = "no preface"
+                        why = client.started ? "no preface" : "no TLS handshake"
                     } else if let since = client.incompleteSince, now - since > idle {
                         why = "a header block left incomplete"
                     } else if client.pending > 0 && now - client.lastWriteProgress > idle {
@@ -143,13 +155,54 @@ public final class EventLoopServer: @unchecked Sendable {
             configuration.emptyFrameLimit = limits.emptyFrames
             let client = Client(fd: fd, id: nextID, connection: Connection(role: .server, configuration: configuration),
                                 now: ServerConnection.now())
-            client.connection.start()
-            _ = try? client.connection.sendWindowUpdate(0, increment: (1 << 24) - 65_535)
             clients[fd] = client
             watch(fd, EPOLLIN.rawValue)
             tracer?(client.id, .note("connection opened"))
-            queueOutbound(client)
-            writeTo(client)
+            if let tlsContext {
+                guard let tls = LoopTLS(fd: fd, context: tlsContext) else {
+                    close(client, note: "no TLS session")
+                    continue
+                }
+                client.tls = tls
+                handshake(client)
+            } else {
+                begin(client)
+            }
+        }
+    }
+
+    /// HTTP/2 begins: our SETTINGS (and a large connection window) go out.
+    func begin(_ client: Client) {
+        client.started = true
+        client.connection.start()
+        _ = try? client.connection.sendWindowUpdate(0, increment: (1 << 24) - 65_535)
+        queueOutbound(client)
+        writeTo(client)
+    }
+
+    /// One step of a TLS handshake; once done, ALPN must be h2 and the session must meet §9.2.
+    func handshake(_ client: Client) {
+        guard let tls = client.tls else { return }
+        switch tls.handshake() {
+        case .wantRead: updateInterest(client)
+        case .wantWrite:
+            client.interest = 0
+            watch(client.fd, EPOLLIN.rawValue | EPOLLOUT.rawValue, modify: true)
+        case .failed:
+            close(client, note: "TLS handshake failed")
+        case .done:
+            tracer?(client.id, .note("TLS \(tls.version) \(tls.cipher), ALPN \(tls.alpn.isEmpty ? "(none)" : tls.alpn)"))
+            guard tls.alpn == "h2" else {
+                close(client, note: "ALPN \(tls.alpn.isEmpty ? "none" : tls.alpn): the event loop speaks h2 only")
+                return
+            }
+            begin(client)
+            if !TLSStream.isAcceptable(version: tls.version, cipher: tls.cipher) {
+                _ = client.connection.sendGoaway(.inadequateSecurity, debug: "\(tls.version) \(tls.cipher) breaks RFC 9113 §9.2")
+                queueOutbound(client)
+                flushBlocking(client)
+                close(client, note: nil)
+            }
         }
     }
 
@@ -160,9 +213,8 @@ public final class EventLoopServer: @unchecked Sendable {
                 updateInterest(client)
                 return
             }
-            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(client.fd, $0.baseAddress, $0.count) }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
-            if n < 0 && errno == EINTR { continue }
+            let n = receive(client)
+            if n == -1 { break }  // nothing more for now
             guard n > 0 else {
                 close(client, note: "the client closed the connection")
                 return
@@ -188,9 +240,34 @@ public final class EventLoopServer: @unchecked Sendable {
                 close(client, note: nil)
                 return
             }
-            if n < readBuffer.count { break }
         }
         if clients[client.fd] != nil { writeTo(client) }
+    }
+
+    /// Octets read into `readBuffer`: the count, 0 at the end of the connection, -1 for "not now".
+    func receive(_ client: Client) -> Int {
+        if let tls = client.tls { return readBuffer.withUnsafeMutableBytes { tls.read($0) } }
+        while true {
+            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(client.fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return -1 }
+            return max(0, n)
+        }
+    }
+
+    /// Octets of `client.outbound` written: the count, 0 when the connection failed, -1 for "not now".
+    func transmit(_ client: Client) -> Int {
+        client.outbound.withUnsafeBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            let rest = UnsafeRawBufferPointer(start: base + client.written, count: raw.count - client.written)
+            if let tls = client.tls { return tls.write(rest) }
+            while true {
+                let n = send(client.fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL))
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return -1 }
+                return max(0, n)
+            }
+        }
     }
 
     /// Moves what the engine queued into the connection's outbound buffer.
@@ -206,12 +283,8 @@ public final class EventLoopServer: @unchecked Sendable {
 
     func writeTo(_ client: Client) {
         while client.written < client.outbound.count {
-            let n = client.outbound.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return send(client.fd, base + client.written, raw.count - client.written, Int32(MSG_NOSIGNAL))
-            }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
-            if n < 0 && errno == EINTR { continue }
+            let n = transmit(client)
+            if n == -1 { break }
             guard n > 0 else {
                 close(client, note: "write failed")
                 return
@@ -247,10 +320,72 @@ public final class EventLoopServer: @unchecked Sendable {
 
     func close(_ client: Client, note: String?) {
         if let note { tracer?(client.id, .note(note)) }
+        client.tls?.shutdown()
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, client.fd, nil)
         Glibc.close(client.fd)
         clients[client.fd] = nil
         responder.closed(peer: PeerInfo(connection: client.id, address: ""))
         tracer?(client.id, .note("connection closed"))
     }
+}
+
+/// A server-side TLS session on a non-blocking socket, stepped by the event loop.
+final class LoopTLS {
+    enum Step { case done, wantRead, wantWrite, failed }
+
+    let ssl: OpaquePointer
+    private(set) var alpn = ""
+    private(set) var version = ""
+    private(set) var cipher = ""
+
+    init?(fd: Int32, context: TLSContext) {
+        guard let ssl = SSL_new(context.context) else { return nil }
+        self.ssl = ssl
+        SSL_set_fd(ssl, fd)
+        SSL_set_accept_state(ssl)
+        // Writes may complete in part, and may resume from a buffer that has moved.
+        _ = SSL_ctrl(ssl, SSL_CTRL_MODE, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
+    }
+
+    deinit { SSL_free(ssl) }
+
+    func handshake() -> Step {
+        let result = SSL_do_handshake(ssl)
+        if result == 1 {
+            var buffer = [CChar](repeating: 0, count: 64)
+            let n = h2lab_alpn(ssl, &buffer, Int32(buffer.count))
+            alpn = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            version = String(cString: SSL_get_version(ssl))
+            if let name = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) { cipher = String(cString: name) }
+            return .done
+        }
+        switch SSL_get_error(ssl, result) {
+        case SSL_ERROR_WANT_READ: return .wantRead
+        case SSL_ERROR_WANT_WRITE: return .wantWrite
+        default: return .failed
+        }
+    }
+
+    /// Decrypted octets into `buffer`: the count, 0 at the end, -1 for "not now".
+    func read(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
+        if n > 0 { return Int(n) }
+        switch SSL_get_error(ssl, n) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -1
+        default: return 0
+        }
+    }
+
+    /// Octets of `bytes` taken: the count, 0 when the connection failed, -1 for "not now".
+    func write(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard !bytes.isEmpty else { return -1 }
+        let n = SSL_write(ssl, bytes.baseAddress, Int32(min(bytes.count, Int(Int32.max))))
+        if n > 0 { return Int(n) }
+        switch SSL_get_error(ssl, n) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -1
+        default: return 0
+        }
+    }
+
+    func shutdown() { SSL_shutdown(ssl) }
 }
