@@ -15,6 +15,9 @@ public struct ClientResult: Sendable {
     public var trailers: [HeaderField]?
     /// The server's RST_STREAM code, if it reset the stream.
     public var resetCode: ErrorCode?
+    /// For a pushed response: the stream its PUSH_PROMISE came on, and the promised request.
+    public var promisedOn: UInt32?
+    public var promisedRequest: [HeaderField]?
 }
 
 /// A request for `ClientConnection.run`.
@@ -88,11 +91,13 @@ public final class ClientConnection: @unchecked Sendable {
     /// `upgraded` names the request that is already stream 1 (h2c upgrade).
     public func exchange(_ requests: [ClientRequest], upgraded: Int? = nil, timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
         start()
+        pushed = []
         var results: [ClientResult?] = Array(repeating: nil, count: requests.count)
         var queue = Array(requests.indices)[...]
         var inFlight: [UInt32: Int] = [:]  // stream id → request index
         var refusals: [Int: Int] = [:]
         var promised: Set<UInt32> = []
+        var promisedOn: [UInt32: UInt32] = [:]
         if let upgraded {
             inFlight[1] = upgraded
             queue = queue.filter { $0 != upgraded }[...]
@@ -150,7 +155,10 @@ public final class ClientConnection: @unchecked Sendable {
             trace(events)
             for event in events {
                 if case .streamReset(let id, let code, .received) = event { resets[id] = code }
-                if case .pushPromised(_, let id, .received) = event { promised.insert(id) }
+                if case .pushPromised(let associated, let id, .received) = event {
+                    promised.insert(id)
+                    promisedOn[id] = associated
+                }
                 switch event {
                 case .streamReset(let id, .refusedStream, .received):
                     guard let index = inFlight.removeValue(forKey: id) else { continue }
@@ -191,7 +199,7 @@ public final class ClientConnection: @unchecked Sendable {
                 let path = record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?"
                 pushed.append(ClientResult(url: path, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
                                            body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
-                                           resetCode: resets[id]))
+                                           resetCode: resets[id], promisedOn: promisedOn[id], promisedRequest: record?.requestHeaders))
             }
             if failure != nil { break loop }
             if connection.isClosed { failure = connection.closeReason ?? "the connection closed" }

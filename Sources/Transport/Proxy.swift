@@ -5,7 +5,8 @@ import Foundation
 /// is served by our server engine; its requests go to the server over a connection of our own (the
 /// server leg: its own HPACK tables, windows and settings, as with any real proxy), and the
 /// responses come back. A request is forwarded once it is complete and its response once that is
-/// complete (bodies of any size, trailers, resets); a failed server leg gives 502.
+/// complete (bodies of any size, trailers, resets, pushed responses to clients that allow push); a
+/// failed server leg gives 502.
 public final class ProxyResponder: Responder, @unchecked Sendable {
     let open: @Sendable () throws -> ByteStream
     let tracer: Tracer?
@@ -28,7 +29,8 @@ public final class ProxyResponder: Responder, @unchecked Sendable {
         if let leg = legs[id], leg.isUsable { return leg }
         legs[id]?.close()
         guard let stream = try? open() else { return nil }
-        let leg = ClientConnection(stream: stream, tracer: tracer, traceID: id)
+        // Push is relayed: the server leg accepts it, and promises go on to clients that allow it.
+        let leg = ClientConnection(stream: stream, tracer: tracer, traceID: id, push: true)
         legs[id] = leg
         return leg
     }
@@ -51,6 +53,15 @@ public final class ProxyResponder: Responder, @unchecked Sendable {
         for (index, item) in requests.enumerated() {
             guard index < results.count else { break }
             let result = results[index]
+            // Promises first, while the stream they ride on is still open (§8.4).
+            if connection.remoteSettings.enablePush {
+                for pushed in leg.pushed where pushed.promisedOn == result.stream && pushed.status != nil {
+                    guard let request = pushed.promisedRequest,
+                          let (promised, events) = try? connection.push(on: item.stream, request: request) else { continue }
+                    sent += events
+                    sent += (try? connection.sendResponse(promised, pushed.headers, body: pushed.body, trailers: pushed.trailers)) ?? []
+                }
+            }
             if let code = result.resetCode {
                 sent += (try? connection.sendReset(item.stream, code)) ?? []
             } else if result.error == nil, result.status != nil {

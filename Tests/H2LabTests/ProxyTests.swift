@@ -100,4 +100,23 @@ struct ProxyTests {
         let failed = try run("curl", ["-s", "--http2-prior-knowledge", "-w", "%{http_code}", dead.url + "/"])
         #expect(failed.stdout.hasPrefix("h2lab proxy: cannot reach the server") && failed.stdout.hasSuffix("502"))
     }
+
+    @Test("server push goes through: nghttpd -p behind the proxy, h2lab get --push and nghttp in front")
+    func pushThroughProxy() throws {
+        try #require(installed("nghttpd") && installed("nghttp"), "nghttp2 is installed by scripts/test")
+        let css = sampleBody(20_000, seed: 5)
+        let (port, nghttpd) = try startNghttpd(["index.html": "<link rel=stylesheet href=/style.css>\n", "style.css": css],
+                                               options: ["-p", "/index.html=/style.css"], offset: 140)
+        defer { kill(nghttpd.processIdentifier, SIGKILL); nghttpd.waitUntilExit() }
+        let proxy = try ProxyProcess(to: "http://127.0.0.1:\(port)")
+        defer { proxy.stop() }
+        let get = try run(h2lab, ["get", "--push", proxy.url + "/index.html"])
+        #expect(get.stderr.contains("pushed \(proxy.url)/style.css: 200 (\(css.utf8.count) octets)"), "\(get.stderr)")
+        let nghttp = try run("nghttp", ["-v", proxy.url + "/index.html"])
+        #expect(nghttp.stdout.contains("recv PUSH_PROMISE frame"))
+        let plain = try run(h2lab, ["get", proxy.url + "/index.html"])
+        #expect(plain.status == 0 && !plain.stderr.contains("pushed"), "a client that disables push gets no promise")
+        proxy.stop()
+        #expect(proxy.trace.contains("proxy ← server PUSH_PROMISE stream 1") && proxy.trace.contains("client ← proxy PUSH_PROMISE"))
+    }
 }
