@@ -245,7 +245,7 @@ public final class ClientConnection: @unchecked Sendable {
             return .failure(UpgradeFailure("the server did not upgrade to h2c: \(statusLine)"))
         }
         tracer?(traceID, .note("101 Switching Protocols: stream 1 is the request"))
-        connection.start()
+        start()
         _ = try? connection.startUpgraded(request: request.headers)
         return .success(Array(buffer[end...]))
     }
