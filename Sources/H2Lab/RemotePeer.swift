@@ -62,8 +62,9 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
             announce("Open \(base)/html in a browser (accept the certificate warning),")
             announce("or run `curl -k \(base)/json`.")
         } else {
-            announce("listening on \(base)/ (h2c with prior knowledge; a browser needs `listen --tls`): run")
-            announce("`curl --http2-prior-knowledge \(base)/json` or `nghttp -v \(base)/json`.")
+            announce("listening on \(base)/ (h2c with prior knowledge; a browser needs `listen --tls`).")
+            announce("Try `curl --http2-prior-knowledge \(base)/json`")
+            announce("or `nghttp -v \(base)/json`.")
         }
         announce("Waiting for one client" + (request.timeout.map { " for up to \(Self.seconds($0))" } ?? "") + "; Ctrl-C stops waiting.")
         let deadline = request.timeout.map { Date().addingTimeInterval($0) }

@@ -11,7 +11,7 @@ struct Repl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repl", abstract: "Step through HTTP/2 frame by frame (the default).")
 
-    @Option(name: .long, help: "Run the commands in FILE instead of reading them interactively.")
+    @Option(name: .long, help: "Run the commands in FILE (- for standard input) instead of reading them interactively.")
     var script: String?
 
     @Flag(name: .long, help: "No colour (also when NO_COLOR is set or output is not a terminal).")
@@ -146,7 +146,10 @@ struct Repl: ParsableCommand {
     }
 
     func runScript(_ path: String, _ session: inout Session) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        // "-" (or /dev/stdin, which FileManager cannot read when it is a pipe) reads standard input.
+        let data = path == "-" || path == "/dev/stdin" ? FileHandle.standardInput.readDataToEndOfFile()
+            : FileManager.default.contents(atPath: path)
+        guard let data else { throw ValidationError("cannot read \(path)") }
         var failures = 0
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if !line.trimmingCharacters(in: .whitespaces).isEmpty && !line.hasPrefix("#") { print("lab> " + line) }

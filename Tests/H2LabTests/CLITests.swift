@@ -170,6 +170,13 @@ struct ScriptTests {
         #expect(text.contains("\(file.path):1: interrupted (Ctrl-C); the rest of the script is skipped"))
     }
 
+    @Test("--script - reads the commands from standard input")
+    func scriptFromStdin() throws {
+        let result = try run(h2lab, ["--script", "-"], input: "request GET /json\ncontinue\nexpect client stream 1 status 200\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("lab> expect client stream 1 status 200\n  ✓"))
+    }
+
     @Test("listen --cert F --key F: a certificate of one's own, as serve takes")
     func listenWithCertificate() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-listen-cert-\(getpid())").path
