@@ -151,7 +151,8 @@ extension Connection {
         // well-formed block is never larger than the header list it decodes to (every field costs 32
         // octets in the list, at most a few octets of framing in the block), so the advertised
         // SETTINGS_MAX_HEADER_LIST_SIZE plus a small margin bounds it (CVE-2024-27316).
-        let limit = headerListLimit.map { $0 + Self.headerBlockMargin } ?? Self.unlimitedHeaderBlock
+        // The decoder's limit is the smallest we announced or have in force (`enforceAnnouncedLimits`).
+        let limit = decoder.maxHeaderListSize.map { $0 + Self.headerBlockMargin } ?? Self.unlimitedHeaderBlock
         if pending.fragments.count > limit {
             pendingHeaderBlock = nil
             return fail(.connection(.enhanceYourCalm, "§10.5.1", "header block of over \(limit) octets in CONTINUATION frames"), into: &events)

@@ -150,13 +150,6 @@ public struct Connection: Sendable {
         }
     }
 
-    /// The largest header list accepted now: the smallest of the limit in force and any announced.
-    var headerListLimit: Int? {
-        let announced = unacknowledgedSettings.joined().filter { $0.id == .maxHeaderListSize }.map { Int($0.value) }
-        let all = announced + (localSettings.maxHeaderListSize.map { [Int($0)] } ?? [])
-        return all.min()
-    }
-
     /// Frames queued since the last call, in order.
     public mutating func takeOutbound() -> [Outbound] {
         defer { outbox.removeAll(keepingCapacity: true) }

@@ -67,9 +67,7 @@ extension Connection {
 
     /// Entries newest first, as [name, value] pairs (RFC 7541 §2.3.2's order).
     static func tableJSON(_ table: DynamicTable) -> String {
-        let entries = table.entries.map { "[\(jsonString($0.field.name)), \(jsonString($0.field.value))]" }
+        let entries = table.entries.map { "[\(JSONText.quote($0.field.name)), \(JSONText.quote($0.field.value))]" }
         return "[" + entries.joined(separator: ", ") + "]"
     }
-
-    static func jsonString(_ text: String) -> String { JSONText.quote(text) }
 }

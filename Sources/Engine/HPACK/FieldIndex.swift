@@ -62,16 +62,20 @@ enum StaticFieldIndex {
         let names: UnsafeMutablePointer<Slot>
         let fields: UnsafeMutablePointer<Slot>
         let entries: UnsafeMutablePointer<HeaderField>
+        /// By static index: whether the name is one `HPACKEncoder.sensitiveNames` never indexes.
+        let sensitive: UnsafeMutablePointer<Bool>
     }
 
     private static let tables: Tables = {
         let tables = Tables(
             names: .allocate(capacity: 256), fields: .allocate(capacity: 256),
-            entries: .allocate(capacity: StaticTable.count))
+            entries: .allocate(capacity: StaticTable.count), sensitive: .allocate(capacity: StaticTable.count + 1))
         tables.names.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
         tables.fields.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
+        tables.sensitive.initialize(repeating: false, count: StaticTable.count + 1)
         for (offset, field) in StaticTable.entries.enumerated() {
             (tables.entries + offset).initialize(to: field)
+            tables.sensitive[offset + 1] = HPACKEncoder.sensitiveNames.contains(field.name)
             let hash = FieldHash(field)
             if firstIndex(of: field.name, hash: hash.name, in: tables) == nil {
                 place(Slot(index: offset + 1, hash: hash.name), in: tables.names)
@@ -86,6 +90,9 @@ enum StaticFieldIndex {
         while table[position].index != 0 { position = (position + 1) & 255 }
         table[position] = slot
     }
+
+    /// Whether static index `index` (1...61) names a field never indexed by default (§7.1.3).
+    static func isSensitive(_ index: Int) -> Bool { tables.sensitive[index] }
 
     /// The first static index (1...61) whose name is `name`.
     static func firstIndex(of name: String, hash: UInt64) -> Int? { firstIndex(of: name, hash: hash, in: tables) }

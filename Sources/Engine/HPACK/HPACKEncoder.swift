@@ -117,15 +117,6 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.
     private func dynamicIndex(_ sequence: Int) -> Int { insertions - 1 - sequence + StaticTable.count + 1 }
 
-    /// The static table's indexes of the names that are never indexed by default (§7.1.3):
-    /// authorization, cookie, proxy-authorization, set-cookie (`sensitiveNames`).
-    private static func isSensitive(staticName: Int) -> Bool {
-        switch staticName {
-        case 23, 32, 49, 55: true
-        default: false
-        }
-    }
-
     private mutating func encodeField(
         _ field: HeaderField, policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
@@ -190,7 +181,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     }
 
     private func defaultIndexing(for field: HeaderField, staticName: Int?) -> Indexing {
-        if let staticName, Self.isSensitive(staticName: staticName), field.value.utf8.count < 20 {
+        if let staticName, StaticFieldIndex.isSensitive(staticName), field.value.utf8.count < 20 {
             return .neverIndexed
         }
         // A field bigger than three quarters of the table would flush most of it for one use.
@@ -200,7 +191,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// Writes a §5.2 string literal; returns whether it was Huffman-coded.
     @discardableResult
     static func writeString(_ text: String, huffman: HuffmanChoice, into out: inout [UInt8]) -> Bool {
-        let fast = text.utf8.withContiguousStorageIfAvailable { octets -> Bool in
+        func write(_ octets: UnsafeBufferPointer<UInt8>) -> Bool {
             let huffmanLength = huffman == .never ? 0 : HuffmanCoding.encodedLength(octets)
             let useHuffman = huffman == .always || (huffman == .auto && huffmanLength < octets.count)
             if useHuffman {
@@ -212,18 +203,7 @@ public struct HPACKEncoder: Sendable, Equatable {
             }
             return useHuffman
         }
-        if let fast { return fast }
-        // A bridged or otherwise non-contiguous string: the same, octet by octet.
-        let utf8 = text.utf8
-        let huffmanLength = huffman == .never ? 0 : HuffmanCoding.encodedLength(utf8)
-        let useHuffman = huffman == .always || (huffman == .auto && huffmanLength < utf8.count)
-        if useHuffman {
-            IntegerCoding.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &out)
-            HuffmanCoding.encode(utf8, into: &out)
-        } else {
-            IntegerCoding.encode(utf8.count, prefixBits: 7, flags: 0, into: &out)
-            out.append(contentsOf: utf8)
-        }
-        return useHuffman
+        // A bridged or otherwise non-contiguous string is copied out first.
+        return text.utf8.withContiguousStorageIfAvailable(write) ?? Array(text.utf8).withUnsafeBufferPointer(write)
     }
 }

@@ -66,16 +66,4 @@ public enum StaticTable {
         HeaderField("via", ""),
         HeaderField("www-authenticate", ""),
     ]
-
-    /// For the encoder: name → the first index with that name, and (name, value) → exact index.
-    static let firstIndexByName: [String: Int] = {
-        var map: [String: Int] = [:]
-        for (i, field) in entries.enumerated() where map[field.name] == nil { map[field.name] = i + 1 }
-        return map
-    }()
-    static let indexByField: [HeaderField: Int] = {
-        var map: [HeaderField: Int] = [:]
-        for (i, field) in entries.enumerated() where !field.value.isEmpty { map[field] = i + 1 }
-        return map
-    }()
 }
