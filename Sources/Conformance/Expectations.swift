@@ -32,27 +32,27 @@ extension Probe {
     /// RFC 9113 §5.4.1: a connection error ends in GOAWAY with the code (a closed connection is
     /// accepted too, as h2spec does: the peer may not get to write the GOAWAY).
     public func expectConnectionError(_ codes: ErrorCode..., since start: Int) -> Outcome {
-        let answer = next(from: start) { $0.type == .goaway }
-        let names = codes.map(\.name).joined(separator: " or ")
-        if let answer {
-            if let code = answer.errorCode, codes.contains(code) { return .passed }
-            return .failed(expected: "GOAWAY \(names)", got: got(since: start))
-        }
-        if closed { return .passed }
-        return .failed(expected: "GOAWAY \(names), or the connection closed", got: got(since: start))
+        expectError(codes, on: nil, since: start)
     }
 
     /// §5.4.2: a stream error is RST_STREAM with the code on that stream; treating it as a
     /// connection error (GOAWAY with the code, or closing) is allowed too (§5.4.1).
     public func expectStreamError(_ stream: UInt32, _ codes: ErrorCode..., since start: Int) -> Outcome {
-        let answer = next(from: start) { ($0.type == .rstStream && $0.stream == stream) || $0.type == .goaway }
+        expectError(codes, on: stream, since: start)
+    }
+
+    private func expectError(_ codes: [ErrorCode], on stream: UInt32?, since start: Int) -> Outcome {
+        let answer = next(from: start) { $0.type == .goaway || ($0.type == .rstStream && $0.stream == stream) }
+        if let code = answer?.errorCode, codes.contains(code) { return .passed }
+        if answer == nil && closed { return .passed }
         let names = codes.map(\.name).joined(separator: " or ")
-        if let answer {
-            if let code = answer.errorCode, codes.contains(code) { return .passed }
-            return .failed(expected: "RST_STREAM \(names) on stream \(stream) (or GOAWAY \(names))", got: got(since: start))
+        let expected = switch (stream, answer != nil) {
+        case (nil, true): "GOAWAY \(names)"
+        case (nil, false): "GOAWAY \(names), or the connection closed"
+        case (let stream?, true): "RST_STREAM \(names) on stream \(stream) (or GOAWAY \(names))"
+        case (let stream?, false): "RST_STREAM \(names) on stream \(stream), or GOAWAY \(names)"
         }
-        if closed { return .passed }
-        return .failed(expected: "RST_STREAM \(names) on stream \(stream), or GOAWAY \(names)", got: got(since: start))
+        return .failed(expected: expected, got: got(since: start))
     }
 
     /// A response (HEADERS on the stream) and no error.

@@ -84,21 +84,11 @@ struct PanelServe: ParsableCommand {
         }
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab panel on https://\(host == "127.0.0.1" ? "localhost" : host):\(listener.localPort)/  (Ctrl-C stops it and its servers)")
-        let group = DispatchGroup()
-        var next = 0
-        while stopRequested == 0 {
-            guard let client = try listener.accept(milliseconds: 200) else { continue }
-            next += 1
-            let id = next
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                ServerConnection.serve(client, id: id, tls: tls, responder: app, tracer: nil) { stopRequested != 0 }
-            }
+        // The demo servers stop first: their live logs end, so the panel's connections can finish.
+        acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: nil,
+                          stopping: servers.stopAll) { client, id in
+            ServerConnection.serve(client, id: id, tls: tls, responder: app, tracer: nil) { stopRequested != 0 }
         }
-        listener.close()
-        servers.stopAll()
-        group.wait()
         warn("h2lab panel: stopped")
     }
 }

@@ -51,21 +51,9 @@ struct Proxy: ParsableCommand {
         }
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab proxy on \(context == nil ? "http" : "https")://\(host):\(listener.localPort)/ → \(target.scheme)://\(target.authority)/  (Ctrl-C stops)")
-        let group = DispatchGroup()
-        var next = 0
-        while stopRequested == 0 {
-            guard let client = try? listener.accept(milliseconds: 200) else { continue }
-            next += 1
-            let id = next
-            downstream?(id, .note("connection from \(client.peerAddress)"))
-            group.enter()
-            Thread.detachNewThread { [context] in
-                defer { group.leave() }
-                ServerConnection.serve(client, id: id, tls: context, responder: responder, tracer: downstream) { stopRequested != 0 }
-            }
+        acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: downstream) { [context] client, id in
+            ServerConnection.serve(client, id: id, tls: context, responder: responder, tracer: downstream) { stopRequested != 0 }
         }
-        listener.close()
-        group.wait()
     }
 }
 

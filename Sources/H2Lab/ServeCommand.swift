@@ -91,35 +91,10 @@ struct Serve: ParsableCommand {
             warn("h2lab: all connections finished")
             return
         }
-        let group = DispatchGroup()
-        let open = Counter()
-        var next = 0
-        while stopRequested == 0 {
-            guard let client = try? listener.accept(milliseconds: 200) else {
-                // Out of descriptors (EMFILE) or another accept failure: wait a little, keep serving.
-                usleep(10_000)
-                continue
-            }
-            next += 1
-            let id = next
-            guard open.increment(limit: limits.maxConnections) else {
-                tracer?(id, .note("refused: \(limits.maxConnections) connections already open (--max-connections)"))
-                client.close()
-                continue
-            }
-            tracer?(id, .note("connection opened"))
-            group.enter()
-            Thread.detachNewThread { [site, tls, limits, capture] in
-                defer {
-                    open.decrement()
-                    group.leave()
-                }
-                ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer, limits: limits,
-                                       capture: capture) { stopRequested != 0 }
-            }
+        acceptConnections(on: listener, maxConnections: limits.maxConnections, tracer: tracer) { [site, tls, limits, capture] client, id in
+            ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer, limits: limits,
+                                   capture: capture) { stopRequested != 0 }
         }
-        listener.close()
-        group.wait()
         capture?.close()
         warn("h2lab: all connections finished")
     }
@@ -187,27 +162,6 @@ func installStopSignals() {
     sigaddset(&signals, SIGINT)
     sigaddset(&signals, SIGTERM)
     pthread_sigmask(SIG_UNBLOCK, &signals, nil)
-}
-
-/// A count shared by threads: connections open now.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    /// Adds one unless that would pass `limit`; false if it would.
-    func increment(limit: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < limit else { return false }
-        value += 1
-        return true
-    }
-
-    func decrement() {
-        lock.lock()
-        value -= 1
-        lock.unlock()
-    }
 }
 
 /// Formats trace items as text or JSON lines, one writer at a time.

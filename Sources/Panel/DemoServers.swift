@@ -75,17 +75,11 @@ public final class DemoServers: @unchecked Sendable {
         self.now = now
     }
 
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
-
     /// Starts a server on 127.0.0.1:`port`. Throws with a message for the API's 400.
     public func start(port: Int, tls: Bool, trace: Bool) throws(StartError) -> Int {
         guard (1024...65_535).contains(port) else { throw StartError(description: "port must be 1024-65535, not \(port)") }
         if tls && tlsContext == nil { throw StartError(description: "TLS is not available (no certificate)") }
-        guard locked({ servers.count }) < Self.serverLimit else {
+        guard lock.withLock({ servers.count }) < Self.serverLimit else {
             throw StartError(description: "at most \(Self.serverLimit) servers at once: stop one first")
         }
         let listener: TCPSocket
@@ -94,7 +88,7 @@ public final class DemoServers: @unchecked Sendable {
         } catch {
             throw StartError(description: "cannot listen on 127.0.0.1:\(port): \(error)")
         }
-        let server: Server = locked {
+        let server: Server = lock.withLock {
             nextID += 1
             let server = Server(id: nextID, port: UInt16(port), tls: tls, trace: trace, started: now(), listener: listener)
             servers[server.id] = server
@@ -107,22 +101,22 @@ public final class DemoServers: @unchecked Sendable {
 
     /// Stops a server: no new connections; open ones get GOAWAY and finish. False if unknown.
     public func stop(_ id: Int) -> Bool {
-        guard let server = locked({ servers.removeValue(forKey: id) }) else { return false }
-        locked { server.stopping = true }
+        guard let server = lock.withLock({ servers.removeValue(forKey: id) }) else { return false }
+        lock.withLock { server.stopping = true }
         return true
     }
 
     public func stopAll() {
-        for id in locked({ Array(servers.keys) }) { _ = stop(id) }
+        for id in lock.withLock({ Array(servers.keys) }) { _ = stop(id) }
     }
 
     func accept(_ server: Server) {
         var next = 0
-        while !locked({ server.stopping }) {
+        while !lock.withLock({ server.stopping }) {
             guard let client = try? server.listener.accept(milliseconds: 200) else { continue }
             next += 1
             let id = next
-            locked {
+            lock.withLock {
                 server.connectionsTotal += 1
                 server.open[id] = ConnectionRecord(peer: client.peerAddress, tls: nil, alpn: server.tls ? "" : "h2c")
             }
@@ -131,9 +125,9 @@ public final class DemoServers: @unchecked Sendable {
                 let tracer: Tracer = { [self] id, item in record(server, id, item) }
                 ServerConnection.serve(client, id: id, tls: server.tls ? tlsContext : nil, responder: DemoSite(),
                                        tracer: tracer, observer: { [self] id, connection in
-                                           locked { server.open[id]?.state = connection }
-                                       }) { [self] in locked { server.stopping } }
-                locked { server.open[id] = nil }
+                                           lock.withLock { server.open[id]?.state = connection }
+                                       }) { [self] in lock.withLock { server.stopping } }
+                lock.withLock { server.open[id] = nil }
             }
         }
         server.listener.close()
@@ -146,10 +140,10 @@ public final class DemoServers: @unchecked Sendable {
         switch item {
         case .note(let text):
             line = "c\(id)   \(text)"
-            if text.hasPrefix("HTTP/1.1 ") && text.hasSuffix("answered over HTTP/1.1") { locked { server.requests += 1 } }
+            if text.hasPrefix("HTTP/1.1 ") && text.hasSuffix("answered over HTTP/1.1") { lock.withLock { server.requests += 1 } }
             if text.hasPrefix("TLS ") {
                 let alpn = text.components(separatedBy: "ALPN ").last ?? ""
-                locked {
+                lock.withLock {
                     server.open[id]?.tls = String(text.dropFirst(4).prefix { $0 != "," })
                     server.open[id]?.alpn = alpn
                 }
@@ -166,14 +160,14 @@ public final class DemoServers: @unchecked Sendable {
             attach(block.fields.map { "\($0.field.name): \($0.field.value)   (\($0.representation))" },
                    server, id, stream: stream, outbound: false)
             guard kind == .request else { break }
-            locked { server.requests += 1 }
+            lock.withLock { server.requests += 1 }
             let fields = block.fields.map(\.field)
             let method = fields.first { $0.name == ":method" }?.value ?? "?"
             let path = fields.first { $0.name == ":path" }?.value ?? "?"
             line = "c\(id)   stream \(stream): \(method) \(path)"
         case .event(.headersSent(let stream, let kind, let block)):
             let fields = block.fields.map { "\($0.field.name): \($0.field.value)   (\($0.representation))" }
-            locked { server.open[id]?.pendingFields[stream] = fields }
+            lock.withLock { server.open[id]?.pendingFields[stream] = fields }
             guard kind == .response else { break }
             let status = block.fields.first { $0.field.name == ":status" }?.field.value ?? "?"
             line = "c\(id)   stream \(stream): \(status)"
@@ -192,7 +186,7 @@ public final class DemoServers: @unchecked Sendable {
             outbound: outbound, type: frame.type.name, stream: frame.streamID, flags: frame.type.flagNames(frame.wireFlags),
             length: bytes - 9, summary: formatter.frameLine(id, outbound ? "→" : "←", frame, bytes),
             hex: Hex.encode(Array(octets.prefix(512))))
-        locked {
+        lock.withLock {
             if outbound, frame.type == .headers, let fields = server.open[id]?.pendingFields.removeValue(forKey: frame.streamID) {
                 record.fields = fields
             }
@@ -226,7 +220,7 @@ public final class DemoServers: @unchecked Sendable {
 
     /// Puts decoded header fields on the newest HEADERS frame of `stream` in that direction.
     func attach(_ fields: [String], _ server: Server, _ id: Int, stream: UInt32, outbound: Bool) {
-        locked {
+        lock.withLock {
             guard let frames = server.open[id]?.frames,
                   let index = frames.lastIndex(where: { $0.stream == stream && $0.outbound == outbound && $0.type == "HEADERS" })
             else { return }
@@ -238,7 +232,7 @@ public final class DemoServers: @unchecked Sendable {
     }
 
     func append(_ server: Server, _ line: String) {
-        locked {
+        lock.withLock {
             server.log.append((server.nextLine, Self.redact(line)))
             server.nextLine += 1
             if server.log.count > Self.logLimit { server.log.removeFirst(server.log.count - Self.logLimit) }
@@ -247,18 +241,18 @@ public final class DemoServers: @unchecked Sendable {
 
     // MARK: What the API shows
 
-    public func exists(_ id: Int) -> Bool { locked { servers[id] != nil } }
+    public func exists(_ id: Int) -> Bool { lock.withLock { servers[id] != nil } }
 
     /// Log lines numbered `from` and up, with the number to ask for next.
     public func log(_ id: Int, from: Int) -> (lines: [String], next: Int)? {
-        locked {
+        lock.withLock {
             guard let server = servers[id] else { return nil }
             return (server.log.filter { $0.sequence >= from }.map(\.line), server.nextLine)
         }
     }
 
     public func listJSON() -> String {
-        locked {
+        lock.withLock {
             let items = servers.keys.sorted().compactMap { servers[$0] }.map { server in
                 "{\"id\": \(server.id), \"port\": \(server.port), \"tls\": \(server.tls), \"trace\": \(server.trace), "
                     + "\"url\": \(JSONText.quote("\(server.tls ? "https" : "http")://127.0.0.1:\(server.port)/")), "
@@ -270,7 +264,7 @@ public final class DemoServers: @unchecked Sendable {
     }
 
     public func serverJSON(_ id: Int) -> String? {
-        locked {
+        lock.withLock {
             guard let server = servers[id] else { return nil }
             return "{\"id\": \(server.id), \"port\": \(server.port), \"tls\": \(server.tls), \"trace\": \(server.trace)}"
         }
@@ -279,7 +273,7 @@ public final class DemoServers: @unchecked Sendable {
     /// The open connections of a server: peer, TLS, ALPN, the engine's state (as
     /// `/.well-known/h2/state` gives it) and recent frames.
     public func connectionsJSON(_ id: Int) -> String? {
-        locked {
+        lock.withLock {
             guard let server = servers[id] else { return nil }
             let items = server.open.keys.sorted().compactMap { key -> String? in
                 guard let record = server.open[key] else { return nil }

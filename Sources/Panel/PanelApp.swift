@@ -41,12 +41,6 @@ public final class PanelApp: Responder, @unchecked Sendable {
         self.log = log
     }
 
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
-
     // MARK: Responder
 
     public func answer(_ events: [Event], on connection: inout Connection, peer: PeerInfo) -> [Event] {
@@ -63,7 +57,7 @@ public final class PanelApp: Responder, @unchecked Sendable {
                 ], body: []))
                 sent += (try? connection.sendResponseHead(id, head.headerList)) ?? []
                 let now = self.now()
-                locked { feeds[peer.connection, default: [:]][id] = (server, 0, now) }
+                lock.withLock { feeds[peer.connection, default: [:]][id] = (server, 0, now) }
             }
         }
         return sent + tick(on: &connection, peer: peer)
@@ -71,31 +65,31 @@ public final class PanelApp: Responder, @unchecked Sendable {
 
     /// Sends new log lines to every live log stream on this connection, as server-sent events.
     public func tick(on connection: inout Connection, peer: PeerInfo) -> [Event] {
-        guard let streams = locked({ feeds[peer.connection] }) else { return [] }
+        guard let streams = lock.withLock({ feeds[peer.connection] }) else { return [] }
         var sent: [Event] = []
         for (id, feed) in streams {
             let state = connection.state(of: id)
             guard state == .open || state == .halfClosedRemote else {
-                locked { feeds[peer.connection]?[id] = nil }
+                lock.withLock { feeds[peer.connection]?[id] = nil }
                 continue
             }
             // Do not queue more while the client is not reading (flow control holds it back).
             if (connection.streams[id]?.pendingSendCount ?? 0) > 256 * 1024 { continue }
             guard let (lines, next) = servers.log(feed.server, from: feed.next) else {
                 sent += (try? connection.sendData(id, Array("event: end\ndata: the server was stopped\n\n".utf8), endStream: true)) ?? []
-                locked { feeds[peer.connection]?[id] = nil }
+                lock.withLock { feeds[peer.connection]?[id] = nil }
                 continue
             }
             let now = self.now()
             if lines.isEmpty {
                 guard now - feed.sent >= Self.heartbeat else { continue }
                 sent += (try? connection.sendData(id, Array(": still here\n\n".utf8), endStream: false)) ?? []
-                locked { feeds[peer.connection]?[id]?.sent = now }
+                lock.withLock { feeds[peer.connection]?[id]?.sent = now }
                 continue
             }
             let text = lines.map { "data: " + $0.replacingOccurrences(of: "\n", with: "\ndata: ") + "\n\n" }.joined()
             sent += (try? connection.sendData(id, Array(text.utf8), endStream: false)) ?? []
-            locked {
+            lock.withLock {
                 feeds[peer.connection]?[id]?.next = next
                 feeds[peer.connection]?[id]?.sent = now
             }
@@ -104,7 +98,7 @@ public final class PanelApp: Responder, @unchecked Sendable {
     }
 
     public func closed(peer: PeerInfo) {
-        locked { feeds[peer.connection] = nil }
+        lock.withLock { feeds[peer.connection] = nil }
     }
 
     // MARK: Routing
@@ -127,7 +121,7 @@ public final class PanelApp: Responder, @unchecked Sendable {
         }
         let now = self.now()
         guard let sessionID = request.cookie(Self.sessionCookie),
-              let session = locked({ sessions.session(sessionID, now: now) }) else {
+              let session = lock.withLock({ sessions.session(sessionID, now: now) }) else {
             if path.hasPrefix("/api/") || method != "GET" { return .full(Self.json(401, ["error": "log in first (POST /login)"])) }
             return .full(SiteResponse(status: 303, headers: [HeaderField("location", "/login")], body: []))
         }
@@ -147,9 +141,9 @@ public final class PanelApp: Responder, @unchecked Sendable {
         case ("GET", "/"): return .full(asset("panel.html"))
         case ("GET", "/api/session"):
             return .full(Self.jsonText(200, "{\"user\": \(JSONText.quote(session.user)), \"csrf\": \(JSONText.quote(session.csrf)), "
-                + "\"idleTimeout\": \(Int(locked { sessions.idleTimeout }))}"))
+                + "\"idleTimeout\": \(Int(lock.withLock { sessions.idleTimeout }))}"))
         case ("POST", "/logout"):
-            locked { sessions.end(sessionID) }
+            lock.withLock { sessions.end(sessionID) }
             log("\(session.user) logged out")
             var response = Self.json(200, ["loggedOut": "true"])
             response.headers.append(HeaderField("set-cookie", Self.cookie(Self.sessionCookie, "", maxAge: 0)))
@@ -204,7 +198,7 @@ public final class PanelApp: Responder, @unchecked Sendable {
     func login(_ request: PanelRequest) -> SiteResponse {
         let address = request.peer.address
         let now = self.now()
-        if let wait = locked({ throttle.retryAfter(address, now: now) }) {
+        if let wait = lock.withLock({ throttle.retryAfter(address, now: now) }) {
             log("login refused for \(address): too many failures (retry after \(wait) s)")
             var page = loginPage(status: 429, message: "Too many failed logins: wait \(wait) seconds.")
             page.headers.append(HeaderField("retry-after", "\(wait)"))
@@ -216,13 +210,13 @@ public final class PanelApp: Responder, @unchecked Sendable {
             return loginPage(status: 403, message: "The form expired: please try again.")
         }
         let user = form["username"] ?? "", password = form["password"] ?? ""
-        let store = locked { users }
+        let store = lock.withLock { users }
         guard UserStore.isValidName(user), store.verify(user, password) else {
-            locked { throttle.fail(address, now: now) }
+            lock.withLock { throttle.fail(address, now: now) }
             log("failed login for \(UserStore.isValidName(user) ? user : "(invalid name)") from \(address)")
             return loginPage(status: 401, message: "Wrong user name or password.")
         }
-        guard let (id, _) = locked({ () -> (String, SessionStore.Session)? in
+        guard let (id, _) = lock.withLock({ () -> (String, SessionStore.Session)? in
             throttle.succeed(address)
             return sessions.create(user: user, now: now)
         }) else { return Self.json(500, ["error": "no random numbers: cannot make a session"]) }
@@ -238,14 +232,14 @@ public final class PanelApp: Responder, @unchecked Sendable {
         guard let object = request.jsonObject, let current = object["current"] as? String, let new = object["new"] as? String else {
             return Self.json(400, ["error": "expected {\"current\": \"…\", \"new\": \"…\"}"])
         }
-        var store = locked { users }
+        var store = lock.withLock { users }
         guard store.verify(user, current) else { return Self.json(403, ["error": "the current password is wrong"]) }
         do {
             try store.setPassword(user, new)
         } catch {
             return Self.json(400, ["error": error.description])
         }
-        locked { users = store }
+        lock.withLock { users = store }
         log("\(user) changed their password")
         return Self.json(200, ["changed": "true"])
     }

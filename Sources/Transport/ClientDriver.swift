@@ -252,12 +252,7 @@ public final class ClientConnection: @unchecked Sendable {
 
     public struct UpgradeFailure: Error { var message: String; init(_ m: String) { message = m } }
 
-    func trace(_ events: [Event]) {
-        guard let tracer else { return }
-        for event in events {
-            if case .frameReceived(let frame) = event { tracer(traceID, .received(frame, bytes: 9 + frame.payloadLength)) } else { tracer(traceID, .event(event)) }
-        }
-    }
+    func trace(_ events: [Event]) { Transport.trace(events, connection: traceID, to: tracer) }
 
     func flush() -> Bool {
         let outbound = connection.takeOutbound()

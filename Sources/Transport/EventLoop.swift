@@ -150,10 +150,7 @@ public final class EventLoopServer: @unchecked Sendable {
             var yes: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
             nextID += 1
-            var configuration = Connection.Configuration(settings: ServerConnection.settings, windowUpdatePolicy: .halfWindow)
-            configuration.rapidResetLimit = limits.rapidResets
-            configuration.emptyFrameLimit = limits.emptyFrames
-            let client = Client(fd: fd, id: nextID, connection: Connection(role: .server, configuration: configuration),
+            let client = Client(fd: fd, id: nextID, connection: Connection(role: .server, configuration: limits.configuration),
                                 now: ServerConnection.now())
             clients[fd] = client
             watch(fd, EPOLLIN.rawValue)
@@ -175,7 +172,7 @@ public final class EventLoopServer: @unchecked Sendable {
     func begin(_ client: Client) {
         client.started = true
         client.connection.start()
-        _ = try? client.connection.sendWindowUpdate(0, increment: (1 << 24) - 65_535)
+        _ = try? client.connection.sendWindowUpdate(0, increment: ServerConnection.connectionWindowIncrement)
         queueOutbound(client)
         writeTo(client)
     }
@@ -221,18 +218,9 @@ public final class EventLoopServer: @unchecked Sendable {
             }
             client.lastActive = ServerConnection.now()
             let events = client.connection.receive(bytes: readBuffer[0..<n])
-            if let tracer {
-                for event in events {
-                    if case .frameReceived(let frame) = event {
-                        tracer(client.id, .received(frame, bytes: 9 + frame.payloadLength))
-                    } else {
-                        tracer(client.id, .event(event))
-                    }
-                }
-            }
+            trace(events, connection: client.id, to: tracer)
             let peer = PeerInfo(connection: client.id, address: "")
-            let sent = responder.answer(events, on: &client.connection, peer: peer)
-            if let tracer { for event in sent { tracer(client.id, .event(event)) } }
+            trace(responder.answer(events, on: &client.connection, peer: peer), connection: client.id, to: tracer)
             queueOutbound(client)
             client.incompleteSince = client.connection.isReceivingHeaderBlock ? (client.incompleteSince ?? client.lastActive) : nil
             if client.connection.isClosed {

@@ -41,6 +41,26 @@ public struct ServerLimits: Sendable {
 
     public init() {}
     public static let standard = ServerLimits()
+
+    /// A server connection's engine configuration under these limits.
+    var configuration: Connection.Configuration {
+        var configuration = Connection.Configuration(settings: ServerConnection.settings, windowUpdatePolicy: .halfWindow)
+        configuration.rapidResetLimit = rapidResets
+        configuration.emptyFrameLimit = emptyFrames
+        return configuration
+    }
+}
+
+/// An engine's events to a tracer: frames received as frames, everything else as events.
+func trace(_ events: [Event], connection id: Int, to tracer: Tracer?) {
+    guard let tracer else { return }
+    for event in events {
+        if case .frameReceived(let frame) = event {
+            tracer(id, .received(frame, bytes: 9 + frame.payloadLength))
+        } else {
+            tracer(id, .event(event))
+        }
+    }
 }
 
 /// What answers requests on a server connection: the demo site, or the control panel.
@@ -78,6 +98,9 @@ public final class ServerConnection: @unchecked Sendable {
     public var observer: (@Sendable (Int, Connection) -> Void)?
     public private(set) var connection: Connection
 
+    /// Given to the client at once, as browsers expect of servers: a 16 MiB connection window.
+    static let connectionWindowIncrement = (1 << 24) - 65_535
+
     public static let settings: [Setting] = [
         Setting(.maxConcurrentStreams, 128), Setting(.initialWindowSize, 1 << 20), Setting(.maxHeaderListSize, 65_536),
     ]
@@ -95,10 +118,7 @@ public final class ServerConnection: @unchecked Sendable {
         self.tracer = tracer
         self.shouldStop = shouldStop
         self.peer = peer ?? PeerInfo(connection: id, address: "")
-        var configuration = Connection.Configuration(settings: Self.settings, windowUpdatePolicy: .halfWindow)
-        configuration.rapidResetLimit = limits.rapidResets
-        configuration.emptyFrameLimit = limits.emptyFrames
-        connection = Connection(role: .server, configuration: configuration)
+        connection = Connection(role: .server, configuration: limits.configuration)
     }
 
     /// Serves the connection: HTTP/2 with prior knowledge if it opens with the preface; otherwise an
@@ -185,8 +205,7 @@ public final class ServerConnection: @unchecked Sendable {
         }
         connection.start()
         if !upgradeEvents.isEmpty { respond(to: upgradeEvents) }
-        // Give the client a large connection window at once, as browsers expect of servers.
-        _ = try? connection.sendWindowUpdate(0, increment: (1 << 24) - 65_535)
+        _ = try? connection.sendWindowUpdate(0, increment: Self.connectionWindowIncrement)
         guard flush() else { return }
         if !initial.isEmpty, !process(initial) { return }
         var draining = false
@@ -216,8 +235,7 @@ public final class ServerConnection: @unchecked Sendable {
             }
             if draining && !connection.streams.values.contains(where: { $0.state.isActive || $0.pendingSendCount > 0 }) { return }
             guard stream.waitReadable(milliseconds: 200) else {
-                let sent = responder.tick(on: &connection, peer: peer)
-                if let tracer { for event in sent { tracer(id, .event(event)) } }
+                trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
                 guard flush() else { return }
                 continue
             }
@@ -243,26 +261,16 @@ public final class ServerConnection: @unchecked Sendable {
     /// Feeds bytes to the engine, answers completed requests, writes what it queued. False when done.
     func process(_ bytes: [UInt8]) -> Bool {
         let events = connection.receive(bytes: bytes)
-        if let tracer {
-            for event in events {
-                if case .frameReceived(let frame) = event {
-                    tracer(id, .received(frame, bytes: 9 + frame.payloadLength))
-                } else {
-                    tracer(id, .event(event))
-                }
-            }
-        }
+        trace(events, connection: id, to: tracer)
         respond(to: events)
-        let sent = responder.tick(on: &connection, peer: peer)
-        if let tracer { for event in sent { tracer(id, .event(event)) } }
+        trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
         observer?(id, connection)
         return flush() && !connection.isClosed
     }
 
     /// The demo site answers every request whose END_STREAM has arrived.
     func respond(to events: [Event]) {
-        let sent = responder.answer(events, on: &connection, peer: peer)
-        if let tracer { for event in sent { tracer(id, .event(event)) } }
+        trace(responder.answer(events, on: &connection, peer: peer), connection: id, to: tracer)
     }
 
     /// Writes everything the engine queued as one write. False if the socket failed.
