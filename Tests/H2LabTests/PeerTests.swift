@@ -287,18 +287,7 @@ struct ServePeerTests {
 /// nghttpd --no-tls serving `files` on a port derived from the pid; SIGKILL it when done (a child of
 /// a test process may inherit a signal mask with SIGTERM blocked).
 func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int, process: Process) {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(getpid())-\(offset)")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    for (name, text) in files { try Data(text.utf8).write(to: root.appendingPathComponent(name)) }
-    let port = 20_000 + Int((getpid() + offset) % 20_000)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["nghttpd", "--no-tls", "-d", root.path, "\(port)"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    usleep(400_000)
-    return (port, process)
+    try startNghttpd(files, options: [], offset: offset)
 }
 
 @Suite("h2lab get against real servers (loopback)", .serialized)
