@@ -39,6 +39,17 @@ def click(css):
     raise RuntimeError("could not click " + css)
 
 
+def text(css):
+    """The text of the element `css` names, read again if the page rebuilt it meanwhile (the panel
+    refreshes its tables every second or two)."""
+    for attempt in range(10):
+        try:
+            return driver.find_element(By.CSS_SELECTOR, css).text
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise RuntimeError("could not read " + css)
+
+
 def check(condition, message):
     if not condition:
         shot("failed")
@@ -100,19 +111,20 @@ try:
     wait.until(EC.text_to_be_present_in_element((By.ID, "log"), "GET /html"))
     check("TLS" in driver.find_element(By.ID, "log").text, "no TLS line in the log")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#connections .conn")))
-    connection = driver.find_element(By.CSS_SELECTOR, "#connections .conn").text
+    connection = text("#connections .conn")
     check("h2" in connection and "127.0.0.1" in connection, "connection card: " + connection)
     check("HALF_CLOSED" in connection or "CLOSED" in connection or "stream" in connection, "no streams shown")
     shot("log-and-connection")
 
     click("#connections button[data-action=ladder]")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#ladder g.frame")))
-    frames = driver.find_elements(By.CSS_SELECTOR, "#ladder g.frame")
+    # The frames' labels, read in one go (the picture is redrawn when frames are added).
+    frames = driver.execute_script("return [...document.querySelectorAll('#ladder g.frame')].map(g => g.textContent)")
     check(len(frames) >= 4, "ladder has %d frames" % len(frames))
-    labels = driver.find_element(By.ID, "ladder").text
+    labels = text("#ladder")
     check("SETTINGS" in labels and "HEADERS" in labels, "ladder labels: " + labels[:200])
     # The HEADERS frame the browser sent: its decoded fields and its bytes.
-    index = [i for i, f in enumerate(frames) if f.text.startswith("HEADERS stream 1 [END_STREAM")][0]
+    index = [i for i, f in enumerate(frames) if f.startswith("HEADERS stream 1 [END_STREAM")][0]
     driver.execute_script("""
         const frame = document.querySelectorAll('#ladder g.frame')[arguments[0]];
         frame.scrollIntoView({block: 'center'});
@@ -135,8 +147,8 @@ try:
 
     # The table is rebuilt as it refreshes: find the row again.
     click("#servers tbody tr:nth-child(1) button[data-action=stop]")
-    wait.until(lambda d: "127.0.0.1:%s" % h2c_port not in d.find_element(By.ID, "servers").text)
-    check("127.0.0.1:%s" % tls_port in driver.find_element(By.ID, "servers").text, "the TLS server went too")
+    wait.until(lambda d: "127.0.0.1:%s" % h2c_port not in text("#servers"))
+    check("127.0.0.1:%s" % tls_port in text("#servers"), "the TLS server went too")
     shot("stopped-one")
 
     driver.find_element(By.ID, "logout").click()
