@@ -67,6 +67,13 @@ public enum Command: Hashable, Sendable {
     case connect(String)
     /// Wait for a real client; `port` nil means the default (8080 plain, 8443 with TLS), 0 any free one.
     case listen(tls: Bool, port: UInt16?, timeout: Double? = nil, cert: String? = nil, key: String? = nil)
+    /// Sit between a real client (accepted as `listen` accepts one) and the real server at `to`.
+    case proxy(to: String, tls: Bool, port: UInt16?, timeout: Double? = nil, cert: String? = nil, key: String? = nil)
+    /// Take the next waiting frame (the next from one side, the next of one type) off the wire: the
+    /// receiver never sees it.
+    case drop(from: Role?, type: FrameType? = nil)
+    /// Change the header block of a waiting HEADERS or PUSH_PROMISE (on a stream) before it is forwarded.
+    case edit(stream: UInt32?, [FieldEdit])
     /// Check the lab's state (a lesson stops when one fails; the REPL prints ✓ or ✗).
     case expect(Expectation)
     /// Run a lesson in class mode, section by section (the REPL does this; it needs a terminal).

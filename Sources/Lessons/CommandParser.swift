@@ -200,6 +200,35 @@ public enum CommandParser {
         case "listen":
             if let role { throw CommandError("listen takes no '\(role)': our server listens, the real client takes the client's place") }
             return try parseListen(args)
+        case "proxy":
+            if let role { throw CommandError("proxy takes no '\(role)': a real client and a real server take both places") }
+            var rest = args
+            var url: String?
+            if let i = rest.firstIndex(where: { $0.lowercased() == "--to" }) {
+                guard i + 1 < rest.count else { throw usage() }
+                url = rest[i + 1]
+                rest.removeSubrange(i...(i + 1))
+            } else if let i = rest.firstIndex(where: { $0.hasPrefix("http") }) {
+                url = rest.remove(at: i)
+            }
+            guard let url, url.hasPrefix("http://") || url.hasPrefix("https://") else { throw usage() }
+            guard case .listen(let tls, let port, let timeout, let cert, let key) = try parseListen(rest) else { throw usage() }
+            return .proxy(to: url, tls: tls, port: port, timeout: timeout, cert: cert, key: key)
+        case "drop":
+            var from = role
+            var type: FrameType?
+            for arg in args {
+                if let r = Role(rawValue: arg.lowercased()) {
+                    from = r
+                } else if let t = FrameType(parsing: arg), t.isKnown {
+                    type = t
+                } else {
+                    throw CommandError("drop takes client or server and a frame type, not '\(arg)'", hint: "example: drop server headers")
+                }
+            }
+            return .drop(from: from, type: type)
+        case "edit":
+            return try parseEdit(args, line: line, offset: offset)
         case "expect":
             if let role { throw CommandError("write the side after expect: `expect \(role) ...`", hint: "example: expect \(role) stream 1 state closed") }
             return .expect(try Expectation.parse(args))
@@ -213,6 +242,28 @@ public enum CommandParser {
             let guess = CommandHelp.closest(to: word, among: CommandHelp.all.map(\.name))
             throw CommandError("unknown command '\(tokens[0])'", hint: guess.map { "did you mean '\($0)'? `help` lists commands" } ?? "`help` lists commands")
         }
+    }
+
+    /// `edit [STREAM] NAME VALUE...` or `edit [STREAM] remove NAME`.
+    static func parseEdit(_ args: [String], line: String, offset: Int) throws -> Command {
+        var words = args[...]
+        var stream: UInt32?
+        var used = 1 + offset
+        if let first = words.first, let n = UInt32(first) {
+            stream = n
+            words = words.dropFirst()
+            used += 1
+        }
+        let example = "example: edit :path /json, edit 3 user-agent h2lab, edit remove cookie"
+        guard let name = words.first?.lowercased() else { throw CommandError("edit needs a field name and a value", hint: example) }
+        if name == "remove", words.count == 2, let field = words.last {
+            return .edit(stream: stream, [.remove(name: field.lowercased())])
+        }
+        let field = name.hasSuffix(":") && name.count > 1 ? String(name.dropLast()) : name
+        let value = rest(of: line, after: used + 1)
+        guard words.count >= 2 else { throw CommandError("edit \(field) needs a value", hint: example) }
+        guard !field.isEmpty, field.allSatisfy({ $0 != " " }) else { throw CommandError("'\(field)' is not a field name", hint: example) }
+        return .edit(stream: stream, [.set(name: field, value: value)])
     }
 
     static func parseListen(_ args: [String]) throws -> Command {

@@ -50,9 +50,11 @@ public enum Completion {
         case "flow": return args.isEmpty ? ["half", "eager", "manual"] : []
         case "respond": return args.isEmpty ? ["auto", "manual"] : []
         case "auto": return args.isEmpty ? ["on", "off"] : []
-        case "step", "s": return ["client", "server"]
+        case "step", "s", "drop": return ["client", "server"]
+        case "proxy": return ["--to", "--tls", "--port", "--timeout", "--cert", "--key"]
+        case "edit": return args.isEmpty || args.count == 1 && UInt32(args[0]) != nil ? [":path", ":method", ":authority", "user-agent", "remove"] : []
         case "save": return args.isEmpty ? ["transcript", "json", "pcap"] : []
-        case "listen": return ["--tls", "--port"]
+        case "listen": return ["--tls", "--port", "--timeout", "--cert", "--key"]
         case "limit": return args.isEmpty ? ["rapid-resets"] : []
         case "window": return args.isEmpty ? ["conn"] : []
         case "request", "req":

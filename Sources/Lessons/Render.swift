@@ -11,26 +11,32 @@ public struct Renderer: Sendable {
     // MARK: One delivery
 
     public func delivery(_ d: Delivery) -> [String] {
-        let item = d.item
-        let arrow = palette.role(item.from, "\(item.from)→\(item.to)")
-        var lines: [String] = []
-        let head = "  #\(d.sequence) \(arrow) "
-        if item.isPreface {
-            lines.append(head + "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" \(item.bytes.count) bytes")
-        } else if let header = FrameHeader(item.bytes) {
-            let flags = header.type.flagNames(header.flags)
-            let stream = header.streamID == 0 ? "" : " stream \(header.streamID)"
-            lines.append(head + palette.bold(header.type.name) + stream + (flags.isEmpty ? "" : " [" + flags.joined(separator: " ") + "]")
-                         + " \(item.bytes.count) bytes")
-            if let frame = item.frame { lines += frameDetails(frame, events: d.events) }
-        } else {
-            lines.append(head + "\(item.bytes.count) raw bytes: " + Hex.encode(item.bytes.prefix(32), separator: " "))
-        }
-        lines += events(d.events, endpoint: item.to)
+        if let relayed = d.relayed { return relayedDelivery(d, relayed) }
+        var lines = itemLines(d, details: d.events)
+        if d.dropped { lines.append("     " + palette.error("dropped: the \(d.item.to) never sees it")) }
+        lines += events(d.events, endpoint: d.item.to)
         if !d.queued.isEmpty {
-            lines.append("     " + palette.dim("\(item.to) queued: " + d.queued.map(\.summary).joined(separator: ", ")))
+            lines.append("     " + palette.dim("\(d.item.to) queued: " + d.queued.map(\.summary).joined(separator: ", ")))
         }
         return lines.flatMap(wrap)
+    }
+
+    /// The delivery's first line (what crossed, which way) and the frame's fields; header blocks
+    /// as decoded in `details`.
+    func itemLines(_ d: Delivery, details: [Event]) -> [String] {
+        let item = d.item
+        let arrow = palette.role(item.from, "\(item.from)→\(item.to)")
+        let head = "  #\(d.sequence) \(arrow) "
+        if item.isPreface {
+            return [head + "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" \(item.bytes.count) bytes"]
+        }
+        guard let header = FrameHeader(item.bytes) else {
+            return [head + "\(item.bytes.count) raw bytes: " + Hex.encode(item.bytes.prefix(32), separator: " ")]
+        }
+        let flags = header.type.flagNames(header.flags)
+        let stream = header.streamID == 0 ? "" : " stream \(header.streamID)"
+        return [head + palette.bold(header.type.name) + stream + (flags.isEmpty ? "" : " [" + flags.joined(separator: " ") + "]")
+                + " \(item.bytes.count) bytes"] + (item.frame.map { frameDetails($0, events: details) } ?? [])
     }
 
     func frameDetails(_ frame: Frame, events: [Event]) -> [String] {

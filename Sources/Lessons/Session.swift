@@ -20,10 +20,14 @@ public struct Session: Sendable {
     /// A real peer in the lab (`connect` makes it the server, `listen` the client): the executable
     /// supplies the transport.
     public var remote: RemotePeer? {
-        didSet { peerGoneNoted = false }
+        didSet { peersGoneNoted = [] }
     }
-    /// Whether `idle()` has said that the real peer closed the connection.
-    var peerGoneNoted = false
+    /// With `proxy`, the real server (`remote` is then the real client).
+    public var upstream: RemotePeer? {
+        didSet { peersGoneNoted = [] }
+    }
+    /// The real peers whose closing has been said.
+    var peersGoneNoted: Set<Role> = []
     /// Opens a transport to a URL's server (set by the executable; lessons run without network).
     public var connector: (@Sendable (String) throws -> (peer: RemotePeer, authority: String))?
     /// Waits for one real client (set by the executable). It reports progress through `announce`
@@ -127,6 +131,13 @@ public struct Session: Sendable {
         case .listen(let tls, let port, let timeout, let cert, let key):
             return try listen(ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080), timeout: timeout, cert: cert, key: key),
                               interrupted)
+        case .proxy(let url, let tls, let port, let timeout, let cert, let key):
+            return try proxy(to: url, ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080), timeout: timeout, cert: cert, key: key),
+                             interrupted)
+        case .drop(let from, let type):
+            return renderer.delivery(try drop(from: from, type: type))
+        case .edit(let stream, let edits):
+            return try edit(stream: stream, edits)
 
         case .request(let method, let path, let headers, let body, let trailers):
             try ensureLocal(.client)
@@ -227,7 +238,7 @@ public struct Session: Sendable {
             guard count > 1 else { return first }
             return first + ["  … \(count - 2) more round\(count == 3 ? "" : "s") (`history` shows every frame); the last:"].filter { _ in count > 2 } + last
         case .upgrade(let path):
-            if let peer = lab.state.remote {
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
                 throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`h2lab get --upgrade URL` upgrades a real connection")
             }
             let request = [HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
@@ -255,8 +266,8 @@ public struct Session: Sendable {
                 "  settings from HTTP2-Settings and answers stream 1 after its SETTINGS. All of it waits on the wire.",
             ]
         case .reconnect:
-            if let peer = lab.state.remote {
-                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`connect` or `listen` again for a new connection")
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`connect`, `listen` or `proxy` `listen` again for a new connection")
             }
             lab = Lab()
             return ["  a new connection: both endpoints start over with their defaults; their prefaces wait on the wire"]
@@ -314,7 +325,7 @@ public struct Session: Sendable {
         case .auto(let on):
             autoDeliver = on
             guard on else { return ["  auto off: `step` delivers frames"] }
-            if let peer = lab.state.remote, peer.role == .client, remote?.isClosed == false {
+            if let peer = lab.state.realPeer(.client), remote?.isClosed == false {
                 // A real peer: watch its frames flow as they come, until Ctrl-C or it hangs up.
                 return runUntilBreak(["  auto on: frames flow as the client at \(peer.name) sends them; Ctrl-C stops watching"],
                                      interrupted, watch: true)
@@ -335,7 +346,7 @@ public struct Session: Sendable {
             let removed = breakpoints.remove(at: index)
             return ["  deleted breakpoint \(n): \(removed.breakpoint)"]
         case .back(let n):
-            if let peer = lab.state.remote {
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
                 throw CommandError("back is off while attached to a real \(peer.role) (\(peer.name)): it cannot be rewound")
             }
             let undone = lab.back(n)
@@ -350,7 +361,7 @@ public struct Session: Sendable {
             case .settings: return renderer.settings(lab)
             case .wire:
                 // Attached to a real peer: show what it has sent so far, giving it a moment.
-                pullFromRemote(wait: lab.state.remote.map { lab.state.queue(to: $0.role.peer).isEmpty } ?? false)
+                pullFromRemote(wait: lab.state.isAttached && lab.wireIsEmpty)
                 return renderer.wire(lab) + peerClosedNote()
             case .history: return renderer.ladder(lab.log)
             case .frame(let n):

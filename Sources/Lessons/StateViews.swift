@@ -4,6 +4,7 @@ import Engine
 /// and the ladder diagram.
 extension Renderer {
     public func streams(_ lab: Lab) -> [String] {
+        if let relay = lab.state.relay { return relayStreams(relay) }
         var lines = ["  " + "side".padding(7) + "stream".padding(8) + "state".padding(22) + "send win".leftPadding(10)
                      + "recv win".leftPadding(10) + "  request".padding(24) + "status"]
         for role in [Role.client, .server] {
@@ -31,6 +32,7 @@ extension Renderer {
     }
 
     public func hpack(_ lab: Lab, role: Role?) -> [String] {
+        if let relay = lab.state.relay { return relayHPACK(relay, role: role) }
         var lines: [String] = []
         for r in role.map({ [$0] }) ?? [.client, .server] {
             if let note = realPeer(lab, r, "its tables are its own, but the \(r.peer)'s decoder mirrors its encoder") {
@@ -61,6 +63,7 @@ extension Renderer {
     }
 
     public func windows(_ lab: Lab) -> [String] {
+        if let relay = lab.state.relay { return relayWindows(relay) }
         let c = lab.state.client, s = lab.state.server
         // A real peer's own windows are not visible: its columns show "-" (read the other side's).
         func v(_ role: Role, _ x: FlowWindow?) -> String { lab.state.isRemote(role) ? "-" : x.map { "\($0.value)" } ?? "-" }
@@ -88,6 +91,7 @@ extension Renderer {
     }
 
     public func settings(_ lab: Lab) -> [String] {
+        if let relay = lab.state.relay { return relaySettings(relay) }
         var lines: [String] = []
         for role in [Role.client, .server] {
             if let note = realPeer(lab, role, "what it announced is the \(role.peer)'s `peer's` column") {
@@ -108,7 +112,10 @@ extension Renderer {
     public func wire(_ lab: Lab) -> [String] {
         let items = (lab.state.toServer + lab.state.toClient).sorted { $0.order < $1.order }
         if items.isEmpty { return ["  the wire is empty"] }
-        return items.map { "  " + palette.role($0.from, "\($0.from)→\($0.to)".padding(15)) + $0.summary.padding(30) + "\($0.bytes.count) bytes" }
+        return items.map {
+            "  " + palette.role($0.from, "\($0.from)→\($0.to)".padding(15)) + $0.summary.padding(30) + "\($0.bytes.count) bytes"
+                + ($0.edits.isEmpty ? "" : "  edited: " + $0.edits.map(\.description).joined(separator: "; "))
+        }
     }
 
     /// An annotated dump of one delivered frame: each field's bytes in hex and binary, and its meaning.
@@ -181,11 +188,12 @@ extension Renderer {
             }
             label += " "
             if d.events.contains(where: { if case .protocolError = $0 { return true } else { return false } }) { label += "✗ " }
+            if d.dropped { label += "dropped " }
             let dashes = max(2, span - label.count)
             let left = dashes / 2, right = dashes - left
             let arrow = d.item.from == .client
-                ? String(repeating: "─", count: left) + label + String(repeating: "─", count: right - 1) + "▶"
-                : "◀" + String(repeating: "─", count: left - 1) + label + String(repeating: "─", count: right)
+                ? String(repeating: "─", count: left) + label + String(repeating: "─", count: right - 1) + (d.dropped ? "╳" : "▶")
+                : (d.dropped ? "╳" : "◀") + String(repeating: "─", count: left - 1) + label + String(repeating: "─", count: right)
             lines.append("  " + "#\(d.sequence)".padding(5) + "  │" + palette.role(d.item.from, arrow) + "│")
         }
         if log.isEmpty { lines.append("  nothing delivered yet: `step` delivers the next frame") }

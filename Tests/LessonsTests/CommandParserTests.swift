@@ -65,6 +65,13 @@ struct CommandParserTests {
         ("listen --port 0 --tls", .listen(tls: true, port: 0)), ("LISTEN tls port 9443", .listen(tls: true, port: 9443)),
         ("listen --timeout 2.5", .listen(tls: false, port: nil, timeout: 2.5)),
         ("listen --cert c.pem --key k.pem", .listen(tls: true, port: nil, cert: "c.pem", key: "k.pem")),
+        ("proxy --to http://127.0.0.1:8080", .proxy(to: "http://127.0.0.1:8080", tls: false, port: nil)),
+        ("proxy --tls --port 0 --to https://127.0.0.1:9443 --timeout 5", .proxy(to: "https://127.0.0.1:9443", tls: true, port: 0, timeout: 5)),
+        ("proxy http://h:1", .proxy(to: "http://h:1", tls: false, port: nil)),
+        ("drop", .drop(from: nil)), ("drop server", .drop(from: .server)), ("server drop", .drop(from: .server)), ("drop server HEADERS", .drop(from: .server, type: .headers)),
+        ("edit :path /json", .edit(stream: nil, [.set(name: ":path", value: "/json")])),
+        ("edit 3 User-Agent: my agent 1.0", .edit(stream: 3, [.set(name: "user-agent", value: "my agent 1.0")])),
+        ("edit remove Cookie", .edit(stream: nil, [.remove(name: "cookie")])),
         ("connect https://127.0.0.1:8443", .connect("https://127.0.0.1:8443")),
         ("say Hello, class", .say("Hello, class")), ("help", .help(nil)), ("help send", .help("send")), ("quit", .quit),
     ] as [(String, Command)])
@@ -129,6 +136,10 @@ struct CommandParserErrorTests {
         ("listen --cert c.pem", "listen --cert and --key go together"),
         ("listen --timeout soon", "listen --timeout needs a number of seconds"),
         ("server listen", "listen takes no 'server'"),
+        ("proxy", "usage: proxy --to URL"), ("proxy --to ftp://x", "usage: proxy --to URL"),
+        ("proxy --to http://x --tsl", "listen does not take '--tsl'"),
+        ("drop both", "drop takes client or server and a frame type"), ("edit", "edit needs a field name and a value"),
+        ("edit :path", "edit :path needs a value"),
         ("connect 127.0.0.1:8080", "usage: connect"),
     ])
     func bad(_ line: String, _ fragment: String) {

@@ -27,6 +27,26 @@ struct SessionTests {
         #expect(dump.contains("Stream Identifier: 1") && dump.contains("00000000 00000000"))
     }
 
+    @Test("drop in the lab: the server never sees the request, the history says so, back puts it on the wire again; edit needs proxy")
+    func dropInLab() {
+        var session = Session()
+        _ = session.execute("request GET /html")
+        _ = session.execute("step 3")  // the server's SETTINGS, the client's preface and SETTINGS
+        let dropped = session.execute("drop").lines.joined(separator: "\n")
+        #expect(dropped.contains("#4 client→server HEADERS stream 1") && dropped.contains("dropped: the server never sees it"), "\(dropped)")
+        _ = session.execute("continue")
+        #expect(session.lab.state.server.streams[1] == nil && session.lab.state.client.streams[1]?.state == .halfClosedLocal)
+        #expect(session.execute("expect client stream 1 state half-closed-local").failure == nil)
+        #expect(session.execute("history").lines.contains { $0.contains("HEADERS stream 1") })
+        _ = session.execute("back \(session.lab.log.count - 3)")
+        #expect(session.execute("show wire").lines.contains { $0.contains("HEADERS stream 1") })
+        _ = session.execute("continue")
+        #expect(session.lab.state.client.streams[1]?.status == "200")
+        let edit = session.execute("edit :path /json")
+        #expect(edit.error?.message.contains("needs `proxy`") == true && edit.error?.hint?.contains("request GET") == true)
+        #expect(session.execute("proxy --to http://127.0.0.1:1").error?.message.contains("needs the h2lab REPL") == true)
+    }
+
     @Test("a mistyped command changes nothing and says what is wrong")
     func errorsChangeNothing() {
         var session = Session()

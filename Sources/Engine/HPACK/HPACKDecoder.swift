@@ -15,6 +15,13 @@ public struct DecodedHeaderBlock: Hashable, Sendable {
     public var tableSizeAfter = 0
 
     public var headerFields: [HeaderField] { fields.map(\.field) }
+
+    public init(fields: [DecodedField] = [], operations: [TableOperation] = [], tableSizeBefore: Int = 0, tableSizeAfter: Int = 0) {
+        self.fields = fields
+        self.operations = operations
+        self.tableSizeBefore = tableSizeBefore
+        self.tableSizeAfter = tableSizeAfter
+    }
 }
 
 /// An HPACK decoder (RFC 7541): its dynamic table and the limits this endpoint set.

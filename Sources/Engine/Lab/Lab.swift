@@ -4,6 +4,8 @@ public struct WireItem: Hashable, Sendable {
     public var bytes: [UInt8]
     /// Global order in which items were put on the wire; `step` delivers the oldest first.
     public var order: Int
+    /// Changes to its header block, made while it waits (`edit`, between real peers only).
+    public var edits: [FieldEdit] = []
 
     public var to: Role { from.peer }
 
@@ -30,10 +32,14 @@ public struct WireItem: Hashable, Sendable {
 public struct Delivery: Hashable, Sendable {
     public var sequence: Int
     public var item: WireItem
-    /// The receiving endpoint's events.
+    /// The receiving endpoint's events (between real peers: what H2Lab followed of both).
     public var events: [Event]
     /// What the receiver put on the wire in reply (automatic ACKs, WINDOW_UPDATEs, responses, errors).
     public var queued: [WireItem]
+    /// Taken off the wire by `drop`: the receiver never saw it.
+    public var dropped = false
+    /// Between two real peers (`proxy`): what H2Lab forwarded and what each peer's state did.
+    public var relayed: Relay.Outcome?
 }
 
 /// Everything a lab snapshot holds: both endpoints and the wire. A value: copying it is a snapshot.
@@ -52,15 +58,27 @@ public struct LabState: Sendable {
     /// client): frames delivered to it are handed to the driver to write, and its bytes arrive
     /// through `receiveFromRemote`. The lab's own connection for that role stays unused.
     public var remote: RemoteEndpoint?
-    /// Octets from the remote peer that do not yet make a whole item.
-    var remoteBuffer: [UInt8] = []
+    /// Both endpoints are real peers and H2Lab sits between them (`proxy`); the lab's own
+    /// connections stay unused.
+    public var relay: Relay?
+    /// Octets from each remote peer that do not yet make a whole item.
+    var remoteBuffers: [Role: [UInt8]] = [:]
     /// Whether a remote client's first 24 octets (its preface) have been put on the wire.
     var remotePrefaceTaken = false
 
     public func connection(_ role: Role) -> Connection { role == .client ? client : server }
 
     /// Whether `role` is a real peer rather than one of the lab's endpoints.
-    public func isRemote(_ role: Role) -> Bool { remote?.role == role }
+    public func isRemote(_ role: Role) -> Bool { relay != nil || remote?.role == role }
+
+    /// Whether any endpoint is a real peer.
+    public var isAttached: Bool { relay != nil || remote != nil }
+
+    /// The real peer in `role`'s place, if it is one: its name, and the scheme it was reached over.
+    public func realPeer(_ role: Role) -> RemoteEndpoint? {
+        if let relay { return RemoteEndpoint(role: role, name: relay.peer(role).name, scheme: relay.scheme) }
+        return remote?.role == role ? remote : nil
+    }
 
     public func queue(to role: Role) -> [WireItem] { role == .server ? toServer : toClient }
 }
@@ -134,28 +152,39 @@ public struct Lab: Sendable {
         collect(from: .server)
     }
 
-    /// Bytes that arrived from the remote peer: a client's 24-octet preface, then each complete frame,
-    /// waits on the wire as one item, decoded only when it is delivered. Bytes that cannot be a
-    /// preface, or a frame longer than the receiver allows, go on the wire as they are, so that the
-    /// receiver answers them with the RFC's error instead of the lab waiting for octets forever.
-    public mutating func receiveFromRemote(_ bytes: [UInt8]) {
-        guard let remote = state.remote else { return }
-        let buffer = state.remoteBuffer + bytes
+    /// A lab between a real client (`client`, e.g. "127.0.0.1") and a real server (`server`, e.g.
+    /// "127.0.0.1:8080", reached over `scheme`), with H2Lab in the middle forwarding what is
+    /// delivered (the REPL's `proxy`). The wire starts empty: both peers speak first.
+    public init(relaying client: String, to server: String, scheme: String) {
+        state = LabState(client: Connection(role: .client), server: Connection(role: .server))
+        state.relay = Relay(client: client, server: server, scheme: scheme)
+        state.autoRespond = false
+    }
+
+    /// Bytes that arrived from the remote peer (`from`, when both are remote): a client's 24-octet
+    /// preface, then each complete frame, waits on the wire as one item, decoded only when it is
+    /// delivered. Bytes that cannot be a preface, or a frame longer than the receiver allows, go on
+    /// the wire as they are, so that the receiver answers them with the RFC's error instead of the
+    /// lab waiting for octets forever.
+    public mutating func receiveFromRemote(_ bytes: [UInt8], from: Role? = nil) {
+        guard let role = from ?? state.remote?.role, state.isRemote(role) else { return }
+        let buffer = (state.remoteBuffers[role] ?? []) + bytes
         var start = 0  // items are cut from `buffer` by moving this, not by shifting the buffer
         func take(_ count: Int) {
-            sendRaw(Array(buffer[start..<(start + count)]), from: remote.role)
+            sendRaw(Array(buffer[start..<(start + count)]), from: role)
             start += count
         }
-        if remote.role == .client && !state.remotePrefaceTaken {
+        if role == .client && !state.remotePrefaceTaken {
             let count = min(buffer.count, connectionPreface.count)
             guard count == connectionPreface.count || !connectionPreface.starts(with: buffer) else {
-                state.remoteBuffer = buffer
+                state.remoteBuffers[role] = buffer
                 return
             }
             state.remotePrefaceTaken = true
             take(count)
         }
-        let limit = Int(state.connection(remote.role.peer).localSettings.maxFrameSize)
+        // Between two real peers, the receiver's limit is its own business: frames pass whole.
+        let limit = state.relay == nil ? Int(state.connection(role.peer).localSettings.maxFrameSize) : (1 << 24) - 1
         while let header = FrameHeader(buffer[start...]) {
             if header.length > limit {
                 take(buffer.count - start)
@@ -165,7 +194,7 @@ public struct Lab: Sendable {
                 break
             }
         }
-        state.remoteBuffer = Array(buffer[start...])
+        state.remoteBuffers[role] = Array(buffer[start...])
     }
 
     // MARK: Acting
@@ -213,7 +242,11 @@ public struct Lab: Sendable {
         snapshots.append(state)
         if item.from == .client { state.toServer.removeFirst() } else { state.toClient.removeFirst() }
         var events: [Event]
-        if state.isRemote(item.to) {
+        var relayed: Relay.Outcome?
+        if state.relay != nil {
+            relayed = state.relay?.deliver(item, drop: false)
+            events = relayed.map { $0.senderEvents + $0.receiverEvents } ?? []  // for breakpoints and `next`
+        } else if state.isRemote(item.to) {
             events = []  // the driver writes item.bytes to the real peer
         } else if item.to == .server {
             events = state.server.receive(bytes: item.bytes)
@@ -222,9 +255,37 @@ public struct Lab: Sendable {
             events = state.client.receive(bytes: item.bytes)
         }
         state.deliveries += 1
-        let delivery = Delivery(sequence: state.deliveries, item: item, events: events, queued: collect(from: item.to))
+        var delivery = Delivery(sequence: state.deliveries, item: item, events: events, queued: collect(from: item.to))
+        delivery.relayed = relayed
         log.append(delivery)
         return delivery
+    }
+
+    /// Takes the next item (as `deliver` would) off the wire without delivering it: the receiver
+    /// never sees it. Between real peers, H2Lab still follows it on the sender's side (its HPACK
+    /// context, for one). Logged like a delivery, so `back` undoes it in a lab of our own.
+    public mutating func drop(from: Role? = nil) -> Delivery? {
+        nextItem(from: from).flatMap { drop(order: $0.order) }
+    }
+
+    /// Takes the waiting item with `order` off the wire (frames ahead of it stay), as `drop(from:)`.
+    public mutating func drop(order: Int) -> Delivery? {
+        guard let item = (state.toServer + state.toClient).first(where: { $0.order == order }) else { return nil }
+        snapshots.append(state)
+        if item.from == .client { state.toServer.removeAll { $0.order == order } } else { state.toClient.removeAll { $0.order == order } }
+        state.deliveries += 1
+        let relayed = state.relay?.deliver(item, drop: true)
+        var delivery = Delivery(sequence: state.deliveries, item: item, events: relayed.map { $0.senderEvents + $0.receiverEvents } ?? [],
+                                queued: [], dropped: true)
+        delivery.relayed = relayed
+        log.append(delivery)
+        return delivery
+    }
+
+    /// Changes the header block of the waiting item with `order` before it is forwarded.
+    public mutating func edit(order: Int, _ edits: [FieldEdit]) {
+        if let i = state.toServer.firstIndex(where: { $0.order == order }) { state.toServer[i].edits += edits }
+        if let i = state.toClient.firstIndex(where: { $0.order == order }) { state.toClient[i].edits += edits }
     }
 
     /// The demo site answers each request whose END_STREAM has arrived.
