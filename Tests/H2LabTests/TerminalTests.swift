@@ -24,8 +24,15 @@ struct TerminalTests {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         _ = try tmux(["kill-session", "-t", name])
-        let start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50", "-c", packageRoot.path,
+        // The tmux server exits when another test kills its last session; a session started at that
+        // moment fails, so a failed start is tried again.
+        var start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50", "-c", packageRoot.path,
                               "env HOME=\(home) XDG_CACHE_HOME=\(home) TERM=xterm-256color \(h2lab) \(arguments)"])
+        for _ in 0..<3 where start.status != 0 {
+            usleep(500_000)
+            start = try tmux(["new-session", "-d", "-s", name, "-x", "100", "-y", "50", "-c", packageRoot.path,
+                              "env HOME=\(home) XDG_CACHE_HOME=\(home) TERM=xterm-256color \(h2lab) \(arguments)"])
+        }
         #expect(start.status == 0, "tmux: \(start.stderr)")
         return home
     }
