@@ -31,7 +31,7 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
     /// handshake, ALPN http/1.1) are closed with a word and the wait goes on, so that a browser's
     /// certificate warning or a retry does not end it. Ctrl-C (`interrupted`) ends the wait.
     static func listen(_ request: Session.ListenRequest, announce: (String) -> Void,
-                       interrupted: @Sendable () -> Bool) throws -> (peer: RemotePeer, name: String) {
+                       interrupted: @Sendable () -> Bool) throws -> (peer: RemotePeer, name: String, more: RemoteAcceptor?) {
         var context: TLSContext?
         var fingerprint = ""
         if request.tls {
@@ -54,7 +54,8 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
         } catch {
             throw CommandError("cannot listen on 127.0.0.1:\(request.port): \(error)", hint: "`listen --port 0` picks a free port")
         }
-        defer { listener.close() }
+        var keep = false
+        defer { if !keep { listener.close() } }
         let base = "\(context == nil ? "http" : "https")://127.0.0.1:\(listener.localPort)"
         if context != nil {
             announce("listening on \(base)/ (TLS, ALPN h2); " + (request.cert == nil ? "h2lab's self-signed certificate" : "the certificate in \(request.cert ?? "")") + ", SHA-256:")
@@ -79,22 +80,11 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
                 throw CommandError("\(error)")
             }
             guard let socket = accepted else { continue }
-            let name = socket.peerAddress
-            guard let context else { return (SocketPeer(socket), name) }
-            do {
-                let secure = try TLSStream.accept(socket, context: context)
-                guard secure.alpn == "h2" else {
-                    let chose = secure.alpn.isEmpty ? "no ALPN protocol" : "ALPN \(secure.alpn)"
-                    announce("a client from \(name) chose \(chose), not h2: closed it; still waiting.")
-                    secure.close()
-                    continue
-                }
-                announce("a client from \(name): \(secure.version) \(secure.cipher), ALPN h2"
-                         + (secure.meetsRFC9113 ? "" : " (short of RFC 9113 §9.2; the lab goes on anyway)"))
-                return (SocketPeer(secure), name)
-            } catch {
-                // A browser meeting an unknown certificate aborts the handshake until it is accepted.
-                announce("a TLS handshake from \(name) failed (\(error)); still waiting.")
+            if let peer = SocketAcceptor.admit(socket, context: context, timeoutMilliseconds: 10_000, say: { text, admitted in
+                announce(admitted ? text : text + "; still waiting.")
+            }) {
+                keep = true
+                return (peer, socket.peerAddress, SocketAcceptor(listener: listener, context: context))
             }
         }
         throw CommandError("stopped listening: no client came")
@@ -119,5 +109,56 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
     func close() {
         isClosed = true
         stream.close()
+    }
+}
+
+/// Goes on accepting clients on a `listen` or `proxy` socket after the first, without waiting.
+final class SocketAcceptor: RemoteAcceptor, @unchecked Sendable {
+    private let listener: TCPSocket
+    private let context: TLSContext?
+    private var closed = false
+
+    init(listener: TCPSocket, context: TLSContext?) {
+        self.listener = listener
+        self.context = context
+    }
+
+    func next(say: (String) -> Void) -> (peer: RemotePeer, name: String)? {
+        while !closed, let socket = (try? listener.accept(milliseconds: 0)) ?? nil {
+            if let peer = Self.admit(socket, context: context, timeoutMilliseconds: 2_000, say: { text, _ in say(text) }) {
+                return (peer, socket.peerAddress)
+            }
+        }
+        return nil
+    }
+
+    /// A connected socket as a peer: as it is for h2c; over TLS, once the handshake is done and the
+    /// client chose h2 (else closed). `say` hears how it went, and whether it was admitted.
+    static func admit(_ socket: TCPSocket, context: TLSContext?, timeoutMilliseconds: Int32,
+                      say: (String, Bool) -> Void) -> RemotePeer? {
+        let name = socket.peerAddress
+        guard let context else { return SocketPeer(socket) }
+        do {
+            let secure = try TLSStream.accept(socket, context: context, timeoutMilliseconds: timeoutMilliseconds)
+            guard secure.alpn == "h2" else {
+                let chose = secure.alpn.isEmpty ? "no ALPN protocol" : "ALPN \(secure.alpn)"
+                say("a client from \(name) chose \(chose), not h2: closed it", false)
+                secure.close()
+                return nil
+            }
+            say("a client from \(name): \(secure.version) \(secure.cipher), ALPN h2"
+                + (secure.meetsRFC9113 ? "" : " (short of RFC 9113 §9.2; the lab goes on anyway)"), true)
+            return SocketPeer(secure)
+        } catch {
+            // A browser meeting an unknown certificate aborts the handshake until it is accepted.
+            say("a TLS handshake from \(name) failed (\(error))", false)
+            return nil
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        listener.close()
     }
 }

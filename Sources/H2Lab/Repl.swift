@@ -78,7 +78,7 @@ struct Repl: ParsableCommand {
             let prompt = lesson?.prompt ?? "lab> "
             interruptFlag = 0
             // Live frames at the prompt: the hook works on the session while readline waits.
-            IdleSession.current.session = interactive && lesson == nil && session.isAttached ? session : nil
+            IdleSession.current.session = interactive && lesson == nil && session.isLive ? session : nil
             let read = interactive ? readInteractive(prompt) : readLine()
             if let idle = IdleSession.current.session {
                 session = idle

@@ -74,6 +74,8 @@ public enum Command: Hashable, Sendable {
     case drop(from: Role?, type: FrameType? = nil)
     /// Change the header block of a waiting HEADERS or PUSH_PROMISE (on a stream) before it is forwarded.
     case edit(stream: UInt32?, [FieldEdit])
+    /// List the connections of a `listen` or `proxy`, or make connection N the one the views show.
+    case connection(Int?)
     /// Check the lab's state (a lesson stops when one fails; the REPL prints ✓ or ✗).
     case expect(Expectation)
     /// Run a lesson in class mode, section by section (the REPL does this; it needs a terminal).

@@ -57,6 +57,8 @@ public struct CommandHelp: Sendable {
               example: "drop server headers"),
         .init(name: "edit", group: "stepping", usage: "edit [STREAM] NAME VALUE | edit [STREAM] remove NAME",
               summary: "change a waiting HEADERS between real peers (`proxy`) before it is forwarded", example: "edit :path /json"),
+        .init(name: "connection", group: "stepping", usage: "connection [N]",
+              summary: "list the connections a `listen` or `proxy` accepted, or show connection N", example: "connection 2"),
         .init(name: "step", group: "stepping", usage: "step [client|server] [N]",
               summary: "deliver the next frame (oldest first), or the next from one side, N times", example: "step server 2"),
         .init(name: "next", group: "stepping", usage: "next", summary: "deliver until a stream changes state", example: "next"),

@@ -229,6 +229,10 @@ public enum CommandParser {
             return .drop(from: from, type: type)
         case "edit":
             return try parseEdit(args, line: line, offset: offset)
+        case "connection", "connections":
+            if args.isEmpty { return .connection(nil) }
+            guard args.count == 1, let n = Int(args[0]), n > 0 else { throw usage() }
+            return .connection(n)
         case "expect":
             if let role { throw CommandError("write the side after expect: `expect \(role) ...`", hint: "example: expect \(role) stream 1 state closed") }
             return .expect(try Expectation.parse(args))

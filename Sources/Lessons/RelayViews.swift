@@ -28,14 +28,14 @@ extension Renderer {
 
     /// Both peers' streams as H2Lab follows them: each side's state and windows.
     func relayStreams(_ relay: Relay) -> [String] {
-        var lines = ["  " + "side".padding(7) + "stream".padding(8) + "state".padding(22) + "send win".leftPadding(10)
-                     + "recv win".leftPadding(10) + "  request".padding(24) + "status"]
+        var lines = ["  " + "side".padding(7) + "stream".padding(8) + "state".padding(22) + "send win".leftPadding(11)
+                     + "recv win".leftPadding(11) + "  request".padding(24) + "status"]
         for role in [Role.client, .server] {
             let peer = relay.peer(role)
             for id in peer.streams.keys.sorted() {
                 guard let s = peer.streams[id] else { continue }
                 lines.append("  " + palette.role(role, role.rawValue.padding(7)) + "\(id)".padding(8) + palette.state(s.state.rawValue.padding(22))
-                             + "\(s.sendWindow)".leftPadding(10) + "\(s.receiveWindow)".leftPadding(10)
+                             + "\(s.sendWindow)".leftPadding(11) + "\(s.receiveWindow)".leftPadding(11)
                              + "  " + s.request.padding(22) + (s.status ?? "-"))
             }
         }

@@ -4,6 +4,9 @@ import Engine
 /// Lines fit 100 columns.
 public struct Renderer: Sendable {
     public var palette: Palette
+    /// The connection the deliveries belong to, when a `listen` or `proxy` has more than one: each
+    /// delivery's first line then says it (`#4 c2 client→server …`).
+    public var connection: Int?
     public init(palette: Palette = .plain) { self.palette = palette }
 
     static let width = 100
@@ -26,7 +29,7 @@ public struct Renderer: Sendable {
     func itemLines(_ d: Delivery, details: [Event]) -> [String] {
         let item = d.item
         let arrow = palette.role(item.from, "\(item.from)→\(item.to)")
-        let head = "  #\(d.sequence) \(arrow) "
+        let head = "  #\(d.sequence) " + (connection.map { "c\($0) " } ?? "") + "\(arrow) "
         if item.isPreface {
             return [head + "preface \"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\" \(item.bytes.count) bytes"]
         }

@@ -10,6 +10,7 @@ extension Session {
         remote?.close()
         upstream?.close()
         upstream = nil
+        startConnections(nil, mode: nil)
         remote = peer
         lab = Lab(remoteServer: authority, scheme: url.lowercased().hasPrefix("https:") ? "https" : "http")
         return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
@@ -21,7 +22,7 @@ extension Session {
         // What the listener announces is printed at once (it says where to point a browser).
         var announced: [String] = []
         let sink = live, renderer = renderer
-        let (peer, name) = try listener(request, { text in
+        let (peer, name, more) = try listener(request, { text in
             let lines = renderer.wrap("  " + text)
             sink?(lines)
             announced += lines
@@ -33,6 +34,7 @@ extension Session {
         remote?.close()
         upstream?.close()
         upstream = nil
+        startConnections(more, mode: .listen)
         remote = peer
         lab = Lab(remoteClient: name)
         pullFromRemote(wait: true)
@@ -50,7 +52,7 @@ extension Session {
         guard let listener, let connector else { throw CommandError("proxy needs the h2lab REPL (no network in lessons)") }
         var announced: [String] = []
         let sink = live, renderer = renderer
-        let (client, name) = try listener(request, { text in
+        let (client, name, more) = try listener(request, { text in
             let lines = renderer.wrap("  " + text)
             sink?(lines)
             announced += lines
@@ -60,6 +62,7 @@ extension Session {
             server = try connector(url)
         } catch let error as CommandError {
             client.close()
+            more?.close()
             throw CommandError("a client came from \(name), but \(url) cannot be reached (\(error.message)); closed the client",
                                hint: "is the server running? `h2lab serve --port 8080` starts one")
         }
@@ -69,6 +72,7 @@ extension Session {
         }
         remote?.close()
         upstream?.close()
+        startConnections(more, mode: .proxy(url: url))
         remote = client
         upstream = server.peer
         lab = Lab(relaying: name, to: server.authority, scheme: url.lowercased().hasPrefix("https:") ? "https" : "http")
@@ -166,7 +170,8 @@ extension Session {
     /// peers, what H2Lab forwards: a header block encoded again).
     mutating func deliver(from: Role? = nil) -> Delivery? {
         pullFromRemote(wait: false)
-        if lab.nextItem(from: from) == nil { pullFromRemote(wait: true) }
+        // With other connections to serve, the current one is waited on briefly.
+        if lab.nextItem(from: from) == nil { pullFromRemote(wait: true, milliseconds: parked.isEmpty ? 1_000 : 100) }
         guard let delivery = lab.deliver(from: from) else { return nil }
         if let peer = transport(delivery.item.to) {
             let bytes = delivery.relayed.map(\.forwarded) ?? delivery.item.bytes
@@ -202,6 +207,13 @@ extension Session {
     /// (until a breakpoint); otherwise it is announced and waits on the wire for `step`. Also says,
     /// once, that a peer has gone. Empty when nothing happened.
     public mutating func idle() -> [String] {
+        var lines = acceptNew()
+        lines += idleCurrent()
+        return lines + serviceParked()
+    }
+
+    /// `idle()` for the current connection.
+    mutating func idleCurrent() -> [String] {
         guard isAttached else { return [] }
         let before = (lab.state.toServer.count, lab.state.toClient.count)
         pullFromRemote(wait: false)
@@ -233,7 +245,7 @@ extension Session {
     }
 
     func closedNote(_ role: Role) -> String {
-        "  the \(role) at \(lab.state.realPeer(role)?.name ?? "?") closed the connection"
+        "  " + (renderer.connection.map { "connection \($0): " } ?? "") + "the \(role) at \(lab.state.realPeer(role)?.name ?? "?") closed the connection"
     }
 }
 

@@ -31,9 +31,20 @@ public struct Session: Sendable {
     /// Opens a transport to a URL's server (set by the executable; lessons run without network).
     public var connector: (@Sendable (String) throws -> (peer: RemotePeer, authority: String))?
     /// Waits for one real client (set by the executable). It reports progress through `announce`
-    /// at once (where to point a browser) and gives up when `interrupted` says so.
+    /// at once (where to point a browser) and gives up when `interrupted` says so. `more` goes on
+    /// accepting clients after the first (browsers open more than one connection).
     public var listener: (@Sendable (_ request: ListenRequest, _ announce: (String) -> Void,
-                                     _ interrupted: @Sendable () -> Bool) throws -> (peer: RemotePeer, name: String))?
+                                     _ interrupted: @Sendable () -> Bool) throws -> (peer: RemotePeer, name: String, more: RemoteAcceptor?))?
+
+    /// The other connections of a `listen` or `proxy`, by number; the current one is `lab`.
+    var parked: [Int: Attachment] = [:]
+    /// The current connection's number (1 unless `listen` or `proxy` accepted more).
+    public internal(set) var connectionNumber = 1
+    /// The highest connection number given so far.
+    var connectionCount = 1
+    /// Accepts further clients after the first, and what to make of each.
+    var acceptor: RemoteAcceptor?
+    var acceptMode: AcceptMode?
 
     /// Where output goes while a command runs (the REPL prints it at once: a live browser's frames
     /// appear as they arrive); nil collects everything into the command's `Output`.
@@ -138,6 +149,8 @@ public struct Session: Sendable {
             return renderer.delivery(try drop(from: from, type: type))
         case .edit(let stream, let edits):
             return try edit(stream: stream, edits)
+        case .connection(let number):
+            return try connection(number)
 
         case .request(let method, let path, let headers, let body, let trailers):
             try ensureLocal(.client)
@@ -449,9 +462,14 @@ public struct Session: Sendable {
         while true {
             flush(&lines)
             guard let delivery = deliver() else {
-                if watch, let remote, !remote.isClosed, !interrupted() {
-                    pullFromRemote(wait: true, milliseconds: 200)
-                    continue
+                if watch, !interrupted() {
+                    lines += acceptNew()
+                    if anyClientOpen {
+                        // The current client, and any other connection's, may still send.
+                        if remote?.isClosed == false { pullFromRemote(wait: true, milliseconds: 200) }
+                        lines += serviceParked(wait: remote?.isClosed != false)
+                        continue
+                    }
                 }
                 if count == 0 { lines.append("  the wire is empty") }
                 if watch && interrupted() { lines.append("  stopped watching after \(count) deliveries; auto stays on") }
@@ -459,6 +477,8 @@ public struct Session: Sendable {
             }
             lines += renderer.delivery(delivery)
             count += 1
+            // Other connections are served between this one's deliveries too, not only when it pauses.
+            if watch && count % 16 == 0 { lines += acceptNew() + serviceParked() }
             if let hit = breakpoints.first(where: { matches($0.breakpoint, delivery) }) {
                 return lines + ["  " + renderer.palette.bold("breakpoint \(hit.number) (\(hit.breakpoint)) at #\(delivery.sequence)")]
             }

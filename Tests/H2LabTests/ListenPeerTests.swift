@@ -138,6 +138,24 @@ struct ListenPeerTests {
         #expect(lab.errors.contains(":3: back is off while attached to a real client"))
     }
 
+    @Test("h2load opens two connections to `listen`: both served by the lab, each numbered; `connection 2` switches the views")
+    func twoConnections() throws {
+        try #require(installed("h2load"), "nghttp2-client is installed by scripts/test")
+        let lab = try ListeningLab("listen --port 0\nauto on\nconnection\nconnection 2\nshow streams\nconnection 9\nquit\n")
+        let result = try run("h2load", ["-n", "20", "-c", "2", "-m", "2", "-T", "30", "http://127.0.0.1:\(lab.port)/json"], timeout: 60)
+        #expect(result.stdout.contains("20 succeeded"), "\(result.stdout.suffix(1_000))")
+        #expect(lab.finish(within: 30), "\(lab.text.suffix(2_000))")
+        let watched = lab.section(after: "auto on")
+        #expect(watched.contains("connection 2: another client from 127.0.0.1 (browsers open more than one)"))
+        #expect(watched.contains(#/#\d+ c2 client→server HEADERS stream 1/#) && watched.contains(#/#\d+ c1 server→client DATA/#))
+        #expect(watched.contains("connection 1: the client at 127.0.0.1 closed the connection"))
+        let list = lab.section(after: "connection")
+        #expect(list.contains(#/\* 1 +127\.0\.0\.1 ⇄ our server: \d+ deliveries, 0 waiting, the client has closed it/#), "\(list)")
+        #expect(list.contains(#/\n    2 +127\.0\.0\.1 ⇄ our server/#))
+        #expect(lab.section(after: "show streams").contains(#/server 19 +closed \(END_STREAM\)/#))
+        #expect(lab.errors.contains(":6: no connection 9 (`connection` lists them)"), "\(lab.errors)")
+    }
+
     @Test("curl uploads 2 MB through the lab with auto on: our WINDOW_UPDATEs reach it, the body arrives intact")
     func upload() throws {
         try #require(installed("curl"), "curl is installed by scripts/test")

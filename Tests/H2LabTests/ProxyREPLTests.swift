@@ -96,15 +96,27 @@ struct ProxyREPLTests {
         #expect(up.section(after: "auto on").components(separatedBy: "server→client WINDOW_UPDATE").count > 20)
     }
 
-    @Test("h2load → REPL proxy → nghttpd: 200 requests, 10 streams at a time, all succeed")
+    @Test("h2load → REPL proxy → nghttpd over 2 connections: 200 requests, 10 streams at a time, all succeed; each connection numbered")
     func manyStreams() throws {
         try #require(installed("h2load") && installed("nghttpd"), "nghttp2-client and nghttp2-server are installed by scripts/test")
         let (port, server) = try startNghttpd(["index.html": "<p>hello</p>\n"], offset: 313)
         defer { server.terminate(); kill(server.processIdentifier, SIGKILL) }
-        let lab = try ListeningLab("proxy --to http://127.0.0.1:\(port) --port 0 --timeout 30\nauto on\nshow streams\nquit\n")
-        let result = try run("h2load", ["-n", "200", "-c", "1", "-m", "10", "-T", "60", "http://127.0.0.1:\(lab.port)/index.html"], timeout: 90)
+        let lab = try ListeningLab("proxy --to http://127.0.0.1:\(port) --port 0 --timeout 30\nauto on\nconnection\n"
+                                   + "show streams\nconnection 2\nshow streams\nquit\n")
+        let result = try run("h2load", ["-n", "200", "-c", "2", "-m", "10", "-T", "60", "http://127.0.0.1:\(lab.port)/index.html"], timeout: 90)
         #expect(result.stdout.contains("200 succeeded"), "\(result.stdout.suffix(1_000))")
-        #expect(lab.finish(within: 60))
-        #expect(lab.section(after: "show streams").contains(#/server 399 +closed/#))
+        #expect(lab.finish(within: 60), "\(lab.text.suffix(2_000))")
+        let watched = lab.section(after: "auto on")
+        #expect(watched.contains("connection 2: another client from 127.0.0.1"))
+        #expect(watched.contains(#/#\d+ c1 client→server HEADERS/#) && watched.contains(#/#\d+ c2 server→client DATA/#))
+        #expect(watched.contains("connection 2: the client at 127.0.0.1 closed the connection"))
+        let list = lab.section(after: "connection")
+        #expect(list.contains(#/\* 1 +127\.0\.0\.1 ⇄ 127\.0\.0\.1:\d+: \d+ deliveries/#) && list.contains(#/\n    2 +127\.0\.0\.1 ⇄/#), "\(list)")
+        // 100 requests on each connection (h2load splits them evenly), each relayed on its own server connection.
+        let first = lab.section(after: "show streams")
+        #expect(first.contains(#/server 199 +closed/#) && !first.contains("server 201 "), "\(first.suffix(500))")
+        #expect(lab.section(after: "connection 2").hasPrefix("  connection 2: 127.0.0.1 ⇄ 127.0.0.1:\(port)"))
+        let second = lab.text.components(separatedBy: "lab> show streams").last ?? ""
+        #expect(second.contains(#/client 199 +closed/#))
     }
 }

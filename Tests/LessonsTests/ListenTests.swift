@@ -54,7 +54,7 @@ struct ListenTests {
         var session = Session()
         session.listener = { request, announce, _ in
             announce("listening on https://127.0.0.1:\(request.port)/")
-            return (peer, "127.0.0.1")
+            return (peer, "127.0.0.1", nil)
         }
         return session
     }
@@ -129,6 +129,40 @@ struct ListenTests {
         #expect(peer.client.streams[2]?.status == "200")
     }
 
+    @Test("a second client while listening: announced at the prompt, numbered, its frames wait on its own wire until `connection 2`")
+    func secondConnection() throws {
+        let first = try EngineClientPeer(requests: [get("/json")])
+        let second = try EngineClientPeer(requests: [get("/html")])
+        let more = QueuedAcceptor([second])
+        var session = Session()
+        session.listener = { request, announce, _ in
+            announce("listening on http://127.0.0.1:\(request.port)/")
+            return (first, "127.0.0.1", more)
+        }
+        _ = session.execute("listen")
+        #expect(session.isLive && session.connectionNumber == 1)
+        let announced = session.idle()
+        #expect(announced.contains("  connection 2: another client from 127.0.0.2 (browsers open more than one); `connection 2` shows it"))
+        #expect(announced.contains { $0.hasPrefix("  connection 2:") && $0.contains("frames waiting on its wire") }, "\(announced)")
+        _ = session.execute("continue")  // connection 1 only
+        #expect(first.client.streams[1]?.status == "200" && second.received.isEmpty)
+        let list = session.execute("connection").lines
+        #expect(list.first?.hasPrefix("  * 1   127.0.0.1 ⇄ our server:") == true && list.last?.hasPrefix("    2   127.0.0.2 ⇄ our server: 0 deliveries") == true)
+        let switched = session.execute("connection 2").lines
+        #expect(switched.first == "  connection 2: 127.0.0.2 ⇄ our server: 0 deliveries, 4 waiting")
+        #expect(switched.contains { $0.contains("client→server  HEADERS stream 1") })
+        let stepped = session.execute("continue").lines.joined(separator: "\n")
+        #expect(stepped.contains("#1 c2 server→client SETTINGS") && stepped.contains(":path: /html"))
+        #expect(second.client.streams[1]?.status == "200")
+        #expect(session.execute("show streams").lines.contains { $0.contains("GET /html") })
+        #expect(session.execute("connection 1").lines.first?.contains("127.0.0.1 ⇄ our server") == true)
+        #expect(session.execute("show streams").lines.contains { $0.contains("GET /json") })
+        #expect(session.execute("connection 3").error?.message == "no connection 3")
+        // A new listen forgets the old connections and closes them.
+        _ = session.execute("listen")
+        #expect(second.isClosed && session.execute("connection").lines.count == 1)
+    }
+
     @Test("without a listener (a lesson), listen says why; bad arguments get usage")
     func unavailable() {
         var session = Session()
@@ -137,4 +171,17 @@ struct ListenTests {
         #expect(session.execute("listen --tsl").error?.hint == "usage: listen [--tls] [--port N] [--timeout S] [--cert F --key F]")
         #expect(session.execute("lisen").error?.hint?.contains("'listen'") == true)
     }
+}
+
+/// Hands the lab's listen the clients given, one per call, named 127.0.0.2 onwards.
+final class QueuedAcceptor: RemoteAcceptor, @unchecked Sendable {
+    private var waiting: [RemotePeer]
+    private var given = 1
+    init(_ peers: [RemotePeer]) { waiting = peers }
+    func next(say: (String) -> Void) -> (peer: RemotePeer, name: String)? {
+        guard !waiting.isEmpty else { return nil }
+        given += 1
+        return (waiting.removeFirst(), "127.0.0.\(given)")
+    }
+    func close() { waiting = [] }
 }
