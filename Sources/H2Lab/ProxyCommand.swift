@@ -15,7 +15,7 @@ struct Proxy: ParsableCommand {
         """)
 
     @Option(help: "The server: http://HOST:PORT or https://HOST:PORT.") var to: String
-    @Option(help: "Port to listen on (0 picks a free one).") var port: UInt16 = 8081
+    @Option(name: [.long, .customLong("listen-port")], help: "Port to listen on (0 picks a free one).") var port: UInt16 = 8081
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Flag(help: "Accept clients over TLS with ALPN h2 (browsers need this).") var tls = false
     @Option(help: "TLS certificate (PEM); without --cert/--key a self-signed one for localhost.") var cert: String?
@@ -23,6 +23,8 @@ struct Proxy: ParsableCommand {
     @Option(help: "Trace level: off, frames, all.") var trace: Serve.TraceLevel = .frames
     @Flag(help: "Write the trace as one JSON object per line.") var json = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
+    @Option(help: "Write both legs of every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
+    var pcap: String?
 
     func run() throws {
         let target = try Target(to.hasSuffix("/") ? to : to + "/")
@@ -38,21 +40,29 @@ struct Proxy: ParsableCommand {
             warn("error: \(error)")
             throw ExitCode(1)
         }
+        var capture: CaptureFile?
+        if let pcap {
+            do { capture = try CaptureFile(path: pcap) } catch {
+                warn("error: cannot write \(pcap): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        defer { capture?.close() }
         installStopSignals()
         let printer = trace == .off ? nil : LegPrinter(formatter: TraceFormatter(events: trace == .all, json: json))
         let upstream = printer.map { printer in { (id: Int, item: TraceItem) in printer.print(id, item, leg: .server) } as Tracer }
         let downstream = printer.map { printer in { (id: Int, item: TraceItem) in printer.print(id, item, leg: .client) } as Tracer }
-        let responder = ProxyResponder(upstreamScheme: target.scheme, tracer: upstream) {
+        let responder = ProxyResponder(upstreamScheme: target.scheme, tracer: upstream) { [capture] in
             do {
-                return try target.open(verify: false).stream
+                return try target.open(verify: false, capture: capture).stream
             } catch {
                 throw SocketError(operation: (error as? Target.ConnectFailure)?.message ?? "\(error)", code: 0)
             }
         }
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab proxy on \(context == nil ? "http" : "https")://\(host):\(listener.localPort)/ → \(target.scheme)://\(target.authority)/  (Ctrl-C stops)")
-        acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: downstream) { [context] client, id in
-            ServerConnection.serve(client, id: id, tls: context, responder: responder, tracer: downstream) { stopRequested != 0 }
+        acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: downstream) { [context, capture] client, id in
+            ServerConnection.serve(client, id: id, tls: context, responder: responder, tracer: downstream, capture: capture) { stopRequested != 0 }
         }
     }
 }

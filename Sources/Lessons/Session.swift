@@ -410,13 +410,33 @@ public struct Session: Sendable {
     /// The lab's deliveries as a TCP conversation between 127.0.0.1:50000 (the client) and
     /// 127.0.0.1:80 (the server), one millisecond per delivery, so the same session gives the
     /// same file.
+    /// Between two real peers (`proxy`), each leg is a conversation of its own: the client's
+    /// (127.0.0.1:50000 ⇄ :80) carries what the client sent and what H2Lab forwarded to it, the
+    /// server's (127.0.0.1:50001 ⇄ :80) what H2Lab forwarded to the server and what the server sent;
+    /// a dropped frame is only on its sender's leg.
     static func pcap(of log: [Delivery]) -> [UInt8] {
         var capture = PcapNG()
         var conversation = PcapNG.Conversation(clientPort: 50_000, serverPort: 80)
         capture.open(&conversation, microseconds: 0)
+        guard log.contains(where: { $0.relayed != nil }) else {
+            for delivery in log {
+                capture.send(&conversation, fromClient: delivery.item.from == .client, delivery.item.bytes,
+                             microseconds: UInt64(delivery.sequence) * 1_000)
+            }
+            return capture.bytes
+        }
+        var serverLeg = PcapNG.Conversation(clientPort: 50_001, serverPort: 80)
+        capture.open(&serverLeg, microseconds: 0)
         for delivery in log {
-            capture.send(&conversation, fromClient: delivery.item.from == .client, delivery.item.bytes,
-                         microseconds: UInt64(delivery.sequence) * 1_000)
+            let time = UInt64(delivery.sequence) * 1_000
+            let forwarded = delivery.relayed?.forwarded ?? []
+            if delivery.item.from == .client {
+                capture.send(&conversation, fromClient: true, delivery.item.bytes, microseconds: time)
+                if !forwarded.isEmpty { capture.send(&serverLeg, fromClient: true, forwarded, microseconds: time) }
+            } else {
+                capture.send(&serverLeg, fromClient: false, delivery.item.bytes, microseconds: time)
+                if !forwarded.isEmpty { capture.send(&conversation, fromClient: false, forwarded, microseconds: time) }
+            }
         }
         return capture.bytes
     }

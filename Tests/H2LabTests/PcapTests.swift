@@ -127,4 +127,40 @@ struct PcapTests {
         let secrets = try run("tshark", ["-r", clientFile, "-T", "fields", "-e", "frame.number", "-Y", "tls.handshake.type == 1"])
         #expect(!secrets.stdout.isEmpty, "no Client Hello in the capture")
     }
+
+    @Test("proxy --pcap: both legs in one capture, the browser's over TLS (secrets included) and the server's over h2c; tshark decodes each")
+    func proxy() throws {
+        try #require(installed("tshark"), "tshark is installed by scripts/test")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-proxy-\(getpid()).pcapng").path
+        let server = try Server()
+        defer { server.stop() }
+        let proxy = try ProxyProcess(to: server.url, tls: true, extra: ["--pcap", file])
+        defer { proxy.stop() }
+        #expect(try run("curl", ["-sk", "--http2", proxy.url + "/json"]).stdout.contains("9113"))
+        proxy.stop()
+        let (frames, fields) = try tsharkFrames(file, port: Int(server.port), serverPort: Int(server.port))
+        // The request and the response once on each leg.
+        #expect(fields.filter { $0 == ":path: /json" }.count == 2, "\(fields)")
+        #expect(fields.filter { $0 == ":status: 200" }.count == 2, "\(fields)")
+        #expect(fields.contains { $0.hasPrefix("user-agent: curl/") })
+        #expect(frames.contains("server 1 1") && frames.contains("server 0 1"), "the server's HEADERS and DATA: \(frames)")
+    }
+
+    @Test("save pcap after the REPL's proxy: one conversation per leg; the edited request is on the server's leg only")
+    func replProxy() throws {
+        try #require(installed("tshark") && installed("curl"), "tshark and curl are installed by scripts/test")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-repl-proxy-\(getpid()).pcapng").path
+        let server = try Server()
+        defer { server.stop() }
+        let lab = try ListeningLab("proxy --to \(server.url) --port 0 --timeout 30\nedit :path /json\nauto on\nsave pcap \(file)\nquit\n")
+        let result = try run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "20", "http://127.0.0.1:\(lab.port)/html"], timeout: 30)
+        #expect(result.stdout.contains("9113"))
+        #expect(lab.finish(within: 30))
+        let (frames, fields) = try tsharkFrames(file, serverPort: 80)
+        #expect(fields.filter { $0 == ":path: /html" }.count == 1 && fields.filter { $0 == ":path: /json" }.count == 1, "\(fields)")
+        #expect(fields.filter { $0 == ":status: 200" }.count == 2)
+        #expect(frames.filter { $0 == "client 1 1" }.count == 2 && frames.filter { $0 == "server 0 1" }.count == 2, "\(frames)")
+        let streams = try run("tshark", ["-r", file, "-T", "fields", "-e", "tcp.stream"]).stdout
+        #expect(Set(streams.split(separator: "\n")) == ["0", "1"], "two TCP conversations")
+    }
 }
