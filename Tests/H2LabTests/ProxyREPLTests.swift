@@ -56,6 +56,24 @@ struct ProxyREPLTests {
         #expect(lab.section(after: "history").contains("HEADERS stream 1 [EH] dropped"))
     }
 
+    @Test("nghttp → REPL proxy → a Python h2 server: stepped a frame at a time to the end; the request's fields edited and removed")
+    func pythonServer() throws {
+        try #require(installed("nghttp"), "nghttp2-client is installed by scripts/test")
+        let server = try PythonH2Server()
+        defer { server.stop() }
+        let lab = try ListeningLab("proxy --to http://127.0.0.1:\(server.port) --port 0 --timeout 30\n"
+                                   + "edit user-agent h2lab-edited\nedit remove accept\nstep 40\nshow streams\nquit\n")
+        let result = try run("nghttp", ["--timeout=20", "http://127.0.0.1:\(lab.port)/"], timeout: 30)
+        #expect(result.stdout == "hello from python h2\n", "\(result.stderr)")
+        #expect(lab.finish(within: 30), "\(lab.text.suffix(2_000))")
+        let stepped = lab.section(after: "step 40")
+        #expect(stepped.contains("edited before forwarding: user-agent: h2lab-edited; remove accept"))
+        let forwarded = stepped.components(separatedBy: "H2Lab → server:").dropFirst().first ?? ""
+        #expect(forwarded.contains("user-agent: h2lab-edited") && !forwarded.prefix(800).contains("accept: "), "\(forwarded.prefix(800))")
+        #expect(stepped.contains(#/server→client DATA stream \d+ \[END_STREAM\]/#))
+        #expect(lab.section(after: "show streams").contains(#/server \d+ +closed .* GET / +200/#))
+    }
+
     @Test("headless Chromium → REPL proxy over TLS → h2lab serve (h2c), auto on: the page and its stylesheet load")
     func chromium() throws {
         let server = try Server()
