@@ -62,15 +62,17 @@ struct ProxyREPLTests {
         let server = try PythonH2Server()
         defer { server.stop() }
         let lab = try ListeningLab("proxy --to http://127.0.0.1:\(server.port) --port 0 --timeout 30\n"
-                                   + "edit user-agent h2lab-edited\nedit remove accept\nstep 40\nshow streams\nquit\n")
+                                   + "edit user-agent h2lab-edited\nedit remove accept\nbreak frame DATA\ncontinue\nstep 40\nshow streams\nquit\n")
         let result = try run("nghttp", ["--timeout=20", "http://127.0.0.1:\(lab.port)/"], timeout: 30)
         #expect(result.stdout == "hello from python h2\n", "\(result.stderr)")
         #expect(lab.finish(within: 30), "\(lab.text.suffix(2_000))")
-        let stepped = lab.section(after: "step 40")
+        // The breakpoint stops `continue` at the server's DATA, forwarded to the client.
+        let continued = lab.section(after: "continue")
+        #expect(continued.contains(#/server→client DATA stream \d+ \[END_STREAM\].*\n(.*\n)*  breakpoint 1 \(frame DATA\) at #\d+$/#), "\(continued)")
+        let stepped = continued + lab.section(after: "step 40")
         #expect(stepped.contains("edited before forwarding: user-agent: h2lab-edited; remove accept"))
         let forwarded = stepped.components(separatedBy: "H2Lab → server:").dropFirst().first ?? ""
         #expect(forwarded.contains("user-agent: h2lab-edited") && !forwarded.prefix(800).contains("accept: "), "\(forwarded.prefix(800))")
-        #expect(stepped.contains(#/server→client DATA stream \d+ \[END_STREAM\]/#))
         #expect(lab.section(after: "show streams").contains(#/server \d+ +closed .* GET / +200/#))
     }
 
