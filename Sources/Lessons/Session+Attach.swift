@@ -4,6 +4,26 @@ import Engine
 /// real client in the client's. The peer's bytes become wire items on arrival (`Lab.receiveFromRemote`);
 /// items delivered to it are written to it; the lab cannot act for it, and `back` is off.
 extension Session {
+    mutating func attaching(_ command: Command, _ interrupted: @Sendable () -> Bool) throws -> [String] {
+        switch command {
+        case .connect(let url): return try connect(url)
+        case .listen(let tls, let port, let timeout, let cert, let key):
+            return try listen(ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080), timeout: timeout, cert: cert, key: key),
+                              interrupted)
+        case .proxy(let url, let tls, let port, let timeout, let cert, let key):
+            return try proxy(to: url, ListenRequest(tls: tls, port: port ?? (tls ? 8443 : 8080), timeout: timeout, cert: cert, key: key),
+                             interrupted)
+        case .drop(let from, let type):
+            return renderer.delivery(try drop(from: from, type: type))
+        case .edit(let stream, let edits):
+            return try edit(stream: stream, edits)
+        case .connection(let number):
+            return try connection(number)
+        default:
+            throw CommandError("`\(command)` is not a command of this group")
+        }
+    }
+
     mutating func connect(_ url: String) throws -> [String] {
         guard let connector else { throw CommandError("connect needs the h2lab REPL (no network in lessons)") }
         let (peer, authority) = try connector(url)

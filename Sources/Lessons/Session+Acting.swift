@@ -1,0 +1,199 @@
+import Engine
+
+/// Acting: the client's and the server's own actions (requests, responses, control frames, crafted
+/// frames, encoder and window policies) and new connections in memory.
+extension Session {
+    mutating func acting(_ command: Command, _ interrupted: @Sendable () -> Bool) throws -> [String] {
+        switch command {
+        case .request(let method, let path, let headers, let body, let trailers):
+            try ensureLocal(.client)
+            var bytes: [UInt8] = []
+            switch body {
+            case .text(let text): bytes = Array(text.utf8)
+            case .file(let file): bytes = try readFile(file)
+            case nil: break
+            }
+            let server = lab.state.remote.flatMap { $0.role == .server ? $0 : nil }  // (a real client was refused above)
+            var list = [HeaderField(":method", method), HeaderField(":scheme", server?.scheme ?? "https"),
+                        HeaderField(":path", path), HeaderField(":authority", server?.name ?? "lab.example")]
+            list += headers.map { HeaderField($0.name.lowercased(), $0.value) }
+            if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
+                list.append(HeaderField("content-length", "\(bytes.count)"))
+            }
+            return try sendRequest(list, body: bytes, trailers: trailers, interrupted)
+        case .requestHTTP1(let file):
+            try ensureLocal(.client)
+            let bytes = try readFile(file)
+            let request: HTTP1Request
+            switch HTTP1Mapping.parseRequest(bytes + (bytes.contains(10) ? [] : [13, 10, 13, 10])) {
+            case .request(let parsed, _): request = parsed
+            case .invalid(let why): throw CommandError("\(file) is not an HTTP/1.1 request: \(why)")
+            case .incomplete: throw CommandError("\(file): the request head does not end (no blank line after the headers)")
+            }
+            let scheme = lab.state.remote.map(\.scheme) ?? "https"
+            let (fields, notes) = HTTP1Mapping.headers(for: request, scheme: scheme)
+            var lines = ["  HTTP/1.1 \(request.method) \(request.target): \(request.fields.count) header fields, "
+                         + "\(request.body.count)-octet body; mapped by RFC 9113 §8.3.1:"]
+            lines += notes.map { "    \($0.field): \($0.reason)" }
+            lines += HTTP1Mapping.problems(in: request).map { "    ✗ " + $0 }
+            return lines + (try sendRequest(fields, body: request.body, trailers: nil, interrupted))
+
+        case .respondMode(let auto):
+            lab.configure { $0.autoRespond = auto }
+            return [auto ? "  the demo site answers requests by itself" : "  the server waits: answer with `respond STREAM STATUS [TEXT]`"]
+        case .respond(let stream, let status, let text, let trailers):
+            try ensureLocal(.server)
+            let body = Array(text.utf8)
+            let headers = [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
+                           HeaderField("content-length", "\(body.count)")]
+            let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in
+                try s.sendResponse(stream, headers, body: body, trailers: trailers)
+            }
+            return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
+        case .push(let stream, let path):
+            try ensureLocal(.server)
+            let site = lab.site
+            // The promise names the origin of the request it is pushed on (a real client checks it).
+            let request = lab.state.server.streams[stream]?.requestHeaders ?? []
+            let authority = request.first { $0.name == ":authority" }?.value ?? "lab.example"
+            let scheme = request.first { $0.name == ":scheme" }?.value ?? "https"
+            // With `respond manual` the server only promises: the pushed stream waits, reserved (local),
+            // for `respond N STATUS`.
+            let respondNow = lab.state.autoRespond
+            let state = lab.state.server.state(of: stream)
+            if state != .open && state != .halfClosedRemote {
+                let why = state == .idle ? "the server has not received a request on stream \(stream) yet"
+                    : "stream \(stream) is \(state) at the server" + (lab.state.autoRespond ? ": the demo site has already answered it" : "")
+                throw CommandError(why + "; a push needs a request the server has not answered (§8.4)",
+                                   hint: "`respond manual`, `request GET /html`, `step`, then `push \(stream) /styles.css`")
+            }
+            let (events, queued) = try lab.act(.server) { (s) throws(UsageError) -> [Event] in
+                try site.push(path, on: stream, authority: authority, scheme: scheme, respond: respondNow, connection: &s)
+            }
+            return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
+        case .ping(let role, let opaque):
+            return try act(role, interrupted) { (c) throws(UsageError) in c.sendPing(opaque); return [] }
+        case .settings(let role, let list):
+            return try act(role, interrupted) { (c) throws(UsageError) in try c.sendSettings(list); return [] }
+        case .window(let role, let stream, let increment):
+            return try act(role, interrupted) { (c) throws(UsageError) in try c.sendWindowUpdate(stream, increment: increment) }
+        case .reset(let role, let stream, let code):
+            var id = stream
+            if stream == Command.lastStream {
+                id = lab.state.connection(role).highestLocalStreamID
+                if id == 0 { throw CommandError("the \(role) has not opened a stream yet", hint: "`reset last` resets the stream it opened last") }
+            }
+            return try act(role, interrupted) { (c) throws(UsageError) in try c.sendReset(id, code) }
+        case .repeatRun(let count, let commands):
+            var first: [String] = []
+            var last: [String] = []
+            for round in 1...count {
+                var lines: [String] = []
+                for command in commands {
+                    do {
+                        lines += try run(command, interrupted: interrupted)
+                    } catch let error as CommandError {
+                        throw CommandError("round \(round) of \(count): \(error.message)", hint: error.hint)
+                    } catch let error as UsageError {
+                        throw CommandError("round \(round) of \(count): \(error.message)")
+                    }
+                }
+                if round == 1 { first = lines } else { last = lines }
+                if interrupted() { return first + ["  interrupted after \(round) of \(count) rounds"] }
+            }
+            guard count > 1 else { return first }
+            return first + ["  … \(count - 2) more round\(count == 3 ? "" : "s") (`history` shows every frame); the last:"].filter { _ in count > 2 } + last
+        case .upgrade(let path):
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`h2lab get --upgrade URL` upgrades a real connection")
+            }
+            let request = [HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
+                           HeaderField(":path", path), HeaderField(":authority", "lab.example")]
+            let upgraded: Lab
+            do {
+                upgraded = try Lab(upgrading: request)
+            } catch {
+                throw CommandError("cannot upgrade: \(error.message)")
+            }
+            let settings = upgraded.state.client.http2SettingsHeader
+            lab = upgraded
+            return [
+                "  a new connection, in HTTP/1.1 first. The client sends:",
+                "    GET \(path) HTTP/1.1",
+                "    Host: lab.example",
+                "    Connection: Upgrade, HTTP2-Settings",
+                "    Upgrade: h2c",
+                "    HTTP2-Settings: \(settings)",
+                "  the server agrees, and after this response both speak HTTP/2:",
+                "    HTTP/1.1 101 Switching Protocols",
+                "    Connection: Upgrade",
+                "    Upgrade: h2c",
+                "  the request is now stream 1, half-closed (local) at the client; the server took the client's",
+                "  settings from HTTP2-Settings and answers stream 1 after its SETTINGS. All of it waits on the wire.",
+            ]
+        case .reconnect:
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`connect`, `listen` or `proxy` `listen` again for a new connection")
+            }
+            lab = Lab()
+            return ["  a new connection: both endpoints start over with their defaults; their prefaces wait on the wire"]
+        case .limit(let role, let name, let value):
+            try ensureLocal(role)
+            switch name {
+            default:
+                try lab.act(role) { $0.configuration.rapidResetLimit = value }
+                return ["  the \(role) ends a connection with ENHANCE_YOUR_CALM once more than \(value) streams are reset early"]
+            }
+        case .goaway(let role, let code, let debug):
+            return try act(role, interrupted) { (c) throws(UsageError) in c.sendGoaway(code, debug: debug) }
+        case .priority(let role, let stream, let fields):
+            return try act(role, interrupted) { (c) throws(UsageError) in c.sendPriority(stream, fields); return [] }
+        case .send(let role, let frame):
+            return try act(role, interrupted) { (c) throws(UsageError) in c.sendUnchecked(frame) }
+        case .sendRaw(let role, let bytes):
+            try ensureLocal(role)
+            let item = lab.sendRaw(bytes, from: role)
+            return autoRun(renderer.queued([item], events: [], by: role), interrupted)
+        case .hpackPolicy(let role, let policy):
+            try ensureLocal(role)
+            try lab.act(role) { $0.setEncoderPolicy(policy) }
+            let indexing = policy.indexing?.rawValue ?? "auto"
+            return ["  \(role) encoder: indexing \(indexing), huffman \(policy.huffman.rawValue)"
+                    + (policy.useIndexedFields ? "" : ", no indexed fields")]
+        case .windowPolicy(let role, let policy):
+            try ensureLocal(role)
+            try lab.act(role) { $0.setWindowUpdatePolicy(policy) }
+            return ["  \(role) sends WINDOW_UPDATE: " + [
+                WindowUpdatePolicy.halfWindow: "after half a window is consumed",
+                .eager: "after every DATA frame", .manual: "only when you say `\(role == .server ? "server " : "")window`",
+            ][policy, default: ""]]
+        default:
+            throw CommandError("`\(command)` is not a command of this group")
+        }
+    }
+
+    /// The client sends a request (with a body and trailers, if any), then prints what it queued.
+    mutating func sendRequest(_ list: [HeaderField], body: [UInt8], trailers: [HeaderField]?,
+                              _ interrupted: @Sendable () -> Bool) throws -> [String] {
+        let (result, queued) = try lab.act(.client) { (c) throws(UsageError) -> [Event] in
+            let (stream, events) = try c.sendRequest(list, body: body, endStream: trailers == nil)
+            guard let trailers else { return events }
+            return events + (try c.sendTrailers(stream, trailers))
+        }
+        return autoRun(renderer.queued(queued, events: result, by: .client), interrupted)
+    }
+
+    /// Runs an action on one endpoint, then prints what it queued.
+    mutating func act(_ role: Role, _ interrupted: @Sendable () -> Bool,
+                      _ body: (inout Connection) throws(UsageError) -> [Event]) throws -> [String] {
+        try ensureLocal(role)
+        let (events, queued) = try lab.act(role, body)
+        return autoRun(renderer.queued(queued, events: events, by: role), interrupted)
+    }
+
+    /// `lines` (what an action queued), then, with `auto on`, the deliveries that follow.
+    mutating func autoRun(_ lines: [String], _ interrupted: @Sendable () -> Bool) -> [String] {
+        autoDeliver ? runUntilBreak(lines, interrupted) : lines
+    }
+
+}
