@@ -71,7 +71,12 @@ extension Connection {
         stream.unacknowledgedReceived += length
         if length > 0 { events.append(.windowChanged(stream: id, side: .receive, from: streamBefore, to: stream.receiveWindow.value)) }
         stream.receivedBodyLength += bytes.count
-        if configuration.keepBodies { stream.receivedBody.append(contentsOf: bytes) }
+        if configuration.keepBodies {
+            // The record still in the table lets go of the body first, so that this copy's is the only
+            // reference and grows in place (else every DATA frame would copy the whole body so far).
+            streams[id]?.receivedBody = []
+            stream.receivedBody.append(contentsOf: bytes)
+        }
         events.append(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream))
         if let expected = stream.expectedContentLength, stream.receivedBodyLength > expected {
             streams[id] = stream

@@ -98,8 +98,11 @@ public struct Connection: Sendable {
     var activeLocalStreams = 0
     /// Streams that may have DATA (or END_STREAM) waiting to go: a superset, pruned as it is scanned.
     var pendingSendIDs: Set<UInt32> = []
-    /// Streams forgotten to bound memory, with why they closed.
-    var forgottenClosed: [UInt32: CloseReason] = [:]
+    /// Streams in `streams` that have closed, in the order they closed (the oldest are forgotten first).
+    var closedOrder: [UInt32] = []
+    /// Streams forgotten to bound memory, with why they closed, sorted by id (ids mostly close in
+    /// increasing order, so a new one is almost always appended; a lookup is a binary search).
+    var forgottenClosed: [(id: UInt32, reason: CloseReason)] = []
     public internal(set) var highestPeerStreamID: UInt32 = 0
     public internal(set) var highestLocalStreamID: UInt32 = 0
 
@@ -292,14 +295,31 @@ public struct Connection: Sendable {
     /// The state of a stream, including idle streams never seen and closed ones forgotten.
     public func state(of id: UInt32) -> StreamState {
         if let stream = streams[id] { return stream.state }
-        if forgottenClosed[id] != nil { return .closed }
+        if forgottenReason(id) != nil { return .closed }
         let highest = isPeerInitiated(id) ? highestPeerStreamID : highestLocalStreamID
         // §5.1.1: opening a stream implicitly closes idle streams with lower identifiers.
         return id <= highest ? .closed : .idle
     }
 
     func closeReason(of id: UInt32) -> CloseReason? {
-        streams[id]?.closeReason ?? forgottenClosed[id]
+        streams[id]?.closeReason ?? forgottenReason(id)
+    }
+
+    /// Why a forgotten stream closed; nil if it was not forgotten.
+    func forgottenReason(_ id: UInt32) -> CloseReason? {
+        let i = forgottenIndex(id)
+        return i < forgottenClosed.count && forgottenClosed[i].id == id ? forgottenClosed[i].reason : nil
+    }
+
+    /// Where `id` is or would go in `forgottenClosed`.
+    private func forgottenIndex(_ id: UInt32) -> Int {
+        if let last = forgottenClosed.last, last.id < id { return forgottenClosed.count }
+        var low = 0, high = forgottenClosed.count
+        while low < high {
+            let mid = (low + high) / 2
+            if forgottenClosed[mid].id < id { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Applies a §5.1 transition and reports it. Returns false if the diagram has no such arrow.
@@ -309,6 +329,7 @@ public struct Connection: Sendable {
         events.append(.streamStateChanged(stream: stream.id, from: stream.state, to: next, cause: input))
         noteActivity(stream.id, from: stream.state, to: next)
         stream.state = next
+        if next == .closed { closedOrder.append(stream.id) }
         if next == .closed && stream.closeReason == nil {
             switch input {
             case .rstStream(.sent): stream.closeReason = .resetSent
@@ -334,15 +355,22 @@ public struct Connection: Sendable {
     /// Forgets the oldest closed streams once there are many, keeping why they closed. This bounds
     /// what every snapshot copies (a lab stepping for hours, a server under h2load) and what the
     /// per-frame scans look at; `show streams` keeps the most recent closed ones.
+    /// (The closed streams are known from `closedOrder`: no scan of every record.)
     mutating func pruneClosedStreams() {
-        guard streams.count > 256 else { return }
-        let closed = streams.values.filter { $0.state == .closed && $0.pendingSendCount == 0 }.map(\.id).sorted()
-        for id in closed.prefix(max(0, closed.count - 64)) {
-            forgottenClosed[id] = streams[id]?.closeReason ?? .endStream
+        guard streams.count > 256, closedOrder.count > 64 else { return }
+        var kept: [UInt32] = []
+        for id in closedOrder.prefix(closedOrder.count - 64) {
+            guard let reason = streams[id]?.closeReason else { continue }  // already gone
+            if streams[id]?.pendingSendCount ?? 0 > 0 {
+                kept.append(id)
+                continue
+            }
             streams[id] = nil
+            let i = forgottenIndex(id)
+            if i < forgottenClosed.count && forgottenClosed[i].id == id { continue }
+            forgottenClosed.insert((id, reason), at: i)
         }
-        if forgottenClosed.count > 4_096 {
-            for id in forgottenClosed.keys.sorted().prefix(2_048) { forgottenClosed[id] = nil }
-        }
+        closedOrder = kept + closedOrder.suffix(64)
+        if forgottenClosed.count > 4_096 { forgottenClosed.removeFirst(2_048) }
     }
 }

@@ -17,11 +17,26 @@ public struct StreamRecord: Hashable, Sendable {
     /// Received flow-controlled octets not yet returned by WINDOW_UPDATE.
     public internal(set) var unacknowledgedReceived = 0
 
+    /// The header lists, behind one reference (see `HeaderLists`).
+    private var lists = HeaderLists()
+
     /// The request (for a server, or a pushed stream) and the response, as header lists.
-    public internal(set) var requestHeaders: [HeaderField]?
-    public internal(set) var responseHeaders: [HeaderField]?
-    public internal(set) var informationalHeaders: [[HeaderField]] = []
-    public internal(set) var trailers: [HeaderField]?
+    public internal(set) var requestHeaders: [HeaderField]? {
+        get { lists.request }
+        set { writableLists().request = newValue }
+    }
+    public internal(set) var responseHeaders: [HeaderField]? {
+        get { lists.response }
+        set { writableLists().response = newValue }
+    }
+    public internal(set) var informationalHeaders: [[HeaderField]] {
+        get { lists.informational }
+        set { writableLists().informational = newValue }
+    }
+    public internal(set) var trailers: [HeaderField]? {
+        get { lists.trailers }
+        set { writableLists().trailers = newValue }
+    }
     public internal(set) var receivedBody: [UInt8] = []
     public internal(set) var receivedBodyLength = 0
     public internal(set) var sentBodyLength = 0
@@ -35,7 +50,16 @@ public struct StreamRecord: Hashable, Sendable {
     var pendingSendOffset = 0
     var pendingEndStream = false
     /// Trailers to send after the pending body.
-    var pendingTrailers: [HeaderField]?
+    var pendingTrailers: [HeaderField]? {
+        get { lists.pendingTrailers }
+        set { writableLists().pendingTrailers = newValue }
+    }
+
+    /// The lists, copied first if another record shares them (copy on write).
+    private mutating func writableLists() -> HeaderLists {
+        if !isKnownUniquelyReferenced(&lists) { lists = HeaderLists(copying: lists) }
+        return lists
+    }
 
     public var pendingSendCount: Int { pendingSend.count - pendingSendOffset }
 
@@ -62,4 +86,39 @@ public struct StreamRecord: Hashable, Sendable {
     }
 
     public var status: String? { responseHeaders?.first { $0.name == ":status" }?.value }
+}
+
+/// A stream's header lists behind one reference, copied on write. The engine copies a
+/// `StreamRecord` out of its table and back as frames arrive; one retain of this box costs less
+/// than one for each of the five lists in it, and the lists change only a few times in a stream's
+/// life. Value semantics hold: a record about to change shared lists copies them first.
+final class HeaderLists: Hashable, @unchecked Sendable {
+    var request: [HeaderField]?
+    var response: [HeaderField]?
+    var informational: [[HeaderField]] = []
+    var trailers: [HeaderField]?
+    var pendingTrailers: [HeaderField]?
+
+    init() {}
+
+    init(copying other: HeaderLists) {
+        request = other.request
+        response = other.response
+        informational = other.informational
+        trailers = other.trailers
+        pendingTrailers = other.pendingTrailers
+    }
+
+    static func == (a: HeaderLists, b: HeaderLists) -> Bool {
+        a === b || (a.request == b.request && a.response == b.response && a.informational == b.informational
+                    && a.trailers == b.trailers && a.pendingTrailers == b.pendingTrailers)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(request)
+        hasher.combine(response)
+        hasher.combine(informational)
+        hasher.combine(trailers)
+        hasher.combine(pendingTrailers)
+    }
 }
