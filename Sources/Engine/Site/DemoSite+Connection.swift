@@ -12,7 +12,7 @@ extension DemoSite {
                 // A client that disabled push, or a closed stream, simply gets no promise.
                 sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
             }
-            let isDebugState = debugState && request.path.prefix(while: { $0 != "?" }) == Connection.debugStatePath
+            let isDebugState = debugState && Self.withoutQuery(request.path) == Connection.debugStatePath
             let response = isDebugState ? debugStateResponse(request, connection) : respond(to: request)
             sent += (try? connection.sendResponse(id, response.headerList, body: response.body)) ?? []
         }

@@ -52,7 +52,7 @@ public struct DemoSite: Sendable {
     public static let paths = ["/", "/echo", "/json", "/html", "/styles.css", "/upload"]
 
     public func respond(to request: SiteRequest) -> SiteResponse {
-        let path = String(request.path.prefix { $0 != "?" })
+        let path = String(Self.withoutQuery(request.path))
         let isHead = request.method == "HEAD"
         let method = isHead ? "GET" : request.method
         var response: SiteResponse
@@ -68,13 +68,13 @@ public struct DemoSite: Sendable {
         case ("/upload", _):
             response = notAllowed("GET, HEAD, POST, PUT")
         case ("/", "GET"):
-            response = text(200, "text/html; charset=utf-8", Self.indexPage)
+            response = text(200, "text/html; charset=utf-8", Self.indexBytes)
         case ("/json", "GET"):
-            response = text(200, "application/json", Self.jsonDocument)
+            response = text(200, "application/json", Self.jsonBytes)
         case ("/html", "GET"):
-            response = text(200, "text/html; charset=utf-8", Self.htmlPage)
+            response = text(200, "text/html; charset=utf-8", Self.htmlBytes)
         case ("/styles.css", "GET"):
-            response = text(200, "text/css; charset=utf-8", Self.stylesheet)
+            response = text(200, "text/css; charset=utf-8", Self.stylesheetBytes)
         case ("/", _), ("/json", _), ("/html", _), ("/styles.css", _):
             response = notAllowed("GET, HEAD")
         default:
@@ -93,7 +93,23 @@ public struct DemoSite: Sendable {
     }
 
     func text(_ status: Int, _ type: String, _ body: String) -> SiteResponse {
-        SiteResponse(status: status, headers: [HeaderField("content-type", type)], body: Array(body.utf8))
+        text(status, type, Array(body.utf8))
+    }
+
+    func text(_ status: Int, _ type: String, _ body: [UInt8]) -> SiteResponse {
+        SiteResponse(status: status, headers: [HeaderField("content-type", type)], body: body)
+    }
+
+    /// The fixed pages as octets, made once (a server sends them again and again).
+    static let indexBytes = Array(indexPage.utf8)
+    static let jsonBytes = Array(jsonDocument.utf8)
+    static let htmlBytes = Array(htmlPage.utf8)
+    static let stylesheetBytes = Array(stylesheet.utf8)
+
+    /// A request target without its query ("/a?b" → "/a"), found by octet, not by character.
+    static func withoutQuery(_ target: String) -> Substring {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target[...] }
+        return target[..<mark]
     }
 
     func notAllowed(_ allow: String) -> SiteResponse {
