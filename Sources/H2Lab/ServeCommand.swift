@@ -80,6 +80,7 @@ struct Serve: ParsableCommand {
         limits.maxConnections = maxConnections
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
+        limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
         if eventLoop {
             guard capture == nil else {
                 warn("error: --event-loop does not record captures (--pcap) yet")

@@ -38,6 +38,9 @@ public struct ServerLimits: Sendable {
     public var emptyFrames = Connection.Configuration.defaultEmptyFrameLimit
     /// Connections served at once; more are closed as soon as they are accepted.
     public var maxConnections = 1_024
+    /// Whether the engine reports header blocks field by field (for a trace of events; off, it
+    /// decodes and encodes them without the report).
+    public var reportsHeaderBlocks = true
 
     public init() {}
     public static let standard = ServerLimits()
@@ -47,6 +50,7 @@ public struct ServerLimits: Sendable {
         var configuration = Connection.Configuration(settings: ServerConnection.settings, windowUpdatePolicy: .halfWindow)
         configuration.rapidResetLimit = rapidResets
         configuration.emptyFrameLimit = emptyFrames
+        configuration.reportsHeaderBlocks = reportsHeaderBlocks
         return configuration
     }
 }

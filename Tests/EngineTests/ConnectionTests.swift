@@ -146,6 +146,28 @@ struct ConnectionRuleTests {
 
 @Suite("Connection behaviour")
 struct ConnectionBehaviourTests {
+    @Test("a server that reports no header blocks still records and answers requests, and its answers decode the same")
+    func unreportedHeaderBlocks() throws {
+        var quiet = Connection.Configuration.server
+        quiet.reportsHeaderBlocks = false
+        var lab = Lab(server: quiet)
+        for path in ["/json", "/html", "/json"] {  // the third reuses the dynamic tables both ways
+            try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", path)) }
+        }
+        while lab.deliver() != nil {}
+        let serverEvents = lab.log.filter { $0.item.to == .server }.flatMap(\.events)
+        #expect(!serverEvents.contains { if case .headersReceived = $0 { return true } else { return false } })
+        #expect(serverEvents.contains(.messageComplete(stream: 5, kind: .request)))
+        #expect(lab.state.server.streams[5]?.requestHeaders?.first { $0.name == ":path" }?.value == "/json")
+        #expect(lab.state.client.streams[5]?.status == "200" && lab.state.client.streams[3]?.receivedBody == Array(DemoSite.htmlPage.utf8))
+        #expect(lab.state.server.encoder.table == lab.state.client.decoder.table && lab.state.client.encoder.table == lab.state.server.decoder.table)
+        // The client, reporting, still sees every field of the unreported server's responses.
+        #expect(lab.log.filter { $0.item.to == .client }.flatMap(\.events).contains {
+            if case .headersReceived(5, .response, let block) = $0 { return block.headerFields.contains(HeaderField("server", "h2lab")) }
+            return false
+        })
+    }
+
     @Test("the first frame must be SETTINGS (§3.4)")
     func firstFrame() {
         var server = Connection(role: .server)

@@ -175,7 +175,8 @@ extension Connection {
         // shared by the whole connection (§4.3).
         let decoded: DecodedHeaderBlock
         do {
-            decoded = try decoder.decodeReporting(block)
+            decoded = configuration.reportsHeaderBlocks ? try decoder.decodeReporting(block)
+                : DecodedHeaderBlock(unreported: try decoder.decode(block))
         } catch {
             return fail(.connection(.compressionError, "§4.3", "\(error) (\(error.section))"), into: &events)
         }
@@ -231,7 +232,7 @@ extension Connection {
         if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value, status.hasPrefix("1") {
             kind = .informational
         }
-        events.append(.headersReceived(stream: id, kind: kind, block: decoded))
+        if decoded.isReported { events.append(.headersReceived(stream: id, kind: kind, block: decoded)) }
         if let problem = HTTPSemantics.problem(in: fields, kind: kind) {
             streams[id] = stream
             return fail(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"), into: &events)
@@ -289,7 +290,7 @@ extension Connection {
         stream.requestHeaders = decoded.headerFields
         streams[promised] = stream
         events.append(.pushPromised(stream: associated, promised: promised, direction: .received))
-        events.append(.headersReceived(stream: promised, kind: .pushPromise, block: decoded))
+        if decoded.isReported { events.append(.headersReceived(stream: promised, kind: .pushPromise, block: decoded)) }
         if let problem = HTTPSemantics.problem(in: decoded.headerFields, kind: .pushPromise) {
             fail(.stream(promised, .protocolError, "§8.4", "malformed promised request: \(problem)"), into: &events)
         }

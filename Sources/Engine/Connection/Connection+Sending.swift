@@ -127,9 +127,15 @@ extension Connection {
         _ id: UInt32, _ headers: [HeaderField], kind: HeaderBlockKind, endStream: Bool,
         policies: [EncoderPolicy?], into events: inout [Event]
     ) {
-        let block = encoder.encode(headers, policies: policies)
-        events.append(.headersSent(stream: id, kind: kind, block: block))
-        emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
+        if configuration.reportsHeaderBlocks || !policies.isEmpty {
+            let block = encoder.encode(headers, policies: policies)
+            events.append(.headersSent(stream: id, kind: kind, block: block))
+            emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
+        } else {
+            var bytes: [UInt8] = []
+            encoder.encode(headers, into: &bytes)
+            emitHeaderFrames(id, bytes, endStream: endStream, pushPromise: nil)
+        }
         if endStream, var stream = streams[id] {
             transition(&stream, .endStream(.sent), into: &events)
             streams[id] = stream

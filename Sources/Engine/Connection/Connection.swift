@@ -57,6 +57,10 @@ public struct Connection: Sendable {
         /// ended with ENHANCE_YOUR_CALM (empty frames flood, CVE-2019-9518).
         public var emptyFrameLimit = Configuration.defaultEmptyFrameLimit
         public static let defaultEmptyFrameLimit = 1_000
+        /// Report every header block field by field (`.headersReceived`, `.headersSent`: how each
+        /// field was represented, what the table did). The lab and traces need it; a server whose
+        /// events nobody reads decodes and encodes without the report, which is cheaper.
+        public var reportsHeaderBlocks = true
 
         public init(settings: [Setting] = [], windowUpdatePolicy: WindowUpdatePolicy = .halfWindow, keepBodies: Bool = true) {
             self.settings = settings

@@ -13,8 +13,15 @@ public struct DecodedHeaderBlock: Hashable, Sendable {
     public var operations: [TableOperation] = []
     public var tableSizeBefore = 0
     public var tableSizeAfter = 0
+    /// The fields, when the block was decoded without a report (`fields` is then empty).
+    var unreported: [HeaderField]?
 
-    public var headerFields: [HeaderField] { fields.map(\.field) }
+    public var headerFields: [HeaderField] { unreported ?? fields.map(\.field) }
+    /// Whether the block carries the field-by-field report.
+    public var isReported: Bool { unreported == nil }
+
+    /// A block decoded without a report: only its fields.
+    init(unreported fields: [HeaderField]) { unreported = fields }
 
     public init(fields: [DecodedField] = [], operations: [TableOperation] = [], tableSizeBefore: Int = 0, tableSizeAfter: Int = 0) {
         self.fields = fields
