@@ -51,7 +51,7 @@ extension Connection {
         if !informational { streams[id]?.responseHeaders = headers }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
         if !body.isEmpty || trailers != nil {
-            streams[id]?.pendingTrailers = trailers
+            if let trailers { streams[id]?.pendingTrailers = trailers }
             queueData(id, body, endStream: true, into: &events)
         }
         return events

@@ -17,24 +17,24 @@ public struct StreamRecord: Hashable, Sendable {
     /// Received flow-controlled octets not yet returned by WINDOW_UPDATE.
     public internal(set) var unacknowledgedReceived = 0
 
-    /// The header lists, behind one reference (see `HeaderLists`).
-    private var lists = HeaderLists()
+    /// The header lists, behind one reference (see `HeaderLists`); nil until the first is set.
+    private var lists: HeaderLists?
 
     /// The request (for a server, or a pushed stream) and the response, as header lists.
     public internal(set) var requestHeaders: [HeaderField]? {
-        get { lists.request }
+        get { lists?.request }
         set { writableLists().request = newValue }
     }
     public internal(set) var responseHeaders: [HeaderField]? {
-        get { lists.response }
+        get { lists?.response }
         set { writableLists().response = newValue }
     }
     public internal(set) var informationalHeaders: [[HeaderField]] {
-        get { lists.informational }
+        get { lists?.informational ?? [] }
         set { writableLists().informational = newValue }
     }
     public internal(set) var trailers: [HeaderField]? {
-        get { lists.trailers }
+        get { lists?.trailers }
         set { writableLists().trailers = newValue }
     }
     public internal(set) var receivedBody: [UInt8] = []
@@ -51,14 +51,16 @@ public struct StreamRecord: Hashable, Sendable {
     var pendingEndStream = false
     /// Trailers to send after the pending body.
     var pendingTrailers: [HeaderField]? {
-        get { lists.pendingTrailers }
+        get { lists?.pendingTrailers }
         set { writableLists().pendingTrailers = newValue }
     }
 
     /// The lists, copied first if another record shares them (copy on write).
     private mutating func writableLists() -> HeaderLists {
-        if !isKnownUniquelyReferenced(&lists) { lists = HeaderLists(copying: lists) }
-        return lists
+        if isKnownUniquelyReferenced(&lists), let lists { return lists }
+        let fresh = lists.map(HeaderLists.init(copying:)) ?? HeaderLists()
+        lists = fresh
+        return fresh
     }
 
     public var pendingSendCount: Int { pendingSend.count - pendingSendOffset }
