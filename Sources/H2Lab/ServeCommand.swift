@@ -24,8 +24,10 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
-    @Flag(help: "Serve connections from one thread on epoll instead of a thread each (h2c with prior knowledge, or TLS with ALPN h2; no HTTP/1.1).")
+    @Flag(help: "Serve connections from event loops on epoll (one per core, see --loops) instead of a thread each (h2c with prior knowledge, or TLS with ALPN h2; no HTTP/1.1).")
     var eventLoop = false
+    @Option(help: "With --event-loop: how many loops, each a thread on a listener of its own sharing the port (default: one per core).")
+    var loops: Int?
     @Option(help: "Write every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
     var pcap: String?
     @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.")
@@ -56,7 +58,7 @@ struct Serve: ParsableCommand {
         site.debugState = !noDebugState
         let listener: TCPSocket
         do {
-            listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443))
+            listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443), reusePort: eventLoop)
         } catch {
             warn("error: \(error)")
             throw ExitCode(1)
@@ -86,8 +88,14 @@ struct Serve: ParsableCommand {
                 warn("error: --event-loop does not record captures (--pcap) yet")
                 throw ExitCode(1)
             }
-            let loop = try EventLoopServer(listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls)
-            loop.run { stopRequested != 0 }
+            let count = loops ?? ProcessInfo.processInfo.activeProcessorCount
+            guard (1...256).contains(count) else {
+                warn("error: --loops takes 1 to 256")
+                throw ExitCode(1)
+            }
+            try EventLoopServer.serve(loops: count, listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls) {
+                stopRequested != 0
+            }
             listener.close()
             warn("h2lab: all connections finished")
             return

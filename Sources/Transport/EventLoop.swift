@@ -1,6 +1,7 @@
 import COpenSSL
 import CSystem
 import Engine
+import Foundation
 import Glibc
 
 /// HTTP/2 connections served by one thread on epoll (`serve --event-loop`): non-blocking sockets,
@@ -49,7 +50,9 @@ public final class EventLoopServer: @unchecked Sendable {
     let epoll: Int32
     let tlsContext: TLSContext?
     var clients: [Int32: Client] = [:]
+    /// Connection numbers: this loop gives idStart, idStart + idStride, … (loops do not collide).
     var nextID = 0
+    var idStride = 1
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
 
     public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
@@ -66,6 +69,36 @@ public final class EventLoopServer: @unchecked Sendable {
     }
 
     deinit { Glibc.close(epoll) }
+
+    /// `count` loops, one thread each, on listeners sharing `listener`'s port (SO_REUSEPORT: the
+    /// kernel spreads new connections over them). `listener` must have been made with `reusePort`.
+    /// The connection limit is shared out between the loops. Returns when all have stopped.
+    public static func serve(loops count: Int, listener: TCPSocket, responder: any Responder, limits: ServerLimits,
+                             tracer: Tracer?, tls: TLSContext? = nil, shouldStop: @escaping @Sendable () -> Bool) throws {
+        var perLoop = limits
+        perLoop.maxConnections = max(1, (limits.maxConnections + count - 1) / count)
+        var loops: [EventLoopServer] = []
+        for k in 0..<max(1, count) {
+            let socket = k == 0 ? listener : try TCPSocket.listen(host: listener.localAddress, port: listener.localPort, reusePort: true)
+            let loop = try EventLoopServer(listener: socket, responder: responder, limits: perLoop, tracer: tracer, tls: tls)
+            loop.nextID = k + 1 - count
+            loop.idStride = count
+            loops.append(loop)
+        }
+        let finished = DispatchGroup()
+        for loop in loops.dropFirst() {
+            finished.enter()
+            let thread = Thread {
+                loop.run(shouldStop: shouldStop)
+                finished.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        loops[0].run(shouldStop: shouldStop)
+        finished.wait()
+        for loop in loops.dropFirst() { loop.listener.close() }
+    }
 
     /// Connections open now.
     public var count: Int { clients.count }
@@ -149,7 +182,7 @@ public final class EventLoopServer: @unchecked Sendable {
             }
             var yes: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            nextID += 1
+            nextID += idStride
             let client = Client(fd: fd, id: nextID, connection: Connection(role: .server, configuration: limits.configuration),
                                 now: ServerConnection.now())
             clients[fd] = client

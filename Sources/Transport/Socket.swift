@@ -35,11 +35,14 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
     deinit { close() }
 
     /// Listens on host:port (host is an IPv4 address; 127.0.0.1 by default). Port 0 picks a free port.
-    public static func listen(host: String = "127.0.0.1", port: UInt16, backlog: Int32 = 128) throws -> TCPSocket {
+    /// With `reusePort`, other sockets made the same way may listen on the same port, and the
+    /// kernel spreads new connections over them (SO_REUSEPORT): one per event loop.
+    public static func listen(host: String = "127.0.0.1", port: UInt16, backlog: Int32 = 128, reusePort: Bool = false) throws -> TCPSocket {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError(operation: "socket", code: errno) }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &yes, socklen_t(MemoryLayout<Int32>.size)) }
         var address = try Self.address(host, port)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -100,8 +103,13 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
     public var localPort: UInt16 { UInt16(bigEndian: address(peer: false).sin_port) }
 
     /// The connected peer's IPv4 address ("127.0.0.1"), without its port.
-    public var peerAddress: String {
-        let octets = withUnsafeBytes(of: address(peer: true).sin_addr.s_addr) { Array($0) }  // network order
+    public var peerAddress: String { Self.dotted(address(peer: true)) }
+
+    /// The address this end is bound to ("127.0.0.1").
+    public var localAddress: String { Self.dotted(address(peer: false)) }
+
+    static func dotted(_ address: sockaddr_in) -> String {
+        let octets = withUnsafeBytes(of: address.sin_addr.s_addr) { Array($0) }  // network order
         return octets.map(String.init).joined(separator: ".")
     }
 

@@ -161,15 +161,15 @@ struct AttackTests {
         #expect(try run("curl", ["-s", "--http2-prior-knowledge", server.url + "/json"]).stdout.contains("9113"))
     }
 
-    @Test("--event-loop: 10 000 connections at once held by one thread, a few KiB each, and a new client served at once")
+    @Test("--event-loop --loops 2: 10 000 connections at once held by two loop threads, a few KiB each, and a new client served at once")
     func eventLoopManyConnections() throws {
-        let outcome = try attack("many_connections", serve: ["--event-loop", "--max-connections", "20000"])
+        let outcome = try attack("many_connections", serve: ["--event-loop", "--loops", "2", "--max-connections", "20000"])
         #expect(outcome.result["opened"] as? Int == 10_000)
         let during = outcome.result["good_client_during"] as? Double
         // Served while 10 000 are held (the threaded server refuses it): ~15 ms in release (README); this
         // is the debug build beside other suites, so the bound is loose.
         #expect(during != nil && (during ?? 9) < 5, "a client while 10 000 are held: \(String(describing: during)) s")
-        #expect(outcome.peakThreads <= 2, "\(outcome.peakThreads) threads")
+        #expect(outcome.peakThreads <= 3, "\(outcome.peakThreads) threads")  // the two loops (one the main thread), and slack
         #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB for 10 000 connections")
     }
 
