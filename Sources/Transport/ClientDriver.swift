@@ -46,8 +46,10 @@ public final class ClientConnection: @unchecked Sendable {
         self.stream = stream
         self.tracer = tracer
         self.traceID = traceID
-        connection = Connection(role: .client, configuration: .init(
-            settings: [Setting(.enablePush, push ? 1 : 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow))
+        var configuration = Connection.Configuration(
+            settings: [Setting(.enablePush, push ? 1 : 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow)
+        configuration.encoderPolicy = .network
+        connection = Connection(role: .client, configuration: configuration)
     }
 
     public func close() { stream.close() }

@@ -51,6 +51,7 @@ public struct ServerLimits: Sendable {
         configuration.rapidResetLimit = rapidResets
         configuration.emptyFrameLimit = emptyFrames
         configuration.reportsHeaderBlocks = reportsHeaderBlocks
+        configuration.encoderPolicy = .network
         return configuration
     }
 }

@@ -61,6 +61,8 @@ public struct Connection: Sendable {
         /// field was represented, what the table did). The lab and traces need it; a server whose
         /// events nobody reads decodes and encodes without the report, which is cheaper.
         public var reportsHeaderBlocks = true
+        /// How the encoder chooses representations (`.network` for endpoints on sockets).
+        public var encoderPolicy = EncoderPolicy.standard
 
         public init(settings: [Setting] = [], windowUpdatePolicy: WindowUpdatePolicy = .halfWindow, keepBodies: Bool = true) {
             self.settings = settings
@@ -133,6 +135,7 @@ public struct Connection: Sendable {
         self.role = role
         self.configuration = configuration ?? (role == .client ? .client : .server)
         self.frameDecoder = FrameDecoder(expectPreface: role == .server)
+        encoder.policy = self.configuration.encoderPolicy
     }
 
     // MARK: Starting

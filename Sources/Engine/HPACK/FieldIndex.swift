@@ -94,6 +94,16 @@ enum StaticFieldIndex {
     /// Whether static index `index` (1...61) names a field never indexed by default (§7.1.3).
     static func isSensitive(_ index: Int) -> Bool { tables.sensitive[index] }
 
+    /// Whether the static name at `index` (its first index) names a field whose value seldom
+    /// repeats: :path (4), age (21), content-length (28), etag (34), if-modified-since (40),
+    /// if-none-match (41), location (46), set-cookie (55) (RFC 7541 Appendix A).
+    static func isVolatile(_ index: Int) -> Bool {
+        switch index {
+        case 4, 21, 28, 34, 40, 41, 46, 55: return true
+        default: return false
+        }
+    }
+
     /// The first static index (1...61) whose name is `name`.
     static func firstIndex(of name: String, hash: UInt64) -> Int? { firstIndex(of: name, hash: hash, in: tables) }
 

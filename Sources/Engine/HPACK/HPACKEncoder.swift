@@ -13,14 +13,23 @@ public struct EncoderPolicy: Hashable, Sendable {
     public var huffman: HuffmanChoice
     /// Whether to use exact matches from the tables (an indexed representation, §6.1).
     public var useIndexedFields: Bool
+    /// With the automatic choice: whether fields whose values seldom repeat on a connection
+    /// (:path, content-length, etag, age, location, if-modified-since, if-none-match, set-cookie)
+    /// are added to the table too. The lab adds them, so that a student sees every field go in;
+    /// endpoints on a network leave them out, since an entry used once only pushes out others.
+    public var indexesVolatileFields: Bool
 
-    public init(indexing: Indexing? = nil, huffman: HuffmanChoice = .auto, useIndexedFields: Bool = true) {
+    public init(indexing: Indexing? = nil, huffman: HuffmanChoice = .auto, useIndexedFields: Bool = true,
+                indexesVolatileFields: Bool = true) {
         self.indexing = indexing
         self.huffman = huffman
         self.useIndexedFields = useIndexedFields
+        self.indexesVolatileFields = indexesVolatileFields
     }
 
     public static let standard = EncoderPolicy()
+    /// For connections over a network (`serve`, `get`, the proxy): volatile fields are not indexed.
+    public static let network = EncoderPolicy(indexesVolatileFields: false)
 }
 
 /// An encoded header block with the choices made for each field, for views and lessons.
@@ -140,7 +149,7 @@ public struct HPACKEncoder: Sendable, Equatable {
             dynamicName = found.name.map(dynamicIndex)
         }
         let nameIndex = staticName ?? dynamicName
-        let indexing = policy.indexing ?? defaultIndexing(for: field, staticName: staticName)
+        let indexing = policy.indexing ?? defaultIndexing(for: field, staticName: staticName, policy: policy)
         switch indexing {
         case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &bytes)
         case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &bytes)
@@ -180,10 +189,11 @@ public struct HPACKEncoder: Sendable, Equatable {
         table.setMaxSize(newSize) { report?.operations.append(.evicted($0.field, size: $0.size)) }
     }
 
-    private func defaultIndexing(for field: HeaderField, staticName: Int?) -> Indexing {
+    private func defaultIndexing(for field: HeaderField, staticName: Int?, policy: EncoderPolicy) -> Indexing {
         if let staticName, StaticFieldIndex.isSensitive(staticName), field.value.utf8.count < 20 {
             return .neverIndexed
         }
+        if !policy.indexesVolatileFields, let staticName, StaticFieldIndex.isVolatile(staticName) { return .withoutIndexing }
         // A field bigger than three quarters of the table would flush most of it for one use.
         return field.size * 4 > table.maxSize * 3 ? .withoutIndexing : .incremental
     }
