@@ -91,27 +91,52 @@ public struct CommandHelp: Sendable {
 
     /// The known word closest to `word` by edit distance, if it is close enough to be a likely typo.
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        let allowed = max(1, min(3, best.0.count / 3 + 1))
-        if best.1 <= allowed { return best.0 }
-        // A truncated or partial name: INITIAL_WINDOW for INITIAL_WINDOW_SIZE.
         let lower = word.lowercased()
-        guard lower.count >= 3 else { return nil }
-        return candidates.first { $0.lowercased().hasPrefix(lower) } ?? candidates.first { $0.lowercased().contains(lower) }
+        let length = lower.utf8.count
+        let lowered = candidates.map { (name: $0, lower: $0.lowercased()) }
+        // At most three edits are allowed, so a name whose length differs by more cannot be meant
+        // (and a long line of junk costs no distance computations).
+        var best: (name: String, distance: Int)?
+        for candidate in lowered where abs(candidate.lower.utf8.count - length) <= 3 {
+            let distance = editDistance(lower, candidate.lower, limit: 3)
+            if distance < best?.distance ?? Int.max { best = (candidate.name, distance) }
+        }
+        if let best, best.distance <= max(1, min(3, best.name.count / 3 + 1)) { return best.name }
+        // A truncated or partial name: INITIAL_WINDOW for INITIAL_WINDOW_SIZE.
+        guard length >= 3 else { return nil }
+        return lowered.first { $0.lower.hasPrefix(lower) }?.name
+            ?? lowered.first { $0.lower.utf8.count > length && contains($0.lower, lower) }?.name
     }
 
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+    /// Whether `text` holds `part`, octet for octet.
+    static func contains(_ text: String, _ part: String) -> Bool {
+        let text = Array(text.utf8), part = Array(part.utf8)
+        guard !part.isEmpty, part.count <= text.count else { return part.isEmpty }
+        for start in 0...(text.count - part.count) where text[start] == part[0] {
+            if text[start..<(start + part.count)].elementsEqual(part) { return true }
+        }
+        return false
+    }
+
+    /// The Levenshtein distance between `a` and `b`, by octet (names are ASCII); once every
+    /// entry of a row exceeds `limit`, the answer is only known to exceed it, and `limit + 1` is
+    /// returned without finishing.
+    static func editDistance(_ a: String, _ b: String, limit: Int = .max) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
+        // Two rows, reused: no allocation per row.
         var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
+            current[0] = i
+            var smallest = i
             for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                smallest = min(smallest, current[j])
             }
-            previous = current
+            if smallest > limit { return limit + 1 }
+            swap(&previous, &current)
         }
         return previous[b.count]
     }
