@@ -84,19 +84,15 @@ struct Serve: ParsableCommand {
         limits.emptyFrames = maxEmptyFrames
         limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
         if eventLoop {
-            guard capture == nil else {
-                warn("error: --event-loop does not record captures (--pcap) yet")
-                throw ExitCode(1)
-            }
             let count = loops ?? ProcessInfo.processInfo.activeProcessorCount
             guard (1...256).contains(count) else {
                 warn("error: --loops takes 1 to 256")
                 throw ExitCode(1)
             }
-            try EventLoopServer.serve(loops: count, listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls) {
-                stopRequested != 0
-            }
+            try EventLoopServer.serve(loops: count, listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls,
+                                      capture: capture) { stopRequested != 0 }
             listener.close()
+            capture?.close()
             warn("h2lab: all connections finished")
             return
         }

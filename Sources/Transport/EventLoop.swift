@@ -26,6 +26,8 @@ public final class EventLoopServer: @unchecked Sendable {
         /// TLS over the socket, while and after its handshake (nil for h2c).
         var tls: LoopTLS?
         var started = false
+        /// Records the connection into the capture (`--pcap`): the octets on the socket.
+        var tap: WireTap?
 
         init(fd: Int32, id: Int, connection: Connection, now: Double) {
             self.fd = fd
@@ -49,6 +51,7 @@ public final class EventLoopServer: @unchecked Sendable {
     let tracer: Tracer?
     let epoll: Int32
     let tlsContext: TLSContext?
+    let capture: CaptureFile?
     var clients: [Int32: Client] = [:]
     /// Connection numbers: this loop gives idStart, idStart + idStride, … (loops do not collide).
     var nextID = 0
@@ -56,9 +59,10 @@ public final class EventLoopServer: @unchecked Sendable {
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
 
     public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
-                tls: TLSContext? = nil) throws {
+                tls: TLSContext? = nil, capture: CaptureFile? = nil) throws {
         self.listener = listener
         self.tlsContext = tls
+        self.capture = capture
         self.responder = responder
         self.limits = limits
         self.tracer = tracer
@@ -74,13 +78,14 @@ public final class EventLoopServer: @unchecked Sendable {
     /// kernel spreads new connections over them). `listener` must have been made with `reusePort`.
     /// The connection limit is shared out between the loops. Returns when all have stopped.
     public static func serve(loops count: Int, listener: TCPSocket, responder: any Responder, limits: ServerLimits,
-                             tracer: Tracer?, tls: TLSContext? = nil, shouldStop: @escaping @Sendable () -> Bool) throws {
+                             tracer: Tracer?, tls: TLSContext? = nil, capture: CaptureFile? = nil,
+                             shouldStop: @escaping @Sendable () -> Bool) throws {
         var perLoop = limits
         perLoop.maxConnections = max(1, (limits.maxConnections + count - 1) / count)
         var loops: [EventLoopServer] = []
         for k in 0..<max(1, count) {
             let socket = k == 0 ? listener : try TCPSocket.listen(host: listener.localAddress, port: listener.localPort, reusePort: true)
-            let loop = try EventLoopServer(listener: socket, responder: responder, limits: perLoop, tracer: tracer, tls: tls)
+            let loop = try EventLoopServer(listener: socket, responder: responder, limits: perLoop, tracer: tracer, tls: tls, capture: capture)
             loop.nextID = k + 1 - count
             loop.idStride = count
             loops.append(loop)
@@ -188,8 +193,13 @@ public final class EventLoopServer: @unchecked Sendable {
             clients[fd] = client
             watch(fd, EPOLLIN.rawValue)
             tracer?(client.id, .note("connection opened"))
+            if let capture {
+                let ports = TCPSocket.ports(of: fd)
+                client.tap = WireTap(file: capture, clientPort: ports.peer, serverPort: ports.local, isClient: false)
+                if tlsContext == nil { client.tap?.handshakeDone() }  // h2c: no secrets to wait for
+            }
             if let tlsContext {
-                guard let tls = LoopTLS(fd: fd, context: tlsContext) else {
+                guard let tls = LoopTLS(fd: fd, context: tlsContext, tap: client.tap) else {
                     close(client, note: "no TLS session")
                     continue
                 }
@@ -221,6 +231,7 @@ public final class EventLoopServer: @unchecked Sendable {
         case .failed:
             close(client, note: "TLS handshake failed")
         case .done:
+            client.tap?.handshakeDone()
             tracer?(client.id, .note("TLS \(tls.version) \(tls.cipher), ALPN \(tls.alpn.isEmpty ? "(none)" : tls.alpn)"))
             guard tls.alpn == "h2" else {
                 close(client, note: "ALPN \(tls.alpn.isEmpty ? "none" : tls.alpn): the event loop speaks h2 only")
@@ -272,6 +283,7 @@ public final class EventLoopServer: @unchecked Sendable {
             let n = readBuffer.withUnsafeMutableBytes { Glibc.read(client.fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return -1 }
+            if n > 0, let tap = client.tap { tap.bytes(sent: false, Array(readBuffer[0..<n])) }
             return max(0, n)
         }
     }
@@ -286,6 +298,7 @@ public final class EventLoopServer: @unchecked Sendable {
                 let n = send(client.fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL))
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return -1 }
+                if n > 0, let tap = client.tap { tap.bytes(sent: true, Array(rest.prefix(n))) }
                 return max(0, n)
             }
         }
@@ -342,6 +355,7 @@ public final class EventLoopServer: @unchecked Sendable {
     func close(_ client: Client, note: String?) {
         if let note { tracer?(client.id, .note(note)) }
         client.tls?.shutdown()
+        client.tap?.close()
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, client.fd, nil)
         Glibc.close(client.fd)
         clients[client.fd] = nil
@@ -358,17 +372,23 @@ final class LoopTLS {
     private(set) var alpn = ""
     private(set) var version = ""
     private(set) var cipher = ""
+    /// The capture's hook on the session's records and secrets, if one is kept.
+    private let wire: UnsafeMutablePointer<h2lab_wire>?
 
-    init?(fd: Int32, context: TLSContext) {
+    init?(fd: Int32, context: TLSContext, tap: WireTap? = nil) {
         guard let ssl = SSL_new(context.context) else { return nil }
         self.ssl = ssl
         SSL_set_fd(ssl, fd)
+        wire = tap.map { watchWire(ssl, $0) }
         SSL_set_accept_state(ssl)
         // Writes may complete in part, and may resume from a buffer that has moved.
         _ = SSL_ctrl(ssl, SSL_CTRL_MODE, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
     }
 
-    deinit { SSL_free(ssl) }
+    deinit {
+        SSL_free(ssl)
+        wire?.deallocate()
+    }
 
     func handshake() -> Step {
         let result = SSL_do_handshake(ssl)

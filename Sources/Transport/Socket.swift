@@ -105,6 +105,19 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
     /// The connected peer's IPv4 address ("127.0.0.1"), without its port.
     public var peerAddress: String { Self.dotted(address(peer: true)) }
 
+    /// The local and peer ports of a connected socket descriptor.
+    public static func ports(of fd: Int32) -> (local: UInt16, peer: UInt16) {
+        func port(_ peer: Bool) -> UInt16 {
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+            }
+            return UInt16(bigEndian: address.sin_port)
+        }
+        return (port(false), port(true))
+    }
+
     /// The address this end is bound to ("127.0.0.1").
     public var localAddress: String { Self.dotted(address(peer: false)) }
 

@@ -92,24 +92,7 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         self.context = context
         self.tap = tap
         SSL_set_fd(ssl, socket.fd)
-        if let tap {
-            let wire = UnsafeMutablePointer<h2lab_wire>.allocate(capacity: 1)
-            wire.initialize(to: h2lab_wire(
-                bytes: { context, sent, data, length in
-                    guard let context, let data else { return }
-                    Unmanaged<WireTap>.fromOpaque(context).takeUnretainedValue()
-                        .bytes(sent: sent != 0, Array(UnsafeBufferPointer(start: data, count: length)))
-                },
-                secret: { context, line in
-                    guard let context, let line else { return }
-                    Unmanaged<WireTap>.fromOpaque(context).takeUnretainedValue().secret(String(cString: line))
-                },
-                context: Unmanaged.passUnretained(tap).toOpaque()))
-            self.wire = wire
-            h2lab_watch_wire(ssl, wire)
-        } else {
-            wire = nil
-        }
+        wire = tap.map { watchWire(ssl, $0) }
     }
 
     deinit {
@@ -195,4 +178,23 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         socket.close()
         tap?.close()
     }
+}
+
+/// Hands `ssl`'s socket records (OpenSSL's BIO callback) and its secrets (key log) to `tap`. The
+/// returned hook must outlive the session; the caller deallocates it after SSL_free.
+func watchWire(_ ssl: OpaquePointer, _ tap: WireTap) -> UnsafeMutablePointer<h2lab_wire> {
+    let wire = UnsafeMutablePointer<h2lab_wire>.allocate(capacity: 1)
+    wire.initialize(to: h2lab_wire(
+        bytes: { context, sent, data, length in
+            guard let context, let data else { return }
+            Unmanaged<WireTap>.fromOpaque(context).takeUnretainedValue()
+                .bytes(sent: sent != 0, Array(UnsafeBufferPointer(start: data, count: length)))
+        },
+        secret: { context, line in
+            guard let context, let line else { return }
+            Unmanaged<WireTap>.fromOpaque(context).takeUnretainedValue().secret(String(cString: line))
+        },
+        context: Unmanaged.passUnretained(tap).toOpaque()))
+    h2lab_watch_wire(ssl, wire)
+    return wire
 }

@@ -91,6 +91,24 @@ struct PcapTests {
         }
     }
 
+    @Test("serve --event-loop --pcap, h2c and TLS: every connection of both loops recorded; tshark decodes (and over TLS decrypts) it", arguments: [false, true])
+    func eventLoop(tls: Bool) throws {
+        try #require(installed("tshark"), "tshark is installed by scripts/test")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-loop-\(tls)-\(getpid()).pcapng").path
+        let server = try Server(["--event-loop", "--loops", "2", "--pcap", file], tls: tls)
+        defer { server.stop() }
+        for path in ["/json", "/html", "/styles.css", "/json"] {  // four connections, over both loops
+            #expect(try run("curl", ["-s"] + server.curlHTTP2 + [server.url + path]).status == 0)
+        }
+        server.stop()
+        let (frames, fields) = try tsharkFrames(file, port: tls ? nil : Int(server.port), serverPort: Int(server.port))
+        #expect(fields.filter { $0 == ":path: /json" }.count == 2, "\(fields)")
+        #expect(fields.contains(":path: /html") && fields.contains(":path: /styles.css") && fields.contains("content-type: text/css; charset=utf-8"))
+        #expect(frames.filter { $0 == "client 1 1" }.count == 4 && frames.filter { $0 == "server 0 1" }.count == 4, "\(frames)")
+        let conversations = Set(try run("tshark", ["-r", file, "-T", "fields", "-e", "tcp.stream"]).stdout.split(separator: "\n"))
+        #expect(conversations.count == 4)
+    }
+
     @Test("get --pcap: the client's own connection, decoded by tshark")
     func get() throws {
         try #require(installed("tshark"), "tshark is installed by scripts/test")
