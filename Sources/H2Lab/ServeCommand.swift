@@ -24,7 +24,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
-    @Flag(help: "Serve connections from event loops on epoll (one per core, see --loops) instead of a thread each (h2c with prior knowledge, or TLS with ALPN h2; no HTTP/1.1).")
+    @Flag(help: "Serve connections from event loops on epoll (one per core, see --loops) instead of a thread each (h2c, HTTP/1.1 and its Upgrade to h2c, or TLS with ALPN h2).")
     var eventLoop = false
     @Option(help: "With --event-loop: how many loops, each a thread on a listener of its own sharing the port (default: one per core).")
     var loops: Int?

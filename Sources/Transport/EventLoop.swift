@@ -6,9 +6,10 @@ import Glibc
 
 /// HTTP/2 connections served by one thread on epoll (`serve --event-loop`): non-blocking sockets,
 /// an engine per connection, and an outbound buffer per connection written as the socket allows. An
-/// idle connection costs its engine's state and two buffers, not a thread. h2c with prior
-/// knowledge, or TLS with ALPN h2 (the handshake driven step by step); no HTTP/1.1 or Upgrade here:
-/// other first octets, or another ALPN protocol, close the connection.
+/// idle connection costs its engine's state and two buffers, not a thread. h2c (with prior
+/// knowledge, or an HTTP/1.1 request upgraded to it; other HTTP/1.1 requests are answered and the
+/// connection closed), or TLS with ALPN h2 (the handshake driven step by step; another ALPN
+/// protocol closes the connection).
 public final class EventLoopServer: @unchecked Sendable {
     final class Client {
         let fd: Int32
@@ -28,6 +29,13 @@ public final class EventLoopServer: @unchecked Sendable {
         var started = false
         /// Records the connection into the capture (`--pcap`): the octets on the socket.
         var tap: WireTap?
+        /// What the connection speaks: h2c connections are sniffed first (the preface, or an
+        /// HTTP/1.1 request: answered, or upgraded to h2c).
+        var mode = Mode.http2
+        /// Octets read while sniffing or reading an HTTP/1.1 request.
+        var sniffed: [UInt8] = []
+
+        enum Mode { case sniffing, http1, http2 }
 
         init(fd: Int32, id: Int, connection: Connection, now: Double) {
             self.fd = fd
@@ -206,7 +214,9 @@ public final class EventLoopServer: @unchecked Sendable {
                 client.tls = tls
                 handshake(client)
             } else {
-                begin(client)
+                // h2c: HTTP/2 begins once the preface shows; an HTTP/1.1 request is answered.
+                client.started = true
+                client.mode = .sniffing
             }
         }
     }
@@ -214,6 +224,7 @@ public final class EventLoopServer: @unchecked Sendable {
     /// HTTP/2 begins: our SETTINGS (and a large connection window) go out.
     func begin(_ client: Client) {
         client.started = true
+        client.mode = .http2
         client.connection.start()
         _ = try? client.connection.sendWindowUpdate(0, increment: ServerConnection.connectionWindowIncrement)
         queueOutbound(client)
@@ -261,7 +272,13 @@ public final class EventLoopServer: @unchecked Sendable {
                 return
             }
             client.lastActive = ServerConnection.now()
-            let events = client.connection.receive(bytes: readBuffer[0..<n])
+            let events: [Event]
+            if client.mode == .http2 {
+                events = client.connection.receive(bytes: readBuffer[0..<n])
+            } else {
+                guard let initial = sniff(client, readBuffer[0..<n]) else { continue }  // more to come, or answered
+                events = client.connection.receive(bytes: initial)
+            }
             trace(events, connection: client.id, to: tracer)
             let peer = PeerInfo(connection: client.id, address: "")
             trace(responder.answer(events, on: &client.connection, peer: peer), connection: client.id, to: tracer)
@@ -275,6 +292,76 @@ public final class EventLoopServer: @unchecked Sendable {
         }
         if clients[client.fd] != nil { writeTo(client) }
     }
+
+    /// Before HTTP/2 begins on an h2c connection: the preface, or else an HTTP/1.1 request, read
+    /// whole and then upgraded to h2c when it asks (RFC 7540 §3.2, the request becoming stream 1) or
+    /// answered over HTTP/1.1 and closed, as the threaded server does. Returns the octets for HTTP/2
+    /// once it has begun; nil while more is needed, or when the connection was answered and closed.
+    func sniff(_ client: Client, _ bytes: ArraySlice<UInt8>) -> [UInt8]? {
+        client.sniffed += bytes
+        let buffer = client.sniffed
+        if client.mode == .sniffing {
+            if buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) { return nil }
+            if buffer.starts(with: connectionPreface) || !FrameDecoder.isHTTP1RequestStart(buffer[...]) {
+                client.sniffed = []
+                begin(client)
+                return buffer
+            }
+            client.mode = .http1
+        }
+        func answer(_ status: Int, _ fields: [HeaderField], _ body: [UInt8]) {
+            client.outbound += HTTP1Mapping.http1Response(status: status, fields: fields, body: body, close: true)
+            flushBlocking(client)
+            close(client, note: nil)
+        }
+        let request: HTTP1Request, consumed: Int
+        switch HTTP1Mapping.parseRequest(buffer) {
+        case .incomplete:
+            guard buffer.count <= Self.http1Limit else {
+                tracer?(client.id, .note("an HTTP/1.1 request head over \(Self.http1Limit) octets"))
+                answer(431, [], Array("request header fields too large\n".utf8))
+                return nil
+            }
+            return nil
+        case .invalid(let why):
+            tracer?(client.id, .note("bad HTTP/1.1 request: \(why)"))
+            answer(400, [], Array("bad request\n".utf8))
+            return nil
+        case .request(let parsed, let count):
+            request = parsed
+            consumed = count
+        }
+        let declared = request.field("content-length").flatMap { Int($0) } ?? 0
+        guard request.body.count >= declared else {
+            guard declared <= Self.http1Limit else {
+                answer(413, [], Array("request body too large for the event loop's HTTP/1.1\n".utf8))
+                return nil
+            }
+            return nil
+        }
+        if let settings = request.h2cUpgradeSettings {
+            let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
+            do {
+                let events = try client.connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
+                tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
+                client.outbound += Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
+                client.sniffed = []
+                begin(client)
+                let peer = PeerInfo(connection: client.id, address: "")
+                trace(responder.answer(events, on: &client.connection, peer: peer), connection: client.id, to: tracer)
+                return Array(buffer[min(consumed, buffer.count)...])
+            } catch {
+                tracer?(client.id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
+            }
+        }
+        tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
+        let response = http1Answer(responder, request)
+        answer(response.status, response.headers, response.body)
+        return nil
+    }
+
+    /// The most an HTTP/1.1 request (head and body) may take on the event loop before it is refused.
+    static let http1Limit = 1 << 20
 
     /// Octets read into `readBuffer`: the count, 0 at the end of the connection, -1 for "not now".
     func receive(_ client: Client) -> Int {

@@ -172,8 +172,7 @@ public final class ServerConnection: @unchecked Sendable {
             buffer += bytes
             if case .request(let more, _) = HTTP1Mapping.parseRequest(buffer) { request = more }
         }
-        let upgrade = request.field("upgrade")?.lowercased().split(separator: ",").contains { $0.trimmingSpaces == "h2c" } ?? false
-        if upgrade, let settings = request.field("http2-settings") {
+        if let settings = request.h2cUpgradeSettings {
             let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
             do {
                 let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
@@ -186,9 +185,7 @@ public final class ServerConnection: @unchecked Sendable {
             }
         }
         tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
-        let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
-        let response = (responder as? DemoSite)?.respond(to: SiteRequest(headers: fields, body: request.body))
-            ?? SiteResponse(status: 505, headers: [HeaderField("content-type", "text/plain")], body: Array("HTTP/2 only\n".utf8))
+        let response = http1Answer(responder, request)
         _ = try? stream.write(HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
         stream.close()
     }
@@ -349,4 +346,21 @@ extension ServerConnection {
         }
         tracer?(id, .note("connection closed"))
     }
+}
+
+extension HTTP1Request {
+    /// The HTTP2-Settings of a request that asks to be upgraded to h2c (`Upgrade: h2c`, RFC 7540
+    /// §3.2); nil for any other request.
+    var h2cUpgradeSettings: String? {
+        let asks = field("upgrade")?.lowercased().split(separator: ",").contains { $0.trimmingSpaces == "h2c" } ?? false
+        return asks ? field("http2-settings") : nil
+    }
+}
+
+/// The answer to an HTTP/1.1 request that stays HTTP/1.1: the demo site's, or 505 from a responder
+/// that speaks HTTP/2 only.
+func http1Answer(_ responder: any Responder, _ request: HTTP1Request) -> SiteResponse {
+    let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
+    return (responder as? DemoSite)?.respond(to: SiteRequest(headers: fields, body: request.body))
+        ?? SiteResponse(status: 505, headers: [HeaderField("content-type", "text/plain")], body: Array("HTTP/2 only\n".utf8))
 }

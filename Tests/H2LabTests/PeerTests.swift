@@ -82,9 +82,10 @@ struct ServePeerTests {
         #expect(head.hasPrefix("HTTP/2 200") && head.contains("content-length: \(DemoSite().respond(to: SiteRequest(method: "GET", path: "/html")).body.count)"))
     }
 
-    @Test("h2c Upgrade (curl --http2 on http://): the request becomes stream 1; plain HTTP/1.1 is answered in kind")
-    func upgradeAndFallback() throws {
-        let server = try Server(["--trace", "all"])
+    @Test("h2c Upgrade (curl --http2 on http://): the request becomes stream 1; plain HTTP/1.1 is answered in kind; threads and event loop",
+          arguments: [[], ["--event-loop"]])
+    func upgradeAndFallback(mode: [String]) throws {
+        let server = try Server(["--trace", "all"] + mode)
         defer { server.stop() }
         let upgraded = try run("curl", ["-s", "--http2", "--max-time", "10", "-w", "\n%{http_version}", "--data-binary", "abc", server.url + "/upload"])
         #expect(upgraded.stdout.contains("\"received\": 3"))
@@ -92,6 +93,8 @@ struct ServePeerTests {
         let http1 = try run("curl", ["-s", "--http1.1", "-i", "--max-time", "10", server.url + "/json"])
         #expect(http1.stdout.hasPrefix("HTTP/1.1 200 OK"))
         #expect(http1.stdout.contains("\"rfc\": 9113"))
+        let bad = try run("/bin/sh", ["-c", "printf 'GET /json HTTP/1.1\\r\\nContent-Length: -1\\r\\n\\r\\n' | curl -s --max-time 5 telnet://127.0.0.1:$0", "\(server.port)"])
+        #expect(bad.stdout.hasPrefix("HTTP/1.1 400"), "\(bad.stdout)")
         server.stop()
         #expect(server.trace.contains("HTTP/1.1 POST /upload upgraded to h2c: it is stream 1"))
         #expect(server.trace.contains("HTTP/1.1 GET /json: answered over HTTP/1.1"))
@@ -365,9 +368,10 @@ struct GetPeerTests {
         #expect(result.stdout == "hello from python h2, you asked for /from-h2lab\n")
     }
 
-    @Test("h2lab get --upgrade: h2c Upgrade against serve, then a second URL multiplexed as stream 3")
-    func upgrade() throws {
-        let server = try Server(["--trace", "frames"])
+    @Test("h2lab get --upgrade: h2c Upgrade against serve (threads, event loop), then a second URL multiplexed as stream 3",
+          arguments: [[], ["--event-loop"]])
+    func upgrade(mode: [String]) throws {
+        let server = try Server(["--trace", "frames"] + mode)
         defer { server.stop() }
         let result = try run(h2lab, ["get", "--upgrade", "--trace", "frames", server.url + "/styles.css", server.url + "/json"])
         #expect(result.status == 0, "\(result.stderr)")
