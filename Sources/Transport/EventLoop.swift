@@ -8,8 +8,8 @@ import Glibc
 /// an engine per connection, and an outbound buffer per connection written as the socket allows. An
 /// idle connection costs its engine's state and two buffers, not a thread. h2c (with prior
 /// knowledge, or an HTTP/1.1 request upgraded to it; other HTTP/1.1 requests are answered and the
-/// connection closed), or TLS with ALPN h2 (the handshake driven step by step; another ALPN
-/// protocol closes the connection).
+/// connection closed), or TLS (the handshake driven step by step) with ALPN h2, or HTTP/1.1
+/// over it.
 public final class EventLoopServer: @unchecked Sendable {
     final class Client {
         let fd: Int32
@@ -245,7 +245,11 @@ public final class EventLoopServer: @unchecked Sendable {
             client.tap?.handshakeDone()
             tracer?(client.id, .note("TLS \(tls.version) \(tls.cipher), ALPN \(tls.alpn.isEmpty ? "(none)" : tls.alpn)"))
             guard tls.alpn == "h2" else {
-                close(client, note: "ALPN \(tls.alpn.isEmpty ? "none" : tls.alpn): the event loop speaks h2 only")
+                // HTTP/1.1 over TLS (ALPN http/1.1, or none): sniffed and answered as on h2c.
+                client.started = true
+                client.mode = .sniffing
+                updateInterest(client)
+                readFrom(client)  // what came with the handshake may already wait inside OpenSSL
                 return
             }
             begin(client)

@@ -126,9 +126,10 @@ struct ServePeerTests {
         #expect(result.stdout.contains("recv DATA frame"))
     }
 
-    @Test("TLS: the certificate is self-signed for localhost, its fingerprint printed; SSLKEYLOGFILE gets the secrets")
-    func tlsDetails() throws {
-        let server = try Server(["--trace", "frames"], tls: true)
+    @Test("TLS: the certificate is self-signed for localhost, its fingerprint printed; SSLKEYLOGFILE gets the secrets; HTTP/1.1 over TLS; threads and event loop",
+          arguments: [[], ["--event-loop"]])
+    func tlsDetails(mode: [String]) throws {
+        let server = try Server(["--trace", "frames"] + mode, tls: true)
         defer { server.stop() }
         let result = try run("curl", ["-s", "-v", "-k", "--http2", server.url + "/json"])
         #expect(result.stdout.contains("\"rfc\": 9113"))
