@@ -24,9 +24,11 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
-    @Flag(help: "Serve connections from event loops on epoll (one per core, see --loops) instead of a thread each (h2c, HTTP/1.1 and its Upgrade to h2c, or TLS with ALPN h2).")
+    @Flag(help: "Serve from event loops on epoll, one per core (the default; see --loops).")
     var eventLoop = false
-    @Option(help: "With --event-loop: how many loops, each a thread on a listener of its own sharing the port (default: one per core).")
+    @Flag(help: "Serve each connection from a thread of its own instead of event loops.")
+    var threads = false
+    @Option(help: "How many event loops, each a thread on a listener of its own sharing the port (default: one per core).")
     var loops: Int?
     @Option(help: "Write every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
     var pcap: String?
@@ -58,7 +60,7 @@ struct Serve: ParsableCommand {
         site.debugState = !noDebugState
         let listener: TCPSocket
         do {
-            listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443), reusePort: eventLoop)
+            listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443), reusePort: !threads)
         } catch {
             warn("error: \(error)")
             throw ExitCode(1)
@@ -83,7 +85,11 @@ struct Serve: ParsableCommand {
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
         limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
-        if eventLoop {
+        if threads && (eventLoop || loops != nil) {
+            warn("error: --threads excludes --event-loop and --loops")
+            throw ExitCode(1)
+        }
+        if !threads {
             let count = loops ?? ProcessInfo.processInfo.activeProcessorCount
             guard (1...256).contains(count) else {
                 warn("error: --loops takes 1 to 256")

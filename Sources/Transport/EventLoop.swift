@@ -61,9 +61,9 @@ public final class EventLoopServer: @unchecked Sendable {
     let tlsContext: TLSContext?
     let capture: CaptureFile?
     var clients: [Int32: Client] = [:]
-    /// Connection numbers: this loop gives idStart, idStart + idStride, … (loops do not collide).
-    var nextID = 0
-    var idStride = 1
+    /// Connection numbers, shared by the loops of one server (c1 is the first client, whichever
+    /// loop took it).
+    var numbers = ConnectionNumbers()
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
 
     public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
@@ -94,8 +94,7 @@ public final class EventLoopServer: @unchecked Sendable {
         for k in 0..<max(1, count) {
             let socket = k == 0 ? listener : try TCPSocket.listen(host: listener.localAddress, port: listener.localPort, reusePort: true)
             let loop = try EventLoopServer(listener: socket, responder: responder, limits: perLoop, tracer: tracer, tls: tls, capture: capture)
-            loop.nextID = k + 1 - count
-            loop.idStride = count
+            if let first = loops.first { loop.numbers = first.numbers }
             loops.append(loop)
         }
         let finished = DispatchGroup()
@@ -124,10 +123,34 @@ public final class EventLoopServer: @unchecked Sendable {
     }
 
     /// Runs until `shouldStop` says so; then every connection gets GOAWAY and is closed.
+    /// Stopping is graceful, as in the threaded server: every connection gets GOAWAY NO_ERROR, no
+    /// new one is accepted, and each closes once its open streams have finished (or after the
+    /// idle timeout).
     public func run(shouldStop: () -> Bool) {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var lastSweep = ServerConnection.now()
-        while !shouldStop() {
+        var drainingSince: Double?
+        while true {
+            if drainingSince == nil && shouldStop() {
+                drainingSince = ServerConnection.now()
+                _ = epoll_ctl(epoll, EPOLL_CTL_DEL, listener.fd, nil)
+                for client in Array(clients.values) {
+                    guard client.mode == .http2 else {
+                        close(client, note: nil)
+                        continue
+                    }
+                    tracer?(client.id, .note("shutting down: GOAWAY NO_ERROR, finishing open streams"))
+                    _ = client.connection.sendGoaway(.noError, debug: "server shutting down")
+                    queueOutbound(client)
+                    writeTo(client)
+                }
+            }
+            if let since = drainingSince {
+                for client in Array(clients.values) where client.pending == 0 && !Self.hasOpenStreams(client) {
+                    close(client, note: nil)
+                }
+                if clients.isEmpty || ServerConnection.now() - since > limits.idleTimeout { break }
+            }
             let ready = epoll_wait(epoll, &events, Int32(events.count), 200)
             if ready < 0 && errno != EINTR { break }
             for i in 0..<max(0, Int(ready)) {
@@ -170,7 +193,10 @@ public final class EventLoopServer: @unchecked Sendable {
                         continue
                     }
                     tracer?(client.id, .note("\(why) for \(ServerConnection.seconds(idle)): GOAWAY and close (idle timeout)"))
-                    _ = client.connection.sendGoaway(client.connection.prefaceReceived ? .noError : .protocolError, debug: "idle timeout")
+                    // As the threaded server answers: a stalled header block is abuse, the rest is silence.
+                    let code: ErrorCode = !client.connection.prefaceReceived ? .protocolError
+                        : (client.incompleteSince != nil && why == "a header block left incomplete") ? .enhanceYourCalm : .noError
+                    _ = client.connection.sendGoaway(code, debug: "idle timeout")
                     queueOutbound(client)
                     flushBlocking(client)
                     close(client, note: nil)
@@ -178,11 +204,16 @@ public final class EventLoopServer: @unchecked Sendable {
             }
         }
         for client in Array(clients.values) {
-            _ = client.connection.sendGoaway(.noError, debug: "server shutting down")
+            if drainingSince == nil { _ = client.connection.sendGoaway(.noError, debug: "server shutting down") }
             queueOutbound(client)
             flushBlocking(client)
             close(client, note: nil)
         }
+    }
+
+    /// Whether a connection still has streams to finish.
+    static func hasOpenStreams(_ client: Client) -> Bool {
+        client.connection.streams.values.contains { $0.state.isActive || $0.pendingSendCount > 0 }
     }
 
     func acceptAll() {
@@ -195,8 +226,7 @@ public final class EventLoopServer: @unchecked Sendable {
             }
             var yes: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            nextID += idStride
-            let client = Client(fd: fd, id: nextID, connection: Connection(role: .server, configuration: limits.configuration),
+            let client = Client(fd: fd, id: numbers.next(), connection: Connection(role: .server, configuration: limits.configuration),
                                 now: ServerConnection.now())
             clients[fd] = client
             watch(fd, EPOLLIN.rawValue)
@@ -520,4 +550,17 @@ final class LoopTLS {
     }
 
     func shutdown() { SSL_shutdown(ssl) }
+}
+
+/// Numbers for connections, handed out in order to the loops of one server.
+final class ConnectionNumbers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = 0
+
+    func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
 }

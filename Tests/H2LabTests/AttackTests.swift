@@ -138,9 +138,9 @@ struct AttackTests {
         #expect(unfinished?["code"] as? String == "ENHANCE_YOUR_CALM")
     }
 
-    @Test("10 000 connections at once: at most --max-connections held (threads and memory bounded); a client is served once they go")
+    @Test("--threads, 10 000 connections at once: at most --max-connections held (threads and memory bounded); a client is served once they go")
     func manyConnections() throws {
-        let outcome = try attack("many_connections", serve: ["--max-connections", "500"])
+        let outcome = try attack("many_connections", serve: ["--threads", "--max-connections", "500"])
         #expect(outcome.result["opened"] as? Int == 10_000)
         #expect(outcome.peakThreads <= 500 + 8, "\(outcome.peakThreads) threads")
         #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB")
@@ -161,9 +161,9 @@ struct AttackTests {
         #expect(try run("curl", ["-s", "--http2-prior-knowledge", server.url + "/json"]).stdout.contains("9113"))
     }
 
-    @Test("--event-loop --loops 2: 10 000 connections at once held by two loop threads, a few KiB each, and a new client served at once")
+    @Test("--loops 2: 10 000 connections at once held by two loop threads, a few KiB each, and a new client served at once")
     func eventLoopManyConnections() throws {
-        let outcome = try attack("many_connections", serve: ["--event-loop", "--loops", "2", "--max-connections", "20000"])
+        let outcome = try attack("many_connections", serve: ["--loops", "2", "--max-connections", "20000"])
         #expect(outcome.result["opened"] as? Int == 10_000)
         let during = outcome.result["good_client_during"] as? Double
         // Served while 10 000 are held (the threaded server refuses it): ~15 ms in release (README); this
@@ -173,10 +173,10 @@ struct AttackTests {
         #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB for 10 000 connections")
     }
 
-    @Test("--event-loop keeps the limits: rapid reset, CONTINUATION flood, slowloris, a ping flood never read",
+    @Test("--threads keeps the limits too: rapid reset, CONTINUATION flood, slowloris, a ping flood never read",
           arguments: ["rapid_reset", "continuation_flood", "slowloris", "ping_flood"])
-    func eventLoopLimits(name: String) throws {
-        let outcome = try attack(name, serve: ["--event-loop"])
+    func threadedLimits(name: String) throws {
+        let outcome = try attack(name, serve: ["--threads"])
         switch name {
         case "rapid_reset", "continuation_flood": #expect(outcome.goaway("code") as? String == "ENHANCE_YOUR_CALM")
         case "slowloris":
@@ -187,10 +187,10 @@ struct AttackTests {
         }
     }
 
-    @Test("--event-loop serves like the threaded server, h2c and TLS: every check passes, h2load and a 10 MB upload",
+    @Test("--threads (a thread per connection) serves like the event loops, h2c and TLS: every check passes, h2load and a 10 MB upload",
           arguments: [false, true])
-    func eventLoopServes(tls: Bool) throws {
-        let server = try Server(["--event-loop"], tls: tls)
+    func threadedServes(tls: Bool) throws {
+        let server = try Server(["--threads"], tls: tls)
         defer { server.stop() }
         let check = try run(h2lab, ["check", server.url + "/"], timeout: 300)
         #expect(check.status == 0, "\(check.stdout.split(separator: "\n").filter { $0.contains("✗") }.joined(separator: "\n"))")
@@ -202,7 +202,7 @@ struct AttackTests {
         let digest = try sha256(file)
         #expect(upload.stdout.contains(digest))
         if tls {
-            // A browser over TLS on the event loop.
+            // A browser over TLS, a thread for its connection.
             let browser = try chromiumDumpDOM(server.url + "/html")
             #expect(browser.stdout.contains(greeting), "\(browser.stdout.prefix(400))")
         }

@@ -66,11 +66,11 @@ struct PcapTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: pcap)) == again)
     }
 
-    @Test("serve --pcap: curl's and nghttp's h2c connections, decoded by tshark as serve traced them")
+    @Test("serve --threads --pcap: curl's and nghttp's h2c connections, decoded by tshark as serve traced them")
     func serve() throws {
         try #require(installed("tshark") && installed("nghttp"), "tshark and nghttp2-client are installed by scripts/test")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-serve-\(getpid()).pcapng").path
-        let server = try Server(["--trace", "frames", "--pcap", file])
+        let server = try Server(["--threads", "--trace", "frames", "--pcap", file])
         defer { server.stop() }
         #expect(try run("curl", ["-s", "--http2-prior-knowledge", server.url + "/json"]).status == 0)
         #expect(try run("nghttp", [server.url + "/html", server.url + "/styles.css"]).status == 0)
@@ -91,11 +91,11 @@ struct PcapTests {
         }
     }
 
-    @Test("serve --event-loop --pcap, h2c and TLS: every connection of both loops recorded; tshark decodes (and over TLS decrypts) it", arguments: [false, true])
+    @Test("serve --loops 2 --pcap, h2c and TLS: every connection of both loops recorded; tshark decodes (and over TLS decrypts) it", arguments: [false, true])
     func eventLoop(tls: Bool) throws {
         try #require(installed("tshark"), "tshark is installed by scripts/test")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-loop-\(tls)-\(getpid()).pcapng").path
-        let server = try Server(["--event-loop", "--loops", "2", "--pcap", file], tls: tls)
+        let server = try Server(["--loops", "2", "--pcap", file], tls: tls)
         defer { server.stop() }
         for path in ["/json", "/html", "/styles.css", "/json"] {  // four connections, over both loops
             #expect(try run("curl", ["-s"] + server.curlHTTP2 + [server.url + path]).status == 0)

@@ -82,8 +82,8 @@ struct ServePeerTests {
         #expect(head.hasPrefix("HTTP/2 200") && head.contains("content-length: \(DemoSite().respond(to: SiteRequest(method: "GET", path: "/html")).body.count)"))
     }
 
-    @Test("h2c Upgrade (curl --http2 on http://): the request becomes stream 1; plain HTTP/1.1 is answered in kind; threads and event loop",
-          arguments: [[], ["--event-loop"]])
+    @Test("h2c Upgrade (curl --http2 on http://): the request becomes stream 1; plain HTTP/1.1 is answered in kind; threads and event loops",
+          arguments: [["--threads"], []])
     func upgradeAndFallback(mode: [String]) throws {
         let server = try Server(["--trace", "all"] + mode)
         defer { server.stop() }
@@ -126,8 +126,8 @@ struct ServePeerTests {
         #expect(result.stdout.contains("recv DATA frame"))
     }
 
-    @Test("TLS: the certificate is self-signed for localhost, its fingerprint printed; SSLKEYLOGFILE gets the secrets; HTTP/1.1 over TLS; threads and event loop",
-          arguments: [[], ["--event-loop"]])
+    @Test("TLS: the certificate is self-signed for localhost, its fingerprint printed; SSLKEYLOGFILE gets the secrets; HTTP/1.1 over TLS; threads and event loops",
+          arguments: [["--threads"], []])
     func tlsDetails(mode: [String]) throws {
         let server = try Server(["--trace", "frames"] + mode, tls: true)
         defer { server.stop() }
@@ -369,8 +369,8 @@ struct GetPeerTests {
         #expect(result.stdout == "hello from python h2, you asked for /from-h2lab\n")
     }
 
-    @Test("h2lab get --upgrade: h2c Upgrade against serve (threads, event loop), then a second URL multiplexed as stream 3",
-          arguments: [[], ["--event-loop"]])
+    @Test("h2lab get --upgrade: h2c Upgrade against serve (threads, event loops), then a second URL multiplexed as stream 3",
+          arguments: [["--threads"], []])
     func upgrade(mode: [String]) throws {
         let server = try Server(["--trace", "frames"] + mode)
         defer { server.stop() }
