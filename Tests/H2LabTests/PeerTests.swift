@@ -288,6 +288,30 @@ struct ServePeerTests {
     }
 }
 
+extension ServePeerTests {
+    @Test("SIGTERM in the middle of a 4 MB download: GOAWAY, and the stream in flight still finishes whole; loops and threads",
+          arguments: [[], ["--threads"]])
+    func drainOnStop(mode: [String]) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-drain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let big = root.appendingPathComponent("big.bin").path
+        #expect(try run("/bin/sh", ["-c", "head -c 4000000 /dev/urandom > \"$0\"", big]).status == 0)
+        let server = try Server(["--root", root.path, "--trace", "frames"] + mode)
+        defer { server.stop() }
+        // curl reads slowly (1 MB/s); the server is told to stop a quarter of a second in.
+        let copy = root.appendingPathComponent("copy.bin").path
+        let pid = server.process.processIdentifier
+        let result = try run("/bin/sh", ["-c", "(sleep 0.25; kill -TERM $2) & curl -s --http2-prior-knowledge --limit-rate 1M -o \"$1\" $0",
+                                          server.url + "/big.bin", copy, "\(pid)"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        let copied = try sha256(copy), digest = try sha256(big)
+        #expect(copied == digest, "the download was cut short")
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        #expect(server.trace.contains("shutting down: GOAWAY NO_ERROR, finishing open streams"), "\(server.trace.suffix(500))")
+    }
+}
+
 /// nghttpd --no-tls serving `files` on a port derived from the pid; SIGKILL it when done (a child of
 /// a test process may inherit a signal mask with SIGTERM blocked).
 func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int, process: Process) {
