@@ -86,7 +86,9 @@ struct Get: ParsableCommand {
                                      text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         signal(SIGPIPE, SIG_IGN)
-        let tracer = trace == .off ? nil : TracePrinter(level: trace, json: json).tracer
+        let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
+        defer { printer?.flush() }
+        let tracer = printer?.tracer
         let requests = targets.map { target -> ClientRequest in
             var fields = [HeaderField(":method", body.isEmpty ? "GET" : "POST"), HeaderField(":scheme", target.scheme),
                           HeaderField(":authority", target.authority), HeaderField(":path", target.path),
@@ -126,6 +128,7 @@ struct Get: ParsableCommand {
             remaining = again
         }
         let finished = results.compactMap { $0 }
+        printer?.flush()  // the trace before the bodies
         var failed = false
         for result in finished {
             if let error = result.error {

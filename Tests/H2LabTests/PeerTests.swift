@@ -256,7 +256,8 @@ struct ServePeerTests {
             let ok = try run("curl", ["-s", "--max-time", "10"] + server.curlHTTP2 + [server.url + "/json"])
             #expect(ok.stdout.contains("\"rfc\": 9113"))
         }
-        #expect(server.trace.contains("✗ connection error PROTOCOL_ERROR: the client connection preface is missing or wrong"))
+        // The trace is written in batches, at least every 100 ms.
+        #expect(waitUntil(2) { server.trace.contains("✗ connection error PROTOCOL_ERROR: the client connection preface is missing or wrong") })
     }
 
     @Test("trace --json writes one JSON object per line")
