@@ -37,9 +37,11 @@ extension Session {
                 "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
     }
 
-    mutating func listen(_ request: ListenRequest, _ interrupted: @Sendable () -> Bool) throws -> [String] {
-        guard let listener else { throw CommandError("listen needs the h2lab REPL (no network in lessons)") }
-        // What the listener announces is printed at once (it says where to point a browser).
+    /// Waits for a real client, for `listen` and `proxy`. What the listener announces is printed at
+    /// once (it says where to point a browser); returns the lines not printed yet (without live output).
+    mutating func acceptClient(_ request: ListenRequest, for command: String, _ interrupted: @Sendable () -> Bool) throws
+        -> (peer: RemotePeer, name: String, more: RemoteAcceptor?, announced: [String]) {
+        guard let listener else { throw CommandError("\(command) needs the h2lab REPL (no network in lessons)") }
         var announced: [String] = []
         let sink = live, renderer = renderer
         let (peer, name, more) = try listener(request, { text in
@@ -51,6 +53,11 @@ extension Session {
             liveLines += announced
             announced = []
         }
+        return (peer, name, more, announced)
+    }
+
+    mutating func listen(_ request: ListenRequest, _ interrupted: @Sendable () -> Bool) throws -> [String] {
+        let (peer, name, more, announced) = try acceptClient(request, for: "listen", interrupted)
         remote?.close()
         upstream?.close()
         upstream = nil
@@ -69,14 +76,8 @@ extension Session {
     /// `listen` accepts one, then a connection of H2Lab's own goes to the server; from then on each
     /// side's frames wait on the wire and are forwarded when delivered.
     mutating func proxy(to url: String, _ request: ListenRequest, _ interrupted: @Sendable () -> Bool) throws -> [String] {
-        guard let listener, let connector else { throw CommandError("proxy needs the h2lab REPL (no network in lessons)") }
-        var announced: [String] = []
-        let sink = live, renderer = renderer
-        let (client, name, more) = try listener(request, { text in
-            let lines = renderer.wrap("  " + text)
-            sink?(lines)
-            announced += lines
-        }, interrupted)
+        guard let connector else { throw CommandError("proxy needs the h2lab REPL (no network in lessons)") }
+        let (client, name, more, announced) = try acceptClient(request, for: "proxy", interrupted)
         let server: (peer: RemotePeer, authority: String)
         do {
             server = try connector(url)
@@ -85,10 +86,6 @@ extension Session {
             more?.close()
             throw CommandError("a client came from \(name), but \(url) cannot be reached (\(error.message)); closed the client",
                                hint: "is the server running? `h2lab serve --port 8080` starts one")
-        }
-        if sink != nil {
-            liveLines += announced
-            announced = []
         }
         remote?.close()
         upstream?.close()
