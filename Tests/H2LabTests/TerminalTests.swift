@@ -82,6 +82,44 @@ struct TerminalTests {
         #expect(text.contains("GET /json"))
     }
 
+    @Test("proxy at the prompt: `edit` changes curl's waiting request; a second client becomes connection 2, announced with its waiting frames")
+    func proxyAtPrompt() throws {
+        let server = try Server()
+        defer { server.stop() }
+        let name = "h2lab-proxy-\(getpid())"
+        _ = try startREPL(name)
+        defer { _ = try? tmux(["kill-session", "-t", name]) }
+        _ = try type(name, "", until: "lab>")
+        var text = try type(name, "proxy --to \(server.url) --port 0", until: "Waiting for one client")
+        let port = try #require(text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)\//).map { String($0.1) })
+        let first = Box(), second = Box()
+        let done = DispatchSemaphore(value: 0)
+        for (box, path) in [(first, "/html"), (second, "/styles.css")] {
+            Thread {
+                if path == "/styles.css" { usleep(4_000_000) }  // the second client comes later
+                let result = try? run("curl", ["-s", "--http2-prior-knowledge", "--max-time", "25", "http://127.0.0.1:\(port)\(path)"], timeout: 30)
+                box.append(Array((result?.stdout ?? "").utf8)[...])
+                done.signal()
+            }.start()
+        }
+        _ = try waitUntil(10) { try screen(name).contains("H2Lab sits between the client") }
+        text = try type(name, "edit :path /json", until: "goes to the server with: :path: /json")
+        #expect(text.contains("goes to the server with: :path: /json"), "\(text.suffix(1_500))")
+        // The second client arrives while the prompt waits: announced, with its frames waiting.
+        let arrived = try waitUntil(10) {
+            let screen = try screen(name)
+            return screen.contains("connection 2: another client from 127.0.0.1") && screen.contains("waiting on its wire (`connection 2` shows them)")
+        }
+        let shown = try screen(name)
+        #expect(arrived, "\(shown.suffix(1_500))")
+        text = try type(name, "auto on", until: "connection 1: the client at 127.0.0.1 closed the connection")
+        #expect(done.wait(timeout: .now() + 20) == .success && done.wait(timeout: .now() + 20) == .success)
+        #expect(String(decoding: first.data, as: UTF8.self).contains("\"rfc\": 9113"), "the edited request should have fetched /json")
+        #expect(String(decoding: second.data, as: UTF8.self).contains("font-family"), "connection 2's request was not served")
+        text = try type(name, "connection", until: "    2 ")
+        #expect(text.contains("* 1   127.0.0.1 ⇄ 127.0.0.1:\(server.port)"), "\(text.suffix(800))")
+    }
+
     @Test("h2lab panel passwd on a terminal: asks twice without echo; two different answers change nothing")
     func panelPasswd() throws {
         let name = "h2lab-passwd-\(getpid())"
