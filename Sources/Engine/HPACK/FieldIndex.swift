@@ -37,13 +37,20 @@ struct FieldHash: Equatable {
             i += 8
         }
         if i < count {
+            // The last 1-7 octets in at most three loads (4, 2, 1), not one at a time.
             var word: UInt64 = 0
             var shift: UInt64 = 0
-            while i < count {
-                word |= UInt64(raw[i]) << shift
-                shift += 8
-                i += 1
+            if count - i >= 4 {
+                word = UInt64(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+                shift = 32
+                i += 4
             }
+            if count - i >= 2 {
+                word |= UInt64(raw.loadUnaligned(fromByteOffset: i, as: UInt16.self)) << shift
+                shift += 16
+                i += 2
+            }
+            if i < count { word |= UInt64(raw[i]) << shift }
             h = mix(h, word)
         }
         return h
