@@ -103,6 +103,7 @@ extension Session {
         }
         lines.append("  Put `server` before an acting command to act as the server (`server ping`).")
         lines.append("  `listen --tls` lets a browser be the client; `help listen` says how long it will wait.")
+        lines.append("  `proxy --to URL` puts the lab between a real client and your server, both sides stepped.")
         return lines
     }
 
