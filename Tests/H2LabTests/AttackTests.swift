@@ -187,10 +187,10 @@ struct AttackTests {
         }
     }
 
-    @Test("--threads (a thread per connection) serves like the event loops, h2c and TLS: every check passes, h2load and a 10 MB upload",
-          arguments: [false, true])
-    func threadedServes(tls: Bool) throws {
-        let server = try Server(["--threads"], tls: tls)
+    @Test("the event loops and --threads (a thread per connection) serve alike, h2c and TLS: every check passes, h2load, a 10 MB upload, Chromium",
+          arguments: [[], ["--threads"]], [false, true])
+    func bothServersServe(mode: [String], tls: Bool) throws {
+        let server = try Server(mode, tls: tls)
         defer { server.stop() }
         let check = try run(h2lab, ["check", server.url + "/"], timeout: 300)
         #expect(check.status == 0, "\(check.stdout.split(separator: "\n").filter { $0.contains("✗") }.joined(separator: "\n"))")
@@ -202,7 +202,7 @@ struct AttackTests {
         let digest = try sha256(file)
         #expect(upload.stdout.contains(digest))
         if tls {
-            // A browser over TLS, a thread for its connection.
+            // A browser over TLS.
             let browser = try chromiumDumpDOM(server.url + "/html")
             #expect(browser.stdout.contains(greeting), "\(browser.stdout.prefix(400))")
         }
