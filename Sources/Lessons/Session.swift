@@ -135,6 +135,11 @@ public struct Session: Sendable {
         case .quit: return []
         case .say(let text): return [text]
         case .expect(let expectation):
+            if lab.state.relay != nil {
+                // Its checks read the lab's own endpoints, which sit unused between two real peers.
+                throw CommandError("expect checks the lab's own client and server; between two real peers there are none",
+                                   hint: "`show streams`, `show hpack`, `show windows`, `show settings` show what H2Lab follows of both")
+            }
             let verdict = expectation.check(lab)
             guard verdict.holds else { throw ExpectationFailure(message: verdict.message) }
             return ["  ✓ " + verdict.message]

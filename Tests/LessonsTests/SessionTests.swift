@@ -47,6 +47,19 @@ struct SessionTests {
         #expect(session.execute("proxy --to http://127.0.0.1:1").error?.message.contains("needs the h2lab REPL") == true)
     }
 
+    @Test("between two real peers the lab cannot act, expect has nothing to check, and back is off: each says what to do instead")
+    func relayRefusals() {
+        var session = Session()
+        session.lab = Lab(relaying: "127.0.0.1", to: "127.0.0.1:8080", scheme: "http")
+        let expect = session.execute("expect client stream 1 state open")
+        #expect(expect.error?.message.contains("between two real peers there are none") == true && expect.error?.hint?.contains("show streams") == true)
+        let request = session.execute("request GET /")
+        #expect(request.error?.message.contains("H2Lab only sits between the two") == true && request.error?.hint?.contains("`drop`") == true)
+        #expect(session.execute("back").error?.message.contains("back is off while attached to a real client (127.0.0.1)") == true)
+        #expect(session.execute("show settings").lines.first?.contains("client announced") == true)
+        #expect(session.execute("drop").error?.message == "the wire is empty: nothing to drop")
+    }
+
     @Test("a mistyped command changes nothing and says what is wrong")
     func errorsChangeNothing() {
         var session = Session()
