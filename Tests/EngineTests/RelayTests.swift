@@ -170,6 +170,38 @@ struct RelayTests {
         #expect(relay.server.connectionReceiveWindow == bench.server.connectionReceiveWindow.value)
     }
 
+    @Test("a hostile peer: an invalid MAX_FRAME_SIZE does not trap the relay; a CONTINUATION flood is held no further than 1 MiB")
+    func hostilePeers() throws {
+        var lab = Lab(relaying: "client", to: "server", scheme: "http")
+        lab.receiveFromRemote(connectionPreface + FrameEncoder.encode(.settings([Setting(.maxFrameSize, 0)])), from: .client)
+        var encoder = HPACKEncoder()
+        let block = encoder.encode(request("GET", "/") + [HeaderField("x-big", String(repeating: "b", count: 40_000))]).bytes
+        lab.receiveFromRemote(FrameEncoder.encode(Frame(streamID: 0, flags: [], payload: .settings([]))), from: .server)
+        lab.receiveFromRemote(FrameEncoder.encode(Frame(streamID: 1, flags: [.endHeaders, .endStream], payload: .headers(block: block, priority: nil))), from: .server)
+        while lab.deliver(from: .client) != nil {}
+        // The server's block goes to a client that announced MAX_FRAME_SIZE 0: encoded in frames of the smallest size allowed.
+        let forwarded = try #require(lab.deliver(from: .server)?.relayed)  // the server's SETTINGS
+        #expect(forwarded.forwarded.count == 9)
+        let headers = try #require(lab.deliver(from: .server)?.relayed)
+        let frames = FrameDecoder.decodeAll(headers.forwarded, expectPreface: false).items.compactMap { item -> Frame? in
+            if case .frame(let f) = item.item { return f } else { return nil }
+        }
+        #expect(frames.count >= 2 && frames.allSatisfy { $0.payloadLength <= 16_384 })
+
+        // 70 CONTINUATION frames of 16 KiB without END_HEADERS.
+        let fragment = [UInt8](repeating: 0x82, count: 16_384)
+        lab.receiveFromRemote(FrameEncoder.encode(Frame(streamID: 3, flags: [], payload: .headers(block: fragment, priority: nil))), from: .client)
+        for _ in 0..<70 { lab.receiveFromRemote(FrameEncoder.encode(Frame(streamID: 3, flags: [], payload: .continuation(block: fragment))), from: .client) }
+        var notes: [String] = [], passed = 0
+        while let delivery = lab.deliver(from: .client) {
+            notes += delivery.relayed?.notes ?? []
+            if delivery.relayed?.forwarded.isEmpty == false { passed += 1 }
+        }
+        #expect(notes.filter { $0.hasPrefix("held") }.count == 64)
+        #expect(notes.contains { $0.contains("passed \(Relay.maxHeldBlock) octets: H2Lab stops holding it") })
+        #expect(passed == 7, "the frame at the cut and the six after it go on as they came")
+    }
+
     @Test("field edits: set replaces the first and removes the rest, adds pseudo-headers before regular fields; remove removes all")
     func fieldEdits() {
         let fields = [HeaderField(":method", "GET"), HeaderField(":path", "/"), HeaderField("cookie", "a"), HeaderField("cookie", "b")]

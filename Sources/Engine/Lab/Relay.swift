@@ -99,6 +99,9 @@ public struct Relay: Sendable {
     /// A header block being gathered from HEADERS/PUSH_PROMISE and CONTINUATION, per sender.
     private var pending: [Role: PendingBlock] = [:]
 
+    /// The most of one header block H2Lab holds while its CONTINUATION frames come.
+    static let maxHeldBlock = 1 << 20
+
     struct PendingBlock: Sendable {
         var first: Frame
         var fragments: [UInt8]
@@ -137,6 +140,14 @@ public struct Relay: Sendable {
             return finishBlock(frame, sender: sender, outcome: &outcome)
         case .continuation:
             guard var block = pending[sender] else { break }  // a stray CONTINUATION: passed on for the receiver to reject
+            if block.fragments.count + frame.payloadLength > Self.maxHeldBlock {
+                // A block no server would take (a CONTINUATION flood): H2Lab stops holding it and
+                // passes the rest on as it comes, for the receiver to answer.
+                pending[sender] = nil
+                outcome.notes.append("✗ the header block passed \(Self.maxHeldBlock) octets: H2Lab stops holding it; passed on as it came")
+                if !drop { outcome.forwarded = item.bytes }
+                return outcome
+            }
             block.dropped = block.dropped || drop
             block.edits += item.edits
             pending[sender] = block
@@ -243,7 +254,8 @@ public struct Relay: Sendable {
         if !block.edits.isEmpty {
             outcome.notes.append("edited before forwarding: " + block.edits.map(\.description).joined(separator: "; "))
         }
-        let limit = Int(peer(receiver).announced.maxFrameSize)
+        // The receiver's frame size, within the range §6.5.2 allows whatever it announced.
+        let limit = min(max(Int(peer(receiver).announced.maxFrameSize), 16_384), 16_777_215)
         let encoded = withPeer(receiver) { $0.encoder.encode(edited) }
         var frames: [Frame] = []
         var rest = ArraySlice(encoded.bytes)
