@@ -144,20 +144,9 @@ extension Connection {
 
     /// Splits a header block into frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE (§4.3).
     mutating func emitHeaderFrames(_ id: UInt32, _ block: [UInt8], endStream: Bool, pushPromise promised: UInt32?) {
-        let limit = Int(remoteSettings.maxFrameSize) - (promised == nil ? 0 : 4)
-        let first = Array(block.prefix(limit))
-        var rest = block.dropFirst(limit)
-        var flags: FrameFlags = rest.isEmpty ? .endHeaders : []
-        if let promised {
-            outbox.append(.frame(Frame(streamID: id, flags: flags, payload: .pushPromise(promisedStreamID: promised, block: first))))
-        } else {
-            if endStream { flags.insert(.endStream) }
-            outbox.append(.frame(Frame(streamID: id, flags: flags, payload: .headers(block: first, priority: nil))))
-        }
-        while !rest.isEmpty {
-            let chunk = Array(rest.prefix(Int(remoteSettings.maxFrameSize)))
-            rest = rest.dropFirst(chunk.count)
-            outbox.append(.frame(Frame(streamID: id, flags: rest.isEmpty ? .endHeaders : [], payload: .continuation(block: chunk))))
+        for frame in Frame.headerBlock(block, stream: id, endStream: endStream, promised: promised,
+                                       maxFrameSize: Int(remoteSettings.maxFrameSize)) {
+            outbox.append(.frame(frame))
         }
     }
 

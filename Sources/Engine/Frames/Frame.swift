@@ -141,3 +141,30 @@ public struct Frame: Hashable, Sendable {
 
 /// The connection preface a client sends first (RFC 9113 §3.4).
 public let connectionPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+extension Frame {
+    /// A header block as frames no larger than `maxFrameSize` (§4.3, §6.10): HEADERS (with
+    /// END_STREAM and the priority fields, if any), or PUSH_PROMISE promising `promised`, carrying
+    /// as much as fits, then CONTINUATION frames; END_HEADERS on the last.
+    public static func headerBlock(_ block: [UInt8], stream id: UInt32, endStream: Bool = false, priority: PriorityFields? = nil,
+                                   promised: UInt32? = nil, maxFrameSize: Int) -> [Frame] {
+        let room = maxFrameSize - (promised != nil ? 4 : priority != nil ? 5 : 0)
+        var rest = block[...]
+        let head = Array(rest.prefix(room))
+        rest = rest.dropFirst(head.count)
+        var flags: FrameFlags = rest.isEmpty ? .endHeaders : []
+        var frames: [Frame]
+        if let promised {
+            frames = [Frame(streamID: id, flags: flags, payload: .pushPromise(promisedStreamID: promised, block: head))]
+        } else {
+            if endStream { flags.insert(.endStream) }
+            frames = [Frame(streamID: id, flags: flags, payload: .headers(block: head, priority: priority))]
+        }
+        while !rest.isEmpty {
+            let chunk = Array(rest.prefix(maxFrameSize))
+            rest = rest.dropFirst(chunk.count)
+            frames.append(Frame(streamID: id, flags: rest.isEmpty ? .endHeaders : [], payload: .continuation(block: chunk)))
+        }
+        return frames
+    }
+}

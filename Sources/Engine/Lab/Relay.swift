@@ -137,7 +137,8 @@ public struct Relay: Sendable {
         switch frame.payload {
         case .headers, .pushPromise:
             pending[sender] = PendingBlock(first: frame, fragments: [], edits: item.edits, dropped: drop)
-            return finishBlock(frame, sender: sender, outcome: &outcome)
+            finishBlock(frame, sender: sender, outcome: &outcome)
+            return outcome
         case .continuation:
             guard var block = pending[sender] else { break }  // a stray CONTINUATION: passed on for the receiver to reject
             if block.fragments.count + frame.payloadLength > Self.maxHeldBlock {
@@ -151,7 +152,8 @@ public struct Relay: Sendable {
             block.dropped = block.dropped || drop
             block.edits += item.edits
             pending[sender] = block
-            return finishBlock(frame, sender: sender, outcome: &outcome)
+            finishBlock(frame, sender: sender, outcome: &outcome)
+            return outcome
         case .data:
             let length = frame.payloadLength
             withPeer(sender) { peer in
@@ -201,8 +203,8 @@ public struct Relay: Sendable {
 
     /// Adds a header fragment; once END_HEADERS has come, decodes the block with the sender's
     /// context, applies the edits and encodes it for the receiver.
-    private mutating func finishBlock(_ frame: Frame, sender: Role, outcome: inout Outcome) -> Outcome {
-        guard var block = pending[sender] else { return outcome }
+    private mutating func finishBlock(_ frame: Frame, sender: Role, outcome: inout Outcome) {
+        guard var block = pending[sender] else { return }
         switch frame.payload {
         case .headers(let bytes, _), .pushPromise(_, let bytes), .continuation(let bytes): block.fragments += bytes
         default: break
@@ -210,31 +212,38 @@ public struct Relay: Sendable {
         guard frame.endHeaders else {
             pending[sender] = block
             outcome.notes.append("held: H2Lab forwards the header block once its END_HEADERS frame comes")
-            return outcome
+            return
         }
         pending[sender] = nil
         let receiver = sender.peer
         let first = block.first
         let id = first.streamID
-        var result: Result<DecodedHeaderBlock, HPACKError> = .failure(.truncated(offset: 0))
-        withPeer(sender) { peer in
-            do throws(HPACKError) { result = .success(try peer.decoder.decodeReporting(block.fragments)) } catch { result = .failure(error) }
+        var promised: UInt32?
+        var priority: PriorityFields?
+        switch first.payload {
+        case .pushPromise(let p, _): promised = p
+        case .headers(_, let fields): priority = fields
+        default: break
+        }
+        // A block as the octets of its frames to the receiver, within its frame size.
+        let limit = frameSize(of: receiver)
+        func framed(_ bytes: [UInt8]) -> [UInt8] {
+            Frame.headerBlock(bytes, stream: id, endStream: first.endStream, priority: priority, promised: promised,
+                              maxFrameSize: limit).flatMap(FrameEncoder.encode)
         }
         let decoded: DecodedHeaderBlock
-        switch result {
-        case .success(let block): decoded = block
-        case .failure(let error):
+        do {
+            decoded = try decodeBlock(from: sender, block.fragments)
+        } catch {
             // Its context is lost: pass the octets on and let the receiver judge them.
             outcome.notes.append("✗ the \(sender)'s header block cannot be decoded (\(error)); passed on as it came")
-            if !block.dropped { outcome.forwarded = FrameEncoder.encode(Frame(streamID: id, flags: first.flags.union(.endHeaders), payload: first.payload)) }
-            return outcome
+            if !block.dropped { outcome.forwarded = framed(block.fragments) }
+            return
         }
         let fields = decoded.headerFields
         // The sender's side.
-        var promised: UInt32?
         let kind: HeaderBlockKind
-        if case .pushPromise(let p, _) = first.payload {
-            promised = p
+        if let p = promised {
             kind = .pushPromise
             withPeer(sender) { peer in
                 Self.open(&peer, p, .pushPromise(.sent), fields: fields, into: &outcome.senderEvents)
@@ -247,34 +256,15 @@ public struct Relay: Sendable {
         outcome.senderEvents.insert(.headersReceived(stream: promised ?? id, kind: kind, block: decoded), at: 0)
         guard !block.dropped else {
             outcome.notes.append("dropped: the \(receiver) never sees it (H2Lab's decoder for the \(sender) took it, so later blocks still decode)")
-            return outcome
+            return
         }
         // The receiver's side: the block encoded again with H2Lab's encoder toward it.
         let edited = FieldEdit.apply(block.edits, to: fields)
         if !block.edits.isEmpty {
             outcome.notes.append("edited before forwarding: " + block.edits.map(\.description).joined(separator: "; "))
         }
-        // The receiver's frame size, within the range §6.5.2 allows whatever it announced.
-        let limit = min(max(Int(peer(receiver).announced.maxFrameSize), 16_384), 16_777_215)
         let encoded = withPeer(receiver) { $0.encoder.encode(edited) }
-        var frames: [Frame] = []
-        var rest = ArraySlice(encoded.bytes)
-        let firstRoom = limit - (promised == nil ? (first.flags.contains(.priority) ? 5 : 0) : 4)
-        let head = Array(rest.prefix(firstRoom))
-        rest = rest.dropFirst(head.count)
-        var flags = first.flags.intersection([.endStream, .priority])
-        if rest.isEmpty { flags.insert(.endHeaders) }
-        switch first.payload {
-        case .headers(_, let priority): frames.append(Frame(streamID: id, flags: flags, payload: .headers(block: head, priority: priority)))
-        case .pushPromise(let p, _): frames.append(Frame(streamID: id, flags: flags, payload: .pushPromise(promisedStreamID: p, block: head)))
-        default: break
-        }
-        while !rest.isEmpty {
-            let chunk = Array(rest.prefix(limit))
-            rest = rest.dropFirst(chunk.count)
-            frames.append(Frame(streamID: id, flags: rest.isEmpty ? .endHeaders : [], payload: .continuation(block: chunk)))
-        }
-        outcome.forwarded = frames.flatMap(FrameEncoder.encode)
+        outcome.forwarded = framed(encoded.bytes)
         outcome.receiverEvents.append(.headersSent(stream: promised ?? id, kind: kind, block: encoded))
         withPeer(receiver) { peer in
             if let promised {
@@ -283,18 +273,27 @@ public struct Relay: Sendable {
                 _ = Self.headers(&peer, id, fields: edited, direction: .received, endStream: first.endStream, into: &outcome.receiverEvents)
             }
         }
-        return outcome
+    }
+
+    /// Decodes a block with the sender's context (H2Lab's mirror of its encoder).
+    private mutating func decodeBlock(from sender: Role, _ bytes: [UInt8]) throws(HPACKError) -> DecodedHeaderBlock {
+        sender == .client ? try client.decoder.decodeReporting(bytes) : try server.decoder.decodeReporting(bytes)
+    }
+
+    /// The receiver's frame size, within the range §6.5.2 allows whatever it announced.
+    private func frameSize(of receiver: Role) -> Int {
+        min(max(Int(peer(receiver).announced.maxFrameSize), 16_384), 16_777_215)
     }
 
     // MARK: Following a peer's state
 
-    private static func stream(_ peer: inout Peer, _ id: UInt32) -> RelayStream {
+    private static func stream(_ peer: Peer, _ id: UInt32) -> RelayStream {
         peer.streams[id] ?? RelayStream(sendWindow: peer.initialSendWindow, receiveWindow: Int(peer.announced.initialWindowSize))
     }
 
     private static func transition(_ peer: inout Peer, _ id: UInt32, _ input: StreamInput, into events: inout [Event]) {
         guard id != 0 else { return }
-        var s = stream(&peer, id)
+        var s = stream(peer, id)
         guard let next = s.state.next(on: input) else { return }
         events.append(.streamStateChanged(stream: id, from: s.state, to: next, cause: input))
         s.state = next
@@ -312,7 +311,7 @@ public struct Relay: Sendable {
     /// carries a response or trailers; END_STREAM after. Returns what the block is.
     private static func headers(_ peer: inout Peer, _ id: UInt32, fields: [HeaderField], direction: Direction,
                                 endStream: Bool, into events: inout [Event]) -> HeaderBlockKind {
-        var s = stream(&peer, id)
+        var s = stream(peer, id)
         let status = fields.first { $0.name == ":status" }?.value
         let kind: HeaderBlockKind
         if let status {
@@ -343,7 +342,7 @@ public struct Relay: Sendable {
         let before = sending ? peer.connectionSendWindow : peer.connectionReceiveWindow
         if sending { peer.connectionSendWindow -= length } else { peer.connectionReceiveWindow -= length }
         events.append(.windowChanged(stream: 0, side: side, from: before, to: before - length))
-        var s = stream(&peer, id)
+        var s = stream(peer, id)
         let was = sending ? s.sendWindow : s.receiveWindow
         if sending { s.sendWindow -= length } else { s.receiveWindow -= length }
         peer.streams[id] = s
@@ -359,7 +358,7 @@ public struct Relay: Sendable {
             events.append(.windowChanged(stream: 0, side: side, from: before, to: before + increment))
             return
         }
-        var s = stream(&peer, id)
+        var s = stream(peer, id)
         let was = sending ? s.sendWindow : s.receiveWindow
         if sending { s.sendWindow += increment } else { s.receiveWindow += increment }
         peer.streams[id] = s
