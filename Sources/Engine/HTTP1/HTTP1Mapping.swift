@@ -130,15 +130,7 @@ public enum HTTP1Mapping {
                               maxFrameSize: Int = 16_384) -> (frames: [Frame], block: EncodedHeaderBlock, notes: [Note]) {
         let (fields, notes) = headers(for: request, scheme: scheme)
         let block = encoder.encode(fields)
-        var frames: [Frame] = []
-        var chunks = stride(from: 0, to: block.bytes.count, by: maxFrameSize).map {
-            Array(block.bytes[$0..<min($0 + maxFrameSize, block.bytes.count)])
-        }
-        if chunks.isEmpty { chunks = [[]] }
-        frames.append(.headers(stream, block: chunks[0], endStream: request.body.isEmpty, endHeaders: chunks.count == 1))
-        for (i, chunk) in chunks.enumerated().dropFirst() {
-            frames.append(Frame(streamID: stream, flags: i == chunks.count - 1 ? .endHeaders : [], payload: .continuation(block: chunk)))
-        }
+        var frames = Frame.headerBlock(block.bytes, stream: stream, endStream: request.body.isEmpty, maxFrameSize: maxFrameSize)
         let body = request.body
         for start in stride(from: 0, to: body.count, by: maxFrameSize) {
             let end = min(start + maxFrameSize, body.count)
