@@ -4,8 +4,8 @@ import Engine
 import Foundation
 import Glibc
 
-/// HTTP/2 connections served by one thread on epoll (`serve --event-loop`): non-blocking sockets,
-/// an engine per connection, and an outbound buffer per connection written as the socket allows. An
+/// HTTP/2 connections served by a thread on epoll (`serve`'s default, one loop per core): non-blocking
+/// sockets, an engine per connection, and an outbound buffer per connection written as the socket allows. An
 /// idle connection costs its engine's state and two buffers, not a thread. h2c (with prior
 /// knowledge, or an HTTP/1.1 request upgraded to it; other HTTP/1.1 requests are answered and the
 /// connection closed), or TLS (the handshake driven step by step) with ALPN h2, or HTTP/1.1
@@ -26,16 +26,15 @@ public final class EventLoopServer: @unchecked Sendable {
         var incompleteSince: Double?
         /// TLS over the socket, while and after its handshake (nil for h2c).
         var tls: LoopTLS?
-        var started = false
         /// Records the connection into the capture (`--pcap`): the octets on the socket.
         var tap: WireTap?
-        /// What the connection speaks: h2c connections are sniffed first (the preface, or an
-        /// HTTP/1.1 request: answered, or upgraded to h2c).
-        var mode = Mode.http2
+        /// What the connection is doing: its TLS handshake; h2c (or TLS without ALPN h2) is sniffed
+        /// first (the preface, or an HTTP/1.1 request: answered, or upgraded to h2c).
+        var mode = Mode.handshaking
         /// Octets read while sniffing or reading an HTTP/1.1 request.
         var sniffed: [UInt8] = []
 
-        enum Mode { case sniffing, http1, http2 }
+        enum Mode { case handshaking, sniffing, http1, http2 }
 
         init(fd: Int32, id: Int, connection: Connection, now: Double) {
             self.fd = fd
@@ -63,12 +62,13 @@ public final class EventLoopServer: @unchecked Sendable {
     var clients: [Int32: Client] = [:]
     /// Connection numbers, shared by the loops of one server (c1 is the first client, whichever
     /// loop took it).
-    var numbers = ConnectionNumbers()
+    let numbers: ConnectionNumbers
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
 
-    public init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
-                tls: TLSContext? = nil, capture: CaptureFile? = nil) throws {
+    init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
+                tls: TLSContext? = nil, capture: CaptureFile? = nil, numbers: ConnectionNumbers = ConnectionNumbers()) throws {
         self.listener = listener
+        self.numbers = numbers
         self.tlsContext = tls
         self.capture = capture
         self.responder = responder
@@ -90,12 +90,12 @@ public final class EventLoopServer: @unchecked Sendable {
                              shouldStop: @escaping @Sendable () -> Bool) throws {
         var perLoop = limits
         perLoop.maxConnections = max(1, (limits.maxConnections + count - 1) / count)
+        let numbers = ConnectionNumbers()
         var loops: [EventLoopServer] = []
         for k in 0..<max(1, count) {
             let socket = k == 0 ? listener : try TCPSocket.listen(host: listener.localAddress, port: listener.localPort, reusePort: true)
-            let loop = try EventLoopServer(listener: socket, responder: responder, limits: perLoop, tracer: tracer, tls: tls, capture: capture)
-            if let first = loops.first { loop.numbers = first.numbers }
-            loops.append(loop)
+            loops.append(try EventLoopServer(listener: socket, responder: responder, limits: perLoop, tracer: tracer, tls: tls,
+                                             capture: capture, numbers: numbers))
         }
         let finished = DispatchGroup()
         for loop in loops.dropFirst() {
@@ -122,8 +122,7 @@ public final class EventLoopServer: @unchecked Sendable {
         _ = epoll_ctl(epoll, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
     }
 
-    /// Runs until `shouldStop` says so; then every connection gets GOAWAY and is closed.
-    /// Stopping is graceful, as in the threaded server: every connection gets GOAWAY NO_ERROR, no
+    /// Runs until `shouldStop` says so. Stopping is graceful, as in the threaded server: every connection gets GOAWAY NO_ERROR, no
     /// new one is accepted, and each closes once its open streams have finished (or after the
     /// idle timeout).
     public func run(shouldStop: () -> Bool) {
@@ -165,7 +164,7 @@ public final class EventLoopServer: @unchecked Sendable {
                     close(client, note: "the client closed the connection")
                     continue
                 }
-                if !client.started {
+                if client.mode == .handshaking {
                     handshake(client)
                     continue
                 }
@@ -179,23 +178,21 @@ public final class EventLoopServer: @unchecked Sendable {
                     // The same rules as the threaded server's (ServerLimits.idleTimeout): no preface in
                     // time, a header block left incomplete, a client that reads nothing we write, or
                     // nothing either way.
+                    // As the threaded server answers: a stalled header block is abuse, the rest is silence.
                     let idle = limits.idleTimeout
-                    let why: String
+                    let (why, code): (String, ErrorCode)
                     if !client.connection.prefaceReceived && now - client.opened > idle {
-                        why = client.started ? "no preface" : "no TLS handshake"
+                        (why, code) = (client.mode == .handshaking ? "no TLS handshake" : "no preface", .protocolError)
                     } else if let since = client.incompleteSince, now - since > idle {
-                        why = "a header block left incomplete"
+                        (why, code) = ("a header block left incomplete", .enhanceYourCalm)
                     } else if client.pending > 0 && now - client.lastWriteProgress > idle {
-                        why = "nothing read of what was sent"
+                        (why, code) = ("nothing read of what was sent", .noError)
                     } else if now - client.lastActive > idle {
-                        why = "idle"
+                        (why, code) = ("idle", .noError)
                     } else {
                         continue
                     }
                     tracer?(client.id, .note("\(why) for \(ServerConnection.seconds(idle)): GOAWAY and close (idle timeout)"))
-                    // As the threaded server answers: a stalled header block is abuse, the rest is silence.
-                    let code: ErrorCode = !client.connection.prefaceReceived ? .protocolError
-                        : (client.incompleteSince != nil && why == "a header block left incomplete") ? .enhanceYourCalm : .noError
                     _ = client.connection.sendGoaway(code, debug: "idle timeout")
                     queueOutbound(client)
                     flushBlocking(client)
@@ -245,7 +242,6 @@ public final class EventLoopServer: @unchecked Sendable {
                 handshake(client)
             } else {
                 // h2c: HTTP/2 begins once the preface shows; an HTTP/1.1 request is answered.
-                client.started = true
                 client.mode = .sniffing
             }
         }
@@ -253,7 +249,6 @@ public final class EventLoopServer: @unchecked Sendable {
 
     /// HTTP/2 begins: our SETTINGS (and a large connection window) go out.
     func begin(_ client: Client) {
-        client.started = true
         client.mode = .http2
         client.connection.start()
         _ = try? client.connection.sendWindowUpdate(0, increment: ServerConnection.connectionWindowIncrement)
@@ -276,7 +271,6 @@ public final class EventLoopServer: @unchecked Sendable {
             tracer?(client.id, .note("TLS \(tls.version) \(tls.cipher), ALPN \(tls.alpn.isEmpty ? "(none)" : tls.alpn)"))
             guard tls.alpn == "h2" else {
                 // HTTP/1.1 over TLS (ALPN http/1.1, or none): sniffed and answered as on h2c.
-                client.started = true
                 client.mode = .sniffing
                 updateInterest(client)
                 readFrom(client)  // what came with the handshake may already wait inside OpenSSL
@@ -378,7 +372,7 @@ public final class EventLoopServer: @unchecked Sendable {
             do {
                 let events = try client.connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
                 tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
-                client.outbound += Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
+                client.outbound += HTTP1Mapping.switchingToH2C
                 client.sniffed = []
                 begin(client)
                 let peer = PeerInfo(connection: client.id, address: "")
@@ -462,9 +456,8 @@ public final class EventLoopServer: @unchecked Sendable {
     /// Reading unless paused, writing while something waits.
     func updateInterest(_ client: Client) {
         let events = (client.readingPaused ? 0 : EPOLLIN.rawValue) | (client.pending > 0 ? EPOLLOUT.rawValue : 0)
-        let key = events
-        guard key != client.interest else { return }
-        client.interest = key
+        guard events != client.interest else { return }
+        client.interest = events
         watch(client.fd, events, modify: true)
     }
 

@@ -177,7 +177,7 @@ public final class ServerConnection: @unchecked Sendable {
             do {
                 let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
                 tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
-                try stream.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
+                try stream.write(HTTP1Mapping.switchingToH2C)
                 runHTTP2(initial: Array(buffer[min(consumed, buffer.count)...]), upgradeEvents: events)
                 return
             } catch {

@@ -149,6 +149,9 @@ public enum HTTP1Mapping {
         return lines.joined(separator: "\r\n") + "\r\n\r\n" + String(decoding: body, as: UTF8.self)
     }
 
+    /// A server's answer to a request that asks to be upgraded to h2c (RFC 7540 §3.2).
+    public static let switchingToH2C = Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
+
     /// An HTTP/1.1 response for the fallback path.
     public static func http1Response(status: Int, fields: [HeaderField], body: [UInt8], close: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(reason(status))\r\n"
