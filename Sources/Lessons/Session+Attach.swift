@@ -27,12 +27,7 @@ extension Session {
     mutating func connect(_ url: String) throws -> [String] {
         guard let connector else { throw CommandError("connect needs the h2lab REPL (no network in lessons)") }
         let (peer, authority) = try connector(url)
-        remote?.close()
-        upstream?.close()
-        upstream = nil
-        startConnections(nil, mode: nil)
-        remote = peer
-        lab = Lab(remoteServer: authority, scheme: url.lowercased().hasPrefix("https:") ? "https" : "http")
+        attach(Lab(remoteServer: authority, scheme: Self.scheme(of: url)), remote: peer)
         return ["  connected to \(authority): our client ⇄ a real server. Frames from it wait on the wire;",
                 "  `back` is off (a real server cannot be rewound). `step` to begin."] + renderer.wire(lab)
     }
@@ -58,12 +53,7 @@ extension Session {
 
     mutating func listen(_ request: ListenRequest, _ interrupted: @Sendable () -> Bool) throws -> [String] {
         let (peer, name, more, announced) = try acceptClient(request, for: "listen", interrupted)
-        remote?.close()
-        upstream?.close()
-        upstream = nil
-        startConnections(more, mode: .listen)
-        remote = peer
-        lab = Lab(remoteClient: name)
+        attach(Lab(remoteClient: name), remote: peer, more: more, mode: .listen)
         pullFromRemote(wait: true)
         return announced + [
             "  the client from \(name) is the lab's client now; our server answers from the demo site.",
@@ -87,12 +77,8 @@ extension Session {
             throw CommandError("a client came from \(name), but \(url) cannot be reached (\(error.message)); closed the client",
                                hint: "is the server running? `h2lab serve --port 8080` starts one")
         }
-        remote?.close()
-        upstream?.close()
-        startConnections(more, mode: .proxy(url: url))
-        remote = client
-        upstream = server.peer
-        lab = Lab(relaying: name, to: server.authority, scheme: url.lowercased().hasPrefix("https:") ? "https" : "http")
+        attach(Lab(relaying: name, to: server.authority, scheme: Self.scheme(of: url)), remote: client, upstream: server.peer,
+               more: more, mode: .proxy(url: url))
         pullFromRemote(wait: true)
         return announced + [
             "  H2Lab sits between the client from \(name) and the server at \(server.authority), each leg its own",
@@ -189,6 +175,11 @@ extension Session {
         pullFromRemote(wait: false)
         // With other connections to serve, the current one is waited on briefly.
         if lab.nextItem(from: from) == nil { pullFromRemote(wait: true, milliseconds: parked.isEmpty ? 1_000 : 100) }
+        return deliverWaiting(from: from)
+    }
+
+    /// Delivers what already waits on the wire, without asking the peers for more.
+    mutating func deliverWaiting(from: Role? = nil) -> Delivery? {
         guard let delivery = lab.deliver(from: from) else { return nil }
         if let peer = transport(delivery.item.to) {
             let bytes = delivery.relayed.map(\.forwarded) ?? delivery.item.bytes

@@ -30,29 +30,35 @@ extension Session {
         case proxy(url: String)
     }
 
-    /// Forgets every connection but a new first one, accepted with `more` (nil: no more).
-    mutating func startConnections(_ more: RemoteAcceptor?, mode: AcceptMode?) {
-        acceptor?.close()
-        for attachment in parked.values {
+    /// Closes every connection and makes `lab` with its peers the only one, connection 1; `more`
+    /// accepts further clients, each made into a connection as `mode` says.
+    mutating func attach(_ lab: Lab, remote: RemotePeer, upstream: RemotePeer? = nil, more: RemoteAcceptor? = nil, mode: AcceptMode = .listen) {
+        accepting?.acceptor.close()
+        for attachment in parked.values + [Attachment(lab: self.lab, remote: self.remote, upstream: self.upstream)] {
             attachment.remote?.close()
             attachment.upstream?.close()
         }
         parked = [:]
         connectionNumber = 1
         connectionCount = 1
-        acceptor = more
-        acceptMode = more == nil ? nil : mode
+        accepting = more.map { ($0, mode) }
         renderer.connection = nil
+        self.remote = remote
+        self.upstream = upstream
+        self.lab = lab
     }
+
+    /// "https" for an https:// URL, else "http".
+    static func scheme(of url: String) -> String { url.lowercased().hasPrefix("https:") ? "https" : "http" }
 
     /// Whether anything real takes part: a peer of the current connection, another connection, or a
     /// listener still accepting (the REPL then calls `idle()` at the prompt).
-    public var isLive: Bool { isAttached || !parked.isEmpty || acceptor != nil }
+    public var isLive: Bool { isAttached || !parked.isEmpty || accepting != nil }
 
     /// `connection`: the list; `connection N`: switch to N.
     mutating func connection(_ number: Int?) throws -> [String] {
         guard let number else {
-            guard connectionCount > 1 || acceptor != nil else {
+            guard connectionCount > 1 || accepting != nil else {
                 return ["  one connection" + (isAttached ? "" : " (the lab's own)") + ": `listen` or `proxy` accept more, each numbered"]
             }
             var lines: [String] = []
@@ -105,7 +111,7 @@ extension Session {
 
     /// Accepts the clients that have connected since, each a new numbered connection.
     mutating func acceptNew() -> [String] {
-        guard let acceptor, let mode = acceptMode else { return [] }
+        guard let (acceptor, mode) = accepting else { return [] }
         var lines: [String] = []
         while let (peer, name) = acceptor.next(say: { lines.append("  " + $0) }) {
             let attachment: Attachment
@@ -118,7 +124,7 @@ extension Session {
                     lines.append("  another client came from \(name), but \(url) cannot be reached: closed it")
                     continue
                 }
-                attachment = Attachment(lab: Lab(relaying: name, to: server.authority, scheme: url.lowercased().hasPrefix("https:") ? "https" : "http"),
+                attachment = Attachment(lab: Lab(relaying: name, to: server.authority, scheme: Self.scheme(of: url)),
                                         remote: peer, upstream: server.peer)
             }
             connectionCount += 1
@@ -142,11 +148,7 @@ extension Session {
                 var lines: [String] = []
                 if session.autoDeliver {
                     var count = 0
-                    while count < session.deliveryLimit, let delivery = session.lab.deliver() {
-                        if let peer = session.transport(delivery.item.to) {
-                            let bytes = delivery.relayed.map(\.forwarded) ?? delivery.item.bytes
-                            if !bytes.isEmpty { peer.send(bytes) }
-                        }
+                    while count < session.deliveryLimit, let delivery = session.deliverWaiting() {
                         lines += session.renderer.delivery(delivery)
                         count += 1
                     }

@@ -43,8 +43,7 @@ public struct Session: Sendable {
     /// The highest connection number given so far.
     var connectionCount = 1
     /// Accepts further clients after the first, and what to make of each.
-    var acceptor: RemoteAcceptor?
-    var acceptMode: AcceptMode?
+    var accepting: (acceptor: RemoteAcceptor, mode: AcceptMode)?
 
     /// Where output goes while a command runs (the REPL prints it at once: a live browser's frames
     /// appear as they arrive); nil collects everything into the command's `Output`.
