@@ -1,10 +1,14 @@
 /// The rules of RFC 9113 §8 that make a message well-formed. A malformed request or response is a
 /// stream error of type PROTOCOL_ERROR (§8.1.1).
 public enum HTTPSemantics {
-    /// §8.2.2: fields that are specific to one HTTP/1.1 connection and must not appear in HTTP/2.
-    public static let connectionSpecific: Set<String> = [
-        "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade",
-    ]
+    /// §8.2.2: whether a field is specific to one HTTP/1.1 connection and must not appear in HTTP/2
+    /// (a switch, not a set: it runs for every field of every request a server receives).
+    public static func isConnectionSpecific(_ name: String) -> Bool {
+        switch name {
+        case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade": return true
+        default: return false
+        }
+    }
 
     /// Checks a header list; returns the problem, or nil if it is well-formed. One pass over each
     /// field's octets, and the pseudo-headers kept in locals, not a dictionary: this runs for every
@@ -48,14 +52,8 @@ public enum HTTPSemantics {
                 if let problem { return problem }
             } else {
                 seenRegular = true
-                switch name {
-                case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
-                    return "connection-specific field \"\(name)\" (§8.2.2)"
-                case "te" where field.value.lowercased() != "trailers":
-                    return "te may only be \"trailers\" (§8.2.2)"
-                default:
-                    break
-                }
+                if isConnectionSpecific(name) { return "connection-specific field \"\(name)\" (§8.2.2)" }
+                if name == "te" && field.value.lowercased() != "trailers" { return "te may only be \"trailers\" (§8.2.2)" }
             }
         }
         switch kind {

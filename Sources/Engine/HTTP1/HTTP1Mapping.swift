@@ -102,7 +102,7 @@ public enum HTTP1Mapping {
             let name = field.name.lowercased()
             if name == "host" {
                 notes.append(Note(field: field.name, reason: "becomes :authority (§8.3.1)"))
-            } else if HTTPSemantics.connectionSpecific.contains(name) || connectionTokens.contains(name) || name == "http2-settings" {
+            } else if HTTPSemantics.isConnectionSpecific(name) || connectionTokens.contains(name) || name == "http2-settings" {
                 notes.append(Note(field: field.name, reason: "connection-specific: not sent in HTTP/2 (§8.2.2)"))
             } else if name == "te" && field.value.lowercased() != "trailers" {
                 notes.append(Note(field: field.name, reason: "te other than \"trailers\" is not allowed (§8.2.2)"))
