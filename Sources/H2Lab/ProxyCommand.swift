@@ -61,6 +61,7 @@ struct Proxy: ParsableCommand {
         }
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab proxy on \(context == nil ? "http" : "https")://\(host):\(listener.localPort)/ → \(target.scheme)://\(target.authority)/  (Ctrl-C stops)")
+        defer { printer?.output.flush() }
         acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: downstream) { [context, capture] client, id in
             ServerConnection.serve(client, id: id, tls: context, responder: responder, tracer: downstream, capture: capture) { stopRequested != 0 }
         }
@@ -68,10 +69,10 @@ struct Proxy: ParsableCommand {
 }
 
 /// Prints both legs' trace lines, each marked with its leg: client → proxy, proxy → server.
-final class LegPrinter: @unchecked Sendable {
+final class LegPrinter: Sendable {
     enum Leg: String { case client, server }
     let formatter: TraceFormatter
-    let lock = NSLock()
+    let output = TraceOutput()
 
     init(formatter: TraceFormatter) { self.formatter = formatter }
 
@@ -96,8 +97,6 @@ final class LegPrinter: @unchecked Sendable {
             let prefix = "c\(id) "
             marked = prefix + direction + String(rest.dropFirst(prefix.count))
         }
-        lock.lock()
-        FileHandle.standardOutput.write(Data((marked + "\n").utf8))
-        lock.unlock()
+        output.write(marked)
     }
 }

@@ -177,30 +177,24 @@ func installStopSignals() {
     pthread_sigmask(SIG_UNBLOCK, &signals, nil)
 }
 
-/// Formats trace items as text or JSON lines, one writer at a time.
-///
-/// Lines are gathered and written 64 KiB at a time, and at least every 100 ms (a write per line cost
-/// the server more than half its speed under load); `flush()` writes the rest at exit.
-final class TracePrinter: @unchecked Sendable {
-    let formatter: TraceFormatter
-    let lock = NSLock()
+/// Trace lines to standard output from any thread: gathered and written 64 KiB at a time, and at
+/// least every 100 ms (a write per line cost the server more than half its speed under load);
+/// `flush()` writes the rest at exit.
+final class TraceOutput: @unchecked Sendable {
+    private let lock = NSLock()
     private var pending: [UInt8] = []
 
-    init(level: Serve.TraceLevel, json: Bool) {
-        formatter = TraceFormatter(events: level == .all, json: json)
+    init() {
         pending.reserveCapacity(1 << 16)
         Thread.detachNewThread { [weak self] in
-            while let printer = self {
-                printer.flush()
+            while let output = self {
+                output.flush()
                 usleep(100_000)
             }
         }
     }
 
-    var tracer: Tracer { { [self] id, item in self.print(id, item) } }
-
-    func print(_ id: Int, _ item: TraceItem) {
-        guard let line = formatter.line(id, item) else { return }
+    func write(_ line: String) {
         lock.withLock {
             pending += line.utf8
             pending.append(0x0a)
@@ -216,4 +210,23 @@ final class TracePrinter: @unchecked Sendable {
         FileHandle.standardOutput.write(Data(pending))
         pending.removeAll(keepingCapacity: true)
     }
+}
+
+/// Formats trace items as text or JSON lines onto a `TraceOutput`.
+final class TracePrinter: Sendable {
+    let formatter: TraceFormatter
+    let output = TraceOutput()
+
+    init(level: Serve.TraceLevel, json: Bool) {
+        formatter = TraceFormatter(events: level == .all, json: json)
+    }
+
+    var tracer: Tracer { { [self] id, item in self.print(id, item) } }
+
+    func print(_ id: Int, _ item: TraceItem) {
+        guard let line = formatter.line(id, item) else { return }
+        output.write(line)
+    }
+
+    func flush() { output.flush() }
 }
