@@ -102,6 +102,32 @@ struct HuffmanTests {
     func eos() {
         #expect(throws: HPACKError.huffmanEOS(offset: 0)) { try decode([0xff, 0xff, 0xff, 0xff]) }
     }
+
+    @Test("EOS followed by valid codes is still an error, and the output stays in bounds")
+    func eosThenMore() {
+        // 30 bits of EOS, then '0' (00000) repeatedly: the decoder reads on past EOS (it reports
+        // it after the loop) and must neither accept the string nor write past its buffer.
+        var bits: [Bool] = Array(repeating: true, count: 30) + Array(repeating: false, count: 50)
+        while bits.count % 8 != 0 { bits.append(true) }
+        let bytes = stride(from: 0, to: bits.count, by: 8).map { start in
+            bits[start..<start + 8].reduce(UInt8(0)) { $0 << 1 | ($1 ? 1 : 0) }
+        }
+        #expect(throws: HPACKError.huffmanEOS(offset: 7)) {
+            try bytes.withUnsafeBufferPointer { (b) throws(HPACKError) in try HuffmanCoding.decode(b, offset: 7) }
+        }
+    }
+
+    @Test("a string whose code is longer than itself round-trips when Huffman is forced")
+    func forcedLonger() throws {
+        // Control octets have 23- to 30-bit codes: the code is longer than the octets, so the
+        // encoder's room for it (the octets themselves) has to grow.
+        let field = HeaderField("x-control", "\u{1}\u{2}\u{3}ab")
+        var encoder = HPACKEncoder(policy: EncoderPolicy(huffman: .always))
+        let block = encoder.encode([field])
+        #expect(block.fields.first?.representation == .literal(indexing: .incremental, nameIndex: nil, nameHuffman: true, valueHuffman: true))
+        var decoder = HPACKDecoder()
+        #expect(try decoder.decode(block.bytes) == [field])
+    }
 }
 
 @Suite("RFC 7541 Appendix C, both directions")

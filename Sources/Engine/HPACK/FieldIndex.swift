@@ -60,18 +60,22 @@ struct FieldHash: Equatable {
 /// The static table (§2.3.1, Appendix A) as two open-addressed hash tables of 256 slots, built
 /// once and never freed: plain memory, so a lookup costs no reference counting.
 enum StaticFieldIndex {
-    private struct Slot {
+    struct Slot {
         var index: Int  // 0: empty
         var hash: UInt64
     }
 
-    private struct Tables: @unchecked Sendable {
+    struct Tables: @unchecked Sendable {
         let names: UnsafeMutablePointer<Slot>
         let fields: UnsafeMutablePointer<Slot>
         let entries: UnsafeMutablePointer<HeaderField>
         /// By static index: whether the name is one `HPACKEncoder.sensitiveNames` never indexes.
         let sensitive: UnsafeMutablePointer<Bool>
     }
+
+    /// The tables, for a caller that keeps them at hand (the encoder: one lookup of the lazily
+    /// built global per encoder, not two per field).
+    static var shared: Tables { tables }
 
     private static let tables: Tables = {
         let tables = Tables(
@@ -114,7 +118,7 @@ enum StaticFieldIndex {
     /// The first static index (1...61) whose name is `name`.
     static func firstIndex(of name: String, hash: UInt64) -> Int? { firstIndex(of: name, hash: hash, in: tables) }
 
-    private static func firstIndex(of name: String, hash: UInt64, in tables: Tables) -> Int? {
+    static func firstIndex(of name: String, hash: UInt64, in tables: Tables) -> Int? {
         var position = Int(truncatingIfNeeded: hash) & 255
         while tables.names[position].index != 0 {
             let slot = tables.names[position]
@@ -125,8 +129,7 @@ enum StaticFieldIndex {
     }
 
     /// The static index of exactly this field (entries with a value only).
-    static func index(of field: HeaderField, hash: UInt64) -> Int? {
-        let tables = self.tables
+    static func index(of field: HeaderField, hash: UInt64, in tables: Tables) -> Int? {
         var position = Int(truncatingIfNeeded: hash) & 255
         while tables.fields[position].index != 0 {
             let slot = tables.fields[position]

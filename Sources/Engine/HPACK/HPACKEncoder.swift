@@ -55,6 +55,10 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// Entries inserted so far; the newest entry's insertion number is `insertions - 1`.
     private var insertions = 0
     private var index = DynamicFieldIndex()
+    /// The static table's lookup tables and the Huffman code, kept at hand (global tables are
+    /// built lazily, and each use of one costs a check that it is built).
+    private let statics = StaticFieldIndex.shared
+    private let huffmanCodes = HuffmanCoding.encodeTable
 
     /// Header names that are never indexed unless a field policy says otherwise (§7.1.3).
     public static let sensitiveNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
@@ -130,13 +134,13 @@ public struct HPACKEncoder: Sendable, Equatable {
         _ field: HeaderField, policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
         let hash = FieldHash(field)
-        let staticName = StaticFieldIndex.firstIndex(of: field.name, hash: hash.name)
+        let staticName = StaticFieldIndex.firstIndex(of: field.name, hash: hash.name, in: statics)
         var dynamicName: Int?
         if policy.useIndexedFields || staticName == nil {
             let oldest = insertions - table.count
             let found = index.find(field, hash: hash, oldest: oldest) { table.matches(insertions - 1 - $0, field, nameOnly: $1) }
             if policy.useIndexedFields {
-                if staticName != nil, let exact = StaticFieldIndex.index(of: field, hash: hash.field) {
+                if staticName != nil, let exact = StaticFieldIndex.index(of: field, hash: hash.field, in: statics) {
                     IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
                     return .indexed(index: exact)
                 }
@@ -156,8 +160,8 @@ public struct HPACKEncoder: Sendable, Equatable {
         case .neverIndexed: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x10, into: &bytes)
         }
         var nameHuffman = false
-        if nameIndex == nil { nameHuffman = Self.writeString(field.name, huffman: policy.huffman, into: &bytes) }
-        let valueHuffman = Self.writeString(field.value, huffman: policy.huffman, into: &bytes)
+        if nameIndex == nil { nameHuffman = Self.writeString(field.name, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes) }
+        let valueHuffman = Self.writeString(field.value, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes)
         if indexing == .incremental { insert(field, hash: hash, report: &report) }
         return .literal(indexing: indexing, nameIndex: nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
     }
@@ -200,18 +204,30 @@ public struct HPACKEncoder: Sendable, Equatable {
 
     /// Writes a §5.2 string literal; returns whether it was Huffman-coded.
     @discardableResult
-    static func writeString(_ text: String, huffman: HuffmanChoice, into out: inout [UInt8]) -> Bool {
+    static func writeString(_ text: String, huffman: HuffmanChoice, codes: UnsafePointer<UInt64>, into out: inout [UInt8]) -> Bool {
         func write(_ octets: UnsafeBufferPointer<UInt8>) -> Bool {
-            let huffmanLength = huffman == .never ? 0 : HuffmanCoding.encodedLength(octets)
-            let useHuffman = huffman == .always || (huffman == .auto && huffmanLength < octets.count)
-            if useHuffman {
-                IntegerCoding.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &out)
-                HuffmanCoding.encode(octets, length: huffmanLength, into: &out)
-            } else {
-                IntegerCoding.encode(octets.count, prefixBits: 7, flags: 0, into: &out)
-                out.append(contentsOf: octets)
+            let count = octets.count
+            var length = 0
+            if huffman != .never {
+                length = HuffmanCoding.encodedLength(octets, codes: codes)
             }
-            return useHuffman
+            guard huffman == .always || (huffman == .auto && length < count) else {
+                IntegerCoding.encode(count, prefixBits: 7, flags: 0, into: &out)
+                out.append(contentsOf: octets)
+                return false
+            }
+            IntegerCoding.encode(length, prefixBits: 7, flags: 0x80, into: &out)
+            // Room for the code: the octets themselves (a memory copy) when the code is shorter,
+            // which it is unless Huffman coding is forced; then the code is written over them.
+            let start = out.count
+            out.append(contentsOf: octets)
+            if length > count { out.append(contentsOf: repeatElement(0, count: length - count)) }
+            out.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                HuffmanCoding.encode(octets, codes: codes, at: base + start)
+            }
+            if count > length { out.removeLast(count - length) }
+            return true
         }
         // A bridged or otherwise non-contiguous string is copied out first.
         return text.utf8.withContiguousStorageIfAvailable(write) ?? Array(text.utf8).withUnsafeBufferPointer(write)
