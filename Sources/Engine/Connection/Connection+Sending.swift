@@ -42,6 +42,7 @@ extension Connection {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
+        events.reserveCapacity(8)  // a response's HEADERS, DATA and transitions: one allocation
         if stream.state == .reservedLocal, var reserved = streams[id] {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved

@@ -35,7 +35,13 @@ public struct SiteResponse: Hashable, Sendable {
     }
 
     /// The HTTP/2 header list: :status first, then the fields (content-length included).
-    public var headerList: [HeaderField] { [HeaderField(":status", "\(status)")] + headers }
+    public var headerList: [HeaderField] {
+        var list: [HeaderField] = []
+        list.reserveCapacity(headers.count + 1)
+        list.append(HeaderField(":status", String(status)))
+        list.append(contentsOf: headers)
+        return list
+    }
 }
 
 /// The demo website of seed 000, done properly: /, /echo, /json, /html, /styles.css, /upload, plus
@@ -86,7 +92,8 @@ public struct DemoSite: Sendable {
                 response = text(404, "text/plain; charset=utf-8", "no such page: \(path)\n")
             }
         }
-        response.headers.append(HeaderField("content-length", "\(response.body.count)"))
+        response.headers.reserveCapacity(response.headers.count + 2)
+        response.headers.append(HeaderField("content-length", String(response.body.count)))
         response.headers.append(HeaderField("server", "h2lab"))
         if isHead { response.body = [] }
         return response
