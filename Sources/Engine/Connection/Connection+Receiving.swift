@@ -74,7 +74,7 @@ extension Connection {
         if configuration.keepBodies {
             // The record still in the table lets go of the body first, so that this copy's is the only
             // reference and grows in place (else every DATA frame would copy the whole body so far).
-            streams[id]?.receivedBody = []
+            updateStream(id) { $0.receivedBody = [] }
             stream.receivedBody.append(contentsOf: bytes)
         }
         events.append(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream))
@@ -226,7 +226,9 @@ extension Connection {
 
     /// A header block for an open stream: check it (§8), record it, apply END_STREAM.
     mutating func acceptHeaders(_ id: UInt32, _ frame: Frame, _ decoded: DecodedHeaderBlock, kind: HeaderBlockKind, into events: inout [Event]) {
-        guard var stream = streams[id] else { return }
+        // Taken out of the table while it changes (every path below puts it back): a copy left in
+        // the table would share the record's header lists, and the first write would copy them.
+        guard var stream = streams.removeValue(forKey: id) else { return }
         var kind = kind
         let fields = decoded.headerFields
         if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value, status.hasPrefix("1") {

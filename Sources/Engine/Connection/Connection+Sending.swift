@@ -38,21 +38,23 @@ extension Connection {
         _ id: UInt32, _ headers: [HeaderField], body: [UInt8] = [], trailers: [HeaderField]? = nil,
         policies: [EncoderPolicy?] = []
     ) throws(UsageError) -> [Event] {
-        guard let stream = streams[id], stream.state.canSend else {
+        // Only the state is read here: a copy of the record held across the writes below would
+        // make each of them copy the record's header lists first.
+        guard let current = streams[id]?.state, current.canSend else {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
         events.reserveCapacity(8)  // a response's HEADERS, DATA and transitions: one allocation
-        if stream.state == .reservedLocal, var reserved = streams[id] {
+        if current == .reservedLocal, var reserved = streams[id] {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved
         }
         let informational = headers.first { $0.name == ":status" }?.value.hasPrefix("1") ?? false
         let endNow = body.isEmpty && trailers == nil && !informational
-        if !informational { streams[id]?.responseHeaders = headers }
+        if !informational { updateStream(id) { $0.responseHeaders = headers } }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
         if !body.isEmpty || trailers != nil {
-            if let trailers { streams[id]?.pendingTrailers = trailers }
+            if let trailers { updateStream(id) { $0.pendingTrailers = trailers } }
             queueData(id, body, endStream: true, into: &events)
         }
         return events
@@ -66,7 +68,7 @@ extension Connection {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
-        streams[id]?.responseHeaders = headers
+        updateStream(id) { $0.responseHeaders = headers }
         emitHeaders(id, headers, kind: .response, endStream: false, policies: [], into: &events)
         return events
     }
@@ -91,8 +93,10 @@ extension Connection {
         }
         var events: [Event] = []
         if stream.pendingSendCount > 0 || stream.pendingEndStream {
-            streams[id]?.pendingTrailers = headers
-            streams[id]?.pendingEndStream = true
+            updateStream(id) {
+                $0.pendingTrailers = headers
+                $0.pendingEndStream = true
+            }
             flushPendingData(into: &events)
         } else {
             emitHeaders(id, headers, kind: .trailers, endStream: true, policies: [], into: &events)
@@ -145,34 +149,49 @@ extension Connection {
 
     /// Splits a header block into frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE (§4.3).
     mutating func emitHeaderFrames(_ id: UInt32, _ block: [UInt8], endStream: Bool, pushPromise promised: UInt32?) {
-        for frame in Frame.headerBlock(block, stream: id, endStream: endStream, promised: promised,
-                                       maxFrameSize: Int(remoteSettings.maxFrameSize)) {
-            outbox.append(.frame(frame))
-        }
+        Frame.headerBlock(block, stream: id, endStream: endStream, promised: promised,
+                          maxFrameSize: Int(remoteSettings.maxFrameSize)) { outbox.append(.frame($0)) }
     }
 
     mutating func queueData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool, into events: inout [Event]) {
-        guard var stream = streams[id] else { return }
-        if stream.pendingSendOffset > 0 && stream.pendingSendOffset == stream.pendingSend.count {
-            stream.pendingSend = []
-            stream.pendingSendOffset = 0
+        guard streams[id] != nil else { return }
+        updateStream(id) { stream in
+            if stream.pendingSendCount == 0 {
+                // Nothing waits: the body is held as it is (shared, not copied).
+                stream.pendingSend = bytes
+                stream.pendingSendOffset = 0
+            } else {
+                stream.pendingSend.append(contentsOf: bytes)
+            }
+            stream.pendingEndStream = stream.pendingEndStream || endStream
         }
-        stream.pendingSend.append(contentsOf: bytes)
-        stream.pendingEndStream = stream.pendingEndStream || endStream
-        streams[id] = stream
         pendingSendIDs.insert(id)
         flushPendingData(into: &events)
     }
 
     /// Sends as much pending DATA as both windows allow, lowest stream first; reports what waits.
     mutating func flushPendingData(into events: inout [Event]) {
-        var waiting: [UInt32] = []
+        // The ids to serve, in a buffer kept between calls (empty outside this function). The set
+        // is not changed while it is iterated: that would copy it (the loop holds it).
+        var waiting = sendOrderScratch
+        sendOrderScratch = []
+        waiting.removeAll(keepingCapacity: true)
+        defer {
+            waiting.removeAll(keepingCapacity: true)
+            sendOrderScratch = waiting
+        }
+        var stale = false
         for id in pendingSendIDs {
             guard let stream = streams[id], stream.pendingSendCount > 0 || stream.pendingEndStream else {
-                pendingSendIDs.remove(id)
+                stale = true
                 continue
             }
             if stream.state.canSend { waiting.append(id) }
+        }
+        if stale {
+            pendingSendIDs = pendingSendIDs.filter { id in
+                streams[id].map { $0.pendingSendCount > 0 || $0.pendingEndStream } ?? false
+            }
         }
         waiting.sort()
         let maxFrame = Int(remoteSettings.maxFrameSize)
@@ -190,7 +209,9 @@ extension Connection {
                 let last = allowed == pending
                 let endStream = last && stream.pendingEndStream && stream.pendingTrailers == nil
                 let start = stream.pendingSendOffset
-                let chunk = Array(stream.pendingSend[start..<(start + allowed)])
+                // All of what waits goes in one frame as it is; a part of it is copied out.
+                let whole = start == 0 && allowed == stream.pendingSend.count
+                let chunk = whole ? stream.pendingSend : Array(stream.pendingSend[start..<(start + allowed)])
                 stream.pendingSendOffset += allowed
                 if allowed > 0 || endStream {
                     outbox.append(.frame(.data(id, chunk, endStream: endStream)))
@@ -222,6 +243,7 @@ extension Connection {
                     break
                 }
             }
+            if stream.pendingSendCount == 0 && !stream.pendingEndStream { pendingSendIDs.remove(id) }
             streams[id] = stream
         }
     }

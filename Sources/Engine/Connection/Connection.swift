@@ -97,13 +97,15 @@ public struct Connection: Sendable {
     /// Frames received that carried nothing and ended nothing (CVE-2019-9518).
     public internal(set) var emptyFrames = 0
 
-    public internal(set) var streams: [UInt32: StreamRecord] = [:]
+    public internal(set) var streams = StreamTable()
     /// Active streams (§5.1.2) opened by the peer and by us, kept as states change so that
     /// MAX_CONCURRENT_STREAMS needs no scan of every stream record per new stream.
     var activePeerStreams = 0
     var activeLocalStreams = 0
     /// Streams that may have DATA (or END_STREAM) waiting to go: a superset, pruned as it is scanned.
     var pendingSendIDs: Set<UInt32> = []
+    /// `flushPendingData`'s list of ids to serve, kept for its capacity; always empty between calls.
+    var sendOrderScratch: [UInt32] = []
     /// Streams in `streams` that have closed, in the order they closed (the oldest are forgotten first).
     var closedOrder: [UInt32] = []
     /// Streams forgotten to bound memory, with why they closed, sorted by id (ids mostly close in
@@ -297,6 +299,12 @@ public struct Connection: Sendable {
 
     mutating func notePeerStream(_ id: UInt32) {
         if isPeerInitiated(id) { highestPeerStreamID = max(highestPeerStreamID, id) }
+    }
+
+    /// Changes stream `id`'s record, if there is one, in place (`streams[id]?.field = value`
+    /// would copy the record out and back, and a write to its header lists would copy them too).
+    mutating func updateStream(_ id: UInt32, _ change: (inout StreamRecord) -> Void) {
+        streams.update(id, change)
     }
 
     /// The state of a stream, including idle streams never seen and closed ones forgotten.

@@ -148,23 +148,31 @@ extension Frame {
     /// as much as fits, then CONTINUATION frames; END_HEADERS on the last.
     public static func headerBlock(_ block: [UInt8], stream id: UInt32, endStream: Bool = false, priority: PriorityFields? = nil,
                                    promised: UInt32? = nil, maxFrameSize: Int) -> [Frame] {
+        var frames: [Frame] = []
+        headerBlock(block, stream: id, endStream: endStream, priority: priority, promised: promised,
+                    maxFrameSize: maxFrameSize) { frames.append($0) }
+        return frames
+    }
+
+    /// `headerBlock`, handing each frame to `emit` in order (a sender's hot path: no list of
+    /// frames, and a block that fits in one frame is carried as it is, not copied).
+    public static func headerBlock(_ block: [UInt8], stream id: UInt32, endStream: Bool = false, priority: PriorityFields? = nil,
+                                   promised: UInt32? = nil, maxFrameSize: Int, emit: (Frame) -> Void) {
         let room = maxFrameSize - (promised != nil ? 4 : priority != nil ? 5 : 0)
-        var rest = block[...]
-        let head = Array(rest.prefix(room))
-        rest = rest.dropFirst(head.count)
-        var flags: FrameFlags = rest.isEmpty ? .endHeaders : []
-        var frames: [Frame]
+        let fits = block.count <= room
+        let head = fits ? block : Array(block.prefix(room))
+        var flags: FrameFlags = fits ? .endHeaders : []
         if let promised {
-            frames = [Frame(streamID: id, flags: flags, payload: .pushPromise(promisedStreamID: promised, block: head))]
+            emit(Frame(streamID: id, flags: flags, payload: .pushPromise(promisedStreamID: promised, block: head)))
         } else {
             if endStream { flags.insert(.endStream) }
-            frames = [Frame(streamID: id, flags: flags, payload: .headers(block: head, priority: priority))]
+            emit(Frame(streamID: id, flags: flags, payload: .headers(block: head, priority: priority)))
         }
+        var rest = block[head.count...]
         while !rest.isEmpty {
             let chunk = Array(rest.prefix(maxFrameSize))
             rest = rest.dropFirst(chunk.count)
-            frames.append(Frame(streamID: id, flags: rest.isEmpty ? .endHeaders : [], payload: .continuation(block: chunk)))
+            emit(Frame(streamID: id, flags: rest.isEmpty ? .endHeaders : [], payload: .continuation(block: chunk)))
         }
-        return frames
     }
 }

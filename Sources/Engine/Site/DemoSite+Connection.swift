@@ -6,15 +6,19 @@ extension DemoSite {
                        pushes: (SiteRequest) -> [String] = { _ in [] }) -> [Event] {
         var sent: [Event] = []
         for case .messageComplete(let id, .request) in events {
-            guard let stream = connection.streams[id], let headers = stream.requestHeaders else { continue }
-            let request = SiteRequest(headers: headers, body: stream.receivedBody)
+            // The request's fields and body, not the stream's record: a copy of the record kept
+            // while the response is sent would share its storage, and the send would copy it.
+            let message = connection.streams[id].flatMap { stream in stream.requestHeaders.map { ($0, stream.receivedBody) } }
+            guard let (headers, body) = message else { continue }
+            let request = SiteRequest(headers: headers, body: body)
             for path in pushes(request) {
                 // A client that disabled push, or a closed stream, simply gets no promise.
                 sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
             }
             let isDebugState = debugState && Self.withoutQuery(request.path) == Connection.debugStatePath
             let response = isDebugState ? debugStateResponse(request, connection) : respond(to: request)
-            sent += (try? connection.sendResponse(id, response.headerList, body: response.body)) ?? []
+            let events = (try? connection.sendResponse(id, response.headerList, body: response.body)) ?? []
+            if sent.isEmpty { sent = events } else { sent += events }  // the first list is kept, not copied
         }
         return sent
     }

@@ -104,7 +104,10 @@ public struct DemoSite: Sendable {
     }
 
     func text(_ status: Int, _ type: String, _ body: [UInt8]) -> SiteResponse {
-        SiteResponse(status: status, headers: [HeaderField("content-type", type)], body: body)
+        var headers: [HeaderField] = []
+        headers.reserveCapacity(3)  // content-length and server follow (`respond`)
+        headers.append(HeaderField("content-type", type))
+        return SiteResponse(status: status, headers: headers, body: body)
     }
 
     /// The fixed pages as octets, made once (a server sends them again and again).

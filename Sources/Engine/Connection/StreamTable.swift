@@ -1,0 +1,129 @@
+/// A connection's stream records by stream id (RFC 9113 §5.1.1: non-zero, 31 bits).
+///
+/// A `Dictionary<UInt32, StreamRecord>` hashed every id with SipHash, a dozen times per request on
+/// a busy server. Here the records sit in a dense array (iterated as `values`, with their ids as
+/// `keys`), found through an open-addressed index of slots, probed linearly from a multiplicative
+/// hash of the id; a removal shifts the slots after it back, so there are no tombstones, and moves
+/// the last record into the hole. Order is not kept: callers that show streams sort them by id.
+/// A value type like the rest of the connection: a snapshot copies it (copy on write).
+public struct StreamTable: Sendable, Equatable {
+    /// Per slot: the id held there (0: empty) and its record's position in `records`.
+    private var slotIDs: [UInt32]
+    private var slotPositions: [Int32]
+    /// The records, and their ids in the same order.
+    public private(set) var values: [StreamRecord] = []
+    public private(set) var keys: [UInt32] = []
+
+    public init() {
+        slotIDs = Array(repeating: 0, count: 16)
+        slotPositions = Array(repeating: -1, count: 16)
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// The record of stream `id`, or nil. Setting nil removes it.
+    public subscript(id: UInt32) -> StreamRecord? {
+        get {
+            guard let slot = slot(of: id) else { return nil }
+            return values[Int(slotPositions[slot])]
+        }
+        set {
+            if let newValue { insert(id, newValue) } else { removeValue(forKey: id) }
+        }
+    }
+
+    /// Changes the record of stream `id` in place; nil (and no call) when there is none.
+    @discardableResult
+    public mutating func update<R>(_ id: UInt32, _ change: (inout StreamRecord) throws -> R) rethrows -> R? {
+        guard let slot = slot(of: id) else { return nil }
+        return try change(&values[Int(slotPositions[slot])])
+    }
+
+    @discardableResult
+    public mutating func removeValue(forKey id: UInt32) -> StreamRecord? {
+        guard var hole = slot(of: id) else { return nil }
+        let position = Int(slotPositions[hole])
+        // The last record moves into the removed one's place; its slot is pointed there.
+        let last = values.count - 1
+        if position != last, let moved = slot(of: keys[last]) {
+            slotPositions[moved] = Int32(position)
+            values.swapAt(position, last)
+            keys.swapAt(position, last)
+        }
+        keys.removeLast()
+        let removed = values.removeLast()
+        // Backward-shift deletion: an entry after the hole moves into it unless its home slot
+        // lies cyclically after the hole (then it is still reachable from home without passing it).
+        let mask = slotIDs.count - 1
+        var next = hole
+        while true {
+            next = (next + 1) & mask
+            let occupant = slotIDs[next]
+            if occupant == 0 { break }
+            let home = Self.home(occupant, mask)
+            let reachable = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !reachable {
+                slotIDs[hole] = occupant
+                slotPositions[hole] = slotPositions[next]
+                hole = next
+            }
+        }
+        slotIDs[hole] = 0
+        slotPositions[hole] = -1
+        return removed
+    }
+
+    /// Equal when they hold the same records by the same ids, in whatever order.
+    public static func == (a: StreamTable, b: StreamTable) -> Bool {
+        a.count == b.count && zip(a.keys, a.values).allSatisfy { b[$0] == $1 }
+    }
+
+    // MARK: The index
+
+    private static func home(_ id: UInt32, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(id) &* 0x9e37_79b9_7f4a_7c15) >> 32) & mask
+    }
+
+    private func slot(of id: UInt32) -> Int? {
+        guard id != 0 else { return nil }
+        let mask = slotIDs.count - 1
+        var slot = Self.home(id, mask)
+        while true {
+            let occupant = slotIDs[slot]
+            if occupant == id { return slot }
+            if occupant == 0 { return nil }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func insert(_ id: UInt32, _ record: StreamRecord) {
+        if let slot = slot(of: id) {
+            values[Int(slotPositions[slot])] = record
+            return
+        }
+        guard id != 0 else { return }  // stream 0 is the connection, never a stream record
+        if (keys.count + 1) * 2 > slotIDs.count { grow() }
+        let mask = slotIDs.count - 1
+        var slot = Self.home(id, mask)
+        while slotIDs[slot] != 0 { slot = (slot + 1) & mask }
+        slotIDs[slot] = id
+        slotPositions[slot] = Int32(values.count)
+        values.append(record)
+        keys.append(id)
+    }
+
+    /// Twice the slots, at most half of them full, every id placed again.
+    private mutating func grow() {
+        let size = slotIDs.count * 2
+        slotIDs = Array(repeating: 0, count: size)
+        slotPositions = Array(repeating: -1, count: size)
+        let mask = size - 1
+        for (position, id) in keys.enumerated() {
+            var slot = Self.home(id, mask)
+            while slotIDs[slot] != 0 { slot = (slot + 1) & mask }
+            slotIDs[slot] = id
+            slotPositions[slot] = Int32(position)
+        }
+    }
+}
