@@ -317,6 +317,10 @@ public final class EventLoopServer: @unchecked Sendable {
                 close(client, note: nil)
                 return
             }
+            // A short read emptied the socket: epoll (level-triggered) reports the next octets,
+            // so a second read that would only say EAGAIN is saved. Over TLS, OpenSSL may hold
+            // decrypted octets that epoll cannot see, so those are read until it says so.
+            if client.tls == nil && n < readBuffer.count { break }
         }
         if clients[client.fd] != nil { writeTo(client) }
     }

@@ -123,10 +123,12 @@ extension Connection {
 
     /// END_STREAM arrived: check the body against content-length (§8.1.1) and report the message.
     mutating func finishMessage(_ id: UInt32, into events: inout [Event]) {
-        guard let stream = streams[id] else { return }
-        if let expected = stream.expectedContentLength, !stream.isResponseToHead, expected != stream.receivedBodyLength {
+        guard let (expected, received) = streams.read(id, { stream in
+            (stream.isResponseToHead ? nil : stream.expectedContentLength, stream.receivedBodyLength)
+        }) else { return }
+        if let expected, expected != received {
             return fail(.stream(id, .protocolError, "§8.1.1",
-                "content-length is \(expected) but \(stream.receivedBodyLength) octets of DATA arrived"), into: &events)
+                "content-length is \(expected) but \(received) octets of DATA arrived"), into: &events)
         }
         let kind: HeaderBlockKind = (role == .server) ? .request : .response
         events.append(.messageComplete(stream: id, kind: kind))

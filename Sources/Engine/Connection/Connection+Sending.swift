@@ -182,15 +182,19 @@ extension Connection {
         }
         var stale = false
         for id in pendingSendIDs {
-            guard let stream = streams[id], stream.pendingSendCount > 0 || stream.pendingEndStream else {
+            // nil: gone or nothing to send; otherwise whether it may send now.
+            let sendable = streams.read(id) { stream in
+                stream.pendingSendCount > 0 || stream.pendingEndStream ? stream.state.canSend : nil
+            }
+            guard let canSend = sendable ?? nil else {
                 stale = true
                 continue
             }
-            if stream.state.canSend { waiting.append(id) }
+            if canSend { waiting.append(id) }
         }
         if stale {
             pendingSendIDs = pendingSendIDs.filter { id in
-                streams[id].map { $0.pendingSendCount > 0 || $0.pendingEndStream } ?? false
+                streams.read(id) { $0.pendingSendCount > 0 || $0.pendingEndStream } ?? false
             }
         }
         waiting.sort()

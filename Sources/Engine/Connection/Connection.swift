@@ -309,7 +309,7 @@ public struct Connection: Sendable {
 
     /// The state of a stream, including idle streams never seen and closed ones forgotten.
     public func state(of id: UInt32) -> StreamState {
-        if let stream = streams[id] { return stream.state }
+        if let state = streams.read(id, \.state) { return state }
         if forgottenReason(id) != nil { return .closed }
         let highest = isPeerInitiated(id) ? highestPeerStreamID : highestLocalStreamID
         // §5.1.1: opening a stream implicitly closes idle streams with lower identifiers.
@@ -317,7 +317,7 @@ public struct Connection: Sendable {
     }
 
     func closeReason(of id: UInt32) -> CloseReason? {
-        streams[id]?.closeReason ?? forgottenReason(id)
+        streams.read(id, \.closeReason) ?? forgottenReason(id)
     }
 
     /// Why a forgotten stream closed; nil if it was not forgotten.
@@ -375,8 +375,9 @@ public struct Connection: Sendable {
         guard streams.count > 256, closedOrder.count > 64 else { return }
         var kept: [UInt32] = []
         for id in closedOrder.prefix(closedOrder.count - 64) {
-            guard let reason = streams[id]?.closeReason else { continue }  // already gone
-            if streams[id]?.pendingSendCount ?? 0 > 0 {
+            guard let (closed, pending) = streams.read(id, { ($0.closeReason, $0.pendingSendCount) }),
+                  let reason = closed else { continue }  // already gone
+            if pending > 0 {
                 kept.append(id)
                 continue
             }

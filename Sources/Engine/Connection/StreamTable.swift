@@ -33,6 +33,13 @@ public struct StreamTable: Sendable, Equatable {
         }
     }
 
+    /// What `read` makes of the record of stream `id`, looked at where it lies (the subscript
+    /// returns a copy, which retains every array and list the record holds).
+    public func read<R>(_ id: UInt32, _ look: (StreamRecord) throws -> R) rethrows -> R? {
+        guard let slot = slot(of: id) else { return nil }
+        return try look(values[Int(slotPositions[slot])])
+    }
+
     /// Changes the record of stream `id` in place; nil (and no call) when there is none.
     @discardableResult
     public mutating func update<R>(_ id: UInt32, _ change: (inout StreamRecord) throws -> R) rethrows -> R? {
@@ -45,14 +52,13 @@ public struct StreamTable: Sendable, Equatable {
         guard var hole = slot(of: id) else { return nil }
         let position = Int(slotPositions[hole])
         // The last record moves into the removed one's place; its slot is pointed there.
-        let last = values.count - 1
-        if position != last, let moved = slot(of: keys[last]) {
+        var removed = values.removeLast()
+        let lastID = keys.removeLast()
+        if position < values.count, let moved = slot(of: lastID) {
             slotPositions[moved] = Int32(position)
-            values.swapAt(position, last)
-            keys.swapAt(position, last)
+            swap(&removed, &values[position])
+            keys[position] = lastID
         }
-        keys.removeLast()
-        let removed = values.removeLast()
         // Backward-shift deletion: an entry after the hole moves into it unless its home slot
         // lies cyclically after the hole (then it is still reachable from home without passing it).
         let mask = slotIDs.count - 1
