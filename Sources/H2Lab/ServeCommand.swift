@@ -87,6 +87,7 @@ struct Serve: ParsableCommand {
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
         limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
+        limits.reportsProgress = trace != .off  // frames received reach a trace as events
         if threads && (eventLoop || loops != nil) {
             warn("error: --threads excludes --event-loop and --loops")
             throw ExitCode(1)

@@ -41,6 +41,9 @@ public struct ServerLimits: Sendable {
     /// Whether the engine reports header blocks field by field (for a trace of events; off, it
     /// decodes and encodes them without the report).
     public var reportsHeaderBlocks = true
+    /// Whether the engine reports the play-by-play (frames received, state and window changes):
+    /// every trace needs it; a server traced by nobody leaves it out.
+    public var reportsProgress = true
 
     public init() {}
     public static let standard = ServerLimits()
@@ -51,6 +54,7 @@ public struct ServerLimits: Sendable {
         configuration.rapidResetLimit = rapidResets
         configuration.emptyFrameLimit = emptyFrames
         configuration.reportsHeaderBlocks = reportsHeaderBlocks
+        configuration.reportsProgress = reportsProgress
         configuration.encoderPolicy = .network
         return configuration
     }

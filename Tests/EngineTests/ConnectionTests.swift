@@ -168,6 +168,34 @@ struct ConnectionBehaviourTests {
         })
     }
 
+    @Test("a server that reports no play-by-play answers alike, and reports what a responder acts on")
+    func quietProgress() throws {
+        var quiet = Connection.Configuration.server
+        quiet.reportsProgress = false
+        quiet.reportsHeaderBlocks = false
+        var loud = Lab()
+        var lab = Lab(server: quiet)
+        for path in ["/json", "/html", "/upload"] {
+            try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", path)) }
+            try loud.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", path)) }
+        }
+        while lab.deliver() != nil {}
+        while loud.deliver() != nil {}
+        let serverEvents = lab.log.filter { $0.item.to == .server }.flatMap(\.events)
+        let noisy = serverEvents.filter {
+            switch $0 {
+            case .frameReceived, .streamStateChanged, .windowChanged, .dataSent, .dataReceived, .headersSent: return true
+            default: return false
+            }
+        }
+        #expect(noisy.isEmpty, "\(noisy)")
+        #expect(serverEvents.filter { if case .messageComplete = $0 { return true } else { return false } }.count == 3)
+        // The same frames went to the client, and the server's streams ended in the same states.
+        #expect(lab.log.map(\.item) == loud.log.map(\.item))
+        #expect(lab.state.server.streams == loud.state.server.streams)
+        #expect(loud.log.filter { $0.item.to == .server }.flatMap(\.events).contains { if case .frameReceived = $0 { return true } else { return false } })
+    }
+
     @Test("the first frame must be SETTINGS (§3.4)")
     func firstFrame() {
         var server = Connection(role: .server)

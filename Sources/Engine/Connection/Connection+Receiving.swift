@@ -53,7 +53,7 @@ extension Connection {
         let before = connectionReceiveWindow.value
         connectionReceiveWindow.consume(length)
         connectionUnacknowledged += length
-        if length > 0 { events.append(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value)) }
+        if length > 0 { progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events) }
 
         guard var stream = streams[id], stream.state == .open || stream.state == .halfClosedLocal else {
             handle(misdirected(id, .data), frame, into: &events)
@@ -69,7 +69,7 @@ extension Connection {
         let streamBefore = stream.receiveWindow.value
         stream.receiveWindow.consume(length)
         stream.unacknowledgedReceived += length
-        if length > 0 { events.append(.windowChanged(stream: id, side: .receive, from: streamBefore, to: stream.receiveWindow.value)) }
+        if length > 0 { progress(.windowChanged(stream: id, side: .receive, from: streamBefore, to: stream.receiveWindow.value), into: &events) }
         stream.receivedBodyLength += bytes.count
         if configuration.keepBodies {
             // The record still in the table lets go of the body first, so that this copy's is the only
@@ -77,7 +77,7 @@ extension Connection {
             updateStream(id) { $0.receivedBody = [] }
             stream.receivedBody.append(contentsOf: bytes)
         }
-        events.append(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream))
+        progress(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream), into: &events)
         if let expected = stream.expectedContentLength, stream.receivedBodyLength > expected {
             streams[id] = stream
             return fail(.stream(id, .protocolError, "§8.1.1",
@@ -98,7 +98,7 @@ extension Connection {
             let before = connectionReceiveWindow.value
             _ = connectionReceiveWindow.increase(by: increment)
             outbox.append(.frame(.windowUpdate(0, increment: UInt32(increment))))
-            events.append(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value))
+            progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events)
         }
         guard let id, var stream = streams[id], stream.state.canReceive else { return }
         let threshold = policy == .eager ? 1 : max(1, Int(localSettings.initialWindowSize) / 2)
@@ -109,7 +109,7 @@ extension Connection {
         _ = stream.receiveWindow.increase(by: increment)
         streams[id] = stream
         outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
-        events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
+        progress(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value), into: &events)
     }
 
     /// Saves a stream after a received DATA or HEADERS; with END_STREAM, half-closes it and reports
@@ -370,7 +370,7 @@ extension Connection {
             let fits = side == .send ? stream.sendWindow.adjust(by: delta) : stream.receiveWindow.adjust(by: delta)
             guard fits else { return id }
             streams[id] = stream
-            events.append(.windowChanged(stream: id, side: side, from: before, to: side == .send ? stream.sendWindow.value : stream.receiveWindow.value))
+            progress(.windowChanged(stream: id, side: side, from: before, to: side == .send ? stream.sendWindow.value : stream.receiveWindow.value), into: &events)
         }
         return nil
     }
@@ -416,7 +416,7 @@ extension Connection {
             guard connectionSendWindow.increase(by: increment) else {
                 return fail(.connection(.flowControlError, "§6.9.1", "WINDOW_UPDATE makes the connection window exceed 2^31-1"), into: &events)
             }
-            events.append(.windowChanged(stream: 0, side: .send, from: before, to: connectionSendWindow.value))
+            progress(.windowChanged(stream: 0, side: .send, from: before, to: connectionSendWindow.value), into: &events)
         } else {
             let current = state(of: id)
             if current == .idle {
@@ -428,7 +428,7 @@ extension Connection {
                 return fail(.stream(id, .flowControlError, "§6.9.1", "WINDOW_UPDATE makes stream \(id)'s window exceed 2^31-1"), into: &events)
             }
             streams[id] = stream
-            events.append(.windowChanged(stream: id, side: .send, from: before, to: stream.sendWindow.value))
+            progress(.windowChanged(stream: id, side: .send, from: before, to: stream.sendWindow.value), into: &events)
         }
         flushPendingData(into: &events)
     }

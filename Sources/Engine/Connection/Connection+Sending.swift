@@ -122,7 +122,7 @@ extension Connection {
         streams[id] = stream
         let block = encoder.encode(request)
         events.append(.pushPromised(stream: associated, promised: id, direction: .sent))
-        events.append(.headersSent(stream: id, kind: .pushPromise, block: block))
+        progress(.headersSent(stream: id, kind: .pushPromise, block: block), into: &events)
         emitHeaderFrames(associated, block.bytes, endStream: false, pushPromise: id)
         return (id, events)
     }
@@ -134,7 +134,7 @@ extension Connection {
     ) {
         if configuration.reportsHeaderBlocks || !policies.isEmpty {
             let block = encoder.encode(headers, policies: policies)
-            events.append(.headersSent(stream: id, kind: kind, block: block))
+            progress(.headersSent(stream: id, kind: kind, block: block), into: &events)
             emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
         } else {
             var bytes: [UInt8] = []
@@ -220,15 +220,15 @@ extension Connection {
                 if allowed > 0 || endStream {
                     outbox.append(.frame(.data(id, chunk, endStream: endStream)))
                     stream.sentBodyLength += allowed
-                    events.append(.dataSent(stream: id, length: allowed, endStream: endStream))
+                    progress(.dataSent(stream: id, length: allowed, endStream: endStream), into: &events)
                 }
                 if allowed > 0 {
                     let connectionBefore = connectionSendWindow.value
                     connectionSendWindow.consume(allowed)
-                    events.append(.windowChanged(stream: 0, side: .send, from: connectionBefore, to: connectionSendWindow.value))
+                    progress(.windowChanged(stream: 0, side: .send, from: connectionBefore, to: connectionSendWindow.value), into: &events)
                     let streamBefore = stream.sendWindow.value
                     stream.sendWindow.consume(allowed)
-                    events.append(.windowChanged(stream: id, side: .send, from: streamBefore, to: stream.sendWindow.value))
+                    progress(.windowChanged(stream: id, side: .send, from: streamBefore, to: stream.sendWindow.value), into: &events)
                 }
                 if last {
                     stream.pendingSend = []
@@ -279,7 +279,7 @@ extension Connection {
             let before = connectionReceiveWindow.value
             guard connectionReceiveWindow.increase(by: increment) else { throw UsageError("the connection window would exceed 2^31-1") }
             connectionUnacknowledged = max(0, connectionUnacknowledged - increment)
-            events.append(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value))
+            progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events)
         } else {
             guard var stream = streams[id], stream.state != .idle, stream.state != .closed else {
                 throw UsageError("stream \(id) is \(state(of: id)): no WINDOW_UPDATE for it")
@@ -288,7 +288,7 @@ extension Connection {
             guard stream.receiveWindow.increase(by: increment) else { throw UsageError("stream \(id)'s window would exceed 2^31-1") }
             stream.unacknowledgedReceived = max(0, stream.unacknowledgedReceived - increment)
             streams[id] = stream
-            events.append(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value))
+            progress(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value), into: &events)
         }
         outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
         return events

@@ -61,6 +61,11 @@ public struct Connection: Sendable {
         /// field was represented, what the table did). The lab and traces need it; a server whose
         /// events nobody reads decodes and encodes without the report, which is cheaper.
         public var reportsHeaderBlocks = true
+        /// Report the play-by-play: every frame received (`.frameReceived`), stream state changes,
+        /// window changes, DATA sent and received, header blocks sent. The lab, the REPL and every
+        /// trace read them; a server whose events nobody reads leaves them out, and still reports
+        /// what a responder acts on (messages complete, resets, errors, GOAWAY, settings).
+        public var reportsProgress = true
         /// How the encoder chooses representations (`.network` for endpoints on sockets).
         public var encoderPolicy = EncoderPolicy.standard
 
@@ -197,7 +202,7 @@ public struct Connection: Sendable {
     }
 
     mutating func receive(_ frame: Frame, into events: inout [Event]) {
-        events.append(.frameReceived(frame))
+        progress(.frameReceived(frame), into: &events)
         // §3.4: the first frame from the peer must be SETTINGS.
         if !peerSettingsReceived {
             guard frame.type == .settings, !frame.isAck else {
@@ -307,6 +312,12 @@ public struct Connection: Sendable {
         streams.update(id, change)
     }
 
+    /// Appends a play-by-play event when they are reported (`Configuration.reportsProgress`).
+    @inline(__always)
+    func progress(_ event: @autoclosure () -> Event, into events: inout [Event]) {
+        if configuration.reportsProgress { events.append(event()) }
+    }
+
     /// The state of a stream, including idle streams never seen and closed ones forgotten.
     public func state(of id: UInt32) -> StreamState {
         if let state = streams.read(id, \.state) { return state }
@@ -341,7 +352,7 @@ public struct Connection: Sendable {
     @discardableResult
     mutating func transition(_ stream: inout StreamRecord, _ input: StreamInput, into events: inout [Event]) -> Bool {
         guard let next = stream.state.next(on: input) else { return false }
-        events.append(.streamStateChanged(stream: stream.id, from: stream.state, to: next, cause: input))
+        progress(.streamStateChanged(stream: stream.id, from: stream.state, to: next, cause: input), into: &events)
         noteActivity(stream.id, from: stream.state, to: next)
         stream.state = next
         if next == .closed { closedOrder.append(stream.id) }
