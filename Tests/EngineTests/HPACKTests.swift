@@ -349,7 +349,7 @@ struct HPACKEncoderLookupTests {
 }
 
 /// A small deterministic generator, so a failing case is the same every run.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -3,25 +3,13 @@ import Testing
 
 @Suite("The stream table (records by stream id)")
 struct StreamTableTests {
-    /// A small deterministic generator, so that a failure repeats.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
-
     func record(_ id: UInt32, window: Int = 0) -> StreamRecord {
         StreamRecord(id: id, sendWindow: window, receiveWindow: 0)
     }
 
     @Test("inserts, replacements, updates and removals agree with a Dictionary, through growth and wrap-around")
     func againstDictionary() {
-        var generator = SplitMix(state: 7)
+        var generator = SplitMix(seed: 7)
         var table = StreamTable()
         var model: [UInt32: Int] = [:]
         for step in 0..<20_000 {
@@ -55,7 +43,7 @@ struct StreamTableTests {
         var table = StreamTable()
         let ids = (1...300).map { UInt32($0 * 2 - 1) }
         for id in ids { table[id] = record(id) }
-        var generator = SplitMix(state: 11)
+        var generator = SplitMix(seed: 11)
         for id in ids.shuffled(using: &generator) {
             #expect(table[id]?.id == id)
             table[id] = nil
