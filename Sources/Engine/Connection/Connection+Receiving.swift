@@ -74,7 +74,7 @@ extension Connection {
         if configuration.keepBodies {
             // The record still in the table lets go of the body first, so that this copy's is the only
             // reference and grows in place (else every DATA frame would copy the whole body so far).
-            updateStream(id) { $0.receivedBody = [] }
+            streams.update(id) { $0.receivedBody = [] }
             stream.receivedBody.append(contentsOf: bytes)
         }
         progress(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream), into: &events)

@@ -51,10 +51,10 @@ extension Connection {
         }
         let informational = headers.first { $0.name == ":status" }?.value.hasPrefix("1") ?? false
         let endNow = body.isEmpty && trailers == nil && !informational
-        if !informational { updateStream(id) { $0.responseHeaders = headers } }
+        if !informational { streams.update(id) { $0.responseHeaders = headers } }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
         if !body.isEmpty || trailers != nil {
-            if let trailers { updateStream(id) { $0.pendingTrailers = trailers } }
+            if let trailers { streams.update(id) { $0.pendingTrailers = trailers } }
             queueData(id, body, endStream: true, into: &events)
         }
         return events
@@ -68,7 +68,7 @@ extension Connection {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
-        updateStream(id) { $0.responseHeaders = headers }
+        streams.update(id) { $0.responseHeaders = headers }
         emitHeaders(id, headers, kind: .response, endStream: false, policies: [], into: &events)
         return events
     }
@@ -93,7 +93,7 @@ extension Connection {
         }
         var events: [Event] = []
         if stream.pendingSendCount > 0 || stream.pendingEndStream {
-            updateStream(id) {
+            streams.update(id) {
                 $0.pendingTrailers = headers
                 $0.pendingEndStream = true
             }
@@ -154,8 +154,7 @@ extension Connection {
     }
 
     mutating func queueData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool, into events: inout [Event]) {
-        guard streams[id] != nil else { return }
-        updateStream(id) { stream in
+        let queued = streams.update(id) { stream in
             if stream.pendingSendCount == 0 {
                 // Nothing waits: the body is held as it is (shared, not copied).
                 stream.pendingSend = bytes
@@ -165,6 +164,7 @@ extension Connection {
             }
             stream.pendingEndStream = stream.pendingEndStream || endStream
         }
+        guard queued != nil else { return }
         pendingSendIDs.insert(id)
         flushPendingData(into: &events)
     }
@@ -175,7 +175,6 @@ extension Connection {
         // is not changed while it is iterated: that would copy it (the loop holds it).
         var waiting = sendOrderScratch
         sendOrderScratch = []
-        waiting.removeAll(keepingCapacity: true)
         defer {
             waiting.removeAll(keepingCapacity: true)
             sendOrderScratch = waiting

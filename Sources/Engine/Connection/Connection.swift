@@ -306,12 +306,6 @@ public struct Connection: Sendable {
         if isPeerInitiated(id) { highestPeerStreamID = max(highestPeerStreamID, id) }
     }
 
-    /// Changes stream `id`'s record, if there is one, in place (`streams[id]?.field = value`
-    /// would copy the record out and back, and a write to its header lists would copy them too).
-    mutating func updateStream(_ id: UInt32, _ change: (inout StreamRecord) -> Void) {
-        streams.update(id, change)
-    }
-
     /// Appends a play-by-play event when they are reported (`Configuration.reportsProgress`).
     @inline(__always)
     func progress(_ event: @autoclosure () -> Event, into events: inout [Event]) {

@@ -41,6 +41,8 @@ public struct StreamTable: Sendable, Equatable {
     }
 
     /// Changes the record of stream `id` in place; nil (and no call) when there is none.
+    /// (`table[id]?.field = value` would copy the record out and back, and a write to its header
+    /// lists while both copies live would copy those too.)
     @discardableResult
     public mutating func update<R>(_ id: UInt32, _ change: (inout StreamRecord) throws -> R) rethrows -> R? {
         guard let slot = slot(of: id) else { return nil }

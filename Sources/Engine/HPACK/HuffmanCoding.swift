@@ -7,29 +7,20 @@
 /// use, from `huffmanCodeTable`, so the code itself has one source of truth.
 public enum HuffmanCoding {
     /// The number of octets `bytes` takes Huffman-coded.
-    @inlinable
     public static func encodedLength<S: Sequence>(_ bytes: S) -> Int where S.Element == UInt8 {
-        var bits = 0
-        for byte in bytes { bits += Int(huffmanBitLengths[Int(byte)]) }
-        return (bits + 7) >> 3
+        Array(bytes).withUnsafeBufferPointer { encodedLength($0, codes: encodeTable.codes) }
     }
 
     /// Appends the Huffman coding of `bytes`, padded with the most significant bits of EOS (all 1s).
     public static func encode<S: Sequence>(_ bytes: S, into out: inout [UInt8]) where S.Element == UInt8 {
-        var accumulator: UInt64 = 0
-        var pending = 0  // bits held in the low end of `accumulator`
-        for byte in bytes {
-            let (code, length) = huffmanCodeTable[Int(byte)]
-            accumulator = (accumulator << UInt64(length)) | UInt64(code)
-            pending += Int(length)
-            while pending >= 8 {
-                pending -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt64(pending)))
+        let codes = encodeTable.codes
+        Array(bytes).withUnsafeBufferPointer { octets in
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: encodedLength(octets, codes: codes)))
+            out.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                encode(octets, codes: codes, at: base + start)
             }
-        }
-        if pending > 0 {
-            let padding = 8 - pending
-            out.append(UInt8(truncatingIfNeeded: (accumulator << UInt64(padding)) | ((1 << UInt64(padding)) - 1)))
         }
     }
 
@@ -139,9 +130,6 @@ public enum HuffmanCoding {
         return written
     }
 }
-
-@usableFromInline
-let huffmanBitLengths: [UInt8] = huffmanCodeTable.map { $0.bits }
 
 /// The byte-at-a-time decoding automaton; see `HuffmanCoding`.
 @usableFromInline
