@@ -181,8 +181,9 @@ public final class Probe: @unchecked Sendable {
             let frame = try? FrameParser.parse(header, payload[...]).get()
             var raw = RawFrame(type: header.type, flags: header.flags.rawValue, stream: header.streamID, payload: payload, frame: frame)
             if case .headers(let block, _)? = frame?.payload, header.flags.rawValue & 0x4 != 0 {
-                // Keep the HPACK context in step; a block we cannot decode stays undecoded.
-                _ = try? decoder.decode(block)
+                // Keep the HPACK context in step (no field is needed, so none is made into
+                // `String`s); a block we cannot decode stays undecoded.
+                _ = try? block.withUnsafeBufferPointer { try decoder.decode($0) { _, _ in } }
                 raw.frame = frame
             }
             received.append(raw)

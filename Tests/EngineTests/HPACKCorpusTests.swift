@@ -28,6 +28,37 @@ struct HPACKCorpusTests {
         #expect(cases > 400)
     }
 
+    /// The octet path (each field handed out as octets, nothing allocated) gives every story's
+    /// fields octet for octet, and leaves the table as the `String` path does, block by block.
+    @Test("the octet path decodes every story as the String path does", arguments: implementations)
+    func octetPath(implementation: String) throws {
+        var blocks = 0
+        for file in try Self.stories(in: implementation) {
+            let story = try HPACKStory.parse(Data(contentsOf: file))
+            var octets = HPACKDecoder(), strings = HPACKDecoder()
+            for item in story.cases {
+                let wire = try #require(Hex.decode(item.wire ?? ""))
+                if let size = item.headerTableSize {
+                    octets.setSettingsLimit(size)
+                    strings.setSettingsLimit(size)
+                }
+                var got: [[UInt8]] = []
+                try wire.withUnsafeBufferPointer { block in
+                    try octets.decode(block) { name, value in
+                        got.append(Array(name))
+                        got.append(Array(value))
+                    }
+                }
+                let want = item.headers.flatMap { [Array($0.name.utf8), Array($0.value.utf8)] }
+                #expect(got == want, "\(implementation)/\(file.lastPathComponent) block \(blocks)")
+                #expect(try strings.decode(wire) == item.headers)
+                #expect(octets.table == strings.table && octets.table.entries == strings.table.entries)
+                blocks += 1
+            }
+        }
+        #expect(blocks > 400)
+    }
+
     @Test("the corpus has only the implementations we test, plus raw-data")
     func everyImplementationCovered() throws {
         let folders = try FileManager.default.contentsOfDirectory(atPath: corpusRoot.path)

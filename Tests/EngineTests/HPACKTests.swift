@@ -289,16 +289,16 @@ struct TableSizeTests {
     @Test("an entry larger than the table empties it (§4.4)")
     func oversizedEntry() throws {
         var table = DynamicTable(maxSize: 64)
-        table.insert(HeaderField("a", "b"), size: 34)
+        table.insert(HeaderField("a", "b"))
         var evicted: [HeaderField] = []
-        let added = table.insert(HeaderField("long", String(repeating: "x", count: 100)), size: 136) { evicted.append($0.field) }
+        let added = table.insert(HeaderField("long", String(repeating: "x", count: 100))) { evicted.append($0().field) }
         #expect(!added && table.count == 0 && table.size == 0 && evicted == [HeaderField("a", "b")])
     }
 
     @Test("the ring buffer keeps order across growth and wrap-around")
     func ringOrder() {
         var table = DynamicTable(maxSize: 34 * 40)
-        for i in 0..<100 { table.insert(HeaderField("n", String(format: "%02d", i % 100)), size: 35) }
+        for i in 0..<100 { table.insert(HeaderField("n", String(format: "%02d", i % 100))) }
         #expect(table.count == 38)
         #expect(table[0].field.value == "99" && table[37].field.value == "62")
     }
@@ -340,7 +340,7 @@ struct HPACKEncoderLookupTests {
                 case .literal(let indexing, let nameIndex, _, _):
                     #expect(want.exact == nil, "round \(round): \(field) sent as a literal though \(String(describing: want.exact)) holds it")
                     #expect(nameIndex == want.name, "round \(round): \(field) name index \(String(describing: nameIndex)), a scan finds \(String(describing: want.name))")
-                    if indexing == .incremental { table.insert(field, size: field.size) }
+                    if indexing == .incremental { table.insert(field) }
                 }
             }
             #expect(try decoder.decode(block.bytes) == fields)

@@ -1,98 +1,247 @@
 /// The HPACK dynamic table, RFC 7541 §2.3.2 and §4: a FIFO of fields, newest first, bounded in
-/// octets (each entry counts its name and value length plus 32).
+/// octets (each entry counts its name and value length plus 32, §4.1).
 ///
-/// Stored as a ring buffer so that inserting at the front and evicting at the back cost O(1).
+/// The table holds octets, as the wire carries them, not `String`s: a decoder hands a field out as
+/// two byte ranges and copies a new entry's octets in, with no allocation and no reference count
+/// per field. Entries sit one after another in `octets`, oldest first; evicting one only forgets
+/// its slot, and when the buffer's end is reached the live octets are moved back to its start
+/// (or into a bigger buffer), so every entry stays contiguous. Slots are a ring buffer, so
+/// inserting at the front and evicting at the back cost O(1).
 public struct DynamicTable: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public var field: HeaderField
-        /// The entry's size by RFC 7541 §4.1, computed from the octets it was decoded from.
+        /// The entry's size by RFC 7541 §4.1, counted in the octets it holds.
         public var size: Int
     }
 
-    private var ring: [Entry?]
-    private var newest = 0  // ring position of entry 0 (the newest), when count > 0
+    /// Where one entry's octets are: its name at `start`, its value right after it.
+    struct Slot: Sendable {
+        var start: Int
+        var nameLength: Int
+        var valueLength: Int
+        var size: Int { nameLength + valueLength + 32 }
+    }
+
+    private var slots: [Slot]
+    private var newest = 0  // slot position of entry 0 (the newest), when count > 0
     public private(set) var count = 0
     /// Current size in octets.
     public private(set) var size = 0
     /// Current maximum size in octets (changed by size updates).
     public private(set) var maxSize: Int
+    /// The entries' octets, oldest first, from the oldest slot's `start` up to `end`.
+    private var octets: [UInt8] = []
+    private var end = 0
 
     public init(maxSize: Int = 4096) {
         self.maxSize = maxSize
-        self.ring = Array(repeating: nil, count: 16)
+        self.slots = Array(repeating: Slot(start: 0, nameLength: 0, valueLength: 0), count: 16)
     }
 
-    /// The entry `i` places from the newest (0 = newest = HPACK index 62).
+    @inline(__always) private func slot(_ i: Int) -> Slot { slots[(newest + i) & (slots.count - 1)] }
+
+    /// The entry `i` places from the newest (0 = newest = HPACK index 62), as a field (for views;
+    /// a decoder reads the octets with `withOctets`).
     public subscript(i: Int) -> Entry {
         precondition(i >= 0 && i < count)
-        // Non-nil by construction: positions newest ..< newest+count are always filled.
-        return ring[(newest + i) & (ring.count - 1)] ?? Entry(field: HeaderField("", ""), size: 32)
+        return withOctets(i) { name, value in
+            Entry(field: HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)),
+                  size: name.count + value.count + 32)
+        }
+    }
+
+    /// Entry `i`'s name and value octets, valid only inside `body`. `i` must be below `count`.
+    @inline(__always)
+    func withOctets<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let slot = slot(i)
+        return try octets.withUnsafeBufferPointer { all in
+            // A table whose entries are all empty strings may have no buffer yet.
+            guard let base = all.baseAddress else {
+                return try body(UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0))
+            }
+            return try body(UnsafeBufferPointer(start: base + slot.start, count: slot.nameLength),
+                            UnsafeBufferPointer(start: base + slot.start + slot.nameLength, count: slot.valueLength))
+        }
     }
 
     /// Whether entry `i` (0 = newest) has `field`'s name, and its value unless `nameOnly`; compared
     /// in place, for the encoder's lookups.
     func matches(_ i: Int, _ field: HeaderField, nameOnly: Bool) -> Bool {
         guard i >= 0 && i < count else { return false }
-        return ring.withUnsafeBufferPointer { ring in
-            guard let entry = ring[(newest + i) & (ring.count - 1)] else { return false }
-            return entry.field.name == field.name && (nameOnly || entry.field.value == field.value)
+        return withOctets(i) { name, value in
+            Self.equal(field.name, name) && (nameOnly || Self.equal(field.value, value))
         }
+    }
+
+    /// The same, for a field given as octets (the encoder's lookups).
+    @inline(__always)
+    func matches(_ i: Int, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, nameOnly: Bool) -> Bool {
+        guard i >= 0 && i < count else { return false }
+        return withOctets(i) { entryName, entryValue in
+            Self.same(name, entryName) && (nameOnly || Self.same(value, entryValue))
+        }
+    }
+
+    @inline(__always)
+    private static func equal(_ text: String, _ octets: UnsafeBufferPointer<UInt8>) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == octets.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { same($0, octets) } ?? utf8.elementsEqual(octets)
+    }
+
+    /// Whether two equally long runs of octets are equal, compared eight at a time.
+    @inline(__always)
+    static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+        let rawA = UnsafeRawPointer(pa), rawB = UnsafeRawPointer(pb)
+        var i = 0
+        while i + 8 <= a.count {
+            if rawA.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rawB.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < a.count {
+            if pa[i] != pb[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     /// All entries, newest first.
     public var entries: [Entry] { (0..<count).map { self[$0] } }
 
     /// Adds a field at the front, evicting from the back until it fits (§4.4). A field larger than the
-    /// whole table empties it and is not added. Evicted entries are passed to `evicted`.
+    /// whole table empties it and is not added. `evicted` is called for each entry evicted, with a
+    /// function that makes its field (only a report needs the strings).
     @discardableResult
-    public mutating func insert(_ field: HeaderField, size: Int, evicted: (Entry) -> Void = { _ in }) -> Bool {
+    public mutating func insert(_ field: HeaderField, evicted: (_ entry: () -> Entry) -> Void = { _ in }) -> Bool {
+        var name = field.name, value = field.value
+        return name.withUTF8 { name in value.withUTF8 { value in insert(name: name, value: value, evicted: evicted) } }
+    }
+
+    /// Adds a field given as octets, which must not lie in this table (see `insert(nameOf:value:)`).
+    @discardableResult
+    mutating func insert(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>,
+                         evicted: (_ entry: () -> Entry) -> Void = { _ in }) -> Bool {
+        let size = name.count + value.count + 32
         while count > 0 && self.size + size > maxSize { evict(evicted) }
         guard size <= maxSize else { return false }
-        if count == ring.count { grow() }
-        newest = (newest - 1 + ring.count) & (ring.count - 1)
-        ring[newest] = Entry(field: field, size: size)
-        count += 1
-        self.size += size
+        makeRoom(name.count + value.count)
+        octets.withUnsafeMutableBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            if let from = name.baseAddress { (base + end).update(from: from, count: name.count) }
+            if let from = value.baseAddress { (base + end + name.count).update(from: from, count: value.count) }
+        }
+        push(Slot(start: end, nameLength: name.count, valueLength: value.count))
         return true
     }
 
-    /// Changes the maximum size, evicting until the table fits (§4.3).
-    public mutating func setMaxSize(_ newMax: Int, evicted: (Entry) -> Void = { _ in }) {
-        maxSize = newMax
-        while size > maxSize { evict(evicted) }
+    /// Adds a field whose name is entry `i`'s (a literal with an indexed name, §6.2.1). That entry may
+    /// be among those the insertion evicts (§4.4 allows it): evicting leaves octets where they are,
+    /// and the name is copied out first whenever the octets are about to move.
+    @discardableResult
+    mutating func insert(nameOf i: Int, value: UnsafeBufferPointer<UInt8>, evicted: (_ entry: () -> Entry) -> Void = { _ in }) -> Bool {
+        let source = slot(i)
+        let length = source.nameLength + value.count
+        while count > 0 && self.size + length + 32 > maxSize { evict(evicted) }
+        guard length + 32 <= maxSize else { return false }
+        guard octets.count - end >= length else {
+            let name = octets[source.start..<(source.start + source.nameLength)]
+            return Array(name).withUnsafeBufferPointer { insert(name: $0, value: value) }
+        }
+        let start = end
+        octets.withUnsafeMutableBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            // The name may overlap where it goes (when the insertion emptied the table, `end` went
+            // back to 0): a memmove.
+            UnsafeMutableRawPointer(base + start).copyMemory(from: base + source.start, byteCount: source.nameLength)
+            if let from = value.baseAddress { (base + start + source.nameLength).update(from: from, count: value.count) }
+        }
+        push(Slot(start: start, nameLength: source.nameLength, valueLength: value.count))
+        return true
     }
 
-    /// The newest index (0-based) of an exact match and of a name match, for the encoder.
+    private mutating func push(_ slot: Slot) {
+        if count == slots.count { grow() }
+        newest = (newest - 1 + slots.count) & (slots.count - 1)
+        slots[newest] = slot
+        end = slot.start + slot.nameLength + slot.valueLength
+        count += 1
+        size += slot.size
+    }
+
+    /// Makes `length` octets free after `end`: moves the live octets to the buffer's start, into a
+    /// bigger buffer when they would not leave room. The buffer stays within four times `maxSize`.
+    private mutating func makeRoom(_ length: Int) {
+        guard octets.count - end < length else { return }
+        let oldest = count == 0 ? end : slot(count - 1).start
+        let live = end - oldest
+        var capacity = max(octets.count, 256)
+        while capacity < 2 * (live + length) { capacity *= 2 }
+        if capacity == octets.count {
+            octets.withUnsafeMutableBufferPointer { all in
+                guard let base = all.baseAddress, live > 0 else { return }
+                UnsafeMutableRawPointer(base).copyMemory(from: base + oldest, byteCount: live)  // a memmove
+            }
+        } else {
+            var bigger = [UInt8](repeating: 0, count: capacity)
+            bigger.withUnsafeMutableBufferPointer { to in
+                octets.withUnsafeBufferPointer { from in
+                    guard let to = to.baseAddress, let from = from.baseAddress, live > 0 else { return }
+                    to.update(from: from + oldest, count: live)
+                }
+            }
+            octets = bigger
+        }
+        for i in 0..<count { slots[(newest + i) & (slots.count - 1)].start -= oldest }
+        end = live
+    }
+
+    /// Changes the maximum size, evicting until the table fits (§4.3).
+    public mutating func setMaxSize(_ newMax: Int, evicted: (_ entry: () -> Entry) -> Void = { _ in }) {
+        maxSize = newMax
+        while size > maxSize { evict(evicted) }
+        // A table shrunk far below its buffer gives the buffer back once it is empty.
+        if count == 0 && octets.count > 4 * max(maxSize, 256) { octets = [] }
+    }
+
+    /// The newest index (0-based) of an exact match and of a name match (a scan, for tests).
     func find(_ field: HeaderField) -> (exact: Int?, name: Int?) {
         var nameMatch: Int?
         for i in 0..<count {
-            let entry = self[i].field
-            if entry.name == field.name {
-                if entry.value == field.value { return (i, i) }
+            if matches(i, field, nameOnly: true) {
+                if matches(i, field, nameOnly: false) { return (i, i) }
                 if nameMatch == nil { nameMatch = i }
             }
         }
         return (nil, nameMatch)
     }
 
-    private mutating func evict(_ evicted: (Entry) -> Void) {
-        let position = (newest + count - 1) & (ring.count - 1)
-        if let entry = ring[position] {
-            size -= entry.size
-            evicted(entry)
-        }
-        ring[position] = nil
+    private mutating func evict(_ evicted: (_ entry: () -> Entry) -> Void) {
+        evicted { self[count - 1] }
+        size -= slot(count - 1).size
         count -= 1
+        if count == 0 { end = 0 }
     }
 
     private mutating func grow() {
-        var bigger = [Entry?](repeating: nil, count: ring.count * 2)
-        for i in 0..<count { bigger[i] = ring[(newest + i) & (ring.count - 1)] }
-        ring = bigger
+        var bigger = [Slot](repeating: Slot(start: 0, nameLength: 0, valueLength: 0), count: slots.count * 2)
+        for i in 0..<count { bigger[i] = slot(i) }
+        slots = bigger
         newest = 0
     }
 
+    /// Equal when they hold the same entries in the same order with the same limits.
     public static func == (a: DynamicTable, b: DynamicTable) -> Bool {
-        a.maxSize == b.maxSize && a.size == b.size && a.entries == b.entries
+        guard a.maxSize == b.maxSize && a.size == b.size && a.count == b.count else { return false }
+        for i in 0..<a.count {
+            let equal = a.withOctets(i) { an, av in
+                b.withOctets(i) { bn, bv in same(an, bn) && same(av, bv) }
+            }
+            if !equal { return false }
+        }
+        return true
     }
 }

@@ -15,6 +15,13 @@ struct FieldHash: Equatable {
         field = Self.hash(header.value, name)
     }
 
+    /// The same hash, of a field given as octets.
+    @inline(__always)
+    init(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        self.name = Self.hash(name, 0xcbf2_9ce4_8422_2325)
+        field = Self.hash(value, self.name)
+    }
+
     @inline(__always)
     private static func hash(_ text: String, _ start: UInt64) -> UInt64 {
         if let fast = text.utf8.withContiguousStorageIfAvailable({ hash($0, start) }) { return fast }

@@ -55,32 +55,97 @@ public struct HPACKDecoder: Sendable, Equatable {
         settingsLimit = limit
     }
 
-    /// Decodes a complete header block into fields (the fast path: no report is built).
+    /// Decodes a complete header block into fields (no report is built).
     public mutating func decode(_ block: [UInt8]) throws(HPACKError) -> [HeaderField] {
         var fields: [HeaderField] = []
         fields.reserveCapacity(16)
         var report: DecodedHeaderBlock?
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, fields: &fields, report: &report)
+            try decode(buffer, report: &report) { name, value, known in
+                fields.append(Self.field(name, value, known))
+                return nil  // only a report needs the field back (returning it cost a retain and a release)
+            }
         }
         return fields
     }
 
+    /// Decodes a complete header block, handing each field's name and value octets to `field` in
+    /// order (the fast path: no `String`, no allocation and no reference count per field). The
+    /// octets are valid only during the call: they point into the block, the tables, or a scratch
+    /// buffer for Huffman-coded strings. A block that fails throws after the fields before it.
+    public mutating func decode(
+        _ block: UnsafeBufferPointer<UInt8>,
+        field: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(HPACKError) {
+        var report: DecodedHeaderBlock?
+        try decode(block, report: &report) { name, value, _ in
+            field(name, value)
+            return nil
+        }
+    }
+
     /// Decodes a complete header block, reporting each field's representation and every table change.
     public mutating func decodeReporting(_ block: [UInt8]) throws(HPACKError) -> DecodedHeaderBlock {
-        var fields: [HeaderField] = []
         var report: DecodedHeaderBlock? = DecodedHeaderBlock(tableSizeBefore: table.size)
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, fields: &fields, report: &report)
+            try decode(buffer, report: &report) { name, value, known in
+                Self.field(name, value, known)
+            }
         }
         var result = report ?? DecodedHeaderBlock()
         result.tableSizeAfter = table.size
         return result
     }
 
+    /// Where a field came from, for a caller that makes `String`s: the static entry whose name or
+    /// whole field it is (those `String`s are made already), or neither.
+    enum Known {
+        case none
+        case name(Int)
+        case field(Int)
+    }
+
+    /// A field as `String`s, taken from the static table where it came from there. (Keeping each
+    /// dynamic entry's `String`s to share them, as a table of `String`s did, was measured slower:
+    /// the reference counting cost more than making the short strings again.)
+    @inline(__always)
+    static func field(_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, _ known: Known) -> HeaderField {
+        switch known {
+        case .field(let index): return StaticTable.entries[index - 1]
+        case .name(let index): return HeaderField(StaticTable.entries[index - 1].name, String(decoding: value, as: UTF8.self))
+        case .none: return HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+    }
+
+    /// The decoder: reads each representation (§6), hands the field to `emit`, then changes the
+    /// table. `emit` returns the field as `String`s when there is a report, which shows it.
+    /// Huffman-coded strings are decoded into a scratch buffer big enough
+    /// for any field of the block (on the stack for the usual small block).
+    @inline(__always)
     private mutating func decode(
-        _ bytes: UnsafeBufferPointer<UInt8>, fields: inout [HeaderField], report: inout DecodedHeaderBlock?
+        _ bytes: UnsafeBufferPointer<UInt8>, report: inout DecodedHeaderBlock?,
+        emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
     ) throws(HPACKError) {
+        // Two strings of a and b octets decode to at most a*8/5+1 and b*8/5+1 octets (§5.2).
+        let capacity = bytes.count * 8 / 5 + 2
+        var failure: HPACKError?
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { scratch in
+            guard let scratch = scratch.baseAddress else { return }
+            do throws(HPACKError) {
+                try decode(bytes, scratch: scratch, report: &report, emit: emit)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    @inline(__always)
+    private mutating func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, report: inout DecodedHeaderBlock?, emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
+    ) throws(HPACKError) {
+        let statics = StaticOctets.shared
+        let limit = maxStringLength
         var offset = 0
         var listSize = 0
         var sawField = false
@@ -96,22 +161,36 @@ public struct HPACKDecoder: Sendable, Equatable {
                 guard newSize <= settingsLimit else {
                     throw .sizeUpdateTooLarge(requested: newSize, limit: settingsLimit, offset: start)
                 }
-                let oldSize = table.maxSize
-                report?.operations.append(.resized(from: oldSize, to: newSize))
-                table.setMaxSize(newSize) { entry in report?.operations.append(.evicted(entry.field, size: entry.size)) }
+                report?.operations.append(.resized(from: table.maxSize, to: newSize))
+                table.setMaxSize(newSize) { report?.operations.append(.evicted($0().field, size: $0().size)) }
                 sawSizeUpdate = true
                 continue
             }
             if mustUpdate && !sawSizeUpdate { throw .missingSizeUpdate(limit: settingsLimit) }
             sawField = true
 
-            let field: HeaderField
+            // The field as `emit` made it, if it did.
+            var made: HeaderField?
             let representation: FieldRepresentation
-            var entrySize = 0
+            let entrySize: Int
             if first & 0x80 != 0 {
                 // §6.1 indexed header field.
                 let index = try IntegerCoding.decode(bytes, at: &offset, prefixBits: 7)
-                (field, entrySize) = try lookup(index, offset: start)
+                if index == 0 { throw .zeroIndex(offset: start) }
+                if index <= StaticTable.count {
+                    let name = statics.name(index), value = statics.value(index)
+                    made = emit(name, value, .field(index))
+                    entrySize = name.count + value.count + 32
+                } else {
+                    let dynamicIndex = index - StaticTable.count - 1
+                    guard dynamicIndex < table.count else {
+                        throw .indexOutOfRange(index: index, tableEntries: table.count, offset: start)
+                    }
+                    entrySize = table.withOctets(dynamicIndex) { name, value in
+                        made = emit(name, value, .none)
+                        return name.count + value.count + 32
+                    }
+                }
                 representation = .indexed(index: index)
             } else {
                 let indexing: Indexing
@@ -124,37 +203,53 @@ public struct HPACKDecoder: Sendable, Equatable {
                     indexing = .withoutIndexing; prefix = 4
                 }
                 let nameIndex = try IntegerCoding.decode(bytes, at: &offset, prefixBits: prefix)
-                let name: String
+                var used = 0
                 var nameHuffman = false
-                var nameOctets: Int
+                var name = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+                var known = Known.none
+                let dynamicName = nameIndex - StaticTable.count - 1  // >= 0 for a name from the dynamic table
                 if nameIndex == 0 {
-                    (name, nameHuffman, nameOctets) = try readString(bytes, at: &offset)
-                } else {
-                    name = try lookup(nameIndex, offset: start).0.name
-                    nameOctets = name.utf8.count
+                    (name, nameHuffman) = try Self.readString(bytes, at: &offset, scratch: scratch, used: &used, limit: limit)
+                } else if nameIndex <= StaticTable.count {
+                    name = statics.name(nameIndex)
+                    known = .name(nameIndex)
+                } else if dynamicName >= table.count {
+                    throw .indexOutOfRange(index: nameIndex, tableEntries: table.count, offset: start)
                 }
-                let (value, valueHuffman, valueOctets) = try readString(bytes, at: &offset)
-                field = HeaderField(name, value)
-                entrySize = nameOctets + valueOctets + 32
+                let (value, valueHuffman) = try Self.readString(bytes, at: &offset, scratch: scratch, used: &used, limit: limit)
+                var inserted = false
+                if dynamicName >= 0 {
+                    entrySize = table.withOctets(dynamicName) { name, _ in
+                        made = emit(name, value, known)
+                        return name.count + value.count + 32
+                    }
+                    if indexing == .incremental {
+                        inserted = table.insert(nameOf: dynamicName, value: value) {
+                            report?.operations.append(.evicted($0().field, size: $0().size))
+                        }
+                    }
+                } else {
+                    made = emit(name, value, known)
+                    entrySize = name.count + value.count + 32
+                    if indexing == .incremental {
+                        inserted = table.insert(name: name, value: value) {
+                            report?.operations.append(.evicted($0().field, size: $0().size))
+                        }
+                    }
+                }
+                if inserted, let made { report?.operations.append(.inserted(made, size: entrySize)) }
                 representation = .literal(
                     indexing: indexing, nameIndex: nameIndex == 0 ? nil : nameIndex,
                     nameHuffman: nameHuffman, valueHuffman: valueHuffman)
-                if indexing == .incremental {
-                    table.insert(field, size: entrySize) { entry in
-                        report?.operations.append(.evicted(entry.field, size: entry.size))
-                    }
-                    if entrySize <= table.maxSize {
-                        report?.operations.append(.inserted(field, size: entrySize))
-                    }
-                }
             }
             listSize += entrySize
             if let limit = maxHeaderListSize, listSize > limit {
                 throw .headerListTooLarge(size: listSize, limit: limit)
             }
-            fields.append(field)
-            report?.fields.append(
-                DecodedField(field: field, representation: representation, offset: start, length: offset - start))
+            if let made {
+                report?.fields.append(
+                    DecodedField(field: made, representation: representation, offset: start, length: offset - start))
+            }
         }
         if mustUpdate && !sawSizeUpdate && !sawField {
             // An empty block still has to carry the update.
@@ -162,25 +257,14 @@ public struct HPACKDecoder: Sendable, Equatable {
         }
     }
 
-    /// A field by HPACK index (§2.3.3), with its entry size.
-    private func lookup(_ index: Int, offset: Int) throws(HPACKError) -> (HeaderField, Int) {
-        if index == 0 { throw .zeroIndex(offset: offset) }
-        if index <= StaticTable.count {
-            let field = StaticTable.entries[index - 1]
-            return (field, field.size)
-        }
-        let dynamicIndex = index - StaticTable.count - 1
-        guard dynamicIndex < table.count else {
-            throw .indexOutOfRange(index: index, tableEntries: table.count, offset: offset)
-        }
-        let entry = table[dynamicIndex]
-        return (entry.field, entry.size)
-    }
-
-    /// §5.2 string literal: H bit, 7-bit-prefix length, then raw or Huffman-coded octets.
-    private func readString(
-        _ bytes: UnsafeBufferPointer<UInt8>, at offset: inout Int
-    ) throws(HPACKError) -> (String, huffman: Bool, octets: Int) {
+    /// §5.2 string literal: H bit, 7-bit-prefix length, then raw or Huffman-coded octets. Raw
+    /// octets are returned where they lie in the block; Huffman-coded ones are decoded into
+    /// `scratch` from `used` on.
+    @inline(__always)
+    private static func readString(
+        _ bytes: UnsafeBufferPointer<UInt8>, at offset: inout Int, scratch: UnsafeMutablePointer<UInt8>,
+        used: inout Int, limit: Int
+    ) throws(HPACKError) -> (UnsafeBufferPointer<UInt8>, huffman: Bool) {
         let start = offset
         guard offset < bytes.count else { throw .truncated(offset: start) }
         let huffman = bytes[offset] & 0x80 != 0
@@ -189,28 +273,13 @@ public struct HPACKDecoder: Sendable, Equatable {
         let raw = UnsafeBufferPointer(rebasing: bytes[offset..<(offset + length)])
         offset += length
         if !huffman {
-            guard length <= maxStringLength else {
-                throw .stringTooLong(length: length, limit: maxStringLength, offset: start)
-            }
-            let text = String(decoding: raw, as: UTF8.self)
-            return (text, false, length)
+            guard length <= limit else { throw .stringTooLong(length: length, limit: limit, offset: start) }
+            return (raw, false)
         }
-        let capacity = length * 8 / 5 + 1
-        var failure: HPACKError?
-        var decodedCount = 0
-        let text = String(unsafeUninitializedCapacity: capacity) { output in
-            do throws(HPACKError) {
-                decodedCount = try HuffmanCoding.decode(raw, into: output, offset: start)
-                return decodedCount
-            } catch {
-                failure = error
-                return 0
-            }
-        }
-        if let failure { throw failure }
-        guard decodedCount <= maxStringLength else {
-            throw .stringTooLong(length: decodedCount, limit: maxStringLength, offset: start)
-        }
-        return (text, true, decodedCount)
+        let output = UnsafeMutableBufferPointer(start: scratch + used, count: length * 8 / 5 + 1)
+        let count = try HuffmanCoding.decode(raw, into: output, offset: start)
+        guard count <= limit else { throw .stringTooLong(length: count, limit: limit, offset: start) }
+        used += count
+        return (UnsafeBufferPointer(start: scratch + used - count, count: count), true)
     }
 }

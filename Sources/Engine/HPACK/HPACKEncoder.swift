@@ -133,12 +133,29 @@ public struct HPACKEncoder: Sendable, Equatable {
     private mutating func encodeField(
         _ field: HeaderField, policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
-        let hash = FieldHash(field)
+        // The octets are looked at once, here, and used for the hash, the lookups, the literals
+        // and the table.
+        var name = field.name, value = field.value
+        return name.withUTF8 { name in
+            value.withUTF8 { value in
+                encodeField(field, name: name, value: value, policy: policy, into: &bytes, report: &report)
+            }
+        }
+    }
+
+    @inline(__always)
+    private mutating func encodeField(
+        _ field: HeaderField, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>,
+        policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
+    ) -> FieldRepresentation {
+        let hash = FieldHash(name: name, value: value)
         let staticName = StaticFieldIndex.firstIndex(of: field.name, hash: hash.name, in: statics)
         var dynamicName: Int?
         if policy.useIndexedFields || staticName == nil {
             let oldest = insertions - table.count
-            let found = index.find(field, hash: hash, oldest: oldest) { table.matches(insertions - 1 - $0, field, nameOnly: $1) }
+            let found = index.find(field, hash: hash, oldest: oldest) {
+                table.matches(insertions - 1 - $0, name: name, value: value, nameOnly: $1)
+            }
             if policy.useIndexedFields {
                 if staticName != nil, let exact = StaticFieldIndex.index(of: field, hash: hash.field, in: statics) {
                     IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
@@ -160,18 +177,20 @@ public struct HPACKEncoder: Sendable, Equatable {
         case .neverIndexed: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x10, into: &bytes)
         }
         var nameHuffman = false
-        if nameIndex == nil { nameHuffman = Self.writeString(field.name, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes) }
-        let valueHuffman = Self.writeString(field.value, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes)
-        if indexing == .incremental { insert(field, hash: hash, report: &report) }
+        if nameIndex == nil { nameHuffman = Self.writeString(name, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes) }
+        let valueHuffman = Self.writeString(value, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes)
+        if indexing == .incremental { insert(field, name: name, value: value, hash: hash, report: &report) }
         return .literal(indexing: indexing, nameIndex: nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
     }
 
     /// Adds a field to the table (§4.4) and to the lookup index.
-    private mutating func insert(_ field: HeaderField, hash: FieldHash, report: inout EncodedHeaderBlock?) {
-        let size = field.size
-        let added = table.insert(field, size: size) { report?.operations.append(.evicted($0.field, size: $0.size)) }
+    private mutating func insert(
+        _ field: HeaderField, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: FieldHash,
+        report: inout EncodedHeaderBlock?
+    ) {
+        let added = table.insert(name: name, value: value) { report?.operations.append(.evicted($0().field, size: $0().size)) }
         guard added else { return }  // too big for the table: it emptied it, and is not added
-        report?.operations.append(.inserted(field, size: size))
+        report?.operations.append(.inserted(field, size: name.count + value.count + 32))
         insertions += 1
         if table.count > index.capacity {
             rebuildIndex(capacity: table.count * 2)
@@ -185,12 +204,12 @@ public struct HPACKEncoder: Sendable, Equatable {
         index = DynamicFieldIndex(capacity: capacity)
         let oldest = insertions - table.count
         for sequence in oldest..<insertions {
-            index.insert(sequence, hash: FieldHash(table[insertions - 1 - sequence].field))
+            index.insert(sequence, hash: table.withOctets(insertions - 1 - sequence) { FieldHash(name: $0, value: $1) })
         }
     }
 
     private mutating func resize(_ newSize: Int, report: inout EncodedHeaderBlock?) {
-        table.setMaxSize(newSize) { report?.operations.append(.evicted($0.field, size: $0.size)) }
+        table.setMaxSize(newSize) { report?.operations.append(.evicted($0().field, size: $0().size)) }
     }
 
     private func defaultIndexing(for field: HeaderField, staticName: Int?, policy: EncoderPolicy) -> Indexing {
@@ -204,32 +223,29 @@ public struct HPACKEncoder: Sendable, Equatable {
 
     /// Writes a §5.2 string literal; returns whether it was Huffman-coded.
     @discardableResult
-    static func writeString(_ text: String, huffman: HuffmanChoice, codes: UnsafePointer<UInt64>, into out: inout [UInt8]) -> Bool {
-        func write(_ octets: UnsafeBufferPointer<UInt8>) -> Bool {
-            let count = octets.count
-            var length = 0
-            if huffman != .never {
-                length = HuffmanCoding.encodedLength(octets, codes: codes)
-            }
-            guard huffman == .always || (huffman == .auto && length < count) else {
-                IntegerCoding.encode(count, prefixBits: 7, flags: 0, into: &out)
-                out.append(contentsOf: octets)
-                return false
-            }
-            IntegerCoding.encode(length, prefixBits: 7, flags: 0x80, into: &out)
-            // Room for the code: the octets themselves (a memory copy) when the code is shorter,
-            // which it is unless Huffman coding is forced; then the code is written over them.
-            let start = out.count
-            out.append(contentsOf: octets)
-            if length > count { out.append(contentsOf: repeatElement(0, count: length - count)) }
-            out.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                HuffmanCoding.encode(octets, codes: codes, at: base + start)
-            }
-            if count > length { out.removeLast(count - length) }
-            return true
+    static func writeString(_ octets: UnsafeBufferPointer<UInt8>, huffman: HuffmanChoice, codes: UnsafePointer<UInt64>,
+                            into out: inout [UInt8]) -> Bool {
+        let count = octets.count
+        var length = 0
+        if huffman != .never {
+            length = HuffmanCoding.encodedLength(octets, codes: codes)
         }
-        // A bridged or otherwise non-contiguous string is copied out first.
-        return text.utf8.withContiguousStorageIfAvailable(write) ?? Array(text.utf8).withUnsafeBufferPointer(write)
+        guard huffman == .always || (huffman == .auto && length < count) else {
+            IntegerCoding.encode(count, prefixBits: 7, flags: 0, into: &out)
+            out.append(contentsOf: octets)
+            return false
+        }
+        IntegerCoding.encode(length, prefixBits: 7, flags: 0x80, into: &out)
+        // Room for the code: the octets themselves (a memory copy) when the code is shorter,
+        // which it is unless Huffman coding is forced; then the code is written over them.
+        let start = out.count
+        out.append(contentsOf: octets)
+        if length > count { out.append(contentsOf: repeatElement(0, count: length - count)) }
+        out.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            HuffmanCoding.encode(octets, codes: codes, at: base + start)
+        }
+        if count > length { out.removeLast(count - length) }
+        return true
     }
 }
