@@ -64,29 +64,14 @@ public struct DynamicTable: Sendable, Equatable {
         }
     }
 
-    /// Whether entry `i` (0 = newest) has `field`'s name, and its value unless `nameOnly`; compared
-    /// in place, for the encoder's lookups.
-    func matches(_ i: Int, _ field: HeaderField, nameOnly: Bool) -> Bool {
-        guard i >= 0 && i < count else { return false }
-        return withOctets(i) { name, value in
-            Self.equal(field.name, name) && (nameOnly || Self.equal(field.value, value))
-        }
-    }
-
-    /// The same, for a field given as octets (the encoder's lookups).
+    /// Whether entry `i` (0 = newest) has this name, and this value unless `nameOnly`; compared in
+    /// place, for the encoder's lookups.
     @inline(__always)
     func matches(_ i: Int, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, nameOnly: Bool) -> Bool {
         guard i >= 0 && i < count else { return false }
         return withOctets(i) { entryName, entryValue in
             Self.same(name, entryName) && (nameOnly || Self.same(value, entryValue))
         }
-    }
-
-    @inline(__always)
-    private static func equal(_ text: String, _ octets: UnsafeBufferPointer<UInt8>) -> Bool {
-        let utf8 = text.utf8
-        guard utf8.count == octets.count else { return false }
-        return utf8.withContiguousStorageIfAvailable { same($0, octets) } ?? utf8.elementsEqual(octets)
     }
 
     /// Whether two equally long runs of octets are equal, compared eight at a time.
@@ -209,14 +194,17 @@ public struct DynamicTable: Sendable, Equatable {
 
     /// The newest index (0-based) of an exact match and of a name match (a scan, for tests).
     func find(_ field: HeaderField) -> (exact: Int?, name: Int?) {
-        var nameMatch: Int?
-        for i in 0..<count {
-            if matches(i, field, nameOnly: true) {
-                if matches(i, field, nameOnly: false) { return (i, i) }
-                if nameMatch == nil { nameMatch = i }
+        var name = field.name, value = field.value
+        return name.withUTF8 { name in
+            value.withUTF8 { value in
+                var nameMatch: Int?
+                for i in 0..<count where matches(i, name: name, value: value, nameOnly: true) {
+                    if matches(i, name: name, value: value, nameOnly: false) { return (i, i) }
+                    if nameMatch == nil { nameMatch = i }
+                }
+                return (nil, nameMatch)
             }
         }
-        return (nil, nameMatch)
     }
 
     private mutating func evict(_ evicted: (_ entry: () -> Entry) -> Void) {
