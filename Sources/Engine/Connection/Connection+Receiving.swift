@@ -233,7 +233,7 @@ extension Connection {
         guard var stream = streams.removeValue(forKey: id) else { return }
         var kind = kind
         let fields = decoded.headerFields
-        if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value, status.hasPrefix("1") {
+        if kind == .response, fields.first(where: { $0.name == ":status" })?.value.utf8.first == 0x31 {
             kind = .informational
         }
         if decoded.isReported { events.append(.headersReceived(stream: id, kind: kind, block: decoded)) }

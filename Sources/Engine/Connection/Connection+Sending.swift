@@ -49,7 +49,8 @@ extension Connection {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved
         }
-        let informational = headers.first { $0.name == ":status" }?.value.hasPrefix("1") ?? false
+        // A 1xx status (§8.1): its first octet is the digit 1.
+        let informational = headers.first { $0.name == ":status" }?.value.utf8.first == 0x31
         let endNow = body.isEmpty && trailers == nil && !informational
         if !informational { streams.update(id) { $0.responseHeaders = headers } }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)

@@ -144,7 +144,7 @@ public enum HTTP1Mapping {
         func value(_ name: String) -> String { fields.first { $0.name == name }?.value ?? "" }
         var lines = ["\(value(":method")) \(value(":method") == "CONNECT" ? value(":authority") : value(":path")) HTTP/1.1"]
         if !value(":authority").isEmpty { lines.append("Host: \(value(":authority"))") }
-        lines += fields.filter { !$0.name.hasPrefix(":") }.map { "\($0.name): \($0.value)" }
+        lines += fields.filter { !$0.isPseudo }.map { "\($0.name): \($0.value)" }
         if !body.isEmpty && !fields.contains(where: { $0.name == "content-length" }) { lines.append("content-length: \(body.count)") }
         return lines.joined(separator: "\r\n") + "\r\n\r\n" + String(decoding: body, as: UTF8.self)
     }
@@ -155,7 +155,7 @@ public enum HTTP1Mapping {
     /// An HTTP/1.1 response for the fallback path.
     public static func http1Response(status: Int, fields: [HeaderField], body: [UInt8], close: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(reason(status))\r\n"
-        for field in fields where !field.name.hasPrefix(":") { head += "\(field.name): \(field.value)\r\n" }
+        for field in fields where !field.isPseudo { head += "\(field.name): \(field.value)\r\n" }
         if close { head += "connection: close\r\n" }
         return Array((head + "\r\n").utf8) + body
     }

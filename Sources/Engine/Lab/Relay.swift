@@ -25,7 +25,7 @@ public enum FieldEdit: Hashable, Sendable, CustomStringConvertible {
                     fields[first].value = value
                     fields = fields.enumerated().filter { $0.offset <= first || $0.element.name != name }.map(\.element)
                 } else if name.hasPrefix(":") {
-                    fields.insert(HeaderField(name, value), at: fields.firstIndex { !$0.name.hasPrefix(":") } ?? fields.count)
+                    fields.insert(HeaderField(name, value), at: fields.firstIndex { !$0.isPseudo } ?? fields.count)
                 } else {
                     fields.append(HeaderField(name, value))
                 }

@@ -18,7 +18,7 @@ public struct SiteRequest: Hashable, Sendable {
     public init(headers: [HeaderField], body: [UInt8]) {
         func value(_ name: String) -> String { headers.first { $0.name == name }?.value ?? "" }
         self.init(method: value(":method"), path: value(":path"), authority: value(":authority"),
-                  headers: headers.filter { !$0.name.hasPrefix(":") }, body: body)
+                  headers: headers.filter { !$0.isPseudo }, body: body)
     }
 }
 
