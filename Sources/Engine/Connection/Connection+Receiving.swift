@@ -233,7 +233,8 @@ extension Connection {
         guard var stream = streams.removeValue(forKey: id) else { return }
         var kind = kind
         let fields = decoded.headerFields
-        if kind == .response, fields.first(where: { $0.name == ":status" })?.value.utf8.first == 0x31 {
+        if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value,
+           HTTPSemantics.isInformational(status: status) {
             kind = .informational
         }
         if decoded.isReported { events.append(.headersReceived(stream: id, kind: kind, block: decoded)) }

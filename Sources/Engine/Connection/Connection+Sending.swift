@@ -49,8 +49,7 @@ extension Connection {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved
         }
-        // A 1xx status (§8.1): its first octet is the digit 1.
-        let informational = headers.first { $0.name == ":status" }?.value.utf8.first == 0x31
+        let informational = headers.first { $0.name == ":status" }.map { HTTPSemantics.isInformational(status: $0.value) } ?? false
         let endNow = body.isEmpty && trailers == nil && !informational
         if !informational { streams.update(id) { $0.responseHeaders = headers } }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
@@ -155,7 +154,7 @@ extension Connection {
     }
 
     mutating func queueData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool, into events: inout [Event]) {
-        let queued = streams.update(id) { stream in
+        let queued: Void? = streams.update(id) { stream in  // nil: no such stream
             if stream.pendingSendCount == 0 {
                 // Nothing waits: the body is held as it is (shared, not copied).
                 stream.pendingSend = bytes

@@ -10,6 +10,9 @@ public enum HTTPSemantics {
         }
     }
 
+    /// Whether a :status value is informational (1xx, §8.1): its first octet is the digit 1.
+    public static func isInformational(status: String) -> Bool { status.utf8.first == 0x31 }
+
     /// Checks a header list; returns the problem, or nil if it is well-formed. One pass over each
     /// field's octets, and the pseudo-headers kept in locals, not a dictionary: this runs for every
     /// request a server receives.

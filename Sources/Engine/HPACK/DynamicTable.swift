@@ -14,15 +14,7 @@ public struct DynamicTable: Sendable, Equatable {
         public var size: Int
     }
 
-    /// Where one entry's octets are: its name at `start`, its value right after it.
-    struct Slot: Sendable {
-        var start: Int
-        var nameLength: Int
-        var valueLength: Int
-        var size: Int { nameLength + valueLength + 32 }
-    }
-
-    private var slots: [Slot]
+    private var slots: [FieldSpan]
     private var newest = 0  // slot position of entry 0 (the newest), when count > 0
     public private(set) var count = 0
     /// Current size in octets.
@@ -35,10 +27,10 @@ public struct DynamicTable: Sendable, Equatable {
 
     public init(maxSize: Int = 4096) {
         self.maxSize = maxSize
-        self.slots = Array(repeating: Slot(start: 0, nameLength: 0, valueLength: 0), count: 16)
+        self.slots = Array(repeating: FieldSpan(start: 0, nameLength: 0, valueLength: 0), count: 16)
     }
 
-    @inline(__always) private func slot(_ i: Int) -> Slot { slots[(newest + i) & (slots.count - 1)] }
+    @inline(__always) private func slot(_ i: Int) -> FieldSpan { slots[(newest + i) & (slots.count - 1)] }
 
     /// The entry `i` places from the newest (0 = newest = HPACK index 62), as a field (for views;
     /// a decoder reads the octets with `withOctets`).
@@ -59,8 +51,7 @@ public struct DynamicTable: Sendable, Equatable {
             guard let base = all.baseAddress else {
                 return try body(UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0))
             }
-            return try body(UnsafeBufferPointer(start: base + slot.start, count: slot.nameLength),
-                            UnsafeBufferPointer(start: base + slot.start + slot.nameLength, count: slot.valueLength))
+            return try body(slot.name(in: base), slot.value(in: base))
         }
     }
 
@@ -110,16 +101,14 @@ public struct DynamicTable: Sendable, Equatable {
     @discardableResult
     mutating func insert(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>,
                          evicted: (_ entry: () -> Entry) -> Void = { _ in }) -> Bool {
-        let size = name.count + value.count + 32
-        while count > 0 && self.size + size > maxSize { evict(evicted) }
-        guard size <= maxSize else { return false }
+        guard evictToFit(name.count + value.count + 32, evicted) else { return false }
         makeRoom(name.count + value.count)
         octets.withUnsafeMutableBufferPointer { all in
             guard let base = all.baseAddress else { return }
             if let from = name.baseAddress { (base + end).update(from: from, count: name.count) }
             if let from = value.baseAddress { (base + end + name.count).update(from: from, count: value.count) }
         }
-        push(Slot(start: end, nameLength: name.count, valueLength: value.count))
+        push(FieldSpan(start: end, nameLength: name.count, valueLength: value.count))
         return true
     }
 
@@ -130,8 +119,7 @@ public struct DynamicTable: Sendable, Equatable {
     mutating func insert(nameOf i: Int, value: UnsafeBufferPointer<UInt8>, evicted: (_ entry: () -> Entry) -> Void = { _ in }) -> Bool {
         let source = slot(i)
         let length = source.nameLength + value.count
-        while count > 0 && self.size + length + 32 > maxSize { evict(evicted) }
-        guard length + 32 <= maxSize else { return false }
+        guard evictToFit(length + 32, evicted) else { return false }
         guard octets.count - end >= length else {
             let name = octets[source.start..<(source.start + source.nameLength)]
             return Array(name).withUnsafeBufferPointer { insert(name: $0, value: value) }
@@ -144,11 +132,18 @@ public struct DynamicTable: Sendable, Equatable {
             UnsafeMutableRawPointer(base + start).copyMemory(from: base + source.start, byteCount: source.nameLength)
             if let from = value.baseAddress { (base + start + source.nameLength).update(from: from, count: value.count) }
         }
-        push(Slot(start: start, nameLength: source.nameLength, valueLength: value.count))
+        push(FieldSpan(start: start, nameLength: source.nameLength, valueLength: value.count))
         return true
     }
 
-    private mutating func push(_ slot: Slot) {
+    /// Evicts from the back until an entry of `size` fits (§4.4); false when it cannot fit even in
+    /// the emptied table, which it is then not added to.
+    private mutating func evictToFit(_ size: Int, _ evicted: (_ entry: () -> Entry) -> Void) -> Bool {
+        while count > 0 && self.size + size > maxSize { evict(evicted) }
+        return size <= maxSize
+    }
+
+    private mutating func push(_ slot: FieldSpan) {
         if count == slots.count { grow() }
         newest = (newest - 1 + slots.count) & (slots.count - 1)
         slots[newest] = slot
@@ -215,7 +210,7 @@ public struct DynamicTable: Sendable, Equatable {
     }
 
     private mutating func grow() {
-        var bigger = [Slot](repeating: Slot(start: 0, nameLength: 0, valueLength: 0), count: slots.count * 2)
+        var bigger = [FieldSpan](repeating: FieldSpan(start: 0, nameLength: 0, valueLength: 0), count: slots.count * 2)
         for i in 0..<count { bigger[i] = slot(i) }
         slots = bigger
         newest = 0
@@ -231,5 +226,24 @@ public struct DynamicTable: Sendable, Equatable {
             if !equal { return false }
         }
         return true
+    }
+}
+
+/// Where one field's octets lie in a block of memory: its name at `start`, its value right after
+/// it (the dynamic table's entries, the static table's octets).
+struct FieldSpan: Sendable {
+    var start: Int
+    var nameLength: Int
+    var valueLength: Int
+
+    /// RFC 7541 §4.1: the entry's size.
+    var size: Int { nameLength + valueLength + 32 }
+
+    @inline(__always) func name(in base: UnsafePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base + start, count: nameLength)
+    }
+
+    @inline(__always) func value(in base: UnsafePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base + start + nameLength, count: valueLength)
     }
 }

@@ -162,7 +162,7 @@ public struct HPACKDecoder: Sendable, Equatable {
                     throw .sizeUpdateTooLarge(requested: newSize, limit: settingsLimit, offset: start)
                 }
                 report?.operations.append(.resized(from: table.maxSize, to: newSize))
-                table.setMaxSize(newSize) { report?.operations.append(.evicted($0().field, size: $0().size)) }
+                table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
                 sawSizeUpdate = true
                 continue
             }
@@ -224,17 +224,13 @@ public struct HPACKDecoder: Sendable, Equatable {
                         return name.count + value.count + 32
                     }
                     if indexing == .incremental {
-                        inserted = table.insert(nameOf: dynamicName, value: value) {
-                            report?.operations.append(.evicted($0().field, size: $0().size))
-                        }
+                        inserted = table.insert(nameOf: dynamicName, value: value) { report?.operations.append(.evicted(from: $0)) }
                     }
                 } else {
                     made = emit(name, value, known)
                     entrySize = name.count + value.count + 32
                     if indexing == .incremental {
-                        inserted = table.insert(name: name, value: value) {
-                            report?.operations.append(.evicted($0().field, size: $0().size))
-                        }
+                        inserted = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
                     }
                 }
                 if inserted, let made { report?.operations.append(.inserted(made, size: entrySize)) }

@@ -188,7 +188,7 @@ public struct HPACKEncoder: Sendable, Equatable {
         _ field: HeaderField, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: FieldHash,
         report: inout EncodedHeaderBlock?
     ) {
-        let added = table.insert(name: name, value: value) { report?.operations.append(.evicted($0().field, size: $0().size)) }
+        let added = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
         guard added else { return }  // too big for the table: it emptied it, and is not added
         report?.operations.append(.inserted(field, size: name.count + value.count + 32))
         insertions += 1
@@ -209,7 +209,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     }
 
     private mutating func resize(_ newSize: Int, report: inout EncodedHeaderBlock?) {
-        table.setMaxSize(newSize) { report?.operations.append(.evicted($0().field, size: $0().size)) }
+        table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
     }
 
     private func defaultIndexing(for field: HeaderField, staticName: Int?, policy: EncoderPolicy) -> Indexing {

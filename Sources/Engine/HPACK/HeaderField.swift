@@ -61,6 +61,13 @@ public enum TableOperation: Hashable, Sendable, CustomStringConvertible {
     /// A dynamic table size update (§6.3) changed the table's maximum size.
     case resized(from: Int, to: Int)
 
+    /// The eviction of the entry `entry` makes, as `DynamicTable`'s eviction callback hands it over
+    /// (made only when a report asks: `report?.operations.append(.evicted(from: $0))`).
+    static func evicted(from entry: () -> DynamicTable.Entry) -> TableOperation {
+        let evicted = entry()
+        return .evicted(evicted.field, size: evicted.size)
+    }
+
     public var description: String {
         switch self {
         case .inserted(let field, let size): return "insert 62 \(field) (\(size))"

@@ -71,25 +71,19 @@ public enum StaticTable {
 /// The static table's names and values as octets in one block of memory, built once and never
 /// freed, for the decoder: a field read from it costs no reference count and no copy.
 struct StaticOctets: @unchecked Sendable {
-    struct Span {
-        var start: Int
-        var nameLength: Int
-        var valueLength: Int
-    }
-
     let octets: UnsafeMutablePointer<UInt8>
     /// By static index (1...61); index 0 is unused.
-    let spans: UnsafeMutablePointer<Span>
+    let spans: UnsafeMutablePointer<FieldSpan>
 
     static let shared: StaticOctets = {
         let names = StaticTable.entries.map { Array($0.name.utf8) }
         let values = StaticTable.entries.map { Array($0.value.utf8) }
         let total = names.reduce(0) { $0 + $1.count } + values.reduce(0) { $0 + $1.count }
         let table = StaticOctets(octets: .allocate(capacity: total), spans: .allocate(capacity: StaticTable.count + 1))
-        table.spans.initialize(repeating: Span(start: 0, nameLength: 0, valueLength: 0), count: StaticTable.count + 1)
+        table.spans.initialize(repeating: FieldSpan(start: 0, nameLength: 0, valueLength: 0), count: StaticTable.count + 1)
         var at = 0
         for i in 0..<StaticTable.count {
-            table.spans[i + 1] = Span(start: at, nameLength: names[i].count, valueLength: values[i].count)
+            table.spans[i + 1] = FieldSpan(start: at, nameLength: names[i].count, valueLength: values[i].count)
             for octet in names[i] + values[i] {
                 (table.octets + at).initialize(to: octet)
                 at += 1
@@ -99,14 +93,8 @@ struct StaticOctets: @unchecked Sendable {
     }()
 
     /// The name of static entry `index` (1...61).
-    @inline(__always) func name(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-        let span = spans[index]
-        return UnsafeBufferPointer(start: octets + span.start, count: span.nameLength)
-    }
+    @inline(__always) func name(_ index: Int) -> UnsafeBufferPointer<UInt8> { spans[index].name(in: octets) }
 
     /// The value of static entry `index` (1...61).
-    @inline(__always) func value(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-        let span = spans[index]
-        return UnsafeBufferPointer(start: octets + span.start + span.nameLength, count: span.valueLength)
-    }
+    @inline(__always) func value(_ index: Int) -> UnsafeBufferPointer<UInt8> { spans[index].value(in: octets) }
 }

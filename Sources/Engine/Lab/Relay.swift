@@ -315,7 +315,7 @@ public struct Relay: Sendable {
         let status = fields.first { $0.name == ":status" }?.value
         let kind: HeaderBlockKind
         if let status {
-            kind = status.hasPrefix("1") ? .informational : .response
+            kind = HTTPSemantics.isInformational(status: status) ? .informational : .response
             if kind == .response { s.status = status }
         } else {
             kind = s.blocks == 0 ? .request : .trailers
