@@ -425,13 +425,18 @@ public final class EventLoopServer: @unchecked Sendable {
 
     /// Moves what the engine queued into the connection's outbound buffer.
     func queueOutbound(_ client: Client) {
+        // Encoded into a local buffer taken from the client and given back: one access to the
+        // client's property, not one checked access per frame.
+        var outbound = client.outbound
+        client.outbound = []
         for item in client.connection.takeOutbound() {
             tracer?(client.id, .sent(item))
             switch item {
-            case .preface: client.outbound += connectionPreface
-            case .frame(let frame): FrameEncoder.encode(frame, into: &client.outbound)
+            case .preface: outbound += connectionPreface
+            case .frame(let frame): FrameEncoder.encode(frame, into: &outbound)
             }
         }
+        client.outbound = outbound
     }
 
     func writeTo(_ client: Client) {

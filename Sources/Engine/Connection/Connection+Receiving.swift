@@ -114,11 +114,11 @@ extension Connection {
 
     /// Saves a stream after a received DATA or HEADERS; with END_STREAM, half-closes it and reports
     /// the message.
-    mutating func store(_ stream: StreamRecord, endStream: Bool, into events: inout [Event]) {
-        var stream = stream
+    mutating func store(_ stream: consuming StreamRecord, endStream: Bool, into events: inout [Event]) {
+        let id = stream.id
         if endStream { transition(&stream, .endStream(.received), into: &events) }
-        streams[stream.id] = stream
-        if endStream { finishMessage(stream.id, into: &events) }
+        streams[id] = stream
+        if endStream { finishMessage(id, into: &events) }
     }
 
     /// END_STREAM arrived: check the body against content-length (§8.1.1) and report the message.
@@ -175,18 +175,25 @@ extension Connection {
     mutating func completeHeaderBlock(_ first: Frame, _ block: [UInt8], into events: inout [Event]) {
         // The block is always decoded, even for a stream that will be refused: the HPACK context is
         // shared by the whole connection (§4.3).
+        let id = first.streamID
+        let current = state(of: id)
+        // A server knows what a HEADERS block is before it decodes it (a request on an idle
+        // stream, else trailers), so it checks the fields (§8) on their octets as they are decoded.
+        var checker: HTTPSemantics.FieldChecker?
+        if role == .server, case .headers = first.payload {
+            checker = HTTPSemantics.FieldChecker(kind: current == .idle ? .request : .trailers)
+        }
         let decoded: DecodedHeaderBlock
         do {
             decoded = configuration.reportsHeaderBlocks ? try decoder.decodeReporting(block)
-                : DecodedHeaderBlock(unreported: try decoder.decode(block))
+                : DecodedHeaderBlock(unreported: try decoder.decode(block) { checker?.add(name: $0, value: $1) })
         } catch {
             return fail(.connection(.compressionError, "§4.3", "\(error) (\(error.section))"), into: &events)
         }
+        if configuration.reportsHeaderBlocks { checker = nil }  // not fed: the report's fields are checked instead
         if case .pushPromise(let promised, _) = first.payload {
-            return receivePushPromise(first.streamID, promised, decoded, into: &events)
+            return receivePushPromise(id, promised, decoded, into: &events)
         }
-        let id = first.streamID
-        let current = state(of: id)
         if current == .idle {
             guard isPeerInitiated(id) else {
                 return fail(.connection(.protocolError, "§5.1.1",
@@ -205,7 +212,7 @@ extension Connection {
                 return fail(.stream(id, .refusedStream, "§5.1.2",
                     "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(localSettings.maxConcurrentStreams ?? 0)"), into: &events)
             }
-            acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, into: &events)
+            acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, checked: checker, into: &events)
             pruneClosedStreams()
             return
         }
@@ -223,11 +230,14 @@ extension Connection {
         } else {
             kind = .trailers
         }
-        acceptHeaders(id, first, decoded, kind: kind, into: &events)
+        acceptHeaders(id, first, decoded, kind: kind, checked: checker, into: &events)
     }
 
     /// A header block for an open stream: check it (§8), record it, apply END_STREAM.
-    mutating func acceptHeaders(_ id: UInt32, _ frame: Frame, _ decoded: DecodedHeaderBlock, kind: HeaderBlockKind, into events: inout [Event]) {
+    /// `checked`: the fields already checked as they were decoded, for a kind of block (the
+    /// check is made again here if it turns out to be another).
+    mutating func acceptHeaders(_ id: UInt32, _ frame: Frame, _ decoded: DecodedHeaderBlock, kind: HeaderBlockKind,
+                                checked: HTTPSemantics.FieldChecker? = nil, into events: inout [Event]) {
         // Taken out of the table while it changes (every path below puts it back): a copy left in
         // the table would share the record's header lists, and the first write would copy them.
         guard var stream = streams.removeValue(forKey: id) else { return }
@@ -238,7 +248,8 @@ extension Connection {
             kind = .informational
         }
         if decoded.isReported { events.append(.headersReceived(stream: id, kind: kind, block: decoded)) }
-        if let problem = HTTPSemantics.problem(in: fields, kind: kind) {
+        let check = checked.flatMap { $0.kind == kind ? $0.finish() : nil } ?? HTTPSemantics.check(fields, kind: kind)
+        if let problem = check.problem {
             streams[id] = stream
             return fail(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"), into: &events)
         }
@@ -265,7 +276,7 @@ extension Connection {
             return fail(.stream(id, .protocolError, "§8.1", "an informational (1xx) response with END_STREAM"), into: &events)
         }
         if kind == .request || kind == .response {
-            switch HTTPSemantics.contentLength(fields) {
+            switch check.contentLength {
             case .success(let length): stream.expectedContentLength = length
             case .failure(let problem):
                 streams[id] = stream

@@ -138,6 +138,7 @@ extension Connection {
             emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
         } else {
             var bytes: [UInt8] = []
+            bytes.reserveCapacity(64)  // a usual response's block in one allocation, not grown from empty
             encoder.encode(headers, into: &bytes)
             emitHeaderFrames(id, bytes, endStream: endStream, pushPromise: nil)
         }
@@ -165,8 +166,14 @@ extension Connection {
             stream.pendingEndStream = stream.pendingEndStream || endStream
         }
         guard queued != nil else { return }
-        pendingSendIDs.insert(id)
+        if !pendingSendIDs.contains(id) { pendingSendIDs.append(id) }
         flushPendingData(into: &events)
+    }
+
+    private mutating func removePendingSend(_ id: UInt32) {
+        guard let i = pendingSendIDs.firstIndex(of: id) else { return }
+        pendingSendIDs.swapAt(i, pendingSendIDs.count - 1)
+        pendingSendIDs.removeLast()
     }
 
     /// Sends as much pending DATA as both windows allow, lowest stream first; reports what waits.
@@ -199,7 +206,8 @@ extension Connection {
         waiting.sort()
         let maxFrame = Int(remoteSettings.maxFrameSize)
         for id in waiting {
-            guard var stream = streams[id] else { continue }
+            // Taken out while it changes and set back after (every path below sets it back).
+            guard var stream = streams.take(id) else { continue }
             while true {
                 let pending = stream.pendingSendCount
                 let allowed = min(pending, connectionSendWindow.available, stream.sendWindow.available, maxFrame)
@@ -238,7 +246,7 @@ extension Connection {
                             stream.pendingTrailers = nil
                             streams[id] = stream
                             emitHeaders(id, trailers, kind: .trailers, endStream: true, policies: [], into: &events)
-                            stream = streams[id] ?? stream
+                            stream = streams.take(id) ?? stream
                         } else {
                             transition(&stream, .endStream(.sent), into: &events)
                         }
@@ -246,7 +254,7 @@ extension Connection {
                     break
                 }
             }
-            if stream.pendingSendCount == 0 && !stream.pendingEndStream { pendingSendIDs.remove(id) }
+            if stream.pendingSendCount == 0 && !stream.pendingEndStream { removePendingSend(id) }
             streams[id] = stream
         }
     }

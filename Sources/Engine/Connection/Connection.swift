@@ -107,8 +107,10 @@ public struct Connection: Sendable {
     /// MAX_CONCURRENT_STREAMS needs no scan of every stream record per new stream.
     var activePeerStreams = 0
     var activeLocalStreams = 0
-    /// Streams that may have DATA (or END_STREAM) waiting to go: a superset, pruned as it is scanned.
-    var pendingSendIDs: Set<UInt32> = []
+    /// Streams that may have DATA (or END_STREAM) waiting to go: a superset, pruned as it is scanned;
+    /// each once, in no order. A list, not a `Set`: it holds a few ids (at most the streams open at
+    /// once), and hashing each id in and out cost a server more than looking through them.
+    var pendingSendIDs: [UInt32] = []
     /// `flushPendingData`'s list of ids to serve, kept for its capacity; always empty between calls.
     var sendOrderScratch: [UInt32] = []
     /// Streams in `streams` that have closed, in the order they closed (the oldest are forgotten first).

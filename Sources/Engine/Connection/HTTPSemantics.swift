@@ -13,126 +13,290 @@ public enum HTTPSemantics {
     /// Whether a :status value is informational (1xx, §8.1): its first octet is the digit 1.
     public static func isInformational(status: String) -> Bool { status.utf8.first == 0x31 }
 
-    /// Checks a header list; returns the problem, or nil if it is well-formed. One pass over each
-    /// field's octets, and the pseudo-headers kept in locals, not a dictionary: this runs for every
-    /// request a server receives.
+    /// Checks a header list; returns the problem, or nil if it is well-formed.
     public static func problem(in fields: [HeaderField], kind: HeaderBlockKind) -> String? {
-        var seenRegular = false
-        var seen = PseudoHeaders()
-        let requestLike = kind == .request || kind == .pushPromise
-        for field in fields {
-            let name = field.name
+        check(fields, kind: kind).problem
+    }
+
+    /// What a check of a header list found: the first problem of §8 (nil if well-formed) and
+    /// content-length (§8.1.1), which a receiver checks only after the other rules.
+    public struct Check: Sendable {
+        public var problem: String?
+        /// content-length as a number, nil if absent; a failure if invalid or repeated with a
+        /// different value.
+        var contentLength: Result<Int?, ProtocolError.Message> = .success(nil)
+    }
+
+    /// Checks a header list of `String`s (through `FieldChecker`, on their octets).
+    public static func check(_ fields: [HeaderField], kind: HeaderBlockKind) -> Check {
+        var checker = FieldChecker(kind: kind)
+        for field in fields where checker.isFine {
+            withOctets(field.name) { name in
+                withOctets(field.value) { value in checker.add(name: name, value: value) }
+            }
+        }
+        return checker.finish()
+    }
+
+    /// The rules of §8 applied one field at a time, to octets: a receiver that knows what kind of
+    /// block it decodes (a server: a request, or trailers) checks each field as the HPACK decoder
+    /// hands it out, before any `String` is made. Names are told apart by their length and
+    /// octets; the pseudo-headers are noted in locals, not a dictionary.
+    public struct FieldChecker {
+        public let kind: HeaderBlockKind
+        private let requestLike: Bool
+        /// The first problem, in field order; the fields after it are not looked at.
+        private var problem: String?
+        private var contentLength: Result<Int?, ProtocolError.Message> = .success(nil)
+        private var seenRegular = false
+        private var seen = PseudoHeaders()
+
+        public init(kind: HeaderBlockKind) {
+            self.kind = kind
+            requestLike = kind == .request || kind == .pushPromise
+        }
+
+        /// No problem found so far.
+        public var isFine: Bool { problem == nil }
+
+        public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+            guard problem == nil else { return }
+            problem = fieldProblem(name, value)
+        }
+
+        /// The first problem in the fields, else what the whole list lacks (§8.3.1, §8.3.2).
+        public func finish() -> Check {
+            Check(problem: problem ?? requiredPseudoHeaders(), contentLength: contentLength)
+        }
+
+        private mutating func fieldProblem(_ nameOctets: UnsafeBufferPointer<UInt8>, _ valueOctets: UnsafeBufferPointer<UInt8>) -> String? {
+            func text(_ octets: UnsafeBufferPointer<UInt8>) -> String { String(decoding: octets, as: UTF8.self) }
+            let name = NameScan(nameOctets)
             if name.isEmpty { return "empty field name" }
             // §8.2.1: names must be lowercase and free of separators and controls.
-            let (uppercase, forbidden) = scanName(name)
-            if uppercase { return "field name \"\(name)\" has uppercase characters (§8.2.1)" }
-            if forbidden { return "field name \"\(name)\" has a character not allowed in a name (§8.2.1)" }
-            switch scanValue(field.value) {
-            case .controls: return "value of \"\(name)\" contains NUL, CR or LF (§8.2.1)"
-            case .edgeWhitespace: return "value of \"\(name)\" starts or ends with whitespace (§8.2.1)"
+            if name.uppercase { return "field name \"\(text(nameOctets))\" has uppercase characters (§8.2.1)" }
+            if name.forbidden { return "field name \"\(text(nameOctets))\" has a character not allowed in a name (§8.2.1)" }
+            let value = ValueScan(valueOctets, parsesNumber: name.kind == .contentLength)
+            switch value.problem {
+            case .controls: return "value of \"\(text(nameOctets))\" contains NUL, CR or LF (§8.2.1)"
+            case .edgeWhitespace: return "value of \"\(text(nameOctets))\" starts or ends with whitespace (§8.2.1)"
             case .fine: break
             }
-            if name.utf8.first == 0x3a {
-                if seenRegular { return "pseudo-header \(name) after a regular field (§8.3)" }
-                if kind == .trailers { return "pseudo-header \(name) in trailers (§8.1)" }
-                // Each pseudo-header once, and only those of its kind of message.
-                func put(_ slot: inout String?, allowed: Bool) -> String? {
-                    guard allowed else { return "pseudo-header \(name) is not allowed in a \(kind.rawValue) (§8.3)" }
-                    if slot != nil { return "pseudo-header \(name) appears twice (§8.3)" }
-                    slot = field.value
-                    return nil
-                }
-                let problem: String?
-                switch name {
-                case ":method": problem = put(&seen.method, allowed: requestLike)
-                case ":scheme": problem = put(&seen.scheme, allowed: requestLike)
-                case ":path": problem = put(&seen.path, allowed: requestLike)
-                case ":authority": problem = put(&seen.authority, allowed: requestLike)
-                case ":protocol": problem = put(&seen.proto, allowed: requestLike)
-                case ":status": problem = put(&seen.status, allowed: !requestLike)
-                default: problem = "pseudo-header \(name) is not allowed in a \(kind.rawValue) (§8.3)"
-                }
-                if let problem { return problem }
-            } else {
+            guard name.isPseudo else {
                 seenRegular = true
-                if isConnectionSpecific(name) { return "connection-specific field \"\(name)\" (§8.2.2)" }
-                if name == "te" && field.value.lowercased() != "trailers" { return "te may only be \"trailers\" (§8.2.2)" }
+                switch name.kind {
+                case .connectionSpecific: return "connection-specific field \"\(text(nameOctets))\" (§8.2.2)"
+                case .te where !value.isTrailers: return "te may only be \"trailers\" (§8.2.2)"
+                case .contentLength:
+                    guard case .success(let previous) = contentLength else { break }
+                    if let n = value.number {
+                        contentLength = previous.map { $0 != n } == true
+                            ? .failure(.init(text: "two different content-length values (§8.1.1)")) : .success(n)
+                    } else {
+                        contentLength = .failure(.init(text: "content-length \"\(text(valueOctets))\" is not a number (§8.1.1)"))
+                    }
+                default: break
+                }
+                return nil
             }
+            if seenRegular { return "pseudo-header \(text(nameOctets)) after a regular field (§8.3)" }
+            if kind == .trailers { return "pseudo-header \(text(nameOctets)) in trailers (§8.1)" }
+            // Each pseudo-header once, and only those of its kind of message.
+            let allowed: Bool
+            switch name.kind {
+            case .method, .scheme, .path, .authority, .protocol: allowed = requestLike
+            case .status: allowed = !requestLike
+            default: allowed = false
+            }
+            guard allowed else { return "pseudo-header \(text(nameOctets)) is not allowed in a \(kind.rawValue) (§8.3)" }
+            guard seen.note(name.kind, value: valueOctets) else { return "pseudo-header \(text(nameOctets)) appears twice (§8.3)" }
+            return nil
         }
-        switch kind {
-        case .request, .pushPromise:
-            guard let method = seen.method else { return "request without :method (§8.3.1)" }
-            if method == "CONNECT" && seen.proto == nil {
-                if seen.scheme != nil || seen.path != nil { return "CONNECT with :scheme or :path (§8.5)" }
-                if seen.authority == nil { return "CONNECT without :authority (§8.5)" }
-            } else {
-                if seen.scheme == nil { return "request without :scheme (§8.3.1)" }
-                guard let path = seen.path else { return "request without :path (§8.3.1)" }
-                if path.isEmpty { return "empty :path (§8.3.1)" }
+
+        /// §8.3.1, §8.3.2, §8.4, §8.5: the pseudo-headers a message of this kind must carry.
+        private func requiredPseudoHeaders() -> String? {
+            switch kind {
+            case .request, .pushPromise:
+                guard let method = seen.method else { return "request without :method (§8.3.1)" }
+                if method == "CONNECT" && !seen.has(.protocol) {
+                    if seen.has(.scheme) || seen.has(.path) { return "CONNECT with :scheme or :path (§8.5)" }
+                    if !seen.has(.authority) { return "CONNECT without :authority (§8.5)" }
+                } else {
+                    if !seen.has(.scheme) { return "request without :scheme (§8.3.1)" }
+                    if !seen.has(.path) { return "request without :path (§8.3.1)" }
+                    if seen.emptyPath { return "empty :path (§8.3.1)" }
+                }
+                if kind == .pushPromise && method != "GET" && method != "HEAD" {
+                    return "pushed request must be safe and cacheable, not \(method) (§8.4)"
+                }
+            case .response, .informational:
+                guard let status = seen.status else { return "response without :status (§8.3.2)" }
+                guard status.utf8.count == 3, let code = Int(status), code >= 100 else { return "invalid :status \"\(status)\"" }
+            case .trailers:
+                break
             }
-            if kind == .pushPromise && method != "GET" && method != "HEAD" {
-                return "pushed request must be safe and cacheable, not \(method) (§8.4)"
-            }
-        case .response, .informational:
-            guard let status = seen.status else { return "response without :status (§8.3.2)" }
-            guard status.utf8.count == 3, let code = Int(status), code >= 100 else { return "invalid :status \"\(status)\"" }
-        case .trailers:
-            break
+            return nil
         }
-        return nil
     }
 
-    /// The pseudo-headers of one block (§8.3), as `problem` collects them.
+    /// The pseudo-headers of one block (§8.3) as `FieldChecker` notes them: which were seen, the
+    /// values the rules look at again (:method and :status, as text), and whether :path was empty.
     private struct PseudoHeaders {
-        var method, scheme, path, authority, proto, status: String?
+        private var present: UInt8 = 0
+        var method: String?
+        var status: String?
+        var emptyPath = false
+
+        func has(_ kind: NameKind) -> Bool { present & Self.bit(kind) != 0 }
+
+        /// Notes one; false if it was seen before.
+        mutating func note(_ kind: NameKind, value: UnsafeBufferPointer<UInt8>) -> Bool {
+            if has(kind) { return false }
+            present |= Self.bit(kind)
+            switch kind {
+            case .method: method = String(decoding: value, as: UTF8.self)
+            case .status: status = String(decoding: value, as: UTF8.self)
+            case .path: emptyPath = value.isEmpty
+            default: break
+            }
+            return true
+        }
+
+        private static func bit(_ kind: NameKind) -> UInt8 {
+            switch kind {
+            case .method: return 1
+            case .scheme: return 2
+            case .path: return 4
+            case .authority: return 8
+            case .protocol: return 16
+            case .status: return 32
+            default: return 0
+            }
+        }
     }
 
-    /// Whether a name has an uppercase letter, and whether it has an octet §8.2.1 forbids in a name
-    /// (controls, space, DEL and above, or a colon anywhere but a pseudo-header's first octet).
-    private static func scanName(_ name: String) -> (uppercase: Bool, forbidden: Bool) {
-        func scan<C: Collection<UInt8>>(_ octets: C) -> (Bool, Bool) {
-            var uppercase = false, forbidden = false, first = true
-            for octet in octets {
-                if octet >= 0x41 && octet <= 0x5a { uppercase = true }
-                if octet <= 0x20 || octet >= 0x7f || (octet == 0x3a && !first) { forbidden = true }
-                first = false
-            }
-            return (uppercase, forbidden)
-        }
-        return name.utf8.withContiguousStorageIfAvailable(scan) ?? scan(name.utf8)
+    /// The names `check` treats apart from the rest.
+    enum NameKind {
+        case regular, method, scheme, path, authority, `protocol`, status, otherPseudo
+        case connectionSpecific, te, contentLength
     }
 
-    private enum ValueProblem { case fine, controls, edgeWhitespace }
+    /// One pass over a name's octets: whether it has an uppercase letter, whether it has an octet
+    /// §8.2.1 forbids in a name (controls, space, DEL and above, or a colon anywhere but a
+    /// pseudo-header's first octet), and which of the names `check` looks for it is.
+    struct NameScan {
+        var isEmpty = true, isPseudo = false, uppercase = false, forbidden = false
+        var kind = NameKind.regular
 
-    /// §8.2.1: a value may not hold NUL, CR or LF, nor start or end with space or tab.
-    private static func scanValue(_ value: String) -> ValueProblem {
-        func scan<C: Collection<UInt8>>(_ octets: C) -> ValueProblem {
-            var last: UInt8 = 0, first: UInt8?
-            for octet in octets {
-                if octet == 0 || octet == 0x0a || octet == 0x0d { return .controls }
-                if first == nil { first = octet }
-                last = octet
+        init(_ octets: UnsafeBufferPointer<UInt8>) {
+            guard let first = octets.first else { return }
+            isEmpty = false
+            isPseudo = first == 0x3a
+            // The classes of all octets ORed together (a table lookup per octet, no branch);
+            // a pseudo-header's leading colon is not looked at.
+            var classes: UInt8 = 0
+            octetClasses.withUnsafeBufferPointer { table in
+                for i in (isPseudo ? 1 : 0)..<octets.count { classes |= table[Int(octets[i])] }
             }
-            guard let first else { return .fine }
-            return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? .edgeWhitespace : .fine
+            uppercase = classes & OctetClass.uppercase != 0
+            forbidden = classes & OctetClass.forbiddenInName != 0
+            kind = Self.kind(of: octets, pseudo: isPseudo)
         }
-        return value.utf8.withContiguousStorageIfAvailable(scan) ?? scan(value.utf8)
+
+        /// Told apart by length first: at most one comparison of octets per name.
+        static func kind(of o: UnsafeBufferPointer<UInt8>, pseudo: Bool) -> NameKind {
+            if pseudo {
+                switch o.count {
+                case 5: return same(o, ":path") ? .path : .otherPseudo
+                case 7:
+                    if same(o, ":method") { return .method }
+                    if same(o, ":scheme") { return .scheme }
+                    return same(o, ":status") ? .status : .otherPseudo
+                case 9: return same(o, ":protocol") ? .protocol : .otherPseudo
+                case 10: return same(o, ":authority") ? .authority : .otherPseudo
+                default: return .otherPseudo
+                }
+            }
+            switch o.count {
+            case 2: return same(o, "te") ? .te : .regular
+            case 7: return same(o, "upgrade") ? .connectionSpecific : .regular
+            case 10: return same(o, "connection") || same(o, "keep-alive") ? .connectionSpecific : .regular
+            case 14: return same(o, "content-length") ? .contentLength : .regular
+            case 16: return same(o, "proxy-connection") ? .connectionSpecific : .regular
+            case 17: return same(o, "transfer-encoding") ? .connectionSpecific : .regular
+            default: return .regular
+            }
+        }
     }
 
-    /// content-length as a number; nil if absent; a problem string if present but invalid or repeated
-    /// with different values.
-    static func contentLength(_ fields: [HeaderField]) -> Result<Int?, ProtocolError.Message> {
-        var result: Int?
-        for field in fields where field.name == "content-length" {
-            guard let n = Int(field.value.filter { $0 != " " && $0 != "\t" }), n >= 0 else {
-                return .failure(.init(text: "content-length \"\(field.value)\" is not a number (§8.1.1)"))
+    /// Whether `octets` are the octets of `text` (of the same length: callers switch on it).
+    @inline(__always)
+    static func same(_ octets: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        guard octets.count == text.utf8CodeUnitCount else { return false }
+        let expected = text.utf8Start
+        for i in 0..<octets.count where octets[i] != expected[i] { return false }
+        return true
+    }
+
+    enum ValueProblem { case fine, controls, edgeWhitespace }
+
+    /// One pass over a value's octets: §8.2.1 (no NUL, CR or LF, no space or tab at either end);
+    /// whether it is "trailers" in any case (for te, §8.2.2); with `parsesNumber`, its decimal
+    /// value (content-length is 1*DIGIT, RFC 9110 §8.6), nil if it is not one.
+    struct ValueScan {
+        var problem = ValueProblem.fine
+        var isTrailers = false
+        var number: Int?
+
+        init(_ octets: UnsafeBufferPointer<UInt8>, parsesNumber: Bool) {
+            var classes: UInt8 = 0
+            octetClasses.withUnsafeBufferPointer { table in
+                for octet in octets { classes |= table[Int(octet)] }
             }
-            if let previous = result, previous != n {
-                return .failure(.init(text: "two different content-length values (§8.1.1)"))
+            if classes & OctetClass.forbiddenInValue != 0 {
+                problem = .controls
+                return
             }
-            result = n
+            guard let first = octets.first, let last = octets.last else { return }
+            if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { problem = .edgeWhitespace }
+            if octets.count == 8 {
+                // "trailers", ASCII letters compared without case (0x20 is the case bit).
+                isTrailers = zip(octets, "trailers".utf8).allSatisfy { $0 | 0x20 == $1 }
+            }
+            if parsesNumber && octets.count <= 19 && classes & OctetClass.nonDigit == 0 {
+                // 1 to 19 digits cannot overflow a UInt64; the value must also fit in an Int.
+                let value = octets.reduce(UInt64(0)) { $0 &* 10 &+ UInt64($1 &- 0x30) }
+                if value <= UInt64(Int.max) { number = Int(value) }
+            }
         }
-        return .success(result)
+    }
+
+    /// What §8.2.1 says of an octet, as bits (`octetClasses`).
+    enum OctetClass {
+        static let uppercase: UInt8 = 1
+        /// Controls, space, a colon, DEL and above.
+        static let forbiddenInName: UInt8 = 2
+        /// NUL, LF, CR.
+        static let forbiddenInValue: UInt8 = 4
+        /// Anything but 0-9.
+        static let nonDigit: UInt8 = 8
+    }
+
+    /// The class bits of each of the 256 octets.
+    static let octetClasses: [UInt8] = (0...255).map { (octet: Int) -> UInt8 in
+        var bits: UInt8 = 0
+        if octet >= 0x41 && octet <= 0x5a { bits |= OctetClass.uppercase }
+        if octet <= 0x20 || octet >= 0x7f || octet == 0x3a { bits |= OctetClass.forbiddenInName }
+        if octet == 0 || octet == 0x0a || octet == 0x0d { bits |= OctetClass.forbiddenInValue }
+        if octet < 0x30 || octet > 0x39 { bits |= OctetClass.nonDigit }
+        return bits
+    }
+
+    /// Runs `body` on a string's UTF-8 octets in place (a copy only for a bridged string).
+    @inline(__always)
+    static func withOctets<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var text = text  // withUTF8 is mutating only to make a bridged string contiguous
+        return text.withUTF8(body)
     }
 }
 

@@ -29,7 +29,11 @@ public struct StreamTable: Sendable, Equatable {
             return values[Int(slotPositions[slot])]
         }
         set {
-            if let newValue { insert(id, newValue) } else { removeValue(forKey: id) }
+            // The record is moved in, not copied (a copy would retain every array it holds).
+            switch consume newValue {
+            case .some(let record): insert(id, record)
+            case .none: removeValue(forKey: id)
+            }
         }
     }
 
@@ -47,6 +51,17 @@ public struct StreamTable: Sendable, Equatable {
     public mutating func update<R>(_ id: UInt32, _ change: (inout StreamRecord) throws -> R) rethrows -> R? {
         guard let slot = slot(of: id) else { return nil }
         return try change(&values[Int(slotPositions[slot])])
+    }
+
+    /// Moves the record of stream `id` out, for a change that needs the rest of the connection
+    /// too (a copy would retain every array the record holds, and writing it back release them
+    /// all). An empty record of the same id stands in its place until the record is set again
+    /// with the subscript; nil when there is none.
+    mutating func take(_ id: UInt32) -> StreamRecord? {
+        guard let slot = slot(of: id) else { return nil }
+        var record = StreamRecord(id: id, sendWindow: 0, receiveWindow: 0)
+        swap(&record, &values[Int(slotPositions[slot])])
+        return record
     }
 
     @discardableResult
@@ -105,7 +120,7 @@ public struct StreamTable: Sendable, Equatable {
         }
     }
 
-    private mutating func insert(_ id: UInt32, _ record: StreamRecord) {
+    private mutating func insert(_ id: UInt32, _ record: consuming StreamRecord) {
         if let slot = slot(of: id) {
             values[Int(slotPositions[slot])] = record
             return

@@ -121,28 +121,30 @@ public struct FrameDecoder: Sendable {
     }
 }
 
-/// One parser per frame type (§6), chosen by table. Each checks the rules of its section.
+/// One parser per frame type (§6), chosen by a switch on the type. Each checks the rules of its section.
 public enum FrameParser {
-    typealias Parser = @Sendable (FrameHeader, ArraySlice<UInt8>) -> Result<Frame, ProtocolError>
-
-    static let parsers: [Parser] = [
-        parseData, parseHeaders, parsePriority, parseRstStream, parseSettings,
-        parsePushPromise, parsePing, parseGoaway, parseWindowUpdate, parseContinuation,
-    ]
-
     public static func parse(_ header: FrameHeader, _ payload: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {
-        let result: Result<Frame, ProtocolError>
-        if header.type.isKnown {
-            result = parsers[Int(header.type.rawValue)](header, payload)
-        } else {
+        var result: Result<Frame, ProtocolError>
+        switch header.type.rawValue {
+        case 0x0: result = parseData(header, payload)
+        case 0x1: result = parseHeaders(header, payload)
+        case 0x2: result = parsePriority(header, payload)
+        case 0x3: result = parseRstStream(header, payload)
+        case 0x4: result = parseSettings(header, payload)
+        case 0x5: result = parsePushPromise(header, payload)
+        case 0x6: result = parsePing(header, payload)
+        case 0x7: result = parseGoaway(header, payload)
+        case 0x8: result = parseWindowUpdate(header, payload)
+        case 0x9: result = parseContinuation(header, payload)
+        default:
             result = .success(Frame(streamID: header.streamID, flags: header.flags,
                                     payload: .unknown(type: header.type.rawValue, payload: Array(payload))))
         }
-        return result.map { frame in
-            var frame = frame
-            frame.reservedBit = header.reservedBit
-            return frame
+        if header.reservedBit, case .success(var frame) = result {
+            frame.reservedBit = true
+            result = .success(frame)
         }
+        return result
     }
 
     static func uint32(_ p: ArraySlice<UInt8>, _ at: Int) -> UInt32 {

@@ -10,12 +10,14 @@ public enum FrameEncoder {
     public static func encode(_ frame: Frame, into out: inout [UInt8]) {
         let length = frame.payloadLength
         out.reserveCapacity(out.count + 9 + length)
-        out.append(UInt8(truncatingIfNeeded: length >> 16))
-        out.append(UInt8(truncatingIfNeeded: length >> 8))
-        out.append(UInt8(truncatingIfNeeded: length))
-        out.append(frame.type.rawValue)
-        out.append(frame.wireFlags.rawValue)
-        appendUInt32(frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0), to: &out)
+        // The nine octets of the header (§4.1) in one append, not nine.
+        let stream = frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0)
+        let header: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
+            UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+            frame.type.rawValue, frame.wireFlags.rawValue,
+            UInt8(truncatingIfNeeded: stream >> 24), UInt8(truncatingIfNeeded: stream >> 16),
+            UInt8(truncatingIfNeeded: stream >> 8), UInt8(truncatingIfNeeded: stream))
+        withUnsafeBytes(of: header) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
         if let pad = frame.padLength { out.append(pad) }
         switch frame.payload {
         case .data(let bytes):

@@ -57,11 +57,20 @@ public struct HPACKDecoder: Sendable, Equatable {
 
     /// Decodes a complete header block into fields (no report is built).
     public mutating func decode(_ block: [UInt8]) throws(HPACKError) -> [HeaderField] {
+        try decode(block) { _, _ in }
+    }
+
+    /// `decode(_:)`, also handing each field's octets to `observe` before its `String`s are made
+    /// (a server checks a request's fields there, §8.2). The octets are valid only during the call.
+    public mutating func decode(
+        _ block: [UInt8], observing observe: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(HPACKError) -> [HeaderField] {
         var fields: [HeaderField] = []
         fields.reserveCapacity(16)
         var report: DecodedHeaderBlock?
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
             try decode(buffer, report: &report) { name, value, known in
+                observe(name, value)
                 fields.append(Self.field(name, value, known))
                 return nil  // only a report needs the field back (returning it cost a retain and a release)
             }

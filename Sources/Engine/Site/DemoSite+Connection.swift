@@ -16,8 +16,8 @@ extension DemoSite {
                 sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
             }
             let isDebugState = debugState && Self.withoutQuery(request.path) == Connection.debugStatePath
-            let response = isDebugState ? debugStateResponse(request, connection) : respond(to: request)
-            let events = (try? connection.sendResponse(id, response.headerList, body: response.body)) ?? []
+            var response = isDebugState ? debugStateResponse(request, connection) : respond(to: request)
+            let events = (try? connection.sendResponse(id, response.takeHeaderList(), body: response.body)) ?? []
             if sent.isEmpty { sent = events } else { sent += events }  // the first list is kept, not copied
         }
         return sent

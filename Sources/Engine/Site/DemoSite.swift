@@ -15,10 +15,24 @@ public struct SiteRequest: Hashable, Sendable {
     }
 
     /// From an HTTP/2 header list (pseudo-headers and fields).
+    /// One pass: the first of each pseudo-header, and the other fields in order.
     public init(headers: [HeaderField], body: [UInt8]) {
-        func value(_ name: String) -> String { headers.first { $0.name == name }?.value ?? "" }
-        self.init(method: value(":method"), path: value(":path"), authority: value(":authority"),
-                  headers: headers.filter { !$0.isPseudo }, body: body)
+        var method: String?, path: String?, authority: String?
+        var fields: [HeaderField] = []
+        fields.reserveCapacity(headers.count)
+        for field in headers {
+            guard field.isPseudo else {
+                fields.append(field)
+                continue
+            }
+            switch field.name {
+            case ":method" where method == nil: method = field.value
+            case ":path" where path == nil: path = field.value
+            case ":authority" where authority == nil: authority = field.value
+            default: break
+            }
+        }
+        self.init(method: method ?? "", path: path ?? "", authority: authority ?? "", headers: fields, body: body)
     }
 }
 
@@ -38,10 +52,21 @@ public struct SiteResponse: Hashable, Sendable {
     public var headerList: [HeaderField] {
         var list: [HeaderField] = []
         list.reserveCapacity(headers.count + 1)
-        list.append(HeaderField(":status", String(status)))
+        list.append(statusField)
         list.append(contentsOf: headers)
         return list
     }
+
+    /// `headerList`, made from this response's own list in place (`headers` is left empty): a
+    /// server's hot path, with no second list.
+    public mutating func takeHeaderList() -> [HeaderField] {
+        var list = headers
+        headers = []
+        list.insert(statusField, at: 0)
+        return list
+    }
+
+    private var statusField: HeaderField { HeaderField(":status", status == 200 ? "200" : String(status)) }
 }
 
 /// The demo website of seed 000, done properly: /, /echo, /json, /html, /styles.css, /upload, plus
@@ -58,7 +83,7 @@ public struct DemoSite: Sendable {
     public static let paths = ["/", "/echo", "/json", "/html", "/styles.css", "/upload"]
 
     public func respond(to request: SiteRequest) -> SiteResponse {
-        let path = String(Self.withoutQuery(request.path))
+        let path = Self.withoutQuery(request.path)
         let isHead = request.method == "HEAD"
         let method = isHead ? "GET" : request.method
         var response: SiteResponse
@@ -105,7 +130,7 @@ public struct DemoSite: Sendable {
 
     func text(_ status: Int, _ type: String, _ body: [UInt8]) -> SiteResponse {
         var headers: [HeaderField] = []
-        headers.reserveCapacity(3)  // content-length and server follow (`respond`)
+        headers.reserveCapacity(4)  // content-length and server follow (`respond`), :status goes first
         headers.append(HeaderField("content-type", type))
         return SiteResponse(status: status, headers: headers, body: body)
     }
@@ -116,10 +141,12 @@ public struct DemoSite: Sendable {
     static let htmlBytes = Array(htmlPage.utf8)
     static let stylesheetBytes = Array(stylesheet.utf8)
 
-    /// A request target without its query ("/a?b" → "/a"), found by octet, not by character.
-    static func withoutQuery(_ target: String) -> Substring {
-        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target[...] }
-        return target[..<mark]
+    /// A request target without its query ("/a?b" → "/a"), found by octet, not by character; a
+    /// target without one is handed back as it is (no Substring, no new String).
+    static func withoutQuery(_ target: String) -> String {
+        let offset = HTTPSemantics.withOctets(target) { $0.firstIndex(of: UInt8(ascii: "?")) }
+        guard let offset else { return target }
+        return String(target.utf8.prefix(offset)) ?? target
     }
 
     func notAllowed(_ allow: String) -> SiteResponse {
