@@ -299,11 +299,16 @@ extension ServePeerTests {
         #expect(try run("/bin/sh", ["-c", "head -c 4000000 /dev/urandom > \"$0\"", big]).status == 0)
         let server = try Server(["--root", root.path, "--trace", "frames"] + mode)
         defer { server.stop() }
-        // curl reads slowly (1 MB/s); the server is told to stop a quarter of a second in.
+        // curl reads slowly (1 MB/s); the server is told to stop once the body has begun to arrive
+        // (the first 64 KiB written; at most 10 s after curl starts), not after a fixed delay,
+        // which a loaded machine could reach before the request was even sent.
         let copy = root.appendingPathComponent("copy.bin").path
         let pid = server.process.processIdentifier
-        let result = try run("/bin/sh", ["-c", "(sleep 0.25; kill -TERM $2) & curl -s --http2-prior-knowledge --limit-rate 1M -o \"$1\" $0",
-                                          server.url + "/big.bin", copy, "\(pid)"], timeout: 60)
+        let script = """
+            (i=0; while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -lt 65536 ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; \
+            kill -TERM $2) & curl -s --http2-prior-knowledge --limit-rate 1M -o "$1" $0
+            """
+        let result = try run("/bin/sh", ["-c", script, server.url + "/big.bin", copy, "\(pid)"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let copied = try sha256(copy), digest = try sha256(big)
         #expect(copied == digest, "the download was cut short")
