@@ -178,9 +178,10 @@ extension Connection {
         let id = first.streamID
         let current = state(of: id)
         // A server knows what a HEADERS block is before it decodes it (a request on an idle
-        // stream, else trailers), so it checks the fields (§8) on their octets as they are decoded.
+        // stream, else trailers), so it checks the fields (§8) on their octets as they are decoded
+        // (with a report, the report's fields are checked instead).
         var checker: HTTPSemantics.FieldChecker?
-        if role == .server, case .headers = first.payload {
+        if role == .server, !configuration.reportsHeaderBlocks, case .headers = first.payload {
             checker = HTTPSemantics.FieldChecker(kind: current == .idle ? .request : .trailers)
         }
         let decoded: DecodedHeaderBlock
@@ -190,7 +191,6 @@ extension Connection {
         } catch {
             return fail(.connection(.compressionError, "§4.3", "\(error) (\(error.section))"), into: &events)
         }
-        if configuration.reportsHeaderBlocks { checker = nil }  // not fed: the report's fields are checked instead
         if case .pushPromise(let promised, _) = first.payload {
             return receivePushPromise(id, promised, decoded, into: &events)
         }
@@ -240,7 +240,7 @@ extension Connection {
                                 checked: HTTPSemantics.FieldChecker? = nil, into events: inout [Event]) {
         // Taken out of the table while it changes (every path below puts it back): a copy left in
         // the table would share the record's header lists, and the first write would copy them.
-        guard var stream = streams.removeValue(forKey: id) else { return }
+        guard var stream = streams.take(id) else { return }
         var kind = kind
         let fields = decoded.headerFields
         if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value,

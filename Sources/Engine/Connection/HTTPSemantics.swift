@@ -2,12 +2,10 @@
 /// stream error of type PROTOCOL_ERROR (§8.1.1).
 public enum HTTPSemantics {
     /// §8.2.2: whether a field is specific to one HTTP/1.1 connection and must not appear in HTTP/2
-    /// (a switch, not a set: it runs for every field of every request a server receives).
+    /// (the names `NameScan.kind` tells apart, the one list of them).
     public static func isConnectionSpecific(_ name: String) -> Bool {
-        switch name {
-        case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade": return true
-        default: return false
-        }
+        var name = name
+        return name.withUTF8 { NameScan.kind(of: $0, pseudo: false) == .connectionSpecific }
     }
 
     /// Whether a :status value is informational (1xx, §8.1): its first octet is the digit 1.
@@ -31,9 +29,7 @@ public enum HTTPSemantics {
     public static func check(_ fields: [HeaderField], kind: HeaderBlockKind) -> Check {
         var checker = FieldChecker(kind: kind)
         for field in fields where checker.isFine {
-            withOctets(field.name) { name in
-                withOctets(field.value) { value in checker.add(name: name, value: value) }
-            }
+            field.withOctets { checker.add(name: $0, value: $1) }
         }
         return checker.finish()
     }
@@ -192,12 +188,8 @@ public enum HTTPSemantics {
             guard let first = octets.first else { return }
             isEmpty = false
             isPseudo = first == 0x3a
-            // The classes of all octets ORed together (a table lookup per octet, no branch);
-            // a pseudo-header's leading colon is not looked at.
-            var classes: UInt8 = 0
-            octetClasses.withUnsafeBufferPointer { table in
-                for i in (isPseudo ? 1 : 0)..<octets.count { classes |= table[Int(octets[i])] }
-            }
+            // A pseudo-header's leading colon is not looked at.
+            let classes = octetClasses(of: UnsafeBufferPointer(rebasing: octets[(isPseudo ? 1 : 0)...]))
             uppercase = classes & OctetClass.uppercase != 0
             forbidden = classes & OctetClass.forbiddenInName != 0
             kind = Self.kind(of: octets, pseudo: isPseudo)
@@ -249,10 +241,7 @@ public enum HTTPSemantics {
         var number: Int?
 
         init(_ octets: UnsafeBufferPointer<UInt8>, parsesNumber: Bool) {
-            var classes: UInt8 = 0
-            octetClasses.withUnsafeBufferPointer { table in
-                for octet in octets { classes |= table[Int(octet)] }
-            }
+            let classes = octetClasses(of: octets)
             if classes & OctetClass.forbiddenInValue != 0 {
                 problem = .controls
                 return
@@ -271,7 +260,7 @@ public enum HTTPSemantics {
         }
     }
 
-    /// What §8.2.1 says of an octet, as bits (`octetClasses`).
+    /// What §8.2.1 says of an octet, as bits (`octetClassTable`).
     enum OctetClass {
         static let uppercase: UInt8 = 1
         /// Controls, space, a colon, DEL and above.
@@ -282,21 +271,19 @@ public enum HTTPSemantics {
         static let nonDigit: UInt8 = 8
     }
 
+    /// The classes of all `octets` ORed together: a table lookup per octet, no branch.
+    static func octetClasses(of octets: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        octetClassTable.withUnsafeBufferPointer { table in octets.reduce(0) { $0 | table[Int($1)] } }
+    }
+
     /// The class bits of each of the 256 octets.
-    static let octetClasses: [UInt8] = (0...255).map { (octet: Int) -> UInt8 in
+    static let octetClassTable: [UInt8] = (0...255).map { (octet: Int) -> UInt8 in
         var bits: UInt8 = 0
         if octet >= 0x41 && octet <= 0x5a { bits |= OctetClass.uppercase }
         if octet <= 0x20 || octet >= 0x7f || octet == 0x3a { bits |= OctetClass.forbiddenInName }
         if octet == 0 || octet == 0x0a || octet == 0x0d { bits |= OctetClass.forbiddenInValue }
         if octet < 0x30 || octet > 0x39 { bits |= OctetClass.nonDigit }
         return bits
-    }
-
-    /// Runs `body` on a string's UTF-8 octets in place (a copy only for a bridged string).
-    @inline(__always)
-    static func withOctets<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        var text = text  // withUTF8 is mutating only to make a bridged string contiguous
-        return text.withUTF8(body)
     }
 }
 

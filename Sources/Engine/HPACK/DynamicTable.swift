@@ -93,8 +93,7 @@ public struct DynamicTable: Sendable, Equatable {
     /// function that makes its field (only a report needs the strings).
     @discardableResult
     public mutating func insert(_ field: HeaderField, evicted: (_ entry: () -> Entry) -> Void = { _ in }) -> Bool {
-        var name = field.name, value = field.value
-        return name.withUTF8 { name in value.withUTF8 { value in insert(name: name, value: value, evicted: evicted) } }
+        field.withOctets { name, value in insert(name: name, value: value, evicted: evicted) }
     }
 
     /// Adds a field given as octets, which must not lie in this table (see `insert(nameOf:value:)`).
@@ -189,16 +188,13 @@ public struct DynamicTable: Sendable, Equatable {
 
     /// The newest index (0-based) of an exact match and of a name match (a scan, for tests).
     func find(_ field: HeaderField) -> (exact: Int?, name: Int?) {
-        var name = field.name, value = field.value
-        return name.withUTF8 { name in
-            value.withUTF8 { value in
-                var nameMatch: Int?
-                for i in 0..<count where matches(i, name: name, value: value, nameOnly: true) {
-                    if matches(i, name: name, value: value, nameOnly: false) { return (i, i) }
-                    if nameMatch == nil { nameMatch = i }
-                }
-                return (nil, nameMatch)
+        field.withOctets { name, value in
+            var nameMatch: Int?
+            for i in 0..<count where matches(i, name: name, value: value, nameOnly: true) {
+                if matches(i, name: name, value: value, nameOnly: false) { return (i, i) }
+                if nameMatch == nil { nameMatch = i }
             }
+            return (nil, nameMatch)
         }
     }
 

@@ -135,11 +135,8 @@ public struct HPACKEncoder: Sendable, Equatable {
     ) -> FieldRepresentation {
         // The octets are looked at once, here, and used for the hash, the lookups, the literals
         // and the table.
-        var name = field.name, value = field.value
-        return name.withUTF8 { name in
-            value.withUTF8 { value in
-                encodeField(field, name: name, value: value, policy: policy, into: &bytes, report: &report)
-            }
+        field.withOctets { name, value in
+            encodeField(field, name: name, value: value, policy: policy, into: &bytes, report: &report)
         }
     }
 

@@ -16,6 +16,14 @@ public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
     public var isPseudo: Bool { name.utf8.first == 0x3a }
 
     public var description: String { "\(name): \(value)" }
+
+    /// Runs `body` on the name's and the value's UTF-8 octets in place (copied only for a bridged
+    /// string), valid during the call: the HPACK encoder, the table and the §8 checks read them so.
+    @inline(__always)
+    public func withOctets<R>(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var name = name, value = value  // withUTF8 is mutating only to make a bridged string contiguous
+        return try name.withUTF8 { name in try value.withUTF8 { value in try body(name, value) } }
+    }
 }
 
 /// How a literal field is (or was) entered into the dynamic table, RFC 7541 §6.2.

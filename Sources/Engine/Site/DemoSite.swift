@@ -50,11 +50,8 @@ public struct SiteResponse: Hashable, Sendable {
 
     /// The HTTP/2 header list: :status first, then the fields (content-length included).
     public var headerList: [HeaderField] {
-        var list: [HeaderField] = []
-        list.reserveCapacity(headers.count + 1)
-        list.append(statusField)
-        list.append(contentsOf: headers)
-        return list
+        var copy = self
+        return copy.takeHeaderList()
     }
 
     /// `headerList`, made from this response's own list in place (`headers` is left empty): a
@@ -62,11 +59,9 @@ public struct SiteResponse: Hashable, Sendable {
     public mutating func takeHeaderList() -> [HeaderField] {
         var list = headers
         headers = []
-        list.insert(statusField, at: 0)
+        list.insert(HeaderField(":status", status == 200 ? "200" : String(status)), at: 0)
         return list
     }
-
-    private var statusField: HeaderField { HeaderField(":status", status == 200 ? "200" : String(status)) }
 }
 
 /// The demo website of seed 000, done properly: /, /echo, /json, /html, /styles.css, /upload, plus
@@ -144,7 +139,8 @@ public struct DemoSite: Sendable {
     /// A request target without its query ("/a?b" → "/a"), found by octet, not by character; a
     /// target without one is handed back as it is (no Substring, no new String).
     static func withoutQuery(_ target: String) -> String {
-        let offset = HTTPSemantics.withOctets(target) { $0.firstIndex(of: UInt8(ascii: "?")) }
+        var octets = target
+        let offset = octets.withUTF8 { $0.firstIndex(of: UInt8(ascii: "?")) }
         guard let offset else { return target }
         return String(target.utf8.prefix(offset)) ?? target
     }
