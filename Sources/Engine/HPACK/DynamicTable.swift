@@ -15,6 +15,12 @@ public struct DynamicTable: Sendable, Equatable {
     }
 
     private var slots: [FieldSpan]
+    /// Per slot, the entry as `String`s once a decoder has made them (`field(_:)`), shared by every
+    /// later reference to the entry: a browser or a load tester sends the same fields on each
+    /// request, indexed, and they are made once per connection rather than once per request (as
+    /// nghttp2 shares its entries' buffers). Made only when asked for: a table used for octets
+    /// alone never holds any. Not part of the table's value (`==` ignores it).
+    private var made: [HeaderField?]
     private var newest = 0  // slot position of entry 0 (the newest), when count > 0
     public private(set) var count = 0
     /// Current size in octets.
@@ -28,6 +34,19 @@ public struct DynamicTable: Sendable, Equatable {
     public init(maxSize: Int = 4096) {
         self.maxSize = maxSize
         self.slots = Array(repeating: FieldSpan(start: 0, nameLength: 0, valueLength: 0), count: 16)
+        self.made = Array(repeating: nil, count: 16)
+    }
+
+    /// Entry `i` (below `count`) as `String`s: made from its octets the first time, then shared.
+    @inline(__always)
+    mutating func field(_ i: Int) -> HeaderField {
+        let position = (newest + i) & (slots.count - 1)
+        if let field = made[position] { return field }
+        let field = withOctets(i) { name, value in
+            HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+        made[position] = field
+        return field
     }
 
     @inline(__always) private func slot(_ i: Int) -> FieldSpan { slots[(newest + i) & (slots.count - 1)] }
@@ -65,23 +84,31 @@ public struct DynamicTable: Sendable, Equatable {
         }
     }
 
-    /// Whether two equally long runs of octets are equal, compared eight at a time.
+    /// Whether two runs of octets are equal, compared eight at a time; the last one to seven
+    /// octets in one more load that overlaps the words before it (or two of four, or single
+    /// octets for the shortest), not one at a time.
     @inline(__always)
     static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
+        let count = a.count
+        guard count == b.count else { return false }
         guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
         let rawA = UnsafeRawPointer(pa), rawB = UnsafeRawPointer(pb)
-        var i = 0
-        while i + 8 <= a.count {
-            if rawA.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rawB.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-                return false
+        @inline(__always) func word(_ at: Int) -> Bool {
+            rawA.loadUnaligned(fromByteOffset: at, as: UInt64.self) == rawB.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+        }
+        @inline(__always) func half(_ at: Int) -> Bool {
+            rawA.loadUnaligned(fromByteOffset: at, as: UInt32.self) == rawB.loadUnaligned(fromByteOffset: at, as: UInt32.self)
+        }
+        if count >= 8 {
+            var i = 0
+            while i + 8 <= count {
+                if !word(i) { return false }
+                i += 8
             }
-            i += 8
+            return i == count || word(count - 8)
         }
-        while i < a.count {
-            if pa[i] != pb[i] { return false }
-            i += 1
-        }
+        if count >= 4 { return half(0) && half(count - 4) }
+        for i in 0..<count where pa[i] != pb[i] { return false }
         return true
     }
 
@@ -146,6 +173,7 @@ public struct DynamicTable: Sendable, Equatable {
         if count == slots.count { grow() }
         newest = (newest - 1 + slots.count) & (slots.count - 1)
         slots[newest] = slot
+        if made[newest] != nil { made[newest] = nil }  // an evicted entry's strings, left in its slot
         end = slot.start + slot.nameLength + slot.valueLength
         count += 1
         size += slot.size
@@ -200,6 +228,8 @@ public struct DynamicTable: Sendable, Equatable {
 
     private mutating func evict(_ evicted: (_ entry: () -> Entry) -> Void) {
         evicted { self[count - 1] }
+        let position = (newest + count - 1) & (slots.count - 1)
+        if made[position] != nil { made[position] = nil }
         size -= slot(count - 1).size
         count -= 1
         if count == 0 { end = 0 }
@@ -207,8 +237,13 @@ public struct DynamicTable: Sendable, Equatable {
 
     private mutating func grow() {
         var bigger = [FieldSpan](repeating: FieldSpan(start: 0, nameLength: 0, valueLength: 0), count: slots.count * 2)
-        for i in 0..<count { bigger[i] = slot(i) }
+        var biggerMade = [HeaderField?](repeating: nil, count: bigger.count)
+        for i in 0..<count {
+            bigger[i] = slot(i)
+            biggerMade[i] = made[(newest + i) & (slots.count - 1)]
+        }
         slots = bigger
+        made = biggerMade
         newest = 0
     }
 

@@ -76,6 +76,8 @@ enum StaticFieldIndex {
         let names: UnsafeMutablePointer<Slot>
         let fields: UnsafeMutablePointer<Slot>
         let entries: UnsafeMutablePointer<HeaderField>
+        /// The entries' octets, which the lookups by octets compare against.
+        let octets = StaticOctets.shared
         /// By static index: whether the name is one `HPACKEncoder.sensitiveNames` never indexes.
         let sensitive: UnsafeMutablePointer<Bool>
     }
@@ -130,6 +132,30 @@ enum StaticFieldIndex {
         while tables.names[position].index != 0 {
             let slot = tables.names[position]
             if slot.hash == hash && tables.entries[slot.index - 1].name == name { return slot.index }
+            position = (position + 1) & 255
+        }
+        return nil
+    }
+
+    /// The first static index whose name is these octets (the encoder's lookup: no `String`).
+    static func firstIndex(ofName name: UnsafeBufferPointer<UInt8>, hash: UInt64, in tables: Tables) -> Int? {
+        var position = Int(truncatingIfNeeded: hash) & 255
+        while tables.names[position].index != 0 {
+            let slot = tables.names[position]
+            if slot.hash == hash && DynamicTable.same(tables.octets.name(slot.index), name) { return slot.index }
+            position = (position + 1) & 255
+        }
+        return nil
+    }
+
+    /// The static index of exactly this field, given as octets (entries with a value only).
+    static func index(ofName name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: UInt64,
+                      in tables: Tables) -> Int? {
+        var position = Int(truncatingIfNeeded: hash) & 255
+        while tables.fields[position].index != 0 {
+            let slot = tables.fields[position]
+            if slot.hash == hash && DynamicTable.same(tables.octets.value(slot.index), value)
+                && DynamicTable.same(tables.octets.name(slot.index), name) { return slot.index }
             position = (position + 1) & 255
         }
         return nil
@@ -191,8 +217,7 @@ struct DynamicFieldIndex: Sendable {
 
     /// The newest live entries (insertion numbers ≥ `oldest`) matching the field exactly and by name;
     /// `matches(sequence, nameOnly)` confirms a hash match against the table.
-    func find(_ field: HeaderField, hash: FieldHash, oldest: Int,
-              matches: (Int, Bool) -> Bool) -> (exact: Int?, name: Int?) {
+    func find(hash: FieldHash, oldest: Int, matches: (Int, Bool) -> Bool) -> (exact: Int?, name: Int?) {
         let mask = fieldHashes.count - 1
         var sequence = fieldHeads[Int(truncatingIfNeeded: hash.field) & (fieldHeads.count - 1)]
         while sequence >= oldest {

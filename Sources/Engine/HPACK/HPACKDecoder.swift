@@ -69,7 +69,7 @@ public struct HPACKDecoder: Sendable, Equatable {
         fields.reserveCapacity(16)
         var report: DecodedHeaderBlock?
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, report: &report) { name, value, known in
+            try decode(buffer, report: &report, makesStrings: true) { name, value, known in
                 observe(name, value)
                 fields.append(Self.field(name, value, known))
                 return nil  // only a report needs the field back (returning it cost a retain and a release)
@@ -87,7 +87,7 @@ public struct HPACKDecoder: Sendable, Equatable {
         field: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
     ) throws(HPACKError) {
         var report: DecodedHeaderBlock?
-        try decode(block, report: &report) { name, value, _ in
+        try decode(block, report: &report, makesStrings: false) { name, value, _ in
             field(name, value)
             return nil
         }
@@ -97,7 +97,7 @@ public struct HPACKDecoder: Sendable, Equatable {
     public mutating func decodeReporting(_ block: [UInt8]) throws(HPACKError) -> DecodedHeaderBlock {
         var report: DecodedHeaderBlock? = DecodedHeaderBlock(tableSizeBefore: table.size)
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, report: &report) { name, value, known in
+            try decode(buffer, report: &report, makesStrings: true) { name, value, known in
                 Self.field(name, value, known)
             }
         }
@@ -107,11 +107,13 @@ public struct HPACKDecoder: Sendable, Equatable {
     }
 
     /// Where a field came from, for a caller that makes `String`s: the static entry whose name or
-    /// whole field it is (those `String`s are made already), or neither.
+    /// whole field it is (those `String`s are made already), a dynamic entry's field as the table
+    /// keeps it made, or none of these.
     enum Known {
         case none
         case name(Int)
         case field(Int)
+        case made(HeaderField)
     }
 
     /// A field as `String`s, taken from the static table where it came from there. (Keeping each
@@ -121,6 +123,7 @@ public struct HPACKDecoder: Sendable, Equatable {
     static func field(_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, _ known: Known) -> HeaderField {
         switch known {
         case .field(let index): return StaticTable.entries[index - 1]
+        case .made(let field): return field
         case .name(let index): return HeaderField(StaticTable.entries[index - 1].name, String(decoding: value, as: UTF8.self))
         case .none: return HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
@@ -130,9 +133,11 @@ public struct HPACKDecoder: Sendable, Equatable {
     /// table. `emit` returns the field as `String`s when there is a report, which shows it.
     /// Huffman-coded strings are decoded into a scratch buffer big enough
     /// for any field of the block (on the stack for the usual small block).
+    /// With `makesStrings`, a field indexed from the dynamic table comes as the table's own
+    /// `String`s (`DynamicTable.field(_:)`), made at most once per entry.
     @inline(__always)
     private mutating func decode(
-        _ bytes: UnsafeBufferPointer<UInt8>, report: inout DecodedHeaderBlock?,
+        _ bytes: UnsafeBufferPointer<UInt8>, report: inout DecodedHeaderBlock?, makesStrings: Bool,
         emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
     ) throws(HPACKError) {
         // Two strings of a and b octets decode to at most a*8/5+1 and b*8/5+1 octets (§5.2).
@@ -141,7 +146,7 @@ public struct HPACKDecoder: Sendable, Equatable {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { scratch in
             guard let scratch = scratch.baseAddress else { return }
             do throws(HPACKError) {
-                try decode(bytes, scratch: scratch, report: &report, emit: emit)
+                try decode(bytes, scratch: scratch, report: &report, makesStrings: makesStrings, emit: emit)
             } catch {
                 failure = error
             }
@@ -151,7 +156,8 @@ public struct HPACKDecoder: Sendable, Equatable {
 
     @inline(__always)
     private mutating func decode(
-        _ bytes: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, report: inout DecodedHeaderBlock?, emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
+        _ bytes: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, report: inout DecodedHeaderBlock?,
+        makesStrings: Bool, emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
     ) throws(HPACKError) {
         let statics = StaticOctets.shared
         let limit = maxStringLength
@@ -195,8 +201,9 @@ public struct HPACKDecoder: Sendable, Equatable {
                     guard dynamicIndex < table.count else {
                         throw .indexOutOfRange(index: index, tableEntries: table.count, offset: start)
                     }
+                    let known = makesStrings ? Known.made(table.field(dynamicIndex)) : .none
                     entrySize = table.withOctets(dynamicIndex) { name, value in
-                        made = emit(name, value, .none)
+                        made = emit(name, value, known)
                         return name.count + value.count + 32
                     }
                 }

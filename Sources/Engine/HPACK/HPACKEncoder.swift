@@ -116,13 +116,25 @@ public struct HPACKEncoder: Sendable, Equatable {
             resize(newSize, report: &report)
         }
         pendingSizeUpdates = []
-        for i in fields.indices {
-            let fieldPolicy = (i < policies.count ? policies[i] : nil) ?? policy
-            let start = bytes.count
-            let representation = encodeField(fields[i], policy: fieldPolicy, into: &bytes, report: &report)
-            if report != nil {
-                report?.fields.append(DecodedField(field: fields[i], representation: representation, offset: start,
+        guard report == nil && policies.isEmpty else {
+            for i in fields.indices {
+                let fieldPolicy = (i < policies.count ? policies[i] : nil) ?? policy
+                let start = bytes.count
+                let field = fields[i]
+                let representation = field.withOctets { name, value in
+                    encodeField(name: name, value: value, field: field, policy: fieldPolicy, into: &bytes, report: &report)
+                }
+                report?.fields.append(DecodedField(field: field, representation: representation, offset: start,
                                                    length: bytes.count - start))
+            }
+            return
+        }
+        // The hot path (a server's responses): each field's octets looked at where they lie, the
+        // field itself never copied (a copy retains and releases both its strings).
+        let policy = self.policy
+        for i in fields.indices {
+            fields[i].withOctets { name, value in
+                _ = encodeField(name: name, value: value, field: nil, policy: policy, into: &bytes, report: &report)
             }
         }
     }
@@ -130,31 +142,25 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.
     private func dynamicIndex(_ sequence: Int) -> Int { insertions - 1 - sequence + StaticTable.count + 1 }
 
-    private mutating func encodeField(
-        _ field: HeaderField, policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
-    ) -> FieldRepresentation {
-        // The octets are looked at once, here, and used for the hash, the lookups, the literals
-        // and the table.
-        field.withOctets { name, value in
-            encodeField(field, name: name, value: value, policy: policy, into: &bytes, report: &report)
-        }
-    }
-
+    /// One field, from its octets: they are looked at once, here, and used for the hash, the
+    /// lookups, the literals and the table. `field` is the same field as `String`s, given only
+    /// when there is a report (which shows it).
     @inline(__always)
     private mutating func encodeField(
-        _ field: HeaderField, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>,
+        name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, field: HeaderField?,
         policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
         let hash = FieldHash(name: name, value: value)
-        let staticName = StaticFieldIndex.firstIndex(of: field.name, hash: hash.name, in: statics)
+        let staticName = StaticFieldIndex.firstIndex(ofName: name, hash: hash.name, in: statics)
         var dynamicName: Int?
         if policy.useIndexedFields || staticName == nil {
             let oldest = insertions - table.count
-            let found = index.find(field, hash: hash, oldest: oldest) {
+            let found = index.find(hash: hash, oldest: oldest) {
                 table.matches(insertions - 1 - $0, name: name, value: value, nameOnly: $1)
             }
             if policy.useIndexedFields {
-                if staticName != nil, let exact = StaticFieldIndex.index(of: field, hash: hash.field, in: statics) {
+                if staticName != nil,
+                   let exact = StaticFieldIndex.index(ofName: name, value: value, hash: hash.field, in: statics) {
                     IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
                     return .indexed(index: exact)
                 }
@@ -167,7 +173,8 @@ public struct HPACKEncoder: Sendable, Equatable {
             dynamicName = found.name.map(dynamicIndex)
         }
         let nameIndex = staticName ?? dynamicName
-        let indexing = policy.indexing ?? defaultIndexing(for: field, staticName: staticName, policy: policy)
+        let indexing = policy.indexing ?? Self.defaultIndexing(size: name.count + value.count + 32, valueLength: value.count,
+                                                               staticName: staticName, policy: policy, tableSize: table.maxSize)
         switch indexing {
         case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &bytes)
         case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &bytes)
@@ -182,12 +189,12 @@ public struct HPACKEncoder: Sendable, Equatable {
 
     /// Adds a field to the table (§4.4) and to the lookup index.
     private mutating func insert(
-        _ field: HeaderField, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: FieldHash,
+        _ field: HeaderField?, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: FieldHash,
         report: inout EncodedHeaderBlock?
     ) {
         let added = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
         guard added else { return }  // too big for the table: it emptied it, and is not added
-        report?.operations.append(.inserted(field, size: name.count + value.count + 32))
+        if let field { report?.operations.append(.inserted(field, size: name.count + value.count + 32)) }
         insertions += 1
         if table.count > index.capacity {
             rebuildIndex(capacity: table.count * 2)
@@ -209,13 +216,15 @@ public struct HPACKEncoder: Sendable, Equatable {
         table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
     }
 
-    private func defaultIndexing(for field: HeaderField, staticName: Int?, policy: EncoderPolicy) -> Indexing {
-        if let staticName, StaticFieldIndex.isSensitive(staticName), field.value.utf8.count < 20 {
+    /// The automatic choice for a field of `size` (§4.1) whose value is `valueLength` octets long.
+    private static func defaultIndexing(size: Int, valueLength: Int, staticName: Int?, policy: EncoderPolicy,
+                                        tableSize: Int) -> Indexing {
+        if let staticName, StaticFieldIndex.isSensitive(staticName), valueLength < 20 {
             return .neverIndexed
         }
         if !policy.indexesVolatileFields, let staticName, StaticFieldIndex.isVolatile(staticName) { return .withoutIndexing }
         // A field bigger than three quarters of the table would flush most of it for one use.
-        return field.size * 4 > table.maxSize * 3 ? .withoutIndexing : .incremental
+        return size * 4 > tableSize * 3 ? .withoutIndexing : .incremental
     }
 
     /// Writes a §5.2 string literal; returns whether it was Huffman-coded.

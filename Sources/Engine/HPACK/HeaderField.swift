@@ -19,10 +19,18 @@ public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
 
     /// Runs `body` on the name's and the value's UTF-8 octets in place (copied only for a bridged
     /// string), valid during the call: the HPACK encoder, the table and the §8 checks read them so.
+    /// A native string's octets are read where they are, with no copy of the string (`withUTF8`
+    /// is mutating, and the copy it needs costs a retain and a release of each string).
     @inline(__always)
     public func withOctets<R>(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        var name = name, value = value  // withUTF8 is mutating only to make a bridged string contiguous
-        return try name.withUTF8 { name in try value.withUTF8 { value in try body(name, value) } }
+        try Self.withOctets(of: name) { name in try Self.withOctets(of: value) { value in try body(name, value) } }
+    }
+
+    @inline(__always)
+    static func withOctets<R>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var text = text  // a bridged string, made contiguous
+        return try text.withUTF8(body)
     }
 }
 
