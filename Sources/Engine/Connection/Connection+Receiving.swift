@@ -117,7 +117,7 @@ extension Connection {
     mutating func store(_ stream: consuming StreamRecord, endStream: Bool, into events: inout [Event]) {
         let id = stream.id
         if endStream { transition(&stream, .endStream(.received), into: &events) }
-        streams[id] = stream
+        streams[id] = consume stream
         if endStream { finishMessage(id, into: &events) }
     }
 
@@ -207,7 +207,7 @@ extension Connection {
             let refused = localSettings.maxConcurrentStreams.map { activeStreams(openedByPeer: true) >= Int($0) } ?? false
             notePeerStream(id)
             transition(&stream, .headers(.received), into: &events)
-            streams[id] = stream
+            streams[id] = consume stream
             if refused {
                 return fail(.stream(id, .refusedStream, "§5.1.2",
                     "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(localSettings.maxConcurrentStreams ?? 0)"), into: &events)
@@ -283,7 +283,7 @@ extension Connection {
                 return fail(.stream(id, .protocolError, "§8.1.1", problem.text), into: &events)
             }
         }
-        store(stream, endStream: frame.endStream, into: &events)
+        store(consume stream, endStream: frame.endStream, into: &events)
     }
 
     mutating func receivePushPromise(_ associated: UInt32, _ promised: UInt32, _ decoded: DecodedHeaderBlock, into events: inout [Event]) {

@@ -40,11 +40,13 @@ extension Connection {
     ) throws(UsageError) -> [Event] {
         // Only the state is read here: a copy of the record held across the writes below would
         // make each of them copy the record's header lists first.
-        guard let current = streams[id]?.state, current.canSend else {
+        guard let current = streams.read(id, \.state), current.canSend else {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
-        events.reserveCapacity(8)  // a response's HEADERS, DATA and transitions: one allocation
+        // A response's HEADERS, DATA and transitions in one allocation; without progress reports
+        // (a server) there are seldom any events at all, and no allocation is made for none.
+        if configuration.reportsProgress { events.reserveCapacity(8) }
         if current == .reservedLocal, var reserved = streams[id] {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved
@@ -142,9 +144,9 @@ extension Connection {
             encoder.encode(headers, into: &bytes)
             emitHeaderFrames(id, bytes, endStream: endStream, pushPromise: nil)
         }
-        if endStream, var stream = streams[id] {
+        if endStream, var stream = streams.take(id) {
             transition(&stream, .endStream(.sent), into: &events)
-            streams[id] = stream
+            streams[id] = consume stream
         }
     }
 
@@ -205,58 +207,62 @@ extension Connection {
         }
         waiting.sort()
         let maxFrame = Int(remoteSettings.maxFrameSize)
-        for id in waiting {
-            // Taken out while it changes and set back after (every path below sets it back).
-            guard var stream = streams.take(id) else { continue }
-            while true {
-                let pending = stream.pendingSendCount
-                let allowed = min(pending, connectionSendWindow.available, stream.sendWindow.available, maxFrame)
-                if pending > 0 && allowed == 0 {
-                    events.append(.sendBlocked(stream: id, pending: pending, connectionWindow: connectionSendWindow.value,
-                                               streamWindow: stream.sendWindow.value))
-                    break
-                }
-                if pending == 0 && !stream.pendingEndStream { break }
-                let last = allowed == pending
-                let endStream = last && stream.pendingEndStream && stream.pendingTrailers == nil
-                let start = stream.pendingSendOffset
-                // All of what waits goes in one frame as it is; a part of it is copied out.
-                let whole = start == 0 && allowed == stream.pendingSend.count
-                let chunk = whole ? stream.pendingSend : Array(stream.pendingSend[start..<(start + allowed)])
-                stream.pendingSendOffset += allowed
-                if allowed > 0 || endStream {
-                    outbox.append(.frame(.data(id, chunk, endStream: endStream)))
-                    stream.sentBodyLength += allowed
-                    progress(.dataSent(stream: id, length: allowed, endStream: endStream), into: &events)
-                }
-                if allowed > 0 {
-                    let connectionBefore = connectionSendWindow.value
-                    connectionSendWindow.consume(allowed)
-                    progress(.windowChanged(stream: 0, side: .send, from: connectionBefore, to: connectionSendWindow.value), into: &events)
-                    let streamBefore = stream.sendWindow.value
-                    stream.sendWindow.consume(allowed)
-                    progress(.windowChanged(stream: id, side: .send, from: streamBefore, to: stream.sendWindow.value), into: &events)
-                }
-                if last {
-                    stream.pendingSend = []
-                    stream.pendingSendOffset = 0
-                    if stream.pendingEndStream {
-                        stream.pendingEndStream = false
-                        if let trailers = stream.pendingTrailers {
-                            stream.pendingTrailers = nil
-                            streams[id] = stream
-                            emitHeaders(id, trailers, kind: .trailers, endStream: true, policies: [], into: &events)
-                            stream = streams.take(id) ?? stream
-                        } else {
-                            transition(&stream, .endStream(.sent), into: &events)
-                        }
-                    }
-                    break
-                }
+        for id in waiting { flush(id, maxFrame: maxFrame, into: &events) }
+    }
+
+    /// Sends what stream `id` has waiting, as far as both windows allow.
+    private mutating func flush(_ id: UInt32, maxFrame: Int, into events: inout [Event]) {
+        // Taken out while it changes and moved back after (every path below sets it back): a
+        // copy would retain every array the record holds.
+        guard var stream = streams.take(id) else { return }
+        while true {
+            let pending = stream.pendingSendCount
+            let allowed = min(pending, connectionSendWindow.available, stream.sendWindow.available, maxFrame)
+            if pending > 0 && allowed == 0 {
+                events.append(.sendBlocked(stream: id, pending: pending, connectionWindow: connectionSendWindow.value,
+                                           streamWindow: stream.sendWindow.value))
+                break
             }
-            if stream.pendingSendCount == 0 && !stream.pendingEndStream { removePendingSend(id) }
-            streams[id] = stream
+            if pending == 0 && !stream.pendingEndStream { break }
+            let last = allowed == pending
+            let endStream = last && stream.pendingEndStream && stream.pendingTrailers == nil
+            let start = stream.pendingSendOffset
+            // All of what waits goes in one frame as it is; a part of it is copied out.
+            let whole = start == 0 && allowed == stream.pendingSend.count
+            let chunk = whole ? stream.pendingSend : Array(stream.pendingSend[start..<(start + allowed)])
+            stream.pendingSendOffset += allowed
+            if allowed > 0 || endStream {
+                outbox.append(.frame(.data(id, chunk, endStream: endStream)))
+                stream.sentBodyLength += allowed
+                progress(.dataSent(stream: id, length: allowed, endStream: endStream), into: &events)
+            }
+            if allowed > 0 {
+                let connectionBefore = connectionSendWindow.value
+                connectionSendWindow.consume(allowed)
+                progress(.windowChanged(stream: 0, side: .send, from: connectionBefore, to: connectionSendWindow.value), into: &events)
+                let streamBefore = stream.sendWindow.value
+                stream.sendWindow.consume(allowed)
+                progress(.windowChanged(stream: id, side: .send, from: streamBefore, to: stream.sendWindow.value), into: &events)
+            }
+            if last {
+                stream.pendingSend = []
+                stream.pendingSendOffset = 0
+                if stream.pendingEndStream {
+                    stream.pendingEndStream = false
+                    if let trailers = stream.pendingTrailers {
+                        stream.pendingTrailers = nil
+                        streams[id] = stream
+                        emitHeaders(id, trailers, kind: .trailers, endStream: true, policies: [], into: &events)
+                        if let back = streams.take(id) { stream = back }
+                    } else {
+                        transition(&stream, .endStream(.sent), into: &events)
+                    }
+                }
+                break
+            }
         }
+        if stream.pendingSendCount == 0 && !stream.pendingEndStream { removePendingSend(id) }
+        streams.putBack(&stream)
     }
 
     // MARK: Control frames

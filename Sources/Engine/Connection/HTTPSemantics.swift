@@ -114,7 +114,7 @@ public enum HTTPSemantics {
             switch kind {
             case .request, .pushPromise:
                 guard let method = seen.method else { return "request without :method (§8.3.1)" }
-                if method == "CONNECT" && !seen.has(.protocol) {
+                if method == .connect && !seen.has(.protocol) {
                     if seen.has(.scheme) || seen.has(.path) { return "CONNECT with :scheme or :path (§8.5)" }
                     if !seen.has(.authority) { return "CONNECT without :authority (§8.5)" }
                 } else {
@@ -122,8 +122,8 @@ public enum HTTPSemantics {
                     if !seen.has(.path) { return "request without :path (§8.3.1)" }
                     if seen.emptyPath { return "empty :path (§8.3.1)" }
                 }
-                if kind == .pushPromise && method != "GET" && method != "HEAD" {
-                    return "pushed request must be safe and cacheable, not \(method) (§8.4)"
+                if kind == .pushPromise, case .other(let text) = method {
+                    return "pushed request must be safe and cacheable, not \(text) (§8.4)"
                 }
             case .response, .informational:
                 guard let status = seen.status else { return "response without :status (§8.3.2)" }
@@ -139,7 +139,7 @@ public enum HTTPSemantics {
     /// values the rules look at again (:method and :status, as text), and whether :path was empty.
     private struct PseudoHeaders {
         private var present: UInt8 = 0
-        var method: String?
+        var method: Method?
         var status: String?
         var emptyPath = false
 
@@ -150,12 +150,27 @@ public enum HTTPSemantics {
             if has(kind) { return false }
             present |= Self.bit(kind)
             switch kind {
-            case .method: method = String(decoding: value, as: UTF8.self)
+            case .method: method = Method(value)
             case .status: status = String(decoding: value, as: UTF8.self)
             case .path: emptyPath = value.isEmpty
             default: break
             }
             return true
+        }
+
+        /// :method as the rules look at it: GET and HEAD (safe, may be pushed, §8.4), CONNECT
+        /// (§8.5), or another, kept as text for the message (no `String` made for GET).
+        enum Method: Equatable {
+            case safe, connect
+            case other(String)
+
+            init(_ octets: UnsafeBufferPointer<UInt8>) {
+                switch octets.count {
+                case 3 where same(octets, "GET"), 4 where same(octets, "HEAD"): self = .safe
+                case 7 where same(octets, "CONNECT"): self = .connect
+                default: self = .other(String(decoding: octets, as: UTF8.self))
+                }
+            }
         }
 
         private static func bit(_ kind: NameKind) -> UInt8 {

@@ -64,6 +64,14 @@ public struct StreamTable: Sendable, Equatable {
         return record
     }
 
+    /// Sets back a record taken with `take`, by swapping it with the stand-in (what `record`
+    /// then holds): no copy, where the compiler cannot yet move a variable (`consume`) that a
+    /// loop reassigns.
+    mutating func putBack(_ record: inout StreamRecord) {
+        guard let slot = slot(of: record.id) else { return insert(record.id, record) }
+        swap(&record, &values[Int(slotPositions[slot])])
+    }
+
     @discardableResult
     public mutating func removeValue(forKey id: UInt32) -> StreamRecord? {
         guard var hole = slot(of: id) else { return nil }

@@ -2,16 +2,23 @@
 extension DemoSite {
     /// Answers every request whose END_STREAM arrived in `events`, first promising the paths that
     /// `pushes` names for it (server push, §8.4). Returns the events of sending.
+    /// With no `pushes`, nothing is promised, and a GET of a fixed page is answered from the
+    /// page's own lists without a `SiteRequest` being made.
     public func answer(_ events: [Event], on connection: inout Connection,
-                       pushes: (SiteRequest) -> [String] = { _ in [] }) -> [Event] {
+                       pushes: ((SiteRequest) -> [String])? = nil) -> [Event] {
         var sent: [Event] = []
         for case .messageComplete(let id, .request) in events {
             // The request's fields and body, not the stream's record: a copy of the record kept
             // while the response is sent would share its storage, and the send would copy it.
-            let message = connection.streams[id].flatMap { stream in stream.requestHeaders.map { ($0, stream.receivedBody) } }
+            let message = connection.streams.read(id) { stream in stream.requestHeaders.map { ($0, stream.receivedBody) } } ?? nil
             guard let (headers, body) = message else { continue }
+            if pushes == nil, let page = Self.fixedPage(getting: headers) {
+                let events = (try? connection.sendResponse(id, page.headerList, body: page.body)) ?? []
+                if sent.isEmpty { sent = events } else { sent += events }
+                continue
+            }
             let request = SiteRequest(headers: headers, body: body)
-            for path in pushes(request) {
+            for path in pushes?(request) ?? [] {
                 // A client that disabled push, or a closed stream, simply gets no promise.
                 sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
             }
@@ -21,6 +28,39 @@ extension DemoSite {
             if sent.isEmpty { sent = events } else { sent += events }  // the first list is kept, not copied
         }
         return sent
+    }
+
+    /// The fixed page a request GETs (its first :method is GET, its first :path one of theirs, the
+    /// query aside), read off the octets of the pseudo-headers at the head of the list (no
+    /// `String` compared or made); nil for anything else.
+    static func fixedPage(getting headers: [HeaderField]) -> (headerList: [HeaderField], body: [UInt8])? {
+        var method: Int?, path: Int?
+        for i in headers.indices {
+            // §8.3: pseudo-headers come first (checked on receipt). Told apart by length first,
+            // so that at most one comparison of strings is made per field.
+            let name = headers[i].name
+            guard name.utf8.count > 1, headers[i].isPseudo else { break }
+            switch name.utf8.count {
+            case 7 where method == nil && name == ":method": method = i
+            case 5 where path == nil && name == ":path": path = i
+            default: break
+            }
+        }
+        guard let method, let path, headers[method].value == "GET" else { return nil }
+        let page = HeaderField.withOctets(of: headers[path].value) { fixedPage(octets: $0) }
+        guard let page else { return nil }
+        return (page.headerList, page.response.body)
+    }
+
+    /// The fixed page a request target names, its query aside (`fixedPage(_:)` by octets).
+    private static func fixedPage(octets target: UnsafeBufferPointer<UInt8>) -> FixedPage? {
+        let path = UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)])
+        switch path.count {
+        case 1: return HTTPSemantics.same(path, "/") ? indexFixed : nil
+        case 5: return HTTPSemantics.same(path, "/json") ? jsonFixed : HTTPSemantics.same(path, "/html") ? htmlFixed : nil
+        case 11: return HTTPSemantics.same(path, "/styles.css") ? stylesheetFixed : nil
+        default: return nil
+        }
     }
 
     /// `/.well-known/h2/state`: the state of the very connection the request came on, taken when

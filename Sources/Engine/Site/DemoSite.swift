@@ -81,6 +81,11 @@ public struct DemoSite: Sendable {
         let path = Self.withoutQuery(request.path)
         let isHead = request.method == "HEAD"
         let method = isHead ? "GET" : request.method
+        if method == "GET", let page = Self.fixedPage(path) {
+            var response = page.response
+            if isHead { response.body = [] }
+            return response
+        }
         var response: SiteResponse
         switch (path, method) {
         case ("/echo", _):
@@ -93,14 +98,6 @@ public struct DemoSite: Sendable {
             response = text(200, "text/html; charset=utf-8", Self.uploadPage)
         case ("/upload", _):
             response = notAllowed("GET, HEAD, POST, PUT")
-        case ("/", "GET"):
-            response = text(200, "text/html; charset=utf-8", Self.indexBytes)
-        case ("/json", "GET"):
-            response = text(200, "application/json", Self.jsonBytes)
-        case ("/html", "GET"):
-            response = text(200, "text/html; charset=utf-8", Self.htmlBytes)
-        case ("/styles.css", "GET"):
-            response = text(200, "text/css; charset=utf-8", Self.stylesheetBytes)
         case ("/", _), ("/json", _), ("/html", _), ("/styles.css", _):
             response = notAllowed("GET, HEAD")
         default:
@@ -112,11 +109,47 @@ public struct DemoSite: Sendable {
                 response = text(404, "text/plain; charset=utf-8", "no such page: \(path)\n")
             }
         }
+        Self.finish(&response)
+        if isHead { response.body = [] }
+        return response
+    }
+
+    /// Every response ends with its content-length and the server's name.
+    private static func finish(_ response: inout SiteResponse) {
         response.headers.reserveCapacity(response.headers.count + 2)
         response.headers.append(HeaderField("content-length", String(response.body.count)))
         response.headers.append(HeaderField("server", "h2lab"))
-        if isHead { response.body = [] }
-        return response
+    }
+
+    /// A page whose answer to GET never changes (/, /json, /html, /styles.css): the response and
+    /// its HTTP/2 header list, made once. A server answering it again and again sends these very
+    /// lists (shared, not rebuilt: no allocation, no `String` made, nothing to free per request).
+    struct FixedPage: Sendable {
+        let response: SiteResponse
+        let headerList: [HeaderField]
+
+        init(_ type: String, _ body: [UInt8]) {
+            var response = SiteResponse(status: 200, headers: [HeaderField("content-type", type)], body: body)
+            DemoSite.finish(&response)
+            self.response = response
+            headerList = response.headerList
+        }
+    }
+
+    static let indexFixed = FixedPage("text/html; charset=utf-8", indexBytes)
+    static let jsonFixed = FixedPage("application/json", jsonBytes)
+    static let htmlFixed = FixedPage("text/html; charset=utf-8", htmlBytes)
+    static let stylesheetFixed = FixedPage("text/css; charset=utf-8", stylesheetBytes)
+
+    /// The fixed page at `path` (without its query), if it is one.
+    static func fixedPage(_ path: String) -> FixedPage? {
+        switch path {
+        case "/": return indexFixed
+        case "/json": return jsonFixed
+        case "/html": return htmlFixed
+        case "/styles.css": return stylesheetFixed
+        default: return nil
+        }
     }
 
     func text(_ status: Int, _ type: String, _ body: String) -> SiteResponse {

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// What `serve` does faster than the lab must come out the same: the demo site's fixed pages sent
+/// from lists kept once, a dynamic entry's strings kept and shared, the encoder's lookups on
+/// octets, and stream records moved rather than copied.
+@Suite("The server's fast paths agree with the plain ones")
+struct ServerHotPathTests {
+    static func list(_ pairs: [(String, String)]) -> [HeaderField] { fields(pairs) }
+
+    @Test("a GET of a fixed page is answered from the page's kept lists, and they are what the site makes",
+          arguments: ["/", "/json", "/html", "/styles.css", "/html?greeting=1", "/?"])
+    func fixedPageIsTheSitesAnswer(path: String) throws {
+        let request = Self.list([(":method", "GET"), (":scheme", "https"), (":path", path), (":authority", "lab"), ("accept", "*/*")])
+        let kept = try #require(DemoSite.fixedPage(getting: request))
+        let made = DemoSite().respond(to: SiteRequest(headers: request, body: []))
+        #expect(kept.headerList == made.headerList)
+        #expect(kept.body == made.body)
+        // The same order of pseudo-headers, any of them first.
+        let reordered = Self.list([(":path", path), (":authority", "lab"), (":method", "GET"), (":scheme", "https")])
+        #expect(DemoSite.fixedPage(getting: reordered)?.headerList == made.headerList)
+    }
+
+    @Test("anything but a GET of a fixed page goes to the site as a request")
+    func notFixed() {
+        let cases: [[(String, String)]] = [
+            [(":method", "HEAD"), (":scheme", "https"), (":path", "/html")],
+            [(":method", "POST"), (":scheme", "https"), (":path", "/json")],
+            [(":method", "GETS"), (":scheme", "https"), (":path", "/json")],
+            [(":method", "GET"), (":scheme", "https"), (":path", "/echo")],
+            [(":method", "GET"), (":scheme", "https"), (":path", "/html/")],
+            [(":method", "GET"), (":scheme", "https"), (":path", "/.well-known/h2/state")],
+            [(":method", "GET"), (":scheme", "https"), (":path", "/styles.cs")],
+            [(":method", "GET"), (":scheme", "https")],
+            [(":scheme", "https"), (":path", "/html")],
+            // Only the pseudo-headers at the head of the list count (§8.3).
+            [(":method", "GET"), ("accept", "*/*"), (":path", "/html")],
+            [],
+        ]
+        for pairs in cases {
+            #expect(DemoSite.fixedPage(getting: Self.list(pairs)) == nil, "\(pairs)")
+        }
+    }
+
+    /// Two servers configured as `serve` configures them, fed the same octets: one answers as
+    /// `serve` does (no pushes: fixed pages from their kept lists), the other through a
+    /// `SiteRequest` for every request. They must write the same octets, request after request.
+    @Test("a server answering fixed pages from kept lists writes the octets of one that builds each answer")
+    func sameOctetsOnTheWire() throws {
+        var configuration = Connection.Configuration.server
+        configuration.reportsHeaderBlocks = false
+        configuration.reportsProgress = false
+        var fast = handshakenServer(configuration), plain = handshakenServer(configuration)
+        let site = DemoSite()
+        var encoder = HPACKEncoder()
+        let requests: [(String, String, [(String, String)])] = [
+            ("GET", "/styles.css", []), ("GET", "/styles.css", [("user-agent", "a long user agent, longer than fifteen")]),
+            ("HEAD", "/html", []), ("GET", "/json?pretty", []), ("GET", "/", []), ("GET", "/missing", []),
+            ("GET", "/echo", [("x-note", "hello")]), ("DELETE", "/html", []), ("GET", "/styles.css", []),
+        ]
+        var id: UInt32 = 1
+        for (method, path, extra) in requests {
+            let block = requestBlock(&encoder, path: path, method: method, extra: extra)
+            let bytes = rawFrame(1, flags: 0x5, stream: id, block)  // HEADERS, END_STREAM | END_HEADERS
+            let fastEvents = fast.receive(bytes: bytes)
+            let plainEvents = plain.receive(bytes: bytes)
+            #expect(fastEvents == plainEvents)
+            _ = site.answer(fastEvents, on: &fast)
+            _ = site.answer(plainEvents, on: &plain) { _ in [] }
+            let fastOctets = fast.takeOutbound().flatMap(\.bytes), plainOctets = plain.takeOutbound().flatMap(\.bytes)
+            #expect(!fastOctets.isEmpty)
+            #expect(fastOctets == plainOctets, "\(method) \(path)")
+            #expect(fast.streams[id] == plain.streams[id], "\(method) \(path)")
+            id += 2
+        }
+        #expect(fast.encoder == plain.encoder)
+    }
+
+    @Test("the encoder writes the same octets with a report as without, for every corpus story")
+    func reportedEncodingIsTheSame() throws {
+        for implementation in HPACKCorpusTests.implementations {
+            for file in try HPACKCorpusTests.stories(in: implementation) {
+                let story = try HPACKStory.parse(Data(contentsOf: file))
+                for policy in [EncoderPolicy.standard, .network] {
+                    var reported = HPACKEncoder(tableSize: 256, policy: policy), plain = HPACKEncoder(tableSize: 256, policy: policy)
+                    for item in story.cases {
+                        var octets: [UInt8] = []
+                        plain.encode(item.headers, into: &octets)
+                        let block = reported.encode(item.headers)
+                        #expect(block.bytes == octets, "\(implementation)/\(file.lastPathComponent) \(item.seqno ?? -1)")
+                    }
+                    #expect(reported == plain)
+                }
+            }
+        }
+    }
+
+    /// Fields drawn from a small pool, so that most come back indexed from the dynamic table (the
+    /// kept strings), through a small table that evicts all the time and is resized now and then.
+    @Test("a dynamic entry's kept strings are the entry's, through evictions, resizes, growth and copies")
+    func keptStrings() throws {
+        var random = SplitMix(seed: 7541)
+        let names = ["user-agent", "accept", "cookie", "x-a", "x-bb", "content-type", ":path"]
+        let values = ["", "v", "a value of some length", "gzip, deflate, br", "h2load nghttp2/1.52.0", "éè", String(repeating: "z", count: 90)]
+        var encoder = HPACKEncoder(tableSize: 300)
+        var decoder = HPACKDecoder(tableSize: 300)
+        var octetDecoder = HPACKDecoder(tableSize: 300)
+        var copies: [(HPACKDecoder, HPACKEncoder)] = []
+        for step in 0..<3_000 {
+            if step % 250 == 0 {
+                let size = [0, 64, 300, 180][Int(random.next() % 4)]
+                encoder.setPeerLimit(size)
+            }
+            let count = 1 + Int(random.next() % 8)
+            let list = (0..<count).map { _ in
+                HeaderField(names[Int(random.next() % UInt64(names.count))], values[Int(random.next() % UInt64(values.count))])
+            }
+            let block = encoder.encode(list).bytes
+            let decoded = try decoder.decode(block)
+            #expect(decoded == list, "step \(step)")
+            var viaOctets: [HeaderField] = []
+            try block.withUnsafeBufferPointer { buffer in
+                try octetDecoder.decode(buffer) { name, value in
+                    viaOctets.append(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+                }
+            }
+            #expect(viaOctets == list, "step \(step)")
+            #expect(decoder.table == octetDecoder.table)
+            if step % 400 == 0 { copies.append((decoder, encoder)) }
+        }
+        // Each copy (a lab's snapshot) goes on from where it was taken, its kept strings its own.
+        for (index, pair) in copies.enumerated() {
+            var (copy, copyEncoder) = pair
+            for n in 0..<50 {
+                let list = [HeaderField(names[(index + n) % names.count], values[n % values.count]),
+                            HeaderField(names[n % names.count], values[(index * 3 + n) % values.count])]
+                #expect(try copy.decode(copyEncoder.encode(list).bytes) == list, "copy \(index), block \(n)")
+            }
+        }
+    }
+
+    @Test("octet runs compare equal exactly when they are, at every length and differing position")
+    func sameOctets() {
+        for length in 0...40 {
+            let a = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            a.withUnsafeBufferPointer { pa in
+                var b = a
+                b.withUnsafeBufferPointer { #expect(DynamicTable.same(pa, $0), "length \(length)") }
+                for i in 0..<length {
+                    b[i] ^= 0x20
+                    b.withUnsafeBufferPointer { #expect(!DynamicTable.same(pa, $0), "length \(length), octet \(i)") }
+                    b[i] ^= 0x20
+                }
+                (a + [0]).withUnsafeBufferPointer { #expect(!DynamicTable.same(pa, $0)) }
+            }
+        }
+    }
+
+    @Test("a record taken out and put back is the changed record, in its place")
+    func putBack() throws {
+        var table = StreamTable()
+        for id in stride(from: UInt32(1), through: 41, by: 2) { table[id] = StreamRecord(id: id, sendWindow: 100, receiveWindow: 100) }
+        let taken = table.take(7)
+        var record = try #require(taken)
+        record.sentBodyLength = 12
+        record.requestHeaders = [HeaderField(":path", "/html")]
+        table.putBack(&record)
+        #expect(record.sentBodyLength == 0 && record.requestHeaders == nil)  // the stand-in came out
+        #expect(table[7]?.sentBodyLength == 12 && table[7]?.requestHeaders == [HeaderField(":path", "/html")])
+        #expect(table.count == 21)
+        var absent = StreamRecord(id: 99, sendWindow: 1, receiveWindow: 1)
+        table.putBack(&absent)
+        #expect(table[99] != nil && table.count == 22)
+    }
+}
