@@ -124,9 +124,7 @@ enum StaticFieldIndex {
         }
     }
 
-    /// The first static index (1...61) whose name is `name`.
-    static func firstIndex(of name: String, hash: UInt64) -> Int? { firstIndex(of: name, hash: hash, in: tables) }
-
+    /// The first static index (1...61) whose name is `name` (as the tables are built).
     static func firstIndex(of name: String, hash: UInt64, in tables: Tables) -> Int? {
         var position = Int(truncatingIfNeeded: hash) & 255
         while tables.names[position].index != 0 {
@@ -156,17 +154,6 @@ enum StaticFieldIndex {
             let slot = tables.fields[position]
             if slot.hash == hash && DynamicTable.same(tables.octets.value(slot.index), value)
                 && DynamicTable.same(tables.octets.name(slot.index), name) { return slot.index }
-            position = (position + 1) & 255
-        }
-        return nil
-    }
-
-    /// The static index of exactly this field (entries with a value only).
-    static func index(of field: HeaderField, hash: UInt64, in tables: Tables) -> Int? {
-        var position = Int(truncatingIfNeeded: hash) & 255
-        while tables.fields[position].index != 0 {
-            let slot = tables.fields[position]
-            if slot.hash == hash && tables.entries[slot.index - 1] == field { return slot.index }
             position = (position + 1) & 255
         }
         return nil

@@ -31,8 +31,8 @@ extension DemoSite {
     }
 
     /// The fixed page a request GETs (its first :method is GET, its first :path one of theirs, the
-    /// query aside), read off the octets of the pseudo-headers at the head of the list (no
-    /// `String` compared or made); nil for anything else.
+    /// query aside), read off the pseudo-headers at the head of the list with no `String` made
+    /// and the target compared as octets; nil for anything else.
     static func fixedPage(getting headers: [HeaderField]) -> (headerList: [HeaderField], body: [UInt8])? {
         var method: Int?, path: Int?
         for i in headers.indices {
@@ -50,17 +50,6 @@ extension DemoSite {
         let page = HeaderField.withOctets(of: headers[path].value) { fixedPage(octets: $0) }
         guard let page else { return nil }
         return (page.headerList, page.response.body)
-    }
-
-    /// The fixed page a request target names, its query aside (`fixedPage(_:)` by octets).
-    private static func fixedPage(octets target: UnsafeBufferPointer<UInt8>) -> FixedPage? {
-        let path = UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)])
-        switch path.count {
-        case 1: return HTTPSemantics.same(path, "/") ? indexFixed : nil
-        case 5: return HTTPSemantics.same(path, "/json") ? jsonFixed : HTTPSemantics.same(path, "/html") ? htmlFixed : nil
-        case 11: return HTTPSemantics.same(path, "/styles.css") ? stylesheetFixed : nil
-        default: return nil
-        }
     }
 
     /// `/.well-known/h2/state`: the state of the very connection the request came on, taken when

@@ -142,12 +142,15 @@ public struct DemoSite: Sendable {
     static let stylesheetFixed = FixedPage("text/css; charset=utf-8", stylesheetBytes)
 
     /// The fixed page at `path` (without its query), if it is one.
-    static func fixedPage(_ path: String) -> FixedPage? {
-        switch path {
-        case "/": return indexFixed
-        case "/json": return jsonFixed
-        case "/html": return htmlFixed
-        case "/styles.css": return stylesheetFixed
+    static func fixedPage(_ path: String) -> FixedPage? { HeaderField.withOctets(of: path) { fixedPage(octets: $0) } }
+
+    /// The fixed page a request target names, its query aside, told apart by length and octets.
+    static func fixedPage(octets target: UnsafeBufferPointer<UInt8>) -> FixedPage? {
+        let path = UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)])
+        switch path.count {
+        case 1: return HTTPSemantics.same(path, "/") ? indexFixed : nil
+        case 5: return HTTPSemantics.same(path, "/json") ? jsonFixed : HTTPSemantics.same(path, "/html") ? htmlFixed : nil
+        case 11: return HTTPSemantics.same(path, "/styles.css") ? stylesheetFixed : nil
         default: return nil
         }
     }
