@@ -40,25 +40,29 @@ public struct DynamicTable: Sendable, Equatable {
     /// Entry `i` (below `count`) as `String`s: made from its octets the first time, then shared.
     @inline(__always)
     mutating func field(_ i: Int) -> HeaderField {
-        let position = (newest + i) & (slots.count - 1)
-        if let field = made[position] { return field }
-        let field = withOctets(i) { name, value in
-            HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-        }
-        made[position] = field
+        if let field = made[position(i)] { return field }
+        let field = makeField(i)
+        made[position(i)] = field
         return field
     }
 
-    @inline(__always) private func slot(_ i: Int) -> FieldSpan { slots[(newest + i) & (slots.count - 1)] }
+    /// Entry `i` as `String`s: those kept, or made from its octets.
+    private func makeField(_ i: Int) -> HeaderField {
+        made[position(i)] ?? withOctets(i) { name, value in
+            HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+    }
+
+    /// The slot position of entry `i` (0 = newest) in the ring.
+    @inline(__always) private func position(_ i: Int) -> Int { (newest + i) & (slots.count - 1) }
+
+    @inline(__always) private func slot(_ i: Int) -> FieldSpan { slots[position(i)] }
 
     /// The entry `i` places from the newest (0 = newest = HPACK index 62), as a field (for views;
     /// a decoder reads the octets with `withOctets`).
     public subscript(i: Int) -> Entry {
         precondition(i >= 0 && i < count)
-        return withOctets(i) { name, value in
-            Entry(field: HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)),
-                  size: name.count + value.count + 32)
-        }
+        return Entry(field: makeField(i), size: slot(i).size)
     }
 
     /// Entry `i`'s name and value octets, valid only inside `body`. `i` must be below `count`.
@@ -202,7 +206,7 @@ public struct DynamicTable: Sendable, Equatable {
             }
             octets = bigger
         }
-        for i in 0..<count { slots[(newest + i) & (slots.count - 1)].start -= oldest }
+        for i in 0..<count { slots[position(i)].start -= oldest }
         end = live
     }
 
@@ -228,8 +232,7 @@ public struct DynamicTable: Sendable, Equatable {
 
     private mutating func evict(_ evicted: (_ entry: () -> Entry) -> Void) {
         evicted { self[count - 1] }
-        let position = (newest + count - 1) & (slots.count - 1)
-        if made[position] != nil { made[position] = nil }
+        if made[position(count - 1)] != nil { made[position(count - 1)] = nil }
         size -= slot(count - 1).size
         count -= 1
         if count == 0 { end = 0 }
@@ -240,7 +243,7 @@ public struct DynamicTable: Sendable, Equatable {
         var biggerMade = [HeaderField?](repeating: nil, count: bigger.count)
         for i in 0..<count {
             bigger[i] = slot(i)
-            biggerMade[i] = made[(newest + i) & (slots.count - 1)]
+            biggerMade[i] = made[position(i)]
         }
         slots = bigger
         made = biggerMade
