@@ -195,6 +195,7 @@ public enum Cases {
             p.send(p.request(3))
             return p.expectConnectionError(.protocolError, since: s)
         }
+        compressionContextCases { add($0, $1, $2, $3) }
 
         // §5.1.2 Stream concurrency
         add("5.1.2", "opens more streams than SETTINGS_MAX_CONCURRENT_STREAMS allows",

@@ -50,6 +50,25 @@ struct RelayBench {
 
 @Suite("The relay between two real peers (proxy), over two of our engines")
 struct RelayTests {
+    @Test("a block the server refuses (self-dependency, §5.3.1) is still decoded on both legs (§4.3); the next request is served")
+    func refusedBlockKeepsContext() throws {
+        var bench = RelayBench()
+        let token = HeaderField("x-token", "inserted-by-a-refused-block")
+        let fields = request("GET", "/json") + [token]
+        // Stream 1 depends on itself: the relay must decode it (a frame it can parse) and forward it.
+        let block = bench.client.encoder.encode(fields).bytes
+        bench.lab.receiveFromRemote(rawFrame(1, flags: 0x25, stream: 1, be32(1) + [15] + block), from: .client)
+        bench.client.highestLocalStreamID = 1
+        let (id, _) = try bench.client.sendRequest(fields)
+        bench.pump()
+        bench.run()
+        let relay = try #require(bench.lab.state.relay)
+        #expect(id == 3 && bench.client.streams[3]?.status == "200")
+        #expect(bench.server.streams[1]?.closeReason == .resetSent && bench.server.closeReason == nil)
+        let inStep = relay.client.decoder.table == bench.client.encoder.table && relay.server.encoder.table == bench.server.decoder.table
+        #expect(inStep, "the relay's HPACK contexts are out of step")
+    }
+
     @Test("a GET crosses both legs; each leg's HPACK tables mirror the peer's; both peers' states are followed")
     func get() throws {
         var bench = RelayBench()

@@ -194,10 +194,18 @@ extension Connection {
         if case .pushPromise(let promised, _) = first.payload {
             return receivePushPromise(id, promised, decoded, into: &events)
         }
+        // §5.3.1: "A stream cannot depend on itself. An endpoint MUST treat this as a stream error
+        // (Section 5.4.2) of type PROTOCOL_ERROR." Judged now that the block is decoded (§4.3).
+        var selfDependent = false
+        if case .headers(_, let priority?) = first.payload, priority.dependency == id { selfDependent = true }
         if current == .idle {
             guard isPeerInitiated(id) else {
                 return fail(.connection(.protocolError, "§5.1.1",
                     "HEADERS opening stream \(id), which only this endpoint (the \(role)) may open"), into: &events)
+            }
+            if selfDependent {
+                notePeerStream(id)
+                return fail(.stream(id, .protocolError, "§5.3.1", "stream \(id) depends on itself"), into: &events)
             }
             if let goaway = goawaySent, id > goaway.lastStreamID {
                 notePeerStream(id)
@@ -215,6 +223,9 @@ extension Connection {
             acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, checked: checker, into: &events)
             pruneClosedStreams()
             return
+        }
+        if selfDependent && (current == .reservedRemote || current == .open || current == .halfClosedLocal) {
+            return fail(.stream(id, .protocolError, "§5.3.1", "stream \(id) depends on itself"), into: &events)
         }
         if current == .reservedRemote, var stream = streams[id] {
             transition(&stream, .headers(.received), into: &events)

@@ -189,8 +189,8 @@ public struct Connection: Sendable {
                 events.append(.prefaceReceived)
             case .frame(let frame):
                 receive(frame, into: &events)
-            case .malformed(let error, _):
-                fail(error, into: &events)
+            case .malformed(let error, let header):
+                receiveMalformed(error, header, into: &events)
             }
         }
         return events
@@ -246,6 +246,22 @@ public struct Connection: Sendable {
         case .unknown:
             events.append(.frameIgnored(frame, reason: "unknown frame type (§5.5)"))
         }
+    }
+
+    /// A frame the decoder refused. A stream error keeps the connection's own rules in front of it:
+    /// the first frame must be SETTINGS (§3.4) and nothing may interrupt a field block (§6.10), so
+    /// a malformed frame in either place is the connection error any other frame there would be.
+    mutating func receiveMalformed(_ error: ProtocolError, _ header: FrameHeader?, into events: inout [Event]) {
+        guard case .stream = error.scope, let header else { return fail(error, into: &events) }
+        if !peerSettingsReceived {
+            return fail(.connection(.protocolError, "§3.4", "the peer's first frame is \(header.type), not SETTINGS"), into: &events)
+        }
+        if let pending = pendingHeaderBlock, header.type != .continuation || header.streamID != pending.first.streamID {
+            return fail(.connection(.protocolError, "§6.10",
+                "\(header.type) on stream \(header.streamID) while a header block on stream \(pending.first.streamID) awaits CONTINUATION"),
+                into: &events)
+        }
+        fail(error, into: &events)
     }
 
     // MARK: Errors (§5.4)

@@ -196,11 +196,11 @@ public enum FrameParser {
                 guard body.count >= 5 else {
                     return .failure(.connection(.frameSizeError, "§6.2", "HEADERS with PRIORITY is too short for the priority fields"))
                 }
+                // A stream that depends on itself is a stream error (§5.3.1), but one the connection
+                // judges after it has decoded the field block (§4.3): refused here, the block would
+                // be lost and the HPACK context with it (`Connection.completeHeaderBlock`).
                 priority = priorityFields(body)
                 body = body.dropFirst(5)
-                if priority?.dependency == h.streamID {
-                    return .failure(.stream(h.streamID, .protocolError, "§5.3.1", "stream \(h.streamID) depends on itself"))
-                }
             }
             return .success(Frame(streamID: h.streamID, flags: h.flags,
                                   payload: .headers(block: Array(body), priority: priority), padLength: pad))
