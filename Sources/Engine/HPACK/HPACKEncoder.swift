@@ -51,7 +51,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// The largest table this encoder wants, whatever the peer allows.
     public var preferredTableSize: Int
     /// Size updates to emit at the start of the next block (§4.2): the smallest, then the final.
-    private var pendingSizeUpdates: [Int] = []
+    private(set) var pendingSizeUpdates: [Int] = []
     /// Entries inserted so far; the newest entry's insertion number is `insertions - 1`.
     private var insertions = 0
     private var index = DynamicFieldIndex()
