@@ -20,38 +20,72 @@ public enum CommandParser {
         }
     }
 
-    /// Splits on spaces; "double quotes" group words.
-    static func tokenize(_ line: String) throws -> [String] {
-        var tokens: [String] = []
+    /// A word of a command line and where it lies in the line, so that the text after it can be
+    /// taken verbatim (`rest(of:after:)`) by the same rules that made the words.
+    struct Token {
+        var text: String
+        var range: Range<String.Index>
+        /// Whether any of it was inside "double quotes" (a quoted `--trailers` is text, not a keyword).
+        var quoted: Bool
+    }
+
+    /// Splits on spaces and tabs; "double quotes" group words (and are not part of the word).
+    static func tokens(_ line: String) throws -> [Token] {
+        var tokens: [Token] = []
         var current = ""
-        var quoted = false
-        var hasToken = false
-        for c in line {
+        var start: String.Index?
+        var quoted = false, wasQuoted = false
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
             if c == "\"" {
                 quoted.toggle()
-                hasToken = true
+                wasQuoted = true
+                if start == nil { start = i }
             } else if (c == " " || c == "\t") && !quoted {
-                if hasToken { tokens.append(current) }
+                if let begin = start { tokens.append(Token(text: current, range: begin..<i, quoted: wasQuoted)) }
                 current = ""
-                hasToken = false
+                start = nil
+                wasQuoted = false
             } else {
                 current.append(c)
-                hasToken = true
+                if start == nil { start = i }
             }
+            i = line.index(after: i)
         }
         if quoted { throw CommandError("unclosed double quote") }
-        if hasToken { tokens.append(current) }
+        if let begin = start { tokens.append(Token(text: current, range: begin..<line.endIndex, quoted: wasQuoted)) }
         return tokens
     }
 
-    /// The text after the first `n` words of `line`, verbatim.
+    /// The words of a line (`tokens` without their places).
+    static func tokenize(_ line: String) throws -> [String] {
+        try tokens(line).map(\.text)
+    }
+
+    /// The text after the first `n` words of `line` (words as `tokens` makes them: a quoted phrase
+    /// is one word), verbatim.
     static func rest(of line: String, after n: Int) -> String {
-        var remaining = Substring(line)
-        for _ in 0..<n {
-            remaining = remaining.drop { $0 == " " || $0 == "\t" }
-            remaining = remaining.drop { $0 != " " && $0 != "\t" }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard n > 0 else { return String(line.drop(while: blank)) }
+        guard let words = try? tokens(line), n <= words.count else { return "" }
+        return String(line[words[n - 1].range.upperBound...].drop(while: blank))
+    }
+
+    /// `text` cut at each `separator` outside double quotes.
+    static func split(_ text: String, outsideQuotesOn separator: Character) -> [Substring] {
+        var parts: [Substring] = []
+        var quoted = false
+        var start = text.startIndex
+        for i in text.indices {
+            if text[i] == "\"" { quoted.toggle() }
+            if text[i] == separator && !quoted {
+                parts.append(text[start..<i])
+                start = text.index(after: i)
+            }
         }
-        return String(remaining.drop { $0 == " " || $0 == "\t" })
+        parts.append(text[start...])
+        return parts
     }
 
     static func parse(_ tokens: [String], role: Role?, line: String) throws -> Command {
@@ -125,7 +159,7 @@ public enum CommandParser {
             if role != nil { throw CommandError("put the side inside: `repeat 10 server ping`") }
             guard args.count >= 2, let n = Int(args[0]), n >= 1, n <= 10_000 else { throw usage() }
             var commands: [Command] = []
-            for part in rest(of: line, after: 2).split(separator: ";") {
+            for part in split(rest(of: line, after: 2), outsideQuotesOn: ";") where !part.allSatisfy({ $0 == " " || $0 == "\t" }) {
                 switch parse(String(part)) {
                 case .failure(let error): throw error
                 case .success(nil): continue
@@ -308,9 +342,10 @@ public enum CommandParser {
 
     /// `TEXT --trailers name: value ...`: the text before, and the trailer fields after.
     static func splitTrailers(_ text: String) throws -> (String, [HeaderField]?) {
-        guard let range = text.range(of: "--trailers") else { return (text, nil) }
-        let before = String(text[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
-        let words = try tokenize(String(text[range.upperBound...]))
+        let all = try tokens(text)
+        guard let keyword = all.firstIndex(where: { $0.text == "--trailers" && !$0.quoted }) else { return (text, nil) }
+        let before = String(text[..<all[keyword].range.lowerBound]).trimmingCharacters(in: .whitespaces)
+        let words = all[(keyword + 1)...].map(\.text)
         var fields: [HeaderField] = []
         var i = 0
         while i < words.count {

@@ -23,6 +23,7 @@ enum FrameSpec {
             throw CommandError("unknown frame type '\(args.first ?? "")'", hint: CommandParser.hintFor(args.first ?? "", FrameType.names))
         }
         var values: [String: String] = [:]
+        var written: [String] = []  // the keys in the order written: an error names the first wrong one
         var settings: [Setting] = []
         for arg in args.dropFirst() {
             let (key, value) = CommandParser.split(arg)
@@ -31,6 +32,7 @@ enum FrameSpec {
                 settings.append(setting)
             } else {
                 values[k] = value
+                written.append(k)
             }
         }
         let allowed: [String]
@@ -47,7 +49,7 @@ enum FrameSpec {
         case .continuation: allowed = ["block"]
         default: allowed = ["payload"]
         }
-        for key in values.keys where !(["stream", "flags"] + allowed).contains(key) {
+        for key in written where !(["stream", "flags"] + allowed).contains(key) {
             throw CommandError("\(type.name) has no field '\(key)'",
                                hint: "fields: " + (["stream", "flags"] + allowed).joined(separator: ", "))
         }
