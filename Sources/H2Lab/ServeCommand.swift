@@ -40,6 +40,12 @@ struct Serve: ParsableCommand {
     var maxRapidResets: Int = ServerLimits.standard.rapidResets
     @Option(help: "Empty frames (no octets, ending nothing) a client may send per connection before GOAWAY ENHANCE_YOUR_CALM (CVE-2019-9518).")
     var maxEmptyFrames: Int = ServerLimits.standard.emptyFrames
+    @Option(help: ArgumentHelp("Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS, 1 to 2147483647), enforced from the moment it is sent: more are refused with REFUSED_STREAM.", valueName: "count"))
+    var maxConcurrentStreams = Limit(ServerLimits.standard.maxConcurrentStreams)
+    @Option(help: ArgumentHelp("The largest header list a client may send, in octets (SETTINGS_MAX_HEADER_LIST_SIZE, 1 to 2147483647).", valueName: "octets"))
+    var maxHeaderListSize = Limit(ServerLimits.standard.maxHeaderListSize)
+    @Option(help: ArgumentHelp("Octets of request bodies one connection may hold at once (1 to 2147483647); DATA past it is refused on its stream with ENHANCE_YOUR_CALM.", valueName: "octets"))
+    var maxBufferedBody = Limit(ServerLimits.standard.maxBufferedBody)
     @Option(help: "TLS certificate (PEM). Without --cert/--key a self-signed one for localhost is made and kept.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
 
@@ -86,6 +92,9 @@ struct Serve: ParsableCommand {
         limits.maxConnections = maxConnections
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
+        limits.maxConcurrentStreams = maxConcurrentStreams.value
+        limits.maxHeaderListSize = maxHeaderListSize.value
+        limits.maxBufferedBody = maxBufferedBody.value
         limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
         limits.reportsProgress = trace != .off  // frames received reach a trace as events
         if threads && (eventLoop || loops != nil) {
@@ -230,4 +239,21 @@ final class TracePrinter: Sendable {
     }
 
     func flush() { output.flush() }
+}
+
+/// A count or size given to an option: a whole number from 1 to 2^31−1 (what a SETTINGS value or a
+/// window may hold). Anything else is refused while the arguments are parsed: a message naming the
+/// option, and exit status 64.
+struct Limit: ExpressibleByArgument, CustomStringConvertible {
+    let value: Int
+
+    init(_ value: Int) { self.value = value }
+
+    init?(argument: String) {
+        guard let n = Int(argument), (1...0x7fff_ffff).contains(n) else { return nil }
+        value = n
+    }
+
+    var description: String { "\(value)" }
+    var defaultValueDescription: String { "\(value)" }
 }

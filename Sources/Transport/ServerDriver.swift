@@ -38,6 +38,15 @@ public struct ServerLimits: Sendable {
     public var emptyFrames = Connection.Configuration.defaultEmptyFrameLimit
     /// Connections served at once; more are closed as soon as they are accepted.
     public var maxConnections = 1_024
+    /// Streams a client may have open at once: SETTINGS_MAX_CONCURRENT_STREAMS, enforced from the
+    /// moment it is sent, acknowledged or not (RFC 9113 §5.1.2; more are refused with REFUSED_STREAM).
+    public var maxConcurrentStreams = 128
+    /// The largest header list a client may send: SETTINGS_MAX_HEADER_LIST_SIZE, enforced from the
+    /// moment it is sent (§6.5.2, §10.5.1; CVE-2016-6581, CVE-2024-27316).
+    public var maxHeaderListSize = 65_536
+    /// Octets of request bodies one connection holds at once; DATA past it is refused on its stream
+    /// with ENHANCE_YOUR_CALM (§10.5). Bodies are let go as their streams close.
+    public var maxBufferedBody = 16 << 20
     /// Whether the engine reports header blocks field by field (for a trace of events; off, it
     /// decodes and encodes them without the report).
     public var reportsHeaderBlocks = true
@@ -48,9 +57,17 @@ public struct ServerLimits: Sendable {
     public init() {}
     public static let standard = ServerLimits()
 
+    /// The SETTINGS a server connection sends first, under these limits.
+    public var settings: [Setting] {
+        [Setting(.maxConcurrentStreams, UInt32(clamping: maxConcurrentStreams)), Setting(.initialWindowSize, 1 << 20),
+         Setting(.maxHeaderListSize, UInt32(clamping: maxHeaderListSize))]
+    }
+
     /// A server connection's engine configuration under these limits.
     var configuration: Connection.Configuration {
-        var configuration = Connection.Configuration(settings: ServerConnection.settings, windowUpdatePolicy: .halfWindow)
+        var configuration = Connection.Configuration(settings: settings, windowUpdatePolicy: .halfWindow)
+        configuration.maxHeldBodyOctets = maxBufferedBody
+        configuration.releasesClosedBodies = true
         configuration.rapidResetLimit = rapidResets
         configuration.emptyFrameLimit = emptyFrames
         configuration.reportsHeaderBlocks = reportsHeaderBlocks
@@ -110,9 +127,8 @@ public final class ServerConnection: @unchecked Sendable {
     /// Given to the client at once, as browsers expect of servers: a 16 MiB connection window.
     static let connectionWindowIncrement = (1 << 24) - 65_535
 
-    public static let settings: [Setting] = [
-        Setting(.maxConcurrentStreams, 128), Setting(.initialWindowSize, 1 << 20), Setting(.maxHeaderListSize, 65_536),
-    ]
+    /// The SETTINGS sent first with the standard limits.
+    public static var settings: [Setting] { ServerLimits.standard.settings }
 
     let limits: ServerLimits
     /// When bytes were last written (for the idle timeout).

@@ -71,7 +71,16 @@ extension Connection {
         stream.unacknowledgedReceived += length
         if length > 0 { progress(.windowChanged(stream: id, side: .receive, from: streamBefore, to: stream.receiveWindow.value), into: &events) }
         stream.receivedBodyLength += bytes.count
+        if configuration.keepBodies, let limit = configuration.maxHeldBodyOctets, heldBodyOctets + bytes.count > limit {
+            streams[id] = stream
+            fail(.stream(id, .enhanceYourCalm, "§10.5",
+                "\(bytes.count) more octets of DATA on stream \(id) would pass the \(limit) octets of bodies this endpoint holds per connection"),
+                into: &events)
+            replenish(nil, into: &events)
+            return
+        }
         if configuration.keepBodies {
+            heldBodyOctets += bytes.count
             // The record still in the table lets go of the body first, so that this copy's is the only
             // reference and grows in place (else every DATA frame would copy the whole body so far).
             streams.update(id) { $0.receivedBody = [] }
@@ -212,13 +221,19 @@ extension Connection {
                 return events.append(.frameIgnored(first, reason: "stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)"))
             }
             var stream = newStream(id)
-            let refused = localSettings.maxConcurrentStreams.map { activeStreams(openedByPeer: true) >= Int($0) } ?? false
+            // §5.1.2: a stream beyond our limit is refused with REFUSED_STREAM (nothing was
+            // processed: the peer may retry it, §8.7), also beyond a limit we sent that the peer has
+            // not acknowledged, which it may not have seen yet: a peer that never acknowledges our
+            // SETTINGS must not open streams without bound meanwhile.
+            let limit = peerStreamLimit
+            let refused = limit.map { activeStreams(openedByPeer: true) >= $0.limit } ?? false
             notePeerStream(id)
             transition(&stream, .headers(.received), into: &events)
             streams[id] = consume stream
-            if refused {
+            if refused, let limit {
                 return fail(.stream(id, .refusedStream, "§5.1.2",
-                    "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(localSettings.maxConcurrentStreams ?? 0)"), into: &events)
+                    "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(limit.limit)\(limit.pending ? " (sent, not yet acknowledged)" : "")"),
+                    into: &events)
             }
             acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, checked: checker, into: &events)
             pruneClosedStreams()

@@ -25,6 +25,7 @@ extension Connection {
         stream.requestHeaders = request
         stream.receivedBody = body
         stream.receivedBodyLength = body.count
+        heldBodyOctets += body.count
         notePeerStream(1)
         transition(&stream, .headers(.received), into: &events)
         transition(&stream, .endStream(.received), into: &events)

@@ -68,6 +68,13 @@ public struct Connection: Sendable {
         public var reportsProgress = true
         /// How the encoder chooses representations (`.network` for endpoints on sockets).
         public var encoderPolicy = EncoderPolicy.standard
+        /// Octets of received bodies this endpoint holds at once over all its streams (nil: no
+        /// bound). DATA that would pass it is a stream error ENHANCE_YOUR_CALM (§10.5): whatever the
+        /// peer sends, a connection holds no more than this of bodies (with `releasesClosedBodies`).
+        public var maxHeldBodyOctets: Int?
+        /// Drop a stream's received body once the stream closes (a server whose responder read it
+        /// when the request completed); the lab keeps them for `show` and `expect`.
+        public var releasesClosedBodies = false
 
         public init(settings: [Setting] = [], windowUpdatePolicy: WindowUpdatePolicy = .halfWindow, keepBodies: Bool = true) {
             self.settings = settings
@@ -101,6 +108,8 @@ public struct Connection: Sendable {
     public internal(set) var earlyResets = 0
     /// Frames received that carried nothing and ended nothing (CVE-2019-9518).
     public internal(set) var emptyFrames = 0
+    /// Octets of received bodies held in the stream records (`Configuration.maxHeldBodyOctets`).
+    public internal(set) var heldBodyOctets = 0
 
     public internal(set) var streams = StreamTable()
     /// Active streams (§5.1.2) opened by the peer and by us, kept as states change so that
@@ -367,7 +376,10 @@ public struct Connection: Sendable {
         progress(.streamStateChanged(stream: stream.id, from: stream.state, to: next, cause: input), into: &events)
         noteActivity(stream.id, from: stream.state, to: next)
         stream.state = next
-        if next == .closed { closedOrder.append(stream.id) }
+        if next == .closed {
+            closedOrder.append(stream.id)
+            if configuration.releasesClosedBodies { releaseBody(of: &stream) }
+        }
         if next == .closed && stream.closeReason == nil {
             switch input {
             case .rstStream(.sent): stream.closeReason = .resetSent
@@ -376,6 +388,26 @@ public struct Connection: Sendable {
             }
         }
         return true
+    }
+
+    /// Lets go of a stream's received body (and its count in `heldBodyOctets`).
+    mutating func releaseBody(of stream: inout StreamRecord) {
+        heldBodyOctets -= stream.receivedBody.count
+        stream.receivedBody = []
+    }
+
+    /// The most streams the peer may have open at once by what we announced (§5.1.2): the
+    /// smallest of the value in force and any sent but not yet acknowledged, so that a peer that
+    /// never acknowledges our SETTINGS is still held to them. `pending` says the smallest is one
+    /// the peer may not have seen yet.
+    var peerStreamLimit: (limit: Int, pending: Bool)? {
+        var best = localSettings.maxConcurrentStreams.map { (limit: Int($0), pending: false) }
+        for list in unacknowledgedSettings {
+            for setting in list where setting.id == .maxConcurrentStreams && Int(setting.value) < (best?.limit ?? Int.max) {
+                best = (Int(setting.value), true)
+            }
+        }
+        return best
     }
 
     /// Number of active streams opened by the peer (or by us) for MAX_CONCURRENT_STREAMS (§5.1.2).
@@ -404,6 +436,7 @@ public struct Connection: Sendable {
                 kept.append(id)
                 continue
             }
+            heldBodyOctets -= streams.read(id, \.receivedBody.count) ?? 0
             streams[id] = nil
             let i = forgottenIndex(id)
             if i < forgottenClosed.count && forgottenClosed[i].id == id { continue }
