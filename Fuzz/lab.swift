@@ -14,7 +14,8 @@ import Glibc
 public func fuzzLab(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if let violation = LabExplorer.run(bytes) {
-        print("invariant violated\n\(violation)")
+        // To stderr, unbuffered: abort() would lose what stdout still holds.
+        fputs("invariant violated\n\(violation)\n", stderr)
         abort()
     }
     return 0
