@@ -44,7 +44,8 @@ public enum Completion {
             // Full names, and names without their number (`lesson flow-control` finds 10-flow-control).
             return args.isEmpty ? lessons + lessons.map { String($0.drop { $0.isNumber }.drop { $0 == "-" }) } : []
         case "hpack":
-            if args.isEmpty { return ["policy"] }
+            if args.isEmpty { return ["policy", "never"] }
+            if args[0].lowercased() == "never" { return args.count == 1 ? ["remove"] : [] }
             if last == "huffman" { return ["on", "off", "auto"] }
             return ["index", "no-index", "never-index", "auto", "huffman", "no-table"]
         case "flow": return args.isEmpty ? ["half", "eager", "manual"] : []
