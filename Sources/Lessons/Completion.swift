@@ -95,7 +95,20 @@ public enum Completion {
         let rest = Array(args.dropFirst()).map { $0.lowercased() }
         switch first {
         case "wire": return rest.isEmpty ? ["empty"] : []
-        case "last": return rest.isEmpty ? ["frame"] : (rest.count == 1 ? FrameType.names : ErrorCode.names + Expectation.flagNames)
+        case "last":
+            guard let what = rest.first else { return ["frame", "block"] }
+            if what == "block" {
+                switch rest.last {
+                case "block": return ["field", "size-update", "from"]
+                case "from": return ["client", "server"]
+                case "size-update": return ["none"]
+                default:
+                    // After `field NAME`: the representation's words.
+                    guard let field = rest.firstIndex(of: "field"), rest.count > field + 1 else { return [] }
+                    return ["indexed", "literal", "incremental", "without-indexing", "never-indexed", "huffman", "raw"]
+                }
+            }
+            return rest.count == 1 ? FrameType.names : ErrorCode.names + Expectation.flagNames
         case "client", "server":
             guard let what = rest.first else {
                 return ["stream", "active-streams", "window", "hpack", "setting", "peer-setting", "settings-pending", "sent",

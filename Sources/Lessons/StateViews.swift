@@ -12,7 +12,7 @@ extension Renderer {
             for id in connection.streams.keys.sorted() {
                 guard let s = connection.streams[id] else { continue }
                 var state = s.state.rawValue
-                if let reason = s.closeReason, s.state == .closed { state += " (\(reasonShort(reason)))" }
+                if let reason = s.closeReason, s.state == .closed { state += " (\(reason.label))" }
                 lines.append("  " + palette.role(role, role.rawValue.padding(7)) + "\(id)".padding(8) + palette.state(state.padding(22))
                              + "\(s.sendWindow.value)".leftPadding(10) + "\(s.receiveWindow.value)".leftPadding(10)
                              + "  " + s.requestLine.padding(22) + (s.status ?? "-"))
@@ -20,15 +20,6 @@ extension Renderer {
         }
         if lines.count == 1 { lines.append("  (no streams yet: try `request GET /html`)") }
         return lines
-    }
-
-    func reasonShort(_ reason: CloseReason) -> String {
-        switch reason {
-        case .endStream: return "END_STREAM"
-        case .resetSent: return "reset sent"
-        case .resetReceived: return "reset received"
-        case .goaway: return "GOAWAY"
-        }
     }
 
     public func hpack(_ lab: Lab, role: Role?) -> [String] {
@@ -200,15 +191,7 @@ extension Renderer {
         return lines
     }
 
-    func abbreviateFlag(_ name: String) -> String {
-        switch name {
-        case "END_STREAM": return "ES"
-        case "END_HEADERS": return "EH"
-        case "PADDED": return "P"
-        case "PRIORITY": return "PRI"
-        default: return name
-        }
-    }
+    func abbreviateFlag(_ name: String) -> String { Expectation.flagAbbreviations[name] ?? name }
 }
 
 extension String {

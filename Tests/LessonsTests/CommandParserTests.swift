@@ -182,7 +182,8 @@ struct CompletionTests {
         ("request ", "POST"), ("request POST ", "/echo"), ("request POST /echo ", "body"),
         ("expect ", "last"), ("expect server ", "peer-setting"), ("expect client stream 1 ", "trailers"),
         ("expect client stream 1 state ", "reserved-(remote)"), ("expect server window conn ", "recv"),
-        ("expect server hpack decoder ", "entries"), ("expect client goaway received ", "NO_ERROR"), ("help ", "expect"),
+        ("expect server hpack decoder ", "entries"), ("expect last ", "block"), ("expect last block ", "size-update"),
+        ("expect last block field authorization ", "never-indexed"), ("expect client goaway received ", "NO_ERROR"), ("help ", "expect"),
     ])
     func candidates(_ before: String, _ word: String) {
         let offered = Completion.candidates(before: before, lessons: ["01-handshake", "10-flow-control"])
