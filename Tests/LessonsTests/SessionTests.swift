@@ -49,6 +49,21 @@ struct SessionTests {
         #expect(session.lab.state.client.encoder.sensitive.added == ["x-b"])
     }
 
+    @Test("a dynamic table size update opens the block in the delivery view and in show frame (RFC 7541 §4.2), 3f 21 for 64")
+    func sizeUpdateShown() {
+        var session = Session()
+        for line in ["continue", "server settings HEADER_TABLE_SIZE=64", "continue", "request GET /json"] { _ = session.execute(line) }
+        let delivered = session.execute("step").lines
+        let fields = delivered.filter { $0.hasPrefix("     ") && !$0.hasPrefix("      ") }
+        #expect(fields.first?.contains("(table max size 4096 → 64)") == true && fields.first?.hasSuffix("size update 64") == true,
+                "\(delivered)")
+        #expect(!delivered.contains { $0.contains("table: size update") })
+        let number = session.lab.log.count
+        let dump = session.execute("show frame \(number)").lines
+        let head = dump.drop { !$0.contains("HPACK, field by field:") }.dropFirst().first
+        #expect(head?.hasPrefix("    3f 21 ") == true && head?.hasSuffix("size update 64") == true, "\(dump)")
+    }
+
     @Test("drop in the lab: the server never sees the request, the history says so, back puts it on the wire again; edit needs proxy")
     func dropInLab() {
         var session = Session()
