@@ -178,7 +178,7 @@ struct CompletionTests {
         ("send ", "window_update"), ("send headers ", "block="), ("send goaway ", "last="), ("settings ", "INITIAL_WINDOW_SIZE="),
         ("server settings MAX_FRAME_SIZE=20000 ", "HEADER_TABLE_SIZE="), ("reset 1 ", "CANCEL"), ("goaway ", "ENHANCE_YOUR_CALM"),
         ("break ", "window-zero"), ("break frame ", "GOAWAY"), ("break state ", "half-closed-(remote)"), ("break flag ", "END_STREAM"),
-        ("lesson ", "01-handshake"), ("lesson ", "flow-control"), ("hpack policy huffman ", "off"), ("flow ", "manual"),
+        ("lesson ", "01-handshake"), ("lesson ", "flow-control"), ("hpack policy huffman ", "off"), ("hpack ", "never"), ("hpack never ", "remove"), ("flow ", "manual"),
         ("request ", "POST"), ("request POST ", "/echo"), ("request POST /echo ", "body"),
         ("expect ", "last"), ("expect server ", "peer-setting"), ("expect client stream 1 ", "trailers"),
         ("expect client stream 1 state ", "reserved-(remote)"), ("expect server window conn ", "recv"),
