@@ -11,8 +11,9 @@
 /// every table on every hop, since an intermediary MUST encode it the same way again (§6.2.3).
 ///
 /// Which names, and the 20-octet threshold, are this implementation's choice (the RFC names no
-/// list); they follow nghttp2's: credentials always, cookies when short (a long random cookie
-/// is hard to guess and is worth indexing, a short one is not).
+/// list), close to nghttp2's (authorization always, cookie under 20 octets) with
+/// proxy-authorization and set-cookie added: credentials always, cookies when short (a long
+/// random cookie is hard to guess and is worth indexing, a short one is not).
 public struct SensitiveFields: Hashable, Sendable {
     /// How a name is protected by default.
     public enum Rule: UInt8, Sendable {
