@@ -60,6 +60,9 @@ public enum Command: Hashable, Sendable {
     case send(Role, Frame)
     case sendRaw(Role, [UInt8])
     case hpackPolicy(Role, EncoderPolicy)
+    /// `hpack never [NAME ...]` / `hpack never remove NAME ...`: the names the encoder never
+    /// indexes beside the built-in ones (RFC 7541 §7.1.3); with no names, the list.
+    case hpackNever(Role, add: [String], remove: [String])
     case windowPolicy(Role, WindowUpdatePolicy)
     case show(ShowTarget)
     case save(kind: String, path: String)

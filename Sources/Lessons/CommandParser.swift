@@ -215,8 +215,15 @@ public enum CommandParser {
             }
             return .send(side, try FrameSpec.parse(Array(args)))
         case "hpack":
-            guard args.first?.lowercased() == "policy" else { throw usage() }
-            return .hpackPolicy(side, try parsePolicy(Array(args.dropFirst())))
+            switch args.first?.lowercased() {
+            case "policy": return .hpackPolicy(side, try parsePolicy(Array(args.dropFirst())))
+            case "never":
+                let removing = args.dropFirst().first?.lowercased() == "remove"
+                let names = try args.dropFirst(removing ? 2 : 1).map { try fieldName($0) }
+                if removing && names.isEmpty { throw CommandError("hpack never remove takes the names to remove", hint: "example: hpack never remove x-api-key") }
+                return .hpackNever(side, add: removing ? [] : names, remove: removing ? names : [])
+            default: throw usage()
+            }
         case "flow":
             guard args.count == 1, let policy = WindowUpdatePolicy(rawValue: args[0].lowercased()) else { throw usage() }
             return .windowPolicy(side, policy)
@@ -486,6 +493,16 @@ public enum CommandParser {
             i += 1
         }
         return policy
+    }
+
+    /// A field name as HTTP/2 carries it: a token (RFC 9110 §5.1), lowercase (RFC 9113 §8.2.1).
+    static func fieldName(_ word: String) throws -> String {
+        let name = word.lowercased()
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+        guard !name.isEmpty, name.allSatisfy(tchar.contains) else {
+            throw CommandError("'\(word)' is not a field name", hint: "a field name is a token such as x-api-key (RFC 9110 §5.1)")
+        }
+        return name
     }
 
     static func parseSetting(_ text: String) throws -> Setting {

@@ -44,7 +44,8 @@ public enum Completion {
             // Full names, and names without their number (`lesson flow-control` finds 10-flow-control).
             return args.isEmpty ? lessons + lessons.map { String($0.drop { $0.isNumber }.drop { $0 == "-" }) } : []
         case "hpack":
-            if args.isEmpty { return ["policy"] }
+            if args.isEmpty { return ["policy", "never"] }
+            if args[0].lowercased() == "never" { return args.count == 1 ? ["remove"] : [] }
             if last == "huffman" { return ["on", "off", "auto"] }
             return ["index", "no-index", "never-index", "auto", "huffman", "no-table"]
         case "flow": return args.isEmpty ? ["half", "eager", "manual"] : []
@@ -94,7 +95,20 @@ public enum Completion {
         let rest = Array(args.dropFirst()).map { $0.lowercased() }
         switch first {
         case "wire": return rest.isEmpty ? ["empty"] : []
-        case "last": return rest.isEmpty ? ["frame"] : (rest.count == 1 ? FrameType.names : ErrorCode.names + Expectation.flagNames)
+        case "last":
+            guard let what = rest.first else { return ["frame", "block"] }
+            if what == "block" {
+                switch rest.last {
+                case "block": return ["field", "size-update", "from"]
+                case "from": return ["client", "server"]
+                case "size-update": return ["none"]
+                default:
+                    // After `field NAME`: the representation's words.
+                    guard let field = rest.firstIndex(of: "field"), rest.count > field + 1 else { return [] }
+                    return ["indexed", "literal", "incremental", "without-indexing", "never-indexed", "huffman", "raw"]
+                }
+            }
+            return rest.count == 1 ? FrameType.names : ErrorCode.names + Expectation.flagNames
         case "client", "server":
             guard let what = rest.first else {
                 return ["stream", "active-streams", "window", "hpack", "setting", "peer-setting", "settings-pending", "sent",

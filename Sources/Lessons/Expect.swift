@@ -5,6 +5,8 @@ import Engine
 /// the answer keys of predictions.
 public enum Expectation: Hashable, Sendable {
     case streamState(Role, UInt32, StreamState)
+    /// A closed stream and why it closed, as `show streams` prints it: `closed (reset sent)`.
+    case streamClosed(Role, UInt32, CloseReason)
     /// The `:status` of the response this endpoint received (client) or sent (server) on a stream.
     case streamStatus(Role, UInt32, String)
     /// Octets of body this endpoint received on a stream.
@@ -28,6 +30,9 @@ public enum Expectation: Hashable, Sendable {
     case settingsPending(Role, Int)
     /// The frame delivered most recently.
     case lastFrame(FramePattern)
+    /// The header block delivered most recently (from one side, if given): a field's
+    /// representation, or its size update (RFC 7541 §6).
+    case lastBlock(from: Role?, BlockProperty)
     /// Some frame that `Role` has put on the wire so far (delivered or still waiting).
     case sent(Role, FramePattern)
     case wireCount(Int)
@@ -86,20 +91,24 @@ extension Expectation {
     /// Every form, for `help expect` and the teachers' guide.
     public static let forms: [(form: String, example: String)] = [
         ("ROLE stream N state STATE", "expect server stream 1 state half-closed (remote)"),
+        ("ROLE stream N state closed (CAUSE)", "expect client stream 1 state closed (reset sent)"),
         ("ROLE stream N status CODE", "expect client stream 1 status 200"),
         ("ROLE stream N body OCTETS", "expect server stream 1 body 100000"),
         ("ROLE stream N header NAME: VALUE", "expect server stream 1 header accept: text/html"),
         ("ROLE stream N request METHOD PATH", "expect client stream 2 request GET /styles.css"),
         ("ROLE stream N trailers [NAME: VALUE]", "expect client stream 1 trailers x-checksum: 42"),
         ("ROLE active-streams N", "expect server active-streams 1"),
-        ("ROLE window conn|N send|recv VALUE", "expect server window conn send 0"),
+        ("ROLE window conn|[stream] N send|recv VALUE", "expect client window stream 3 recv 65535"),
         ("ROLE hpack encoder|decoder size|max-size|entries N", "expect server hpack decoder size 95"),
         ("ROLE hpack encoder|decoder entry I NAME: VALUE", "expect server hpack decoder entry 62 :path: /html"),
-        ("ROLE setting NAME VALUE", "expect client setting INITIAL_WINDOW_SIZE 16"),
-        ("ROLE peer-setting NAME VALUE", "expect client peer-setting MAX_CONCURRENT_STREAMS 1"),
+        ("ROLE setting NAME VALUE | NAME=VALUE", "expect client setting INITIAL_WINDOW_SIZE=16"),
+        ("ROLE peer-setting NAME VALUE | NAME=VALUE", "expect client peer-setting MAX_CONCURRENT_STREAMS 1"),
         ("ROLE settings-pending N", "expect client settings-pending 1"),
         ("last frame TYPE [CODE] [FLAG ...] [stream N] [last-stream N] [from ROLE]",
          "expect last frame GOAWAY PROTOCOL_ERROR last-stream 3"),
+        ("last frame TYPE [FLAGS as the ladder prints them]", "expect last frame HEADERS [ES EH] stream 1"),
+        ("last block [from ROLE] field NAME REPRESENTATION", "expect last block field authorization literal never-indexed"),
+        ("last block [from ROLE] size-update N|none", "expect last block size-update 64"),
         ("ROLE sent TYPE [CODE] [FLAG ...] [stream N] [last-stream N]", "expect server sent RST_STREAM REFUSED_STREAM stream 3"),
         ("wire empty | wire N", "expect wire 2"),
         ("ROLE connection open|closed", "expect server connection closed"),
@@ -118,8 +127,11 @@ extension Expectation {
             if rest[0].lowercased() == "empty" { return .wireCount(0) }
             return .wireCount(try count(rest[0], "the number of frames on the wire"))
         case "last":
-            guard rest.first?.lowercased() == "frame" else { throw usage("expect last frame TYPE ...") }
-            return .lastFrame(try pattern(Array(rest.dropFirst()), allowFrom: true))
+            switch rest.first?.lowercased() {
+            case "frame": return .lastFrame(try pattern(Array(rest.dropFirst()), allowFrom: true))
+            case "block": return try parseBlock(Array(rest.dropFirst()))
+            default: throw usage("expect last frame TYPE ..., or expect last block field|size-update ...")
+            }
         case "client", "server":
             let role: Role = first == "client" ? .client : .server
             return try parseEndpoint(role, rest)
@@ -145,7 +157,9 @@ extension Expectation {
             guard rest.count == 1 else { throw usage("expect \(role) active-streams N") }
             return .activeStreams(role, try count(rest[0], "a number of streams"))
         case "window":
-            guard rest.count == 3 else { throw usage("expect \(role) window conn|N send|recv VALUE") }
+            // `window stream 3 recv N` reads as `window 3 recv N`.
+            let rest = rest.count == 4 && rest[0].lowercased() == "stream" ? Array(rest.dropFirst()) : rest
+            guard rest.count == 3 else { throw usage("expect \(role) window conn|[stream] N send|recv VALUE") }
             let stream: UInt32
             if ["conn", "connection", "0"].contains(rest[0].lowercased()) {
                 stream = 0
@@ -181,6 +195,8 @@ extension Expectation {
                 throw usage("expect \(role) hpack \(side.rawValue) size N | max-size N | entries N | entry I NAME: VALUE")
             }
         case "setting", "peer-setting":
+            // NAME=VALUE, as the `settings` command takes it, or NAME VALUE.
+            let rest = rest.count == 1 && rest[0].contains("=") ? rest[0].split(separator: "=", maxSplits: 1).map(String.init) : rest
             guard rest.count == 2, let id = SettingID(parsing: rest[0]) else {
                 throw CommandError("expect \(role) \(what) NAME VALUE",
                                    hint: rest.first.map { CommandParser.hintFor($0, SettingID.allNames) } ?? "`help expect` lists every form")
@@ -230,6 +246,13 @@ extension Expectation {
         switch what {
         case "state":
             let text = values.joined(separator: " ")
+            if let open = text.firstIndex(of: "("), text.hasSuffix(")"), StreamState(parsing: String(text[..<open])) == .closed {
+                let cause = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+                guard let reason = CloseReason(label: cause) else {
+                    throw CommandError("unknown cause '\(cause)'", hint: "a stream closes by " + CloseReason.labels.joined(separator: ", "))
+                }
+                return .streamClosed(role, id, reason)
+            }
             guard let state = StreamState(parsing: text) else {
                 throw CommandError("unknown state '\(text)'", hint: "states: " + StreamState.allCases.map(\.rawValue).joined(separator: ", "))
             }
@@ -273,15 +296,28 @@ extension Expectation {
 
     static let flagNames = ["END_STREAM", "END_HEADERS", "PADDED", "PRIORITY", "ACK"]
 
+    /// The flags as the ladder prints them (`[ES EH]`), one table for both.
+    static let flagAbbreviations = ["END_STREAM": "ES", "END_HEADERS": "EH", "PADDED": "P", "PRIORITY": "PRI"]
+
+    /// A flag written as the delivery view (`END_STREAM`), `send` (`end-stream`) or the ladder (`ES`) writes it.
+    static func flagName(_ word: String) -> String? {
+        let upper = word.uppercased().replacingOccurrences(of: "-", with: "_")
+        if flagNames.contains(upper) { return upper }
+        return flagAbbreviations.first { $0.value == upper }?.key
+    }
+
     static func pattern(_ words: [String], allowFrom: Bool) throws(CommandError) -> FramePattern {
         guard let first = words.first, let type = FrameType(parsing: first), type.isKnown else {
             throw CommandError("expected a frame type, not '\(words.first ?? "")'", hint: CommandParser.hintFor(words.first ?? "", FrameType.names))
         }
         var result = FramePattern(type: type)
+        // Flags as the views print them: `[END_STREAM END_HEADERS]`, `[ES EH]`, `END_STREAM|END_HEADERS`.
+        let words = [words[0]] + words.dropFirst().flatMap { word in
+            word.split(whereSeparator: { "[]|,".contains($0) }).map(String.init)
+        }
         var i = 1
         while i < words.count {
             let word = words[i]
-            let upper = word.uppercased().replacingOccurrences(of: "-", with: "_")
             if ["stream", "last-stream", "from"].contains(word.lowercased()), i + 1 < words.count {
                 let value = words[i + 1]
                 switch word.lowercased() {
@@ -292,8 +328,8 @@ extension Expectation {
                     result.from = role
                 }
                 i += 2
-            } else if flagNames.contains(upper) {
-                result.flags.append(upper)
+            } else if let flag = flagName(word) {
+                result.flags.append(flag)
                 i += 1
             } else if let code = namedErrorCode(word) {
                 result.code = code
@@ -319,6 +355,11 @@ extension Expectation {
         case .streamState(let role, let id, let state):
             let actual = lab.state.connection(role).state(of: id)
             return verdict(actual == state, "\(role) stream \(id)", "\(state)", "\(actual)")
+        case .streamClosed(let role, let id, let reason):
+            let c = lab.state.connection(role)
+            let state = c.state(of: id)
+            let actual = state == .closed ? "closed" + (c.closeReason(of: id).map { " (\($0.label))" } ?? "") : "\(state)"
+            return verdict(state == .closed && c.closeReason(of: id) == reason, "\(role) stream \(id)", "closed (\(reason.label))", actual)
         case .streamStatus(let role, let id, let status):
             let record = lab.state.connection(role).streams[id]
             let actual = record?.responseHeaders?.first { $0.name == ":status" }?.value
@@ -385,6 +426,8 @@ extension Expectation {
         case .lastFrame(let pattern):
             guard let last = lab.log.last else { return verdict(false, "the last frame", pattern.description, "none: nothing has been delivered yet") }
             return verdict(Self.matches(pattern, last.item), "the last frame", pattern.description, Self.describe(last.item, like: pattern))
+        case .lastBlock(let from, let property):
+            return checkBlock(lab, from: from, property)
         case .sent(let role, let pattern):
             let items = lab.log.map(\.item).filter { $0.from == role } + lab.state.queue(to: role.peer)
             if items.contains(where: { Self.matches(pattern, $0) }) {
@@ -478,5 +521,30 @@ extension Expectation {
         if frame.streamID != 0 { words.append("stream \(frame.streamID)") }
         words.append("from \(item.from)")
         return words.joined(separator: " ")
+    }
+}
+
+
+extension CloseReason {
+    /// How `show streams` prints the cause: `closed (reset sent)`.
+    public var label: String {
+        switch self {
+        case .endStream: return "END_STREAM"
+        case .resetSent: return "reset sent"
+        case .resetReceived: return "reset received"
+        case .goaway: return "GOAWAY"
+        }
+    }
+
+    static let all: [CloseReason] = [.endStream, .resetSent, .resetReceived, .goaway]
+    static var labels: [String] { all.map(\.label) }
+
+    /// A cause as `show streams` prints it or as the engine names it (`RST_STREAM sent`), any case.
+    init?(label: String) {
+        let key = label.lowercased().filter { $0.isLetter }
+        guard let found = Self.all.first(where: { reason in
+            [reason.label, reason.rawValue].contains { $0.lowercased().filter { $0.isLetter } == key }
+        }) else { return nil }
+        self = found
     }
 }

@@ -76,6 +76,11 @@ public struct Renderer: Sendable {
     func headerBlock(_ block: DecodedHeaderBlock, stream: UInt32, kind: HeaderBlockKind) -> [String] {
         let pad = "     "
         var lines: [String] = []
+        // Size updates come first in the block (RFC 7541 §4.2), so they are shown first, in the
+        // representation column as `expect last block size-update N` names them.
+        for case .resized(let from, let to) in block.operations {
+            lines.append(pad + "(table max size \(from) → \(to))".padding(46) + " " + palette.dim("size update \(to)"))
+        }
         for field in block.fields {
             let text = "\(field.field.name): \(field.field.value)"
             let shown = text.count > 46 ? String(text.prefix(45)) + "…" : text
@@ -85,7 +90,7 @@ public struct Renderer: Sendable {
             switch op {
             case .inserted(let field, let size): lines.append(pad + palette.dim("table: insert 62 \(field.name): \(abbreviate(field.value)) (\(size))"))
             case .evicted(let field, let size): lines.append(pad + palette.dim("table: evict \(field.name): \(abbreviate(field.value)) (\(size))"))
-            case .resized(let from, let to): lines.append(pad + palette.dim("table: size update \(from) → \(to)"))
+            case .resized: break  // shown above
             }
         }
         if !block.operations.isEmpty {

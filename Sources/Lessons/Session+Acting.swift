@@ -160,6 +160,20 @@ extension Session {
             let indexing = policy.indexing?.rawValue ?? "auto"
             return ["  \(role) encoder: indexing \(indexing), huffman \(policy.huffman.rawValue)"
                     + (policy.useIndexedFields ? "" : ", no indexed fields")]
+        case .hpackNever(let role, let add, let remove):
+            try ensureLocal(role)
+            var fields = lab.state.connection(role).encoder.sensitive
+            var notes: [String] = []
+            for name in add where !fields.add(name) {
+                notes.append("  \(name) is already never indexed")
+            }
+            for name in remove where !fields.remove(name) {
+                notes.append(SensitiveFields.builtInRule(name) == .none
+                    ? "  \(name) was not on the list"
+                    : "  \(name) is never indexed by default (RFC 7541 §7.1.3) and stays so; `hpack policy index` overrides it for every field")
+            }
+            try lab.act(role) { $0.setSensitiveFields(fields) }
+            return notes + Self.describe(fields, of: role)
         case .windowPolicy(let role, let policy):
             try ensureLocal(role)
             try lab.act(role) { $0.setWindowUpdatePolicy(policy) }
@@ -170,6 +184,16 @@ extension Session {
         default:
             throw CommandError("`\(command)` is not a command of this group")
         }
+    }
+
+    /// What `hpack never` prints: the fields `role`'s encoder sends as never-indexed literals.
+    static func describe(_ fields: SensitiveFields, of role: Role) -> [String] {
+        [
+            "  \(role) encoder never indexes (RFC 7541 §6.2.3), unless `hpack policy` picks an indexing:",
+            "    " + SensitiveFields.credentials.joined(separator: ", ") + ": always (credentials)",
+            "    " + SensitiveFields.cookies.joined(separator: ", ") + ": values shorter than \(SensitiveFields.shortValueLimit) octets",
+            "    added: " + (fields.added.isEmpty ? "none (`hpack never NAME` adds one)" : fields.added.joined(separator: ", ")),
+        ]
     }
 
     /// The client sends a request (with a body and trailers, if any), then prints what it queued.

@@ -12,7 +12,7 @@ extension Renderer {
             for id in connection.streams.keys.sorted() {
                 guard let s = connection.streams[id] else { continue }
                 var state = s.state.rawValue
-                if let reason = s.closeReason, s.state == .closed { state += " (\(reasonShort(reason)))" }
+                if let reason = s.closeReason, s.state == .closed { state += " (\(reason.label))" }
                 lines.append("  " + palette.role(role, role.rawValue.padding(7)) + "\(id)".padding(8) + palette.state(state.padding(22))
                              + "\(s.sendWindow.value)".leftPadding(10) + "\(s.receiveWindow.value)".leftPadding(10)
                              + "  " + s.requestLine.padding(22) + (s.status ?? "-"))
@@ -20,15 +20,6 @@ extension Renderer {
         }
         if lines.count == 1 { lines.append("  (no streams yet: try `request GET /html`)") }
         return lines
-    }
-
-    func reasonShort(_ reason: CloseReason) -> String {
-        switch reason {
-        case .endStream: return "END_STREAM"
-        case .resetSent: return "reset sent"
-        case .resetReceived: return "reset received"
-        case .goaway: return "GOAWAY"
-        }
     }
 
     public func hpack(_ lab: Lab, role: Role?) -> [String] {
@@ -153,6 +144,11 @@ extension Renderer {
         }
         for case .headersReceived(_, _, let block) in delivery.events {
             lines.append("  HPACK, field by field:")
+            // The dynamic table size updates at the head of the block (RFC 7541 §4.2, §6.3).
+            for update in sizeUpdates(delivery, before: block.fields.first?.offset) {
+                lines.append("    " + Hex.encode(update.octets, separator: " ").padding(20)
+                             + "(table max size → \(update.size))".padding(37) + palette.dim("size update \(update.size)"))
+            }
             for field in block.fields {
                 let octets = headerBytes(delivery, field)
                 let raw = Hex.encode(octets.prefix(6), separator: " ") + (octets.count > 6 ? " …" : "")
@@ -162,6 +158,26 @@ extension Renderer {
             }
         }
         return lines
+    }
+
+    /// The dynamic table size updates (§6.3: `001` and a 5-bit prefix integer) that open the header
+    /// block of a single-frame HEADERS/PUSH_PROMISE, up to its first field.
+    func sizeUpdates(_ delivery: Delivery, before end: Int?) -> [(octets: ArraySlice<UInt8>, size: Int)] {
+        guard let frame = delivery.item.frame else { return [] }
+        let block: [UInt8]
+        switch frame.payload {
+        case .headers(let b, _), .pushPromise(_, let b): block = b
+        default: return []
+        }
+        var updates: [(octets: ArraySlice<UInt8>, size: Int)] = []
+        var offset = 0
+        let end = min(end ?? block.count, block.count)
+        while offset < end, block[offset] & 0xe0 == 0x20,
+              let (size, length) = try? IntegerCoding.decode(Array(block[offset..<end]), prefixBits: 5) {
+            updates.append((block[offset..<(offset + length)], size))
+            offset += length
+        }
+        return updates
     }
 
     /// The octets of one field inside the header block of a single-frame HEADERS/PUSH_PROMISE.
@@ -200,15 +216,7 @@ extension Renderer {
         return lines
     }
 
-    func abbreviateFlag(_ name: String) -> String {
-        switch name {
-        case "END_STREAM": return "ES"
-        case "END_HEADERS": return "EH"
-        case "PADDED": return "P"
-        case "PRIORITY": return "PRI"
-        default: return name
-        }
-    }
+    func abbreviateFlag(_ name: String) -> String { Expectation.flagAbbreviations[name] ?? name }
 }
 
 extension String {

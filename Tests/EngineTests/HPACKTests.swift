@@ -409,4 +409,69 @@ struct HPACKLimitTests {
         ])
         #expect(encoder.table.count == 1)
     }
+
+    /// RFC 7541 §7.1.3: "An encoder might also choose not to index values for header fields that
+    /// are considered to be highly valuable or sensitive to recovery, such as the Cookie or
+    /// Authorization header fields." Our encoder does so for credentials at any length.
+    @Test("§7.1.3: authorization and proxy-authorization are never indexed at any length (0x1f 0x08: §6.2.3 with name index 23)")
+    func credentialsNeverIndexed() throws {
+        for network in [false, true] {
+            var encoder = HPACKEncoder(policy: network ? .network : .standard)
+            let token = "Bearer " + String(repeating: "a1b2c3d4", count: 8)
+            let block = encoder.encode(fields([("authorization", token), ("proxy-authorization", "Basic " + String(repeating: "Zm9v", count: 10))]))
+            #expect(block.fields.map(\.representation) == [
+                .literal(indexing: .neverIndexed, nameIndex: 23, nameHuffman: false, valueHuffman: true),
+                .literal(indexing: .neverIndexed, nameIndex: 49, nameHuffman: false, valueHuffman: true),
+            ])
+            #expect(Array(block.bytes.prefix(2)) == [0x1f, 0x08])  // 0001 1111, then 23 - 15
+            #expect(encoder.table.count == 0)
+            // The server's hot path (no report) encodes alike.
+            var fast = HPACKEncoder(policy: network ? .network : .standard)
+            var bytes: [UInt8] = []
+            fast.encode(fields([("authorization", token), ("proxy-authorization", "Basic " + String(repeating: "Zm9v", count: 10))]), into: &bytes)
+            #expect(bytes == block.bytes)
+        }
+    }
+
+    @Test("§7.1.3: a cookie shorter than 20 octets is never indexed; a longer one is indexed")
+    func shortCookies() throws {
+        var encoder = HPACKEncoder()
+        let block = encoder.encode(fields([("cookie", "sid=1234567890abcde"), ("cookie", "sid=1234567890abcdef0123")]))
+        #expect("sid=1234567890abcde".utf8.count == 19)
+        #expect(block.fields.map(\.representation) == [
+            .literal(indexing: .neverIndexed, nameIndex: 32, nameHuffman: false, valueHuffman: true),
+            .literal(indexing: .incremental, nameIndex: 32, nameHuffman: false, valueHuffman: true),
+        ])
+        #expect(encoder.table.count == 1)
+        #expect(encoder.table[0].field.value == "sid=1234567890abcdef0123")
+    }
+
+    @Test("names added to the encoder's sensitive fields are never indexed, in the table or not; removed, they are indexed again")
+    func addedNames() throws {
+        var encoder = HPACKEncoder()
+        let added = [encoder.sensitive.add("X-API-Key"), encoder.sensitive.add("user-agent"), encoder.sensitive.add("authorization")]
+        #expect(added == [true, true, false])  // authorization is built in already
+        let block = encoder.encode(fields([("x-api-key", "k-0123456789012345678901234"), ("user-agent", "h2lab"), ("x-api-keys", "v")]))
+        #expect(block.fields.map(\.representation) == [
+            .literal(indexing: .neverIndexed, nameIndex: nil, nameHuffman: true, valueHuffman: true),
+            .literal(indexing: .neverIndexed, nameIndex: 58, nameHuffman: false, valueHuffman: true),
+            .literal(indexing: .incremental, nameIndex: nil, nameHuffman: true, valueHuffman: false),
+        ])
+        var bytes: [UInt8] = []
+        var fast = HPACKEncoder()
+        fast.sensitive = encoder.sensitive
+        fast.encode(fields([("x-api-key", "k-0123456789012345678901234"), ("user-agent", "h2lab"), ("x-api-keys", "v")]), into: &bytes)
+        #expect(bytes == block.bytes)
+        let removed = [encoder.sensitive.remove("x-api-key"), encoder.sensitive.remove("authorization")]
+        #expect(removed == [true, false])  // built-in names stay
+        let again = encoder.encode(fields([("x-api-key", "k-0123456789012345678901234")]))
+        #expect(again.fields.map(\.representation) == [.literal(indexing: .incremental, nameIndex: nil, nameHuffman: true, valueHuffman: true)])
+    }
+
+    @Test("a policy that picks an indexing wins over the sensitive fields (the lab can show what indexing a secret costs)")
+    func explicitPolicyWins() throws {
+        var encoder = HPACKEncoder(policy: EncoderPolicy(indexing: .incremental))
+        let block = encoder.encode(fields([("authorization", "Bearer " + String(repeating: "x", count: 30))]))
+        #expect(block.fields.map(\.representation) == [.literal(indexing: .incremental, nameIndex: 23, nameHuffman: false, valueHuffman: true)])
+    }
 }

@@ -97,6 +97,25 @@ struct RelayTests {
         #expect(relay.server.announced.maxHeaderListSize == 65_536)
     }
 
+    /// RFC 7541 §6.2.3: "Intermediaries MUST use the same representation for encoding this header
+    /// field." The client never-indexes a name the relay's own encoder would index.
+    @Test("§6.2.3: a field the client sent never-indexed is forwarded never-indexed, whatever the relay's encoder would choose")
+    func neverIndexedForwarded() throws {
+        var bench = RelayBench()
+        bench.client.encoder.sensitive.add("x-secret")
+        try bench.client.sendRequest(request("GET", "/html") + [HeaderField("x-secret", "a-long-enough-secret-value-000")])
+        bench.pump()
+        bench.run()
+        let headers = try #require(bench.lab.log.first { $0.item.from == .client && $0.item.frame?.type == .headers })
+        let sent = try #require(headers.relayed?.receiverEvents.lazy.compactMap { event -> EncodedHeaderBlock? in
+            if case .headersSent(_, _, let block) = event { return block } else { return nil }
+        }.first)
+        let field = try #require(sent.fields.first { $0.field.name == "x-secret" })
+        #expect(field.representation == .literal(indexing: .neverIndexed, nameIndex: nil, nameHuffman: true, valueHuffman: true))
+        #expect(bench.lab.state.relay?.server.encoder.table.count == bench.server.decoder.table.count)
+        #expect(bench.server.streams[1]?.requestHeaders?.contains(HeaderField("x-secret", "a-long-enough-secret-value-000")) == true)
+    }
+
     @Test("edit: the server gets the edited request, the client's context stays whole for its next request")
     func edit() throws {
         var bench = RelayBench()

@@ -123,6 +123,35 @@ struct PcapTests {
         #expect(fields.contains(":path: /json") && fields.contains(":path: /html") && fields.contains("user-agent: h2lab"))
     }
 
+    /// RFC 7541 §7.1.3 (credentials are "highly valuable or sensitive to recovery") and §6.2.3:
+    /// the `authorization` field `get` sends must be a never-indexed literal on the wire, as an
+    /// independent decoder (Wireshark's) reads it; a short cookie too, while a long one is indexed.
+    @Test("get -H 'authorization: Bearer …' --pcap: tshark shows the authorization field as never indexed, and a short cookie too")
+    func getNeverIndexesCredentials() throws {
+        try #require(installed("tshark"), "tshark is installed by scripts/test")
+        let server = try Server()
+        defer { server.stop() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-get-secret-\(getpid()).pcapng").path
+        let token = "Bearer eyJhbGciOiJIUzI1NiJ9.not-a-real-token.0123456789abcdef"
+        let result = try run(h2lab, ["get", "--pcap", file, "-H", "authorization: \(token)", "-H", "cookie: sid=short",
+                                     "-H", "x-trace: a-value-long-enough-to-index-01234", server.url + "/json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let decoded = try run("tshark", ["-2", "-r", file, "-d", "tcp.port==\(server.port),http", "-Y", "http2.type == 1",
+                                         "-T", "fields", "-E", "separator=|", "-E", "aggregator=\u{1F}",
+                                         "-e", "tcp.srcport", "-e", "http2.header.name", "-e", "http2.header.repr"])
+        var representation: [String: String] = [:]
+        for line in decoded.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, Int(parts[0]) != Int(server.port) else { continue }
+            for (name, repr) in zip(parts[1].split(separator: "\u{1F}"), parts[2].split(separator: "\u{1F}")) {
+                representation[String(name)] = String(repr)
+            }
+        }
+        #expect(representation["authorization"] == "Literal Header Field never Indexed - Indexed Name", "\(representation)")
+        #expect(representation["cookie"] == "Literal Header Field never Indexed - Indexed Name", "\(representation)")
+        #expect(representation["x-trace"] == "Literal Header Field with Incremental Indexing - New Name", "\(representation)")
+    }
+
     @Test("TLS: serve --pcap and get --pcap https://…: the capture carries the TLS secrets, so tshark decrypts the HTTP/2 at once")
     func tls() throws {
         try #require(installed("tshark"), "tshark is installed by scripts/test")

@@ -57,6 +57,9 @@ struct CommandParserTests {
         ("send settings INITIAL_WINDOW_SIZE=5", .send(.client, .settings([Setting(.initialWindowSize, 5)]))),
         ("send 0xfa stream=1 payload=0102", .send(.client, Frame(streamID: 1, payload: .unknown(type: 0xfa, payload: [1, 2])))),
         ("hpack policy never-index huffman off", .hpackPolicy(.client, EncoderPolicy(indexing: .neverIndexed, huffman: .never))),
+        ("hpack never", .hpackNever(.client, add: [], remove: [])),
+        ("server hpack never X-API-Key x-session", .hpackNever(.server, add: ["x-api-key", "x-session"], remove: [])),
+        ("hpack never remove x-api-key", .hpackNever(.client, add: [], remove: ["x-api-key"])),
         ("server flow manual", .windowPolicy(.server, .manual)),
         ("show streams", .show(.streams)), ("show hpack server", .show(.hpack(.server))), ("show hpack", .show(.hpack(nil))),
         ("show frame #4", .show(.frame(4))), ("show wire", .show(.wire)), ("history", .show(.history)),
@@ -175,6 +178,8 @@ struct CommandParserErrorTests {
         ("show nothing", "cannot show"),
         ("show frame", "usage: show frame N"),
         ("hpack policy sometimes", "unknown policy word"),
+        ("hpack never x:api", "is not a field name"),
+        ("hpack never remove", "takes the names to remove"),
         ("auto maybe", "usage: auto"),
         ("request GET / body \"unclosed", "unclosed double quote"),
         ("server request GET /", "client action"),
@@ -248,11 +253,12 @@ struct CompletionTests {
         ("send ", "window_update"), ("send headers ", "block="), ("send goaway ", "last="), ("settings ", "INITIAL_WINDOW_SIZE="),
         ("server settings MAX_FRAME_SIZE=20000 ", "HEADER_TABLE_SIZE="), ("reset 1 ", "CANCEL"), ("goaway ", "ENHANCE_YOUR_CALM"),
         ("break ", "window-zero"), ("break frame ", "GOAWAY"), ("break state ", "half-closed-(remote)"), ("break flag ", "END_STREAM"),
-        ("lesson ", "01-handshake"), ("lesson ", "flow-control"), ("hpack policy huffman ", "off"), ("flow ", "manual"),
+        ("lesson ", "01-handshake"), ("lesson ", "flow-control"), ("hpack policy huffman ", "off"), ("hpack ", "never"), ("hpack never ", "remove"), ("flow ", "manual"),
         ("request ", "POST"), ("request POST ", "/echo"), ("request POST /echo ", "body"),
         ("expect ", "last"), ("expect server ", "peer-setting"), ("expect client stream 1 ", "trailers"),
         ("expect client stream 1 state ", "reserved-(remote)"), ("expect server window conn ", "recv"),
-        ("expect server hpack decoder ", "entries"), ("expect client goaway received ", "NO_ERROR"), ("help ", "expect"),
+        ("expect server hpack decoder ", "entries"), ("expect last ", "block"), ("expect last block ", "size-update"),
+        ("expect last block field authorization ", "never-indexed"), ("expect client goaway received ", "NO_ERROR"), ("help ", "expect"),
     ])
     func candidates(_ before: String, _ word: String) {
         let offered = Completion.candidates(before: before, lessons: ["01-handshake", "10-flow-control"])

@@ -67,6 +67,36 @@ struct ExpectTests {
         Case(line: "expect wire 0", holds: true, message: "the wire is empty"),
         Case(line: "expect server connection open", holds: true, message: "server connection is open"),
         Case(line: "expect client goaway received", holds: false, message: "expected client goaway received to be GOAWAY, it is none"),
+        // The last header block (#9, the client's POST on stream 3), in the views' words.
+        Case(line: "expect last block field content-length literal incremental, name index 28, value raw", holds: true,
+             message: "content-length in the last block (#9) is literal incremental, name index 28, value raw"),
+        Case(line: "expect last block field :authority indexed 64", holds: true, message: ":authority in the last block (#9) is indexed 64"),
+        Case(line: "expect last block field :authority indexed 62", holds: false,
+             message: "expected :authority in the last block (#9) to be indexed 62, it is indexed 64"),
+        Case(line: "expect last block field content-length never-indexed", holds: false,
+             message: "expected content-length in the last block (#9) to be literal never-indexed, it is literal incremental, name index 28, value raw"),
+        Case(line: "expect last block field content-length huffman", holds: false,
+             message: "expected content-length in the last block (#9) to be value huffman, it is literal incremental, name index 28, value raw"),
+        Case(line: "expect last block field x-none literal", holds: false, message: "expected x-none in the last block (#9) to be literal, it is not in it"),
+        Case(line: "expect last block from server field :status indexed 8", holds: true,
+             message: ":status in the last block from the server (#7) is indexed 8"),
+        Case(line: "expect last block size-update none", holds: true, message: "the size update in the last block (#9) is none"),
+        Case(line: "expect last block size-update 64", holds: false, message: "expected the size update in the last block (#9) to be 64, it is none"),
+        // How a stream closed, as `show streams` prints it.
+        Case(line: "expect client stream 1 state closed (END_STREAM)", holds: true, message: "client stream 1 is closed (END_STREAM)"),
+        Case(line: "expect client stream 1 state closed (reset sent)", holds: false,
+             message: "expected client stream 1 to be closed (reset sent), it is closed (END_STREAM)"),
+        Case(line: "expect server stream 3 state closed (reset received)", holds: false,
+             message: "expected server stream 3 to be closed (reset received), it is half-closed (remote)"),
+        // One notation: the ladder's flags, `settings`' NAME=VALUE, `window stream N`.
+        Case(line: "expect last frame DATA [ES] stream 3", holds: true, message: "the last frame is DATA END_STREAM stream 3"),
+        Case(line: "expect last frame HEADERS [ES EH]", holds: false,
+             message: "expected the last frame to be HEADERS END_STREAM END_HEADERS, it is DATA END_STREAM stream 3 from client"),
+        Case(line: "expect client setting INITIAL_WINDOW_SIZE=65535", holds: true, message: "client setting INITIAL_WINDOW_SIZE is 65535"),
+        Case(line: "expect client setting INITIAL_WINDOW_SIZE=16", holds: false,
+             message: "expected client setting INITIAL_WINDOW_SIZE to be 16, it is 65535"),
+        Case(line: "expect server window stream 3 recv 65530", holds: true, message: "server window 3 recv is 65530"),
+        Case(line: "expect client window stream 3 recv 1", holds: false, message: "expected client window 3 recv to be 1, it is 65535"),
     ]
 
     @Test("each form checks the real state, with a sentence either way", arguments: cases)
@@ -107,6 +137,12 @@ struct ExpectTests {
         ("expect last frame RST_STREAM PROTOCOL_EROR", "did you mean PROTOCOL_ERROR?"),
         ("expect wire lots", "the number of frames on the wire"),
         ("server expect wire 1", "write the side after expect"),
+        ("expect last block field authorization sometimes", "is not part of a field's representation"),
+        ("expect last block field authorization", "expect last block field NAME"),
+        ("expect last block size-update big", "a table size in octets"),
+        ("expect last blok", "expect last block field|size-update"),
+        ("expect client stream 1 state closed (ajar)", "unknown cause 'ajar'"),
+        ("expect last frame HEADERS [ES XX]", "is not an error code, a flag"),
     ])
     func malformed(_ line: String, _ text: String) {
         var session = Session()
@@ -124,6 +160,22 @@ struct ExpectTests {
             // Every example parses.
             #expect(CommandParser.parse(form.example).map { $0 != nil } == .success(true), "\(form.example)")
         }
+    }
+
+    @Test("last block size-update: the size update at the head of the block after SETTINGS_HEADER_TABLE_SIZE (RFC 7541 §4.2); closed (reset sent)")
+    func sizeUpdateAndReset() throws {
+        var session = Session()
+        for line in ["continue", "server settings HEADER_TABLE_SIZE=64", "continue", "request GET /json", "reset 1 CANCEL", "continue"] {
+            #expect(session.execute(line).error == nil, "\(line)")
+        }
+        #expect(session.execute("expect last block from client size-update 64").failure == nil)
+        #expect(session.execute("expect last block from client size-update none").failure?.message
+                == "expected the size update in the last block from the client (#8) to be none, it is 64")
+        #expect(session.execute("expect client stream 1 state closed (reset sent)").failure == nil)
+        #expect(session.execute("expect client stream 1 state closed (RST_STREAM sent)").failure == nil)
+        // The server had answered (END_STREAM both ways) before the RST_STREAM reached it.
+        #expect(session.execute("expect server stream 1 state closed (END_STREAM)").failure == nil)
+        #expect(session.execute("expect server stream 1 state closed (reset received)").failure != nil)
     }
 
     @Test("a failing expect says what is there instead, in the issue's words")

@@ -187,7 +187,7 @@ struct CurriculumTests {
             } else if trimmed.contains(" state ") {
                 let state = trimmed.components(separatedBy: " state ")[1]
                 words = trimmed.components(separatedBy: " state ")[0].split(separator: " ").map(String.init)
-                    + ["state", state == "closed" ? "open" : "closed"]
+                    + ["state", state.hasPrefix("closed") ? "open" : "closed"]  // also `closed (reset sent)`
             } else if last == "empty" {
                 words[words.count - 1] = "7"
             } else if last == "open" || last == "closed" {

@@ -27,6 +27,43 @@ struct SessionTests {
         #expect(dump.contains("Stream Identifier: 1") && dump.contains("00000000 00000000"))
     }
 
+    @Test("hpack never NAME: the client's encoder never indexes it (RFC 7541 §6.2.3); the list shows built-in and added names; remove undoes it")
+    func hpackNever() {
+        var session = Session()
+        let listed = session.execute("hpack never").lines.joined(separator: "\n")
+        #expect(listed.contains("authorization, proxy-authorization: always") && listed.contains("added: none"), "\(listed)")
+        let added = session.execute("hpack never x-api-key").lines.joined(separator: "\n")
+        #expect(added.contains("added: x-api-key"), "\(added)")
+        #expect(session.lab.state.client.encoder.sensitive.added == ["x-api-key"])
+        #expect(session.lab.state.server.encoder.sensitive.added.isEmpty)
+        _ = session.execute("request GET /json x-api-key: k-0123456789012345678901234")
+        let delivered = session.execute("continue").lines.joined(separator: "\n")
+        #expect(delivered.contains("literal never-indexed, new name"), "\(delivered)")
+        #expect(session.lab.state.server.decoder.table.entries.allSatisfy { $0.field.name != "x-api-key" })
+        let kept = session.execute("hpack never remove authorization").lines.joined(separator: "\n")
+        #expect(kept.contains("never indexed by default"), "\(kept)")
+        #expect(session.execute("hpack never remove x-api-key").lines.joined().contains("added: none"))
+        // `hpack policy` changes the representation choices, not the list.
+        _ = session.execute("hpack never x-b")
+        _ = session.execute("hpack policy huffman off")
+        #expect(session.lab.state.client.encoder.sensitive.added == ["x-b"])
+    }
+
+    @Test("a dynamic table size update opens the block in the delivery view and in show frame (RFC 7541 §4.2), 3f 21 for 64")
+    func sizeUpdateShown() {
+        var session = Session()
+        for line in ["continue", "server settings HEADER_TABLE_SIZE=64", "continue", "request GET /json"] { _ = session.execute(line) }
+        let delivered = session.execute("step").lines
+        let fields = delivered.filter { $0.hasPrefix("     ") && !$0.hasPrefix("      ") }
+        #expect(fields.first?.contains("(table max size 4096 → 64)") == true && fields.first?.hasSuffix("size update 64") == true,
+                "\(delivered)")
+        #expect(!delivered.contains { $0.contains("table: size update") })
+        let number = session.lab.log.count
+        let dump = session.execute("show frame \(number)").lines
+        let head = dump.drop { !$0.contains("HPACK, field by field:") }.dropFirst().first
+        #expect(head?.hasPrefix("    3f 21 ") == true && head?.hasSuffix("size update 64") == true, "\(dump)")
+    }
+
     @Test("drop in the lab: the server never sees the request, the history says so, back puts it on the wire again; edit needs proxy")
     func dropInLab() {
         var session = Session()

@@ -362,4 +362,9 @@ extension Connection {
     public mutating func setEncoderPolicy(_ policy: EncoderPolicy) {
         encoder.policy = policy
     }
+
+    /// Switches which fields the HPACK encoder never indexes by default (RFC 7541 §7.1.3).
+    public mutating func setSensitiveFields(_ fields: SensitiveFields) {
+        encoder.sensitive = fields
+    }
 }

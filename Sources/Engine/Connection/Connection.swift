@@ -348,7 +348,8 @@ public struct Connection: Sendable {
         return id <= highest ? .closed : .idle
     }
 
-    func closeReason(of id: UInt32) -> CloseReason? {
+    /// Why a closed stream closed (also for a stream the connection no longer keeps a record of).
+    public func closeReason(of id: UInt32) -> CloseReason? {
         streams.read(id, \.closeReason) ?? forgottenReason(id)
     }
 

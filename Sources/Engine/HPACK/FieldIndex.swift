@@ -78,8 +78,8 @@ enum StaticFieldIndex {
         let entries: UnsafeMutablePointer<HeaderField>
         /// The entries' octets, which the lookups by octets compare against.
         let octets = StaticOctets.shared
-        /// By static index: whether the name is one `HPACKEncoder.sensitiveNames` never indexes.
-        let sensitive: UnsafeMutablePointer<Bool>
+        /// By static index: how `SensitiveFields` protects the name by default.
+        let sensitive: UnsafeMutablePointer<SensitiveFields.Rule>
     }
 
     /// The tables, for a caller that keeps them at hand (the encoder: one lookup of the lazily
@@ -92,10 +92,10 @@ enum StaticFieldIndex {
             entries: .allocate(capacity: StaticTable.count), sensitive: .allocate(capacity: StaticTable.count + 1))
         tables.names.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
         tables.fields.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
-        tables.sensitive.initialize(repeating: false, count: StaticTable.count + 1)
+        tables.sensitive.initialize(repeating: .none, count: StaticTable.count + 1)
         for (offset, field) in StaticTable.entries.enumerated() {
             (tables.entries + offset).initialize(to: field)
-            tables.sensitive[offset + 1] = HPACKEncoder.sensitiveNames.contains(field.name)
+            tables.sensitive[offset + 1] = SensitiveFields.builtInRule(field.name)
             let hash = FieldHash(field)
             if firstIndex(of: field.name, hash: hash.name, in: tables) == nil {
                 place(Slot(index: offset + 1, hash: hash.name), in: tables.names)
@@ -111,8 +111,8 @@ enum StaticFieldIndex {
         table[position] = slot
     }
 
-    /// Whether static index `index` (1...61) names a field never indexed by default (§7.1.3).
-    static func isSensitive(_ index: Int) -> Bool { tables.sensitive[index] }
+    /// How static index `index` (1...61) names a field `SensitiveFields` never indexes (§7.1.3).
+    static func sensitivity(_ index: Int) -> SensitiveFields.Rule { tables.sensitive[index] }
 
     /// Whether the static name at `index` (its first index) names a field whose value seldom
     /// repeats: :path (4), age (21), content-length (28), etag (34), if-modified-since (40),

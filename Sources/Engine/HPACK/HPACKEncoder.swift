@@ -8,7 +8,9 @@ public enum HuffmanChoice: String, Sendable, CaseIterable {
 
 /// How the encoder represents fields. Set per encoder, or per field for teaching.
 public struct EncoderPolicy: Hashable, Sendable {
-    /// nil: choose (index unless the field is sensitive or too large for the table).
+    /// nil: choose (never-indexed if `HPACKEncoder.sensitive` says so, else index unless the field
+    /// is too large for the table). Set, it wins even over `sensitive`: the lab can show what
+    /// indexing a secret gives away.
     public var indexing: Indexing?
     public var huffman: HuffmanChoice
     /// Whether to use exact matches from the tables (an indexed representation, §6.1).
@@ -60,8 +62,9 @@ public struct HPACKEncoder: Sendable, Equatable {
     private let statics = StaticFieldIndex.shared
     private let huffmanCodes = HuffmanCoding.encodeTable
 
-    /// Header names that are never indexed unless a field policy says otherwise (§7.1.3).
-    public static let sensitiveNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
+    /// The fields sent as never-indexed literals unless a policy picks an indexing (§7.1.3):
+    /// credentials always, short cookies, and any names added to it.
+    public var sensitive = SensitiveFields()
 
     public init(tableSize: Int = 4096, policy: EncoderPolicy = .standard) {
         self.table = DynamicTable(maxSize: tableSize)
@@ -73,7 +76,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// lookup indexes follow from the table).
     public static func == (a: HPACKEncoder, b: HPACKEncoder) -> Bool {
         a.table == b.table && a.policy == b.policy && a.preferredTableSize == b.preferredTableSize
-            && a.pendingSizeUpdates == b.pendingSizeUpdates
+            && a.pendingSizeUpdates == b.pendingSizeUpdates && a.sensitive == b.sensitive
     }
 
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE: the table size becomes min(preferred, limit),
@@ -173,8 +176,10 @@ public struct HPACKEncoder: Sendable, Equatable {
             dynamicName = found.name.map(dynamicIndex)
         }
         let nameIndex = staticName ?? dynamicName
-        let indexing = policy.indexing ?? Self.defaultIndexing(size: name.count + value.count + 32, valueLength: value.count,
-                                                               staticName: staticName, policy: policy, tableSize: table.maxSize)
+        let indexing = policy.indexing
+            ?? (sensitive.neverIndexes(name: name, staticName: staticName, valueLength: value.count) ? .neverIndexed
+                : Self.defaultIndexing(size: name.count + value.count + 32, staticName: staticName, policy: policy,
+                                       tableSize: table.maxSize))
         switch indexing {
         case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &bytes)
         case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &bytes)
@@ -216,12 +221,8 @@ public struct HPACKEncoder: Sendable, Equatable {
         table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
     }
 
-    /// The automatic choice for a field of `size` (§4.1) whose value is `valueLength` octets long.
-    private static func defaultIndexing(size: Int, valueLength: Int, staticName: Int?, policy: EncoderPolicy,
-                                        tableSize: Int) -> Indexing {
-        if let staticName, StaticFieldIndex.isSensitive(staticName), valueLength < 20 {
-            return .neverIndexed
-        }
+    /// The automatic choice for a field of `size` (§4.1) that `sensitive` leaves to it.
+    private static func defaultIndexing(size: Int, staticName: Int?, policy: EncoderPolicy, tableSize: Int) -> Indexing {
         if !policy.indexesVolatileFields, let staticName, StaticFieldIndex.isVolatile(staticName) { return .withoutIndexing }
         // A field bigger than three quarters of the table would flush most of it for one use.
         return size * 4 > tableSize * 3 ? .withoutIndexing : .incremental

@@ -263,7 +263,15 @@ public struct Relay: Sendable {
         if !block.edits.isEmpty {
             outcome.notes.append("edited before forwarding: " + block.edits.map(\.description).joined(separator: "; "))
         }
-        let encoded = withPeer(receiver) { $0.encoder.encode(edited) }
+        // RFC 7541 §6.2.3: "Intermediaries MUST use the same representation for encoding this
+        // header field": a field the sender never indexed is forwarded never indexed.
+        let neverIndexed = Set(decoded.fields.filter {
+            if case .literal(.neverIndexed, _, _, _) = $0.representation { return true } else { return false }
+        }.map(\.field))
+        let policies: [EncoderPolicy?] = neverIndexed.isEmpty ? [] : edited.map { field in
+            neverIndexed.contains(field) ? EncoderPolicy(indexing: .neverIndexed, useIndexedFields: false) : nil
+        }
+        let encoded = withPeer(receiver) { $0.encoder.encode(edited, policies: policies) }
         outcome.forwarded = framed(encoded.bytes)
         outcome.receiverEvents.append(.headersSent(stream: promised ?? id, kind: kind, block: encoded))
         withPeer(receiver) { peer in
