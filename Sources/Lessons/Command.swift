@@ -55,6 +55,8 @@ public enum Command: Hashable, Sendable {
     case window(Role, stream: UInt32, increment: Int)
     case reset(Role, stream: UInt32, code: ErrorCode)
     case goaway(Role, code: ErrorCode, debug: String)
+    /// §6.8's graceful shutdown: GOAWAY 2^31−1, a PING, and the final GOAWAY when its ACK returns.
+    case gracefulGoaway(Role, debug: String)
     case priority(Role, stream: UInt32, PriorityFields)
     case push(stream: UInt32, path: String)
     case send(Role, Frame)
