@@ -156,9 +156,10 @@ extension Session {
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendGoaway(code, debug: debug) }
         case .gracefulGoaway(let role, let debug):
             let lines = try act(role, interrupted) { (c) throws(UsageError) in try c.beginGracefulShutdown(debug: debug) }
-            return lines + ["  graceful shutdown (§6.8): new streams are refused from now on, but none the \(role.peer) already",
-                            "  sent is lost; when the PING comes back (one round trip), the \(role) sends GOAWAY again with",
-                            "  the real last stream (the PING is this lab's way of timing the round trip; the RFC names none)"]
+            return lines + ["  graceful shutdown (§6.8): the \(role.peer) may open no stream once it reads this GOAWAY, and no",
+                            "  stream it opened before is refused; when the PING comes back (one round trip), the \(role)",
+                            "  sends GOAWAY again with the real last stream (timing the round trip by a PING is this lab's",
+                            "  choice; the RFC asks for \"at least one round-trip time\" and names no way)"]
         case .priority(let role, let stream, let fields):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendPriority(stream, fields); return [] }
         case .send(let role, let frame):

@@ -84,6 +84,6 @@ struct ShutdownTests {
         try lab.act(.server) { $0.sendUnchecked(promise) }
         while lab.deliver() != nil {}
         #expect(lab.state.client.goawaySent?.code == .protocolError)
-        #expect(lab.state.client.closeReason?.contains("§6.6") == true)
+        #expect(lab.state.client.closeReason?.contains("ENABLE_PUSH=0 was acknowledged (RFC 9113 §6.5.2)") == true)
     }
 }

@@ -213,6 +213,7 @@ struct LessonCommandsTests {
     @Test("push on an answered stream says how to do it; by hand it only promises")
     func pushByHand() {
         var session = Session()
+        _ = session.execute("settings ENABLE_PUSH=1")  // the lab's client sends 0 by default, like browsers
         _ = session.execute("request GET /html")
         _ = session.execute("continue")
         let error = session.execute("push 1 /styles.css").error

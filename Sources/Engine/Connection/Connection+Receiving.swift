@@ -208,6 +208,8 @@ extension Connection {
             }
             if let goaway = goawaySent, id > goaway.lastStreamID {
                 notePeerStream(id)
+                // Decoded all the same (§6.8, §4.3): the report shows what the table did with it.
+                if decoded.isReported { events.append(.headersReceived(stream: id, kind: .request, block: decoded)) }
                 return events.append(.frameIgnored(first, reason: "stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)"))
             }
             var stream = newStream(id)
@@ -300,7 +302,7 @@ extension Connection {
         guard localSettings.enablePush else {
             // §6.5.2, §6.6: only once our ENABLE_PUSH=0 is acknowledged (`localSettings` holds what
             // is in force); before that the server could not yet have known.
-            return fail(.connection(.protocolError, "§6.6", "PUSH_PROMISE although SETTINGS_ENABLE_PUSH=0 was acknowledged (§6.5.2)"), into: &events)
+            return fail(.connection(.protocolError, "§6.5.2", "PUSH_PROMISE after our SETTINGS_ENABLE_PUSH=0 was acknowledged"), into: &events)
         }
         let associatedState = state(of: associated)
         guard associatedState == .open || associatedState == .halfClosedLocal else {
