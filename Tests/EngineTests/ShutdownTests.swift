@@ -51,6 +51,8 @@ struct ShutdownTests {
         #expect(server.decoder.table.count == before + 1)  // :path /late entered the table
         #expect(server.connectionReceiveWindow.value == 65_535 - 100)
         #expect(events.filter { if case .frameIgnored = $0 { return true } else { return false } }.count == 2)
+        // The lab shows the late block field by field: it was decoded, not skipped.
+        #expect(events.contains { if case .headersReceived(3, .request, _) = $0 { return true } else { return false } })
         // A stream the encoder then refers to by index still decodes: the contexts agree.
         _ = server.receive(bytes: rawFrame(1, flags: 5, stream: 5, requestBlock(&encoder, path: "/late")))
         #expect(!server.isClosed)

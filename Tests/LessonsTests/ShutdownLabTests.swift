@@ -1,0 +1,58 @@
+import Testing
+@testable import Engine
+@testable import Lessons
+
+/// The lab's side of issue 21: `goaway graceful`, the cleartext lab's `:scheme`, and what it says
+/// about a RST_STREAM on a closed stream.
+@Suite("The lab: graceful GOAWAY, :scheme, resets on closed streams")
+struct ShutdownLabTests {
+    @Test("`server goaway graceful` sends GOAWAY 2^31-1 and a PING; its ACK brings GOAWAY with the real last stream (§6.8)")
+    func gracefulCommand() {
+        var session = Session()
+        _ = session.execute("continue")
+        _ = session.execute("respond manual")
+        _ = session.execute("request GET /html")
+        _ = session.execute("step")
+        _ = session.execute("request GET /json")
+        let shown = session.execute("server goaway graceful")
+        #expect(shown.error == nil)
+        #expect(shown.lines.contains { $0.contains("GOAWAY") } && shown.lines.contains { $0.contains("PING") })
+        #expect(session.lab.state.server.goawaySent?.lastStreamID == Connection.unboundedLastStreamID)
+        _ = session.execute("continue")
+        #expect(session.lab.state.server.goawaySent?.lastStreamID == 3)
+        #expect(session.lab.state.client.goawayReceived?.lastStreamID == 3)
+        #expect(session.lab.state.server.streams[3]?.requestHeaders != nil)  // in flight, and processed
+        #expect(session.execute("goaway").error != nil)
+        #expect((try? CommandParser.parse("server goaway graceful closing for the night").get()) == .gracefulGoaway(.server, debug: "closing for the night"))
+    }
+
+    @Test("the in-memory lab is cleartext, so requests say :scheme http (static index 6); a pushed request repeats it")
+    func schemeFollowsTransport() {
+        var session = Session()
+        _ = session.execute("settings ENABLE_PUSH=1")
+        _ = session.execute("continue")
+        _ = session.execute("respond manual")
+        _ = session.execute("request GET /html")
+        let delivered = session.execute("step").lines.joined(separator: "\n")
+        #expect(delivered.contains(":scheme: http ") && delivered.contains("indexed 6"))
+        #expect(session.lab.state.server.streams[1]?.requestHeaders?.contains(HeaderField(":scheme", "http")) == true)
+        _ = session.execute("push 1 /styles.css")
+        #expect(session.lab.state.server.streams[2]?.requestHeaders?.contains(HeaderField(":scheme", "http")) == true)
+    }
+
+    @Test("reset on a closed stream is sent, with what §5.1 makes of it; on an open one, no such note")
+    func resetClosedStream() {
+        var session = Session()
+        _ = session.execute("request GET /json")
+        _ = session.execute("continue")
+        let closed = session.execute("reset 1 CANCEL")
+        #expect(closed.error == nil)
+        #expect(closed.lines.first?.contains("stream 1 is already closed at the client") == true)
+        #expect(closed.lines.joined(separator: " ").contains("MUST NOT send frames other than PRIORITY"))
+        _ = session.execute("continue")
+        #expect(session.lab.state.server.isClosed == false)  // the server ignored it
+        _ = session.execute("request GET /json")
+        let open = session.execute("reset 3 CANCEL")
+        #expect(open.lines.allSatisfy { !$0.contains("already closed") })
+    }
+}
