@@ -158,7 +158,11 @@ public struct Session: Sendable {
     /// Reads a file named in a command, relative to the session's folder.
     func readFile(_ file: String) throws -> [UInt8] {
         let url = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw CommandError("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            let exists = FileManager.default.fileExists(atPath: url.path)
+            throw CommandError("cannot read \(file): looked for \(url.standardized.path)" + (exists ? " (it exists but cannot be read)" : ", which does not exist"),
+                               hint: "a file named in a command is read from the lesson's folder (at the prompt, the current folder)")
+        }
         return Array(data)
     }
 }

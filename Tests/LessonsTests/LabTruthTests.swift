@@ -55,4 +55,11 @@ struct ShutdownLabTests {
         let open = session.execute("reset 3 CANCEL")
         #expect(open.lines.allSatisfy { !$0.contains("already closed") })
     }
+
+    @Test("a file a command cannot read: the error says where it looked")
+    func cannotRead() {
+        var session = Session(directory: "/tmp")
+        let result = session.execute("request POST /upload body @no-such-file-here.txt")
+        #expect(result.error?.message.contains("looked for /tmp/no-such-file-here.txt, which does not exist") == true, "\(String(describing: result.error))")
+    }
 }
