@@ -223,11 +223,18 @@ public struct ClassRun: Sendable {
 
     mutating func predictionInput(_ text: String, _ interrupted: @Sendable () -> Bool) -> [String] {
         guard let prediction = currentPrediction else { return [] }
+        let letters = (0..<prediction.options.count).map(Prediction.label)
+        let choices = letters.dropLast().joined(separator: ", ") + " or " + (letters.last ?? "a")
         if text.isEmpty {
-            return ["  answer with a letter, a to \(Prediction.label(prediction.options.count - 1))"]
+            return ["  answer with \(choices)"]
         }
         guard let answer = prediction.option(for: text) else {
-            // Not an answer: a command, to look around before answering.
+            // Not an answer: a command, to look around before answering; anything else is neither.
+            var isCommand = true
+            if case .failure(let error) = CommandParser.parse(text), error.message.hasPrefix("unknown command") { isCommand = false }
+            guard isCommand else {
+                return ["  answer with \(choices) (or a command, such as `show streams`, to look around first)"]
+            }
             return explore(text, interrupted)
         }
         var out: [String] = []

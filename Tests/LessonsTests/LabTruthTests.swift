@@ -62,4 +62,18 @@ struct ShutdownLabTests {
         let result = session.execute("request POST /upload body @no-such-file-here.txt")
         #expect(result.error?.message.contains("looked for /tmp/no-such-file-here.txt, which does not exist") == true, "\(String(describing: result.error))")
     }
+
+    @Test("at `answer (a-b)>` anything but a letter or a command gets \"answer with a or b\"; a command still explores")
+    func answerPrompt() throws {
+        var run = try classRun()
+        _ = run.start()
+        _ = run.input("")
+        #expect(run.prompt == "answer (a-b)> ")
+        #expect(run.input("the ACK I think").first == "  answer with a or b (or a command, such as `show streams`, to look around first)")
+        #expect(run.input("").first == "  answer with a or b")
+        #expect(run.input("show wire").joined().contains("SETTINGS ACK"))
+        #expect(run.prompt == "answer (a-b)> ")
+        #expect(run.input("a").joined().contains("✓ right: you said a)"))
+        #expect(run.prompt != "answer (a-b)> ")
+    }
 }
