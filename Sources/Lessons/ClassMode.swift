@@ -127,7 +127,9 @@ public struct ClassRun: Sendable {
         }
         if section + 1 >= script.sections.count {
             mode = .finished
-            return out + scoreLines()
+            let score = scoreLines()
+            session.record(score)
+            return out + score
         }
         saved = session
         explored = false
@@ -193,6 +195,7 @@ public struct ClassRun: Sendable {
             for step in exercise.solution { out += runOwn(step.text, line: step.line) }
             exercisesDone += 1
             out.append("  the goal holds now: " + goalSummary(exercise))
+            session.record(["exercise: \(exercise.task.first ?? ""): skipped (the solution ran)"])
             return out + finishItem()
         default:
             var out = explore(text, interrupted)
@@ -203,6 +206,7 @@ public struct ClassRun: Sendable {
             // The lesson goes on from its own solution, so that what follows matches its transcript.
             session = saved
             for step in exercise.solution { _ = session.execute(step.text) }
+            session.record(["exercise: \(exercise.task.first ?? ""): ✓ solved" + (solutionShown ? " after seeing the solution" : " on your own")])
             out.append(palette.dim("  (the lesson goes on from its own solution, so the next sections match)"))
             return out + finishItem()
         }
@@ -247,6 +251,7 @@ public struct ClassRun: Sendable {
             let result = try LessonRunner.reveal(prediction, session, answered: answer, script: script, palette: palette)
             out += session.format(result.lines)
             if result.right { predictionsRight += 1 }
+            session.record(["prediction: \(prediction.question.first ?? "")"] + result.lines)
         } catch {
             out.append(palette.error("error: \(error)"))
         }

@@ -34,7 +34,7 @@ extension Session {
                 bytes = Self.pcap(of: lab.log)
                 what = "\(lab.log.count) deliveries as a pcapng capture (tshark -r \(path) -Y http2)"
             default:
-                bytes = Array((transcript.joined(separator: "\n") + "\n").utf8)
+                bytes = Array((transcript.map(Palette.plainText).joined(separator: "\n") + "\n").utf8)
                 what = "the transcript"
             }
             do {

@@ -109,6 +109,11 @@ public struct Session: Sendable {
         return output
     }
 
+    /// Adds lines to the transcript that no command printed: class mode's results and score.
+    public mutating func record(_ lines: [String]) {
+        transcript += lines.map(Palette.plainText)
+    }
+
     func format(_ lines: [String]) -> [String] { lines.map(Self.trimTrailingSpaces).flatMap(renderer.wrap) }
 
     /// Hands `lines` to the live output, if there is one, and empties them.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Engine
 @testable import Lessons
@@ -75,5 +76,27 @@ struct ShutdownLabTests {
         #expect(run.prompt == "answer (a-b)> ")
         #expect(run.input("a").joined().contains("✓ right: you said a)"))
         #expect(run.prompt != "answer (a-b)> ")
+    }
+
+    @Test("save transcript after a lesson in colour: no ANSI escapes, each prediction's and exercise's result, the score")
+    func savedTranscript() throws {
+        let script = try LessonScript.parse(name: "t", path: "t.h2lab", text: classLesson)
+        var run = ClassRun(script: script, session: Session(palette: Palette(enabled: true), directory: "/tmp"))
+        _ = run.start()
+        _ = run.input("")
+        _ = run.input("b")      // wrong
+        _ = run.input("step 2") // solves the exercise
+        _ = run.input("")
+        #expect(run.mode == .finished)
+        let path = "h2lab-saved-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: "/tmp/" + path) }
+        var session = run.session  // the REPL goes on with the lesson's session at the `lab>` prompt
+        #expect(session.execute("save transcript " + path).error == nil)
+        let text = try String(contentsOfFile: "/tmp/" + path, encoding: .utf8)
+        #expect(!text.contains("\u{1b}["))
+        #expect(text.contains("prediction: What does the server queue after the client's SETTINGS?"))
+        #expect(text.contains("✗ you said b) nothing; the answer is a) a SETTINGS ACK"))
+        #expect(text.contains("exercise: Make every setting take effect.: ✓ solved on your own"))
+        #expect(text.contains("score 50%"), "\(text)")
     }
 }
