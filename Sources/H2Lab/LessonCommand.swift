@@ -67,10 +67,12 @@ struct LessonCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the lessons in the order a course takes them.")
         @OptionGroup var options: Options
         func run() throws {
-            for name in LessonRunner.lessons(in: options.lessonDirectory) {
+            let names = LessonRunner.lessons(in: options.lessonDirectory)
+            let nameWidth = (names.map(\.count).max() ?? 25) + 2
+            for name in names {
                 let path = options.lessonDirectory + "/" + name + ".h2lab"
                 let title = (try? LessonScript.load(path: path))?.title ?? "(does not parse: `h2lab lesson check \(name)` says why)"
-                print(name.padding(toLength: 27, withPad: " ", startingAt: 0) + title)
+                print(LessonRunner.listLine(name: name, title: title, nameWidth: nameWidth))
             }
         }
     }

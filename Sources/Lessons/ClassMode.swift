@@ -52,6 +52,9 @@ public struct ClassRun: Sendable {
     /// The lesson's title and its first section.
     public mutating func start() -> [String] {
         let rule = String(repeating: "═", count: 98)
+        // The title is the file's first line of narration: shown once, in the banner, not again
+        // as the first section's first line.
+        if case .narration? = currentItem, section == 0, item == 0 { item = 1 }
         return [palette.bold(rule)] + session.format([palette.bold("  " + script.title)]) + [palette.bold(rule)] + beginSection()
     }
 

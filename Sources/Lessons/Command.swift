@@ -91,6 +91,8 @@ public enum Command: Hashable, Sendable {
     /// Start over on a new connection: fresh endpoints, their prefaces on the wire.
     case reconnect
     case quit
+    /// Clears the terminal (the REPL does it; elsewhere it prints nothing).
+    case clear
 
     public enum Body: Hashable, Sendable {
         case text(String)

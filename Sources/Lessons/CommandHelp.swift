@@ -82,6 +82,7 @@ public struct CommandHelp: Sendable {
               summary: "run a lesson in class mode: one section at a time, exercises and predictions",
               example: "lesson 01-handshake"),
         .init(name: "help", group: "other", usage: "help [COMMAND]", summary: "list commands, or explain one", example: "help send"),
+        .init(name: "clear", group: "other", usage: "clear", summary: "clear the screen (the lab does not change)", example: "clear"),
         .init(name: "quit", group: "other", usage: "quit", summary: "leave (Ctrl-D does the same)", example: "quit"),
     ]
 

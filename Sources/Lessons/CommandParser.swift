@@ -71,6 +71,9 @@ public enum CommandParser {
             return .help(args.first?.lowercased())
         case "quit", "exit":
             return .quit
+        case "clear", "cls":
+            if !args.isEmpty { throw usage() }
+            return .clear
         case "request", "req":
             try onlyClient()
             return try parseRequest(args, line: line, offset: offset)

@@ -47,6 +47,18 @@ public enum LessonRunner {
     /// The file for a lesson named on the command line: a path to a `.h2lab` file, a lesson's full
     /// name (`03-stream-states`), or its name without the number (`stream-states`) or a unique prefix.
     /// Throws a message that lists the lessons.
+    /// One line of `lesson list`, within `width` columns: the name, then the title; a title too long
+    /// loses its RFC citation first (the lesson's first line keeps it), then its end.
+    public static func listLine(name: String, title: String, nameWidth: Int, width: Int = 100) -> String {
+        let lead = name + String(repeating: " ", count: max(2, nameWidth - name.count))
+        var text = title
+        if lead.count + text.count > width, let cut = text.range(of: " (RFC", options: .backwards) {
+            text = String(text[..<cut.lowerBound])
+        }
+        if lead.count + text.count > width { text = String(text.prefix(max(1, width - lead.count - 1))) + "…" }
+        return lead + text
+    }
+
     /// A lesson by path (`my.h2lab`, `dir/my`), by name in the course folder (`01-handshake`,
     /// `handshake`), or else as NAME.h2lab in the current folder, where a teacher writes a new one.
     public static func resolve(_ name: String, in directory: String) throws(LessonError) -> String {

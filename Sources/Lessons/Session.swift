@@ -136,7 +136,7 @@ public struct Session: Sendable {
     mutating func run(_ command: Command, interrupted: @Sendable () -> Bool) throws -> [String] {
         switch command {
         case .help(let topic): return help(topic)
-        case .quit: return []
+        case .quit, .clear: return []
         case .say(let text): return [text]
         case .expect(let expectation):
             if lab.state.relay != nil {

@@ -99,4 +99,46 @@ struct ShutdownLabTests {
         #expect(text.contains("exercise: Make every setting take effect.: ✓ solved on your own"))
         #expect(text.contains("score 50%"), "\(text)")
     }
+
+    @Test("help fits a 100x40 screen, by group; help all has a line per command, names apart from their text")
+    func helpFits() {
+        var session = Session()
+        let short = session.execute("help").lines
+        #expect(short.count <= 40 && short.allSatisfy { $0.count <= 100 }, "\(short)")
+        #expect(short.contains { $0.hasPrefix("  acting") } && short.joined().contains("help all"))
+        let all = session.execute("help all").lines
+        #expect(all.allSatisfy { $0.count <= 100 })
+        #expect(all.contains { $0.hasPrefix("    connection  list the connections") }, "\(all)")
+        #expect(!all.joined().contains("connectionlist"))
+        #expect(CommandHelp.all.allSatisfy { entry in all.contains { $0.hasPrefix("    " + entry.name + " ") } })
+    }
+
+    @Test("clear parses, changes nothing and prints nothing outside a terminal")
+    func clear() {
+        var session = Session()
+        _ = session.execute("request GET /html")
+        let before = session.lab.state.toServer.count
+        let output = session.execute("clear")
+        #expect(output.error == nil && output.lines.isEmpty && output.command == .clear)
+        #expect(session.lab.state.toServer.count == before)
+        #expect(session.execute("clear now").error != nil)
+    }
+
+    @Test("class mode prints the title once, in the banner")
+    func titleOnce() throws {
+        var run = try classRun()
+        let first = run.start()
+        #expect(first.filter { $0.contains("Class mode test (RFC 9113 §3.4)") }.count == 1, "\(first)")
+        #expect(first.contains { $0.contains("The first section delivers the server's SETTINGS.") })
+    }
+
+    @Test("lesson list lines fit 100 columns: a long title drops its citation, then its end")
+    func listLine() {
+        let long = LessonRunner.listLine(name: "13-goaway", title: "GOAWAY: abrupt and graceful shutdown, unprocessed requests (RFC 9113 §4.3, §5.4.1, §6.8, §8.7)", nameWidth: 27)
+        #expect(long == "13-goaway                  GOAWAY: abrupt and graceful shutdown, unprocessed requests")
+        let short = LessonRunner.listLine(name: "01-x", title: "Short (RFC 9113 §3.4)", nameWidth: 27)
+        #expect(short.hasSuffix("Short (RFC 9113 §3.4)"))
+        let huge = LessonRunner.listLine(name: "02-y", title: String(repeating: "word ", count: 40), nameWidth: 27)
+        #expect(huge.count == 100 && huge.hasSuffix("…"))
+    }
 }
