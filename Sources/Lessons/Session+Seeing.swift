@@ -149,7 +149,8 @@ extension Session {
     static let expectForms: [String] = ["  forms (ROLE is client or server; the values are the engine's own):"]
         + Expectation.forms.flatMap { ["    expect " + $0.form, "        " + $0.example] }
         + ["  A passing expect prints ✓; a failing one prints ✗ with what is there instead and changes",
-           "  nothing. In a lesson or a --script, a failing expect stops the run with FILE:LINE."]
+           "  nothing. In a lesson, a failing expect stops the run with FILE:LINE; `h2lab --script`",
+           "  reports FILE:LINE on standard error, runs the rest, and exits with status 1."]
 
     /// How class mode goes, for `help lesson`.
     static let classModeHelp = [

@@ -268,6 +268,19 @@ struct LessonCommandTests {
         #expect(bad.stdout.contains("\(file.path):2: the exercise has no solution"))
     }
 
+    @Test("--script goes on after a failing expect, reports FILE:LINE on stderr, and exits 1 (as docs/lessons.md says)")
+    func scriptFailingExpect() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-expect-\(getpid()).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "expect wire 7\nsay still running\nexpect wire 3\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try run(h2lab, ["--script", file.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("still running") && result.stdout.contains("✓ the wire holds 3 frames"))
+        #expect(result.stderr.contains("\(file.path):1: expected the wire to hold 7"), "\(result.stderr)")
+        let guide = try String(contentsOf: packageRoot.appendingPathComponent("docs/lessons.md"), encoding: .utf8)
+        #expect(guide.contains("`h2lab --script FILE` goes on instead"))
+    }
+
     @Test("a teacher's lesson in the current folder: found by name, its failure shows what ran then FILE:LINE (the answer line), its transcript beside it")
     func teachersOwnLesson() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-teacher-\(getpid())")
