@@ -93,8 +93,9 @@ struct LessonRunTests {
             end
             """
         let error = lessonError(wrongKey)
-        #expect(error?.line == 4)
-        #expect(error?.message.contains("the answer key says (b), but the engine disagrees: expected the wire to hold 2") == true)
+        // The line to fix is the `answer` line (issue 21 §5); the message names the option's line.
+        #expect(error?.line == 5)
+        #expect(error?.message.contains("the answer key says (b), whose option (line 4) expects wire 2, but the engine disagrees: expected the wire to hold 2") == true)
         let twoRight = """
             # t
             predict After continue?
