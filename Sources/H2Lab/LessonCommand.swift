@@ -19,6 +19,12 @@ struct LessonCommand: ParsableCommand {
             transcripts ?? URL(fileURLWithPath: lessonDirectory).deletingLastPathComponent().appendingPathComponent("transcripts").path
         }
 
+        /// The golden transcript of a lesson: in the transcripts folder for the course's own, beside
+        /// the file for any other.
+        func transcriptPath(_ script: LessonScript) -> String {
+            LessonRunner.transcriptPath(for: script.path, courseDirectory: lessonDirectory, transcriptDirectory: transcriptDirectory)
+        }
+
         func load(_ name: String) throws -> LessonScript {
             do {
                 return try LessonScript.load(path: LessonRunner.resolve(name, in: lessonDirectory))
@@ -46,6 +52,8 @@ struct LessonCommand: ParsableCommand {
                 do {
                     print(try LessonRunner.run(script), terminator: "")
                 } catch {
+                    print(error.transcriptSoFar, terminator: "")
+                    fflush(nil)
                     warn("error: \(error)")
                     throw ExitCode(1)
                 }
@@ -59,10 +67,12 @@ struct LessonCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the lessons in the order a course takes them.")
         @OptionGroup var options: Options
         func run() throws {
-            for name in LessonRunner.lessons(in: options.lessonDirectory) {
+            let names = LessonRunner.lessons(in: options.lessonDirectory)
+            let nameWidth = (names.map(\.count).max() ?? 25) + 2
+            for name in names {
                 let path = options.lessonDirectory + "/" + name + ".h2lab"
                 let title = (try? LessonScript.load(path: path))?.title ?? "(does not parse: `h2lab lesson check \(name)` says why)"
-                print(name.padding(toLength: 27, withPad: " ", startingAt: 0) + title)
+                print(LessonRunner.listLine(name: name, title: title, nameWidth: nameWidth))
             }
         }
     }
@@ -81,9 +91,10 @@ struct LessonCommand: ParsableCommand {
                 let transcript = try LessonRunner.run(script)
                 print(transcript, terminator: "")
                 if update {
-                    let out = options.transcriptDirectory + "/" + script.name + ".txt"
+                    let out = options.transcriptPath(script)
                     do {
-                        try FileManager.default.createDirectory(atPath: options.transcriptDirectory, withIntermediateDirectories: true)
+                        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path,
+                                                                withIntermediateDirectories: true)
                         try Data(transcript.utf8).write(to: URL(fileURLWithPath: out))
                     } catch {
                         warn("error: cannot write \(out): \(error.localizedDescription)")
@@ -92,6 +103,8 @@ struct LessonCommand: ParsableCommand {
                     warn("wrote \(out)")
                 }
             } catch let error as LessonError {
+                // What ran, up to the failure; then FILE:LINE.
+                print(error.transcriptSoFar, terminator: "")
                 fflush(nil)
                 warn("error: \(error)" + (update ? " (the golden transcript was left as it was)" : ""))
                 throw ExitCode(1)
@@ -114,7 +127,7 @@ struct LessonCommand: ParsableCommand {
                     let path = try LessonRunner.resolve(name, in: options.lessonDirectory)
                     let script = try LessonScript.load(path: path)
                     let transcript = try LessonRunner.run(script)
-                    let golden = options.transcriptDirectory + "/" + script.name + ".txt"
+                    let golden = options.transcriptPath(script)
                     let inFolder = URL(fileURLWithPath: path).deletingLastPathComponent().standardized.path
                         == URL(fileURLWithPath: options.lessonDirectory).standardized.path
                     guard let expected = FileManager.default.contents(atPath: golden).map({ String(decoding: $0, as: UTF8.self) }) else {

@@ -95,6 +95,11 @@ struct Repl: ParsableCommand {
                 }
                 continue
             }
+            if case .success(.clear?) = CommandParser.parse(line) {
+                // Home and erase: the screen only; the lab and any lesson go on as they were.
+                if interactive { print("\u{1b}[H\u{1b}[2J", terminator: "") }
+                continue
+            }
             if var run = lesson {
                 printNow(run.input(line, interrupted: { interruptFlag != 0 }))
                 if run.mode == .finished {

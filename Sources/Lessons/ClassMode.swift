@@ -52,6 +52,9 @@ public struct ClassRun: Sendable {
     /// The lesson's title and its first section.
     public mutating func start() -> [String] {
         let rule = String(repeating: "═", count: 98)
+        // The title is the file's first line of narration: shown once, in the banner, not again
+        // as the first section's first line.
+        if case .narration? = currentItem, section == 0, item == 0 { item = 1 }
         return [palette.bold(rule)] + session.format([palette.bold("  " + script.title)]) + [palette.bold(rule)] + beginSection()
     }
 
@@ -127,7 +130,9 @@ public struct ClassRun: Sendable {
         }
         if section + 1 >= script.sections.count {
             mode = .finished
-            return out + scoreLines()
+            let score = scoreLines()
+            session.record(score)
+            return out + score
         }
         saved = session
         explored = false
@@ -193,6 +198,7 @@ public struct ClassRun: Sendable {
             for step in exercise.solution { out += runOwn(step.text, line: step.line) }
             exercisesDone += 1
             out.append("  the goal holds now: " + goalSummary(exercise))
+            session.record(["exercise: \(exercise.task.first ?? ""): skipped (the solution ran)"])
             return out + finishItem()
         default:
             var out = explore(text, interrupted)
@@ -203,6 +209,7 @@ public struct ClassRun: Sendable {
             // The lesson goes on from its own solution, so that what follows matches its transcript.
             session = saved
             for step in exercise.solution { _ = session.execute(step.text) }
+            session.record(["exercise: \(exercise.task.first ?? ""): ✓ solved" + (solutionShown ? " after seeing the solution" : " on your own")])
             out.append(palette.dim("  (the lesson goes on from its own solution, so the next sections match)"))
             return out + finishItem()
         }
@@ -223,11 +230,18 @@ public struct ClassRun: Sendable {
 
     mutating func predictionInput(_ text: String, _ interrupted: @Sendable () -> Bool) -> [String] {
         guard let prediction = currentPrediction else { return [] }
+        let letters = (0..<prediction.options.count).map(Prediction.label)
+        let choices = letters.dropLast().joined(separator: ", ") + " or " + (letters.last ?? "a")
         if text.isEmpty {
-            return ["  answer with a letter, a to \(Prediction.label(prediction.options.count - 1))"]
+            return ["  answer with \(choices)"]
         }
         guard let answer = prediction.option(for: text) else {
-            // Not an answer: a command, to look around before answering.
+            // Not an answer: a command, to look around before answering; anything else is neither.
+            var isCommand = true
+            if case .failure(let error) = CommandParser.parse(text), error.message.hasPrefix("unknown command") { isCommand = false }
+            guard isCommand else {
+                return ["  answer with \(choices) (or a command, such as `show streams`, to look around first)"]
+            }
             return explore(text, interrupted)
         }
         var out: [String] = []
@@ -240,6 +254,7 @@ public struct ClassRun: Sendable {
             let result = try LessonRunner.reveal(prediction, session, answered: answer, script: script, palette: palette)
             out += session.format(result.lines)
             if result.right { predictionsRight += 1 }
+            session.record(["prediction: \(prediction.question.first ?? "")"] + result.lines)
         } catch {
             out.append(palette.error("error: \(error)"))
         }

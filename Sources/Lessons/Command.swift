@@ -55,6 +55,8 @@ public enum Command: Hashable, Sendable {
     case window(Role, stream: UInt32, increment: Int)
     case reset(Role, stream: UInt32, code: ErrorCode)
     case goaway(Role, code: ErrorCode, debug: String)
+    /// §6.8's graceful shutdown: GOAWAY 2^31−1, a PING, and the final GOAWAY when its ACK returns.
+    case gracefulGoaway(Role, debug: String)
     case priority(Role, stream: UInt32, PriorityFields)
     case push(stream: UInt32, path: String)
     case send(Role, Frame)
@@ -92,6 +94,8 @@ public enum Command: Hashable, Sendable {
     /// Start over on a new connection: fresh endpoints, their prefaces on the wire.
     case reconnect
     case quit
+    /// Clears the terminal (the REPL does it; elsewhere it prints nothing).
+    case clear
 
     public enum Body: Hashable, Sendable {
         case text(String)

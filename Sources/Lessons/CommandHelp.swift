@@ -21,7 +21,7 @@ public struct CommandHelp: Sendable {
               summary: "send WINDOW_UPDATE, giving the peer more credit", example: "server window conn 65535"),
         .init(name: "reset", group: "acting", usage: "[server] reset STREAM|last CODE",
               summary: "send RST_STREAM (`last`: the stream this side opened last)", example: "reset 1 CANCEL"),
-        .init(name: "goaway", group: "acting", usage: "[server] goaway CODE [DEBUG TEXT]", summary: "send GOAWAY", example: "server goaway NO_ERROR shutting down"),
+        .init(name: "goaway", group: "acting", usage: "[server] goaway CODE|graceful [DEBUG TEXT]", summary: "send GOAWAY (graceful: 2^31-1, PING, then the real last stream; §6.8)", example: "server goaway graceful"),
         .init(name: "priority", group: "acting", usage: "[server] priority STREAM [weight=N] [depends=N] [exclusive]",
               summary: "send PRIORITY (deprecated by RFC 9113, still parsed)", example: "priority 3 weight=200 depends=1"),
         .init(name: "push", group: "acting", usage: "push STREAM PATH",
@@ -84,6 +84,7 @@ public struct CommandHelp: Sendable {
               summary: "run a lesson in class mode: one section at a time, exercises and predictions",
               example: "lesson 01-handshake"),
         .init(name: "help", group: "other", usage: "help [COMMAND]", summary: "list commands, or explain one", example: "help send"),
+        .init(name: "clear", group: "other", usage: "clear", summary: "clear the screen (the lab does not change)", example: "clear"),
         .init(name: "quit", group: "other", usage: "quit", summary: "leave (Ctrl-D does the same)", example: "quit"),
     ]
 

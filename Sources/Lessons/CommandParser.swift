@@ -105,6 +105,9 @@ public enum CommandParser {
             return .help(args.first?.lowercased())
         case "quit", "exit":
             return .quit
+        case "clear", "cls":
+            if !args.isEmpty { throw usage() }
+            return .clear
         case "request", "req":
             try onlyClient()
             return try parseRequest(args, line: line, offset: offset)
@@ -188,6 +191,7 @@ public enum CommandParser {
             return .limit(side, name: args[0].lowercased(), value: n)
         case "goaway":
             guard !args.isEmpty else { throw usage() }
+            if args[0].lowercased() == "graceful" { return .gracefulGoaway(side, debug: rest(of: line, after: 2 + offset)) }
             return .goaway(side, code: try errorCode(args[0]), debug: rest(of: line, after: 2 + offset))
         case "priority":
             guard let first = args.first else { throw usage() }

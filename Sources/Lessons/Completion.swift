@@ -31,7 +31,7 @@ public enum Completion {
             return ["stream=", "flags="] + fields(of: type).map { $0 + "=" }
         case "settings": return settings
         case "reset", "rst": return args.isEmpty ? ["last"] : (args.count == 1 ? ErrorCode.names : [])
-        case "goaway": return args.isEmpty ? ErrorCode.names : []
+        case "goaway": return args.isEmpty ? ["graceful"] + ErrorCode.names : []
         case "break", "b":
             if args.isEmpty { return ["frame", "flag", "stream", "state", "error", "goaway", "window-zero"] }
             switch args[0].lowercased() {

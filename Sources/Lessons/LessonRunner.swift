@@ -6,6 +6,9 @@ public struct LessonError: Error, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var message: String
+    /// What the lesson printed before it failed (set by `LessonRunner.run`), so that a teacher sees
+    /// how far it got.
+    public var transcriptSoFar = ""
     public init(file: String, line: Int, message: String) {
         self.file = file
         self.line = line
@@ -23,7 +26,13 @@ public enum LessonRunner {
         var out: [String] = []
         for section in script.sections {
             for item in section {
-                out += try perform(item, in: &session, script: script)
+                do {
+                    out += try perform(item, in: &session, script: script)
+                } catch {
+                    var failed = error
+                    failed.transcriptSoFar = out.isEmpty ? "" : out.joined(separator: "\n") + "\n"
+                    throw failed
+                }
             }
         }
         return out.joined(separator: "\n") + "\n"
@@ -38,20 +47,50 @@ public enum LessonRunner {
     /// The file for a lesson named on the command line: a path to a `.h2lab` file, a lesson's full
     /// name (`03-stream-states`), or its name without the number (`stream-states`) or a unique prefix.
     /// Throws a message that lists the lessons.
+    /// One line of `lesson list`, within `width` columns: the name, then the title; a title too long
+    /// loses its RFC citation first (the lesson's first line keeps it), then its end.
+    public static func listLine(name: String, title: String, nameWidth: Int, width: Int = 100) -> String {
+        let lead = name + String(repeating: " ", count: max(2, nameWidth - name.count))
+        var text = title
+        if lead.count + text.count > width, let cut = text.range(of: " (RFC", options: .backwards) {
+            text = String(text[..<cut.lowerBound])
+        }
+        if lead.count + text.count > width { text = String(text.prefix(max(1, width - lead.count - 1))) + "…" }
+        return lead + text
+    }
+
+    /// A lesson by path (`my.h2lab`, `dir/my`), by name in the course folder (`01-handshake`,
+    /// `handshake`), or else as NAME.h2lab in the current folder, where a teacher writes a new one.
     public static func resolve(_ name: String, in directory: String) throws(LessonError) -> String {
+        let fm = FileManager.default
+        let cwd = fm.currentDirectoryPath
         if name.hasSuffix(".h2lab") || name.contains("/") {
-            guard FileManager.default.fileExists(atPath: name) else { throw LessonError(file: name, line: 0, message: "no such lesson file") }
-            return name
+            let path = name.hasSuffix(".h2lab") || fm.fileExists(atPath: name) ? name : name + ".h2lab"
+            guard fm.fileExists(atPath: path) else {
+                let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true)).standardized.path
+                throw LessonError(file: name, line: 0, message: "no such lesson file: looked for \(absolute)")
+            }
+            return path
         }
         let known = lessons(in: directory)
         func bare(_ n: String) -> String { String(n.drop { $0.isNumber }.drop { $0 == "-" }) }
         let found = known.first { $0 == name } ?? known.first { bare($0) == name }
             ?? { let p = known.filter { $0.hasPrefix(name) || bare($0).hasPrefix(name) }; return p.count == 1 ? p[0] : nil }()
-        guard let found else {
-            let listing = known.isEmpty ? "there are no lessons in \(directory)" : "lessons: " + known.joined(separator: ", ")
-            throw LessonError(file: name, line: 0, message: "no lesson '\(name)'; \(listing)")
-        }
-        return directory + "/" + found + ".h2lab"
+        if let found { return directory + "/" + found + ".h2lab" }
+        let here = cwd + "/" + name + ".h2lab"
+        if fm.fileExists(atPath: here) { return here }
+        let listing = known.isEmpty ? "there are no lessons in \(directory)" : "the course (\(directory)) has: " + known.joined(separator: ", ")
+        throw LessonError(file: name, line: 0, message: "no lesson '\(name)': not in the course, and no \(here); \(listing)")
+    }
+
+    /// Where a lesson's golden transcript lives: NAME.txt in the course's transcript folder for a
+    /// lesson of the course, beside the lesson file for any other.
+    public static func transcriptPath(for lessonPath: String, courseDirectory: String, transcriptDirectory: String) -> String {
+        let url = URL(fileURLWithPath: lessonPath)
+        let name = url.deletingPathExtension().lastPathComponent
+        let folder = url.deletingLastPathComponent().standardized.path
+        if folder == URL(fileURLWithPath: courseDirectory).standardized.path { return transcriptDirectory + "/" + name + ".txt" }
+        return folder + "/" + name + ".txt"
     }
 
     /// One item, straight through, as the transcript shows it.
@@ -114,8 +153,9 @@ public enum LessonRunner {
         let key = prediction.options[prediction.answer]
         let verdict = key.check.map { $0.check(session.lab) } ?? Verdict(holds: true, message: "")
         guard verdict.holds else {
-            throw LessonError(file: script.path, line: key.line,
-                              message: "the answer key says (\(Prediction.label(prediction.answer))), but the engine disagrees: \(verdict.message)")
+            throw LessonError(file: script.path, line: prediction.answerLine > 0 ? prediction.answerLine : key.line,
+                              message: "the answer key says (\(Prediction.label(prediction.answer))), whose option (line \(key.line)) expects "
+                                + "\(key.checkText ?? "?"), but the engine disagrees: \(verdict.message)")
         }
         for (index, option) in prediction.options.enumerated() where index != prediction.answer {
             if let check = option.check, check.check(session.lab).holds {

@@ -183,6 +183,8 @@ public struct Prediction: Sendable {
     public var question: [String]
     public var options: [Option]
     public var answer: Int
+    /// The line of `answer`: where to fix a key the engine disagrees with.
+    public var answerLine = 0
     public var reveal: [(line: Int, text: String)]
     public var explanation: [String]
 
@@ -244,6 +246,7 @@ public struct Prediction: Sendable {
             throw fail(answerLine, "answer names an option by its letter (a-\(label(prediction.options.count - 1))), not '\(text)'")
         }
         prediction.answer = answer
+        prediction.answerLine = answerLine
         guard prediction.options[answer].check != nil else {
             throw fail(prediction.options[answer].line, "the answer's option needs `=> EXPECTATION`, so that the key is checked against the engine")
         }

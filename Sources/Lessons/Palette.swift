@@ -14,4 +14,17 @@ public struct Palette: Sendable {
     public func dim(_ text: String) -> String { paint(text, "2") }
     public func bold(_ text: String) -> String { paint(text, "1") }
     public func good(_ text: String) -> String { paint(text, "32") }
+
+    /// `text` without the colour escapes `paint` adds (for files: a saved transcript has none).
+    public static func plainText(_ text: String) -> String {
+        guard text.contains("\u{1b}[") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "\u{1b}[") {
+            out += rest[..<start.lowerBound]
+            rest = rest[start.upperBound...]
+            if let end = rest.firstIndex(of: "m") { rest = rest[rest.index(after: end)...] } else { rest = "" }
+        }
+        return out + rest
+    }
 }

@@ -14,7 +14,7 @@ extension Session {
             case nil: break
             }
             let server = lab.state.remote.flatMap { $0.role == .server ? $0 : nil }  // (a real client was refused above)
-            var list = [HeaderField(":method", method), HeaderField(":scheme", server?.scheme ?? "https"),
+            var list = [HeaderField(":method", method), HeaderField(":scheme", server?.scheme ?? LabState.inMemoryScheme),
                         HeaderField(":path", path), HeaderField(":authority", server?.name ?? "lab.example")]
             list += headers.map { HeaderField($0.name.lowercased(), $0.value) }
             if !bytes.isEmpty && !list.contains(where: { $0.name == "content-length" }) {
@@ -30,7 +30,7 @@ extension Session {
             case .invalid(let why): throw CommandError("\(file) is not an HTTP/1.1 request: \(why)")
             case .incomplete: throw CommandError("\(file): the request head does not end (no blank line after the headers)")
             }
-            let scheme = lab.state.remote.map(\.scheme) ?? "https"
+            let scheme = lab.state.remote.map(\.scheme) ?? LabState.inMemoryScheme
             let (fields, notes) = HTTP1Mapping.headers(for: request, scheme: scheme)
             var lines = ["  HTTP/1.1 \(request.method) \(request.target): \(request.fields.count) header fields, "
                          + "\(request.body.count)-octet body; mapped by RFC 9113 §8.3.1:"]
@@ -56,7 +56,7 @@ extension Session {
             // The promise names the origin of the request it is pushed on (a real client checks it).
             let request = lab.state.server.streams[stream]?.requestHeaders ?? []
             let authority = request.first { $0.name == ":authority" }?.value ?? "lab.example"
-            let scheme = request.first { $0.name == ":scheme" }?.value ?? "https"
+            let scheme = request.first { $0.name == ":scheme" }?.value ?? LabState.inMemoryScheme
             // With `respond manual` the server only promises: the pushed stream waits, reserved (local),
             // for `respond N STATUS`.
             let respondNow = lab.state.autoRespond
@@ -83,7 +83,15 @@ extension Session {
                 id = lab.state.connection(role).highestLocalStreamID
                 if id == 0 { throw CommandError("the \(role) has not opened a stream yet", hint: "`reset last` resets the stream it opened last") }
             }
-            return try act(role, interrupted) { (c) throws(UsageError) in try c.sendReset(id, code) }
+            // The lab sends it anyway (a lesson may show what a peer does with it), but says what §5.1
+            // makes of it: "An endpoint MUST NOT send frames other than PRIORITY on a closed stream."
+            let wasClosed = lab.state.remote?.role != role && lab.state.connection(role).state(of: id) == .closed
+            let lines = try act(role, interrupted) { (c) throws(UsageError) in try c.sendReset(id, code) }
+            guard wasClosed else { return lines }
+            return ["  stream \(id) is already closed at the \(role): \"An endpoint MUST NOT send frames other than PRIORITY",
+                    "  on a closed stream\" (§5.1). The lab sends it anyway. A receiver MAY treat it as a connection error",
+                    "  STREAM_CLOSED (§5.1); this lab's \(role.peer) ignores it (its choice: a RST_STREAM can cross the frame",
+                    "  that closed the stream), and never answers a RST_STREAM with one (§5.4.2)."] + lines
         case .repeatRun(let count, let commands):
             var first: [String] = []
             var last: [String] = []
@@ -146,6 +154,12 @@ extension Session {
             }
         case .goaway(let role, let code, let debug):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendGoaway(code, debug: debug) }
+        case .gracefulGoaway(let role, let debug):
+            let lines = try act(role, interrupted) { (c) throws(UsageError) in try c.beginGracefulShutdown(debug: debug) }
+            return lines + ["  graceful shutdown (§6.8): the \(role.peer) may open no stream once it reads this GOAWAY, and no",
+                            "  stream it opened before is refused; when the PING comes back (one round trip), the \(role)",
+                            "  sends GOAWAY again with the real last stream (timing the round trip by a PING is this lab's",
+                            "  choice; the RFC asks for \"at least one round-trip time\" and names no way)"]
         case .priority(let role, let stream, let fields):
             return try act(role, interrupted) { (c) throws(UsageError) in c.sendPriority(stream, fields); return [] }
         case .send(let role, let frame):

@@ -34,7 +34,7 @@ extension Session {
                 bytes = Self.pcap(of: lab.log)
                 what = "\(lab.log.count) deliveries as a pcapng capture (tshark -r \(path) -Y http2)"
             default:
-                bytes = Array((transcript.joined(separator: "\n") + "\n").utf8)
+                bytes = Array((transcript.map(Palette.plainText).joined(separator: "\n") + "\n").utf8)
                 what = "the transcript"
             }
             do {
@@ -83,6 +83,7 @@ extension Session {
     }
 
     func help(_ topic: String?) -> [String] {
+        if topic?.lowercased() == "all" { return helpAll() }
         if let topic {
             guard let entry = CommandHelp.find(topic) else {
                 let guess = CommandHelp.closest(to: topic, among: CommandHelp.all.map(\.name))
@@ -94,11 +95,48 @@ extension Session {
                 + (entry.name == "expect" ? Self.expectForms : [])
                 + (entry.name == "lesson" ? Self.classModeHelp : [])
         }
+        // Short: the commands by group, to fit a 40-row screen; `help all` has a line for each.
         var lines: [String] = []
-        for group in ["acting", "stepping", "seeing", "other"] {
+        for group in Self.helpGroups {
+            let names = CommandHelp.all.filter { $0.group == group }.map(\.name)
+            lines += Self.hanging("  " + renderer.palette.bold(group.padding(10)), names.joined(separator: "  "),
+                                  indent: 12, visibleLead: 12)
+        }
+        lines.append("  `help COMMAND` explains one, with an example; `help all` lists every command with a line each.")
+        lines.append("  Put `server` before an acting command to act as the server (`server ping`).")
+        lines.append("  To start: `request GET /html`, then `step` (one frame) or `continue` (all of them).")
+        return lines
+    }
+
+    static let helpGroups = ["acting", "stepping", "seeing", "other"]
+
+    /// `lead` then `text` wrapped at 100 columns, continuation lines indented by `indent`.
+    /// (`visibleLead`: the columns `lead` takes on screen, colour escapes aside.)
+    static func hanging(_ lead: String, _ text: String, indent: Int, visibleLead: Int) -> [String] {
+        let width = 100 - indent
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            if !current.isEmpty && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = word
+            } else {
+                current = current.isEmpty ? word : current + " " + word
+            }
+        }
+        lines.append(current)
+        let pad = String(repeating: " ", count: indent)
+        return lines.enumerated().map { $0.offset == 0 ? lead + String(repeating: " ", count: max(0, indent - visibleLead)) + $0.element : pad + $0.element }
+    }
+
+    /// Every command with a line each (names in a column wide enough for the longest).
+    func helpAll() -> [String] {
+        let column = (CommandHelp.all.map(\.name.count).max() ?? 10) + 2
+        var lines: [String] = []
+        for group in Self.helpGroups {
             lines.append("  " + renderer.palette.bold(group))
             for entry in CommandHelp.all where entry.group == group {
-                lines.append("    " + entry.name.padding(10) + entry.summary)
+                lines += Self.hanging("    " + entry.name.padding(column), entry.summary, indent: 4 + column, visibleLead: 4 + column)
             }
         }
         lines.append("  Put `server` before an acting command to act as the server (`server ping`).")
@@ -111,7 +149,8 @@ extension Session {
     static let expectForms: [String] = ["  forms (ROLE is client or server; the values are the engine's own):"]
         + Expectation.forms.flatMap { ["    expect " + $0.form, "        " + $0.example] }
         + ["  A passing expect prints ✓; a failing one prints ✗ with what is there instead and changes",
-           "  nothing. In a lesson or a --script, a failing expect stops the run with FILE:LINE."]
+           "  nothing. In a lesson, a failing expect stops the run with FILE:LINE; `h2lab --script`",
+           "  reports FILE:LINE on standard error, runs the rest, and exits with status 1."]
 
     /// How class mode goes, for `help lesson`.
     static let classModeHelp = [

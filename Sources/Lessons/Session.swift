@@ -109,6 +109,11 @@ public struct Session: Sendable {
         return output
     }
 
+    /// Adds lines to the transcript that no command printed: class mode's results and score.
+    public mutating func record(_ lines: [String]) {
+        transcript += lines.map(Palette.plainText)
+    }
+
     func format(_ lines: [String]) -> [String] { lines.map(Self.trimTrailingSpaces).flatMap(renderer.wrap) }
 
     /// Hands `lines` to the live output, if there is one, and empties them.
@@ -131,7 +136,7 @@ public struct Session: Sendable {
     mutating func run(_ command: Command, interrupted: @Sendable () -> Bool) throws -> [String] {
         switch command {
         case .help(let topic): return help(topic)
-        case .quit: return []
+        case .quit, .clear: return []
         case .say(let text): return [text]
         case .expect(let expectation):
             if lab.state.relay != nil {
@@ -158,7 +163,11 @@ public struct Session: Sendable {
     /// Reads a file named in a command, relative to the session's folder.
     func readFile(_ file: String) throws -> [UInt8] {
         let url = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw CommandError("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            let exists = FileManager.default.fileExists(atPath: url.path)
+            throw CommandError("cannot read \(file): looked for \(url.standardized.path)" + (exists ? " (it exists but cannot be read)" : ", which does not exist"),
+                               hint: "a file named in a command is read from the lesson's folder (at the prompt, the current folder)")
+        }
         return Array(data)
     }
 }

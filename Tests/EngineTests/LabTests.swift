@@ -94,7 +94,10 @@ struct LabExchangeTests {
 
     @Test("server push: PUSH_PROMISE reserves a stream, the pushed response completes it (§8.4)")
     func push() throws {
-        var lab = Lab()
+        // The client turns push on: by default it sends SETTINGS_ENABLE_PUSH=0, like browsers.
+        var client = Connection.Configuration.client
+        client.settings = [Setting(.enablePush, 1)]
+        var lab = Lab(client: client)
         lab.configure { $0.pushStylesheet = true }
         _ = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request("GET", "/html")) }
         while lab.deliver() != nil {}
@@ -251,7 +254,7 @@ struct DebugStateLabTests {
         #expect(lab.state.client.streams[1]?.status == "200")
         #expect(text.contains(#"["x-note", "say \"hi\"\\\t\u0001"]"#), "\(text)")
         #expect(text.contains(#""1": {"state": "HALF_CLOSED_REMOTE", "flowIn": 65535, "flowOut": 65535, "dataIn": 0, "dataOut": 0}"#))
-        #expect(text.contains(#""peerSettings": {"SETTINGS_HEADER_TABLE_SIZE": 4096, "SETTINGS_ENABLE_PUSH": 1, "SETTINGS_MAX_CONCURRENT_STREAMS": 100,"#))
+        #expect(text.contains(#""peerSettings": {"SETTINGS_HEADER_TABLE_SIZE": 4096, "SETTINGS_ENABLE_PUSH": 0, "SETTINGS_MAX_CONCURRENT_STREAMS": 100,"#))
         // The same exchange gives the same bytes: nothing time- or address-dependent.
         var again = Lab()
         _ = try again.act(.client) { (c) throws(UsageError) in try c.sendRequest(headers) }

@@ -268,18 +268,70 @@ struct LessonCommandTests {
         #expect(bad.stdout.contains("\(file.path):2: the exercise has no solution"))
     }
 
+    @Test("--script goes on after a failing expect, reports FILE:LINE on stderr, and exits 1 (as docs/lessons.md says)")
+    func scriptFailingExpect() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-expect-\(getpid()).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "expect wire 7\nsay still running\nexpect wire 3\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try run(h2lab, ["--script", file.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("still running") && result.stdout.contains("✓ the wire holds 3 frames"))
+        #expect(result.stderr.contains("\(file.path):1: expected the wire to hold 7"), "\(result.stderr)")
+        let guide = try String(contentsOf: packageRoot.appendingPathComponent("docs/lessons.md"), encoding: .utf8)
+        #expect(guide.contains("`h2lab --script FILE` goes on instead"))
+    }
+
+    @Test("a teacher's lesson in the current folder: found by name, its failure shows what ran then FILE:LINE (the answer line), its transcript beside it")
+    func teachersOwnLesson() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-teacher-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("my-ping.h2lab")
+        let text = """
+            # My lesson (RFC 9113 §6.7)
+            continue
+            ping
+            expect client sent PING
+            predict What comes back?
+              option an ACK => expect server sent PING ACK
+              option nothing => expect wire 3
+              answer b
+              reveal continue
+            end
+            """
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let wrong = try run(h2lab, ["lesson", "run", "my-ping"], directory: dir.path)
+        #expect(wrong.status == 1)
+        #expect(wrong.stdout.contains("lab> ping") && wrong.stdout.contains("✓ client sent PING"), "\(wrong.stdout)")
+        #expect(wrong.stderr.contains("my-ping.h2lab:8: the answer key says (b)"), "\(wrong.stderr)")
+        try text.replacingOccurrences(of: "answer b", with: "answer a").write(to: file, atomically: true, encoding: .utf8)
+        let update = try run(h2lab, ["lesson", "run", "my-ping", "--update"], directory: dir.path)
+        #expect(update.status == 0, "\(update.stderr)")
+        let beside = dir.appendingPathComponent("my-ping.txt")
+        #expect(FileManager.default.fileExists(atPath: beside.path))
+        let check = try run(h2lab, ["lesson", "check", "my-ping"], directory: dir.path)
+        #expect(check.status == 0 && check.stdout.contains("ok       my-ping"), "\(check.stdout)")
+        try "changed\n".write(to: beside, atomically: true, encoding: .utf8)
+        let differs = try run(h2lab, ["lesson", "check", "my-ping"], directory: dir.path)
+        #expect(differs.status == 1 && differs.stdout.contains("DIFFERS  my-ping"))
+        let missing = try run(h2lab, ["lesson", "run", "not-written"], directory: dir.path)
+        #expect(missing.status == 1 && missing.stderr.contains("no \(dir.standardized.path)/not-written.h2lab")
+                || missing.stderr.contains("/not-written.h2lab"), "\(missing.stderr)")
+    }
+
     @Test("`h2lab lesson NAME` from a pipe prints straight through; `lesson NAME` at a piped REPL runs class mode")
     func classFromPipe() throws {
         let straight = try run(h2lab, ["lesson", "handshake"], directory: packageRoot.path)
         let golden = try String(contentsOf: packageRoot.appendingPathComponent("transcripts/01-handshake.txt"), encoding: .utf8)
         #expect(straight.status == 0 && straight.stdout == golden)
 
-        let input = ["lesson 01-handshake", "", "show streams", "", "", "b", "", "hint", "step", "step", "show wire", "quit"].joined(separator: "\n") + "\n"
+        let input = ["lesson 01-handshake", "", "show streams", "", "", "b", "", "hint", "step", "step", "", "show wire", "quit"].joined(separator: "\n") + "\n"
         let repl = try run(h2lab, [], input: input, directory: packageRoot.path)
         let out = repl.stdout
         #expect(repl.status == 0, "\(repl.stderr)")
-        #expect(out.contains("── section 1 of 5"))
-        #expect(out.contains("lesson 2/5> show streams"))
+        #expect(out.contains("── section 1 of 6"))
+        #expect(out.contains("lesson 2/6> show streams"))
         #expect(out.contains("✗ you said b) a SETTINGS frame repeating the client's values"))
         #expect(out.contains("exercise> hint\n  hint 1 of 2: Two ACKs wait on the wire, one in each direction."))
         #expect(out.contains("✓ solved"))

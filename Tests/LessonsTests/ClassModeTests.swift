@@ -72,7 +72,7 @@ struct ClassModeTests {
         var run = try classRun()
         _ = run.start()
         _ = run.input("")
-        #expect(run.input("").joined().contains("answer with a letter, a to b"))
+        #expect(run.input("").joined().contains("answer with a or b"))
         // Looking around first is allowed; a wrong answer is marked, with the right one beside it.
         _ = run.input("show settings")
         let answer = run.input("b").joined(separator: "\n")

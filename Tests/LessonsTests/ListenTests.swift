@@ -8,7 +8,8 @@ import Testing
 /// protocol, so the interpreter's attach logic can be checked without sockets (the socket path is
 /// checked against curl and Chromium in H2LabTests).
 final class EngineClientPeer: RemotePeer, @unchecked Sendable {
-    private(set) var client = Connection(role: .client)
+    /// Push on, unlike the default (browsers send SETTINGS_ENABLE_PUSH=0): a test pushes to it.
+    private(set) var client = Connection(role: .client, configuration: .init(settings: [Setting(.enablePush, 1)]))
     private(set) var received: [Event] = []
     private var outgoing: [UInt8] = []
     /// Once set, the peer hangs up when this many of its streams have closed and everything it

@@ -7,6 +7,11 @@ extension Connection {
     }
 
     func misdirected(_ id: UInt32, _ type: FrameType) -> Misdirected {
+        // §6.8: after our GOAWAY, frames on the peer's streams above its last stream id are
+        // discarded (a DATA frame has already been counted toward the connection window).
+        if let goaway = goawaySent, isPeerInitiated(id), id > goaway.lastStreamID, streams[id] == nil {
+            return .ignore("stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)")
+        }
         switch state(of: id) {
         case .idle:
             return .error(.connection(.protocolError, "§5.1", "\(type) on idle stream \(id)"))
@@ -16,8 +21,10 @@ extension Connection {
             return .error(.stream(id, .streamClosed, "§5.1", "\(type) on stream \(id) after the peer's END_STREAM (half-closed (remote))"))
         case .closed:
             switch closeReason(of: id) {
-            case .resetSent, .goaway:
+            case .resetSent:
                 return .ignore("stream \(id) was reset by this endpoint; late frames are ignored (§5.1)")
+            case .goaway:
+                return .ignore("stream \(id) is beyond the peer's GOAWAY; late frames are ignored (§6.8)")
             case .resetReceived:
                 return .error(.stream(id, .streamClosed, "§5.1", "\(type) on stream \(id) after the peer's RST_STREAM"))
             case .endStream:
@@ -218,6 +225,8 @@ extension Connection {
             }
             if let goaway = goawaySent, id > goaway.lastStreamID {
                 notePeerStream(id)
+                // Decoded all the same (§6.8, §4.3): the report shows what the table did with it.
+                if decoded.isReported { events.append(.headersReceived(stream: id, kind: .request, block: decoded)) }
                 return events.append(.frameIgnored(first, reason: "stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)"))
             }
             var stream = newStream(id)
@@ -317,7 +326,9 @@ extension Connection {
             return fail(.connection(.protocolError, "§8.4", "a client sent PUSH_PROMISE"), into: &events)
         }
         guard localSettings.enablePush else {
-            return fail(.connection(.protocolError, "§8.4", "PUSH_PROMISE although SETTINGS_ENABLE_PUSH is 0"), into: &events)
+            // §6.5.2, §6.6: only once our ENABLE_PUSH=0 is acknowledged (`localSettings` holds what
+            // is in force); before that the server could not yet have known.
+            return fail(.connection(.protocolError, "§6.5.2", "PUSH_PROMISE after our SETTINGS_ENABLE_PUSH=0 was acknowledged"), into: &events)
         }
         let associatedState = state(of: associated)
         guard associatedState == .open || associatedState == .halfClosedLocal else {

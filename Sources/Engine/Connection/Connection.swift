@@ -82,7 +82,9 @@ public struct Connection: Sendable {
             self.keepBodies = keepBodies
         }
 
-        public static let client = Configuration(settings: [Setting(.enablePush, 1), Setting(.maxConcurrentStreams, 100)])
+        /// Push off, as browsers send it since Chrome 106 and Firefox 132 removed server push
+        /// (SETTINGS_ENABLE_PUSH=0, RFC 9113 §6.5.2); a lesson turns it on with `settings ENABLE_PUSH=1`.
+        public static let client = Configuration(settings: [Setting(.enablePush, 0), Setting(.maxConcurrentStreams, 100)])
         public static let server = Configuration(settings: [
             Setting(.maxConcurrentStreams, 100), Setting(.maxHeaderListSize, 65_536),
         ])
@@ -141,6 +143,9 @@ public struct Connection: Sendable {
 
     public internal(set) var goawaySent: (lastStreamID: UInt32, code: ErrorCode)?
     public internal(set) var goawayReceived: (lastStreamID: UInt32, code: ErrorCode)?
+    /// A graceful shutdown (§6.8) waiting for the PING that measures one round trip; its ACK sends
+    /// the final GOAWAY (`Connection+Shutdown.swift`).
+    public internal(set) var shutdownPingOutstanding = false
     public internal(set) var prefaceReceived = false
     public internal(set) var peerSettingsReceived = false
     /// Set after a connection error: nothing more is read.
@@ -246,6 +251,7 @@ public struct Connection: Sendable {
         case .ping(let opaque):
             if frame.isAck {
                 events.append(.pingAcknowledged(opaque))
+                if shutdownPingOutstanding && opaque == Self.shutdownPing { finishGracefulShutdown(into: &events) }
             } else {
                 events.append(.pingReceived(opaque))
                 outbox.append(.frame(.ping(opaque, ack: true)))
@@ -291,7 +297,9 @@ public struct Connection: Sendable {
     }
 
     mutating func sendGoaway(_ code: ErrorCode, debug: String, into events: inout [Event]) {
-        let last = highestPeerStreamID
+        // §6.8: "Endpoints MUST NOT increase the value they send in the last stream identifier":
+        // streams noted after an earlier GOAWAY (and ignored) do not raise it.
+        let last = min(highestPeerStreamID, goawaySent?.lastStreamID ?? highestPeerStreamID)
         goawaySent = (last, code)
         outbox.append(.frame(.goaway(lastStreamID: last, code, debug: debug)))
         events.append(.goawaySent(lastStreamID: last, code: code, debug: debug))

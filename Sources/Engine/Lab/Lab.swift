@@ -68,6 +68,12 @@ public struct LabState: Sendable {
 
     public func connection(_ role: Role) -> Connection { role == .client ? client : server }
 
+    /// The `:scheme` of the in-memory lab's requests. Its wire carries the frames in the clear, as
+    /// h2c with prior knowledge does (RFC 9113 §3.3), so the scheme is "http": `:scheme` names the
+    /// target URI's scheme (§8.3.1), and an "https" URI is only reached over TLS (RFC 9110 §4.2.2).
+    /// Over a real TLS connection (`connect https://…`) it is "https".
+    public static let inMemoryScheme = "http"
+
     /// Whether `role` is a real peer rather than one of the lab's endpoints.
     public func isRemote(_ role: Role) -> Bool { relay != nil || remote?.role == role }
 

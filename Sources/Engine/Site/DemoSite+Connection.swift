@@ -20,7 +20,9 @@ extension DemoSite {
             let request = SiteRequest(headers: headers, body: body)
             for path in pushes?(request) ?? [] {
                 // A client that disabled push, or a closed stream, simply gets no promise.
-                sent += (try? push(path, on: id, authority: request.authority, connection: &connection)) ?? []
+                // The promise repeats the request's own :scheme (§8.4.1: its origin is the request's).
+                let scheme = headers.first { $0.name == ":scheme" }?.value ?? "https"
+                sent += (try? push(path, on: id, authority: request.authority, scheme: scheme, connection: &connection)) ?? []
             }
             let isDebugState = debugState && Self.withoutQuery(request.path) == Connection.debugStatePath
             var response = isDebugState ? debugStateResponse(request, connection) : respond(to: request)
