@@ -49,7 +49,13 @@ public enum Command: Hashable, Sendable {
     case deleteBreak(Int)
     case back(Int)
     case respondMode(auto: Bool)
-    case respond(stream: UInt32, status: Int, body: String, trailers: [HeaderField]? = nil)
+    /// A response by hand; for an interim (1xx) status, `fields` are its header fields and there is
+    /// no body (RFC 9110 §15.2).
+    case respond(stream: UInt32, status: Int, body: String, trailers: [HeaderField]? = nil, fields: [HeaderField] = [])
+    /// Whether the demo site sends 103 (Early Hints) before /html (RFC 8297).
+    case earlyHints(Bool)
+    /// The client sends the content it holds for 100 (Continue) without waiting (RFC 9110 §10.1.1).
+    case sendContinue(stream: UInt32)
     case ping(Role, UInt64)
     case settings(Role, [Setting])
     case window(Role, stream: UInt32, increment: Int)

@@ -104,8 +104,20 @@ public enum CommandParser {
         case "respond":
             if args.count == 1 && ["auto", "manual"].contains(args[0].lowercased()) { return .respondMode(auto: args[0].lowercased() == "auto") }
             guard args.count >= 2, let stream = streamID(args[0]), let status = Int(args[1]), (100...999).contains(status) else { throw usage() }
+            if status < 200 {
+                // An interim response has header fields and no content (RFC 9110 §15.2).
+                let words = rest(of: line, after: 3 + offset)
+                let fields = words.isEmpty ? [] : try fieldList(try tokenize(words), after: "\(status)")
+                return .respond(stream: stream, status: status, body: "", trailers: nil, fields: fields)
+            }
             let (text, trailers) = try splitTrailers(rest(of: line, after: 3 + offset))
             return .respond(stream: stream, status: status, body: text, trailers: trailers)
+        case "early-hints":
+            guard args.count == 1, let on = onOff(args[0]) else { throw usage() }
+            return .earlyHints(on)
+        case "continue-body":
+            guard args.count == 1, let stream = streamID(args[0]) else { throw usage() }
+            return .sendContinue(stream: stream)
         case "ping":
             let opaque = try args.first.map { try number($0, "opaque data") } ?? 0
             return .ping(side, UInt64(opaque))
@@ -310,12 +322,18 @@ public enum CommandParser {
     static func splitTrailers(_ text: String) throws -> (String, [HeaderField]?) {
         guard let range = text.range(of: "--trailers") else { return (text, nil) }
         let before = String(text[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
-        let words = try tokenize(String(text[range.upperBound...]))
+        let fields = try fieldList(try tokenize(String(text[range.upperBound...])), after: "--trailers")
+        guard !fields.isEmpty else { throw CommandError("--trailers needs at least one field", hint: "example: --trailers x-checksum: 42") }
+        return (before, fields)
+    }
+
+    /// Words as fields `name: value ...` (a word ending in ':' starts the next field).
+    static func fieldList(_ words: [String], after: String) throws -> [HeaderField] {
         var fields: [HeaderField] = []
         var i = 0
         while i < words.count {
             guard words[i].hasSuffix(":"), words[i].count > 1 else {
-                throw CommandError("after --trailers come fields `name: value`, not '\(words[i])'", hint: "example: --trailers x-checksum: 42")
+                throw CommandError("after \(after) come fields `name: value`, not '\(words[i])'", hint: "example: respond 1 103 link: </styles.css>; rel=preload")
             }
             var value: [String] = []
             var j = i + 1
@@ -323,8 +341,7 @@ public enum CommandParser {
             fields.append(HeaderField(String(words[i].dropLast()).lowercased(), value.joined(separator: " ")))
             i = j
         }
-        guard !fields.isEmpty else { throw CommandError("--trailers needs at least one field", hint: "example: --trailers x-checksum: 42") }
-        return (before, fields)
+        return fields
     }
 
     static func parseRequest(_ args: [String], line: String, offset: Int) throws -> Command {

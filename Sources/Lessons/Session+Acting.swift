@@ -41,15 +41,24 @@ extension Session {
         case .respondMode(let auto):
             lab.configure { $0.autoRespond = auto }
             return [auto ? "  the demo site answers requests by itself" : "  the server waits: answer with `respond STREAM STATUS [TEXT]`"]
-        case .respond(let stream, let status, let text, let trailers):
+        case .respond(let stream, let status, let text, let trailers, let fields):
             try ensureLocal(.server)
             let body = Array(text.utf8)
-            let headers = [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
-                           HeaderField("content-length", "\(body.count)")]
+            // An interim (1xx) response carries its fields only: no content, so no content-type or
+            // content-length (RFC 9110 §15.2).
+            let headers = status < 200 ? [HeaderField(":status", "\(status)")] + fields
+                : [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
+                   HeaderField("content-length", "\(body.count)")]
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in
                 try s.sendResponse(stream, headers, body: body, trailers: trailers)
             }
             return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
+        case .earlyHints(let on):
+            lab.configure { $0.earlyHints = on }
+            return [on ? "  the demo site sends 103 (Early Hints) with link: </styles.css> before /html"
+                       : "  the demo site answers /html without 103 (Early Hints)"]
+        case .sendContinue(let stream):
+            return try act(.client, interrupted) { (c) throws(UsageError) in try c.releaseContinue(stream) }
         case .push(let stream, let path):
             try ensureLocal(.server)
             let site = lab.site

@@ -15,7 +15,7 @@ extension Renderer {
                 if let reason = s.closeReason, s.state == .closed { state += " (\(reasonShort(reason)))" }
                 lines.append("  " + palette.role(role, role.rawValue.padding(7)) + "\(id)".padding(8) + palette.state(state.padding(22))
                              + "\(s.sendWindow.value)".leftPadding(10) + "\(s.receiveWindow.value)".leftPadding(10)
-                             + "  " + s.requestLine.padding(22) + (s.status ?? "-"))
+                             + "  " + s.requestLine.padding(22) + (s.statusChain ?? "-"))
             }
         }
         if lines.count == 1 { lines.append("  (no streams yet: try `request GET /html`)") }
@@ -185,6 +185,10 @@ extension Renderer {
             if !d.item.isPreface, let header = FrameHeader(d.item.bytes), header.type != .settings, header.type != .ping {
                 let flags = header.type.flagNames(header.flags).map(abbreviateFlag)
                 if !flags.isEmpty { label += " [" + flags.joined(separator: " ") + "]" }
+            }
+            // An interim response names its status: several HEADERS may come before the final one (§8.1).
+            for case .headersReceived(_, .informational, let block) in d.events {
+                label += " " + (block.headerFields.first { $0.name == ":status" }?.value ?? "1xx")
             }
             label += " "
             if d.events.contains(where: { if case .protocolError = $0 { return true } else { return false } }) { label += "✗ " }

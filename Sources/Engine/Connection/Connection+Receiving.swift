@@ -132,6 +132,11 @@ extension Connection {
         }
         let kind: HeaderBlockKind = (role == .server) ? .request : .response
         events.append(.messageComplete(stream: id, kind: kind))
+        // The request's content waited for a 100 (Continue) that never came: the whole response is
+        // here, so the client ends its side of the stream without sending it (RFC 9110 §10.1.1).
+        if role == .client, streams.read(id, \.awaitingContinue) == true, state(of: id) != .closed {
+            resetStream(id, .cancel, into: &events)
+        }
     }
 
     // MARK: HEADERS, PUSH_PROMISE, CONTINUATION (§6.2, §6.6, §6.10)
@@ -256,12 +261,26 @@ extension Connection {
         switch kind {
         case .request:
             stream.requestHeaders = fields
+            // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
+            // responder decides (an immediate 100, or a final status).
+            if !frame.endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
         case .response:
             stream.responseHeaders = fields
             let status = fields.first { $0.name == ":status" }?.value ?? ""
             if status == "204" || status == "304" { stream.isResponseToHead = true }
+            // A final status instead of 100 (Continue): the held content is not sent (RFC 9110
+            // §10.1.1); once the response is complete the client resets its side (this client's choice).
+            if stream.awaitingContinue { stream.dropPendingSend() }
         case .informational:
             stream.informationalHeaders.append(fields)
+            if stream.awaitingContinue && fields.contains(where: { $0.name == ":status" && $0.value == "100" }) {
+                stream.awaitingContinue = false
+                if !pendingSendIDs.contains(id) { pendingSendIDs.append(id) }
+                streams[id] = stream
+                flushPendingData(into: &events)
+                guard let back = streams.take(id) else { return }
+                stream = back
+            }
         case .trailers:
             stream.trailers = fields
         case .pushPromise:

@@ -15,6 +15,12 @@ extension Connection {
         transition(&stream, .headers(.sent), into: &events)
         streams[id] = stream
         emitHeaders(id, headers, kind: .request, endStream: body.isEmpty && endStream, policies: policies, into: &events)
+        if !body.isEmpty && HTTPSemantics.expectsContinue(headers) {
+            // RFC 9110 §10.1.1: the client waits for 100 (Continue), or a final status, before
+            // sending the content; this client waits without a timer (a driver may send anyway).
+            streams.update(id) { $0.awaitingContinue = true }
+            events.append(.continueAwaited(stream: id, pending: body.count))
+        }
         if !body.isEmpty { queueData(id, body, endStream: endStream, into: &events) }
         pruneClosedStreams()
         return (id, events)
@@ -51,15 +57,34 @@ extension Connection {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved
         }
-        let informational = headers.first { $0.name == ":status" }.map { HTTPSemantics.isInformational(status: $0.value) } ?? false
+        let status = headers.first { $0.name == ":status" }?.value
+        let informational = status.map(HTTPSemantics.isInformational(status:)) ?? false
+        if let problem = Self.interimProblem(status: status, informational: informational, on: id, streams: streams) {
+            throw UsageError(problem)
+        }
         let endNow = body.isEmpty && trailers == nil && !informational
-        if !informational { streams.update(id) { $0.responseHeaders = headers } }
+        if informational {
+            streams.update(id) { $0.informationalHeaders.append(headers) }
+        } else {
+            streams.update(id) { $0.responseHeaders = headers }
+        }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
         if !body.isEmpty || trailers != nil {
             if let trailers { streams.update(id) { $0.pendingTrailers = trailers } }
             queueData(id, body, endStream: true, into: &events)
         }
         return events
+    }
+
+    /// Why a response header section may not be sent now (§8.1, §8.6), nil if it may: after the
+    /// final response only the trailer section may follow (a HEADERS with END_STREAM), and 101 has
+    /// no meaning in HTTP/2.
+    static func interimProblem(status: String?, informational: Bool, on id: UInt32, streams: StreamTable) -> String? {
+        if status == "101" { return "HTTP/2 has no 101 (Switching Protocols) (§8.6)" }
+        guard let final = streams.read(id, { $0.status }) ?? nil else { return nil }
+        return "stream \(id) already has its final response (\(final)); "
+            + (informational ? "an interim (1xx) response comes before it (§8.1)"
+                             : "a HEADERS after it is the trailer section and must carry END_STREAM (§8.1): use --trailers")
     }
 
     /// Sends a response's HEADERS without END_STREAM, for a body that follows over time with
@@ -84,6 +109,17 @@ extension Connection {
         if stream.pendingEndStream { throw UsageError("stream \(id) already has END_STREAM queued") }
         var events: [Event] = []
         queueData(id, bytes, endStream: endStream, into: &events)
+        return events
+    }
+
+    /// Sends the content a request holds for 100 (Continue) without waiting any longer (RFC 9110
+    /// §10.1.1: a client "MAY proceed to send the content" before a response arrives).
+    @discardableResult
+    public mutating func releaseContinue(_ id: UInt32) throws(UsageError) -> [Event] {
+        guard streams.read(id, \.awaitingContinue) == true else { throw UsageError("stream \(id) is not waiting for 100 (Continue)") }
+        var events: [Event] = []
+        streams.update(id) { $0.awaitingContinue = false }
+        flushPendingData(into: &events)
         return events
     }
 
@@ -192,7 +228,7 @@ extension Connection {
         for id in pendingSendIDs {
             // nil: gone or nothing to send; otherwise whether it may send now.
             let sendable = streams.read(id) { stream in
-                stream.pendingSendCount > 0 || stream.pendingEndStream ? stream.state.canSend : nil
+                stream.pendingSendCount > 0 || stream.pendingEndStream ? stream.state.canSend && !stream.awaitingContinue : nil
             }
             guard let canSend = sendable ?? nil else {
                 stale = true

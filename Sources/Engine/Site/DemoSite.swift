@@ -72,6 +72,9 @@ public struct DemoSite: Sendable {
     /// Whether `/.well-known/h2/state` answers with the connection's state (`serve --no-debug-state`
     /// turns it off).
     public var debugState = true
+    /// Whether /html is preceded by a 103 (Early Hints) naming its stylesheet (RFC 8297; `serve
+    /// --early-hints`, the lab's `early-hints on`).
+    public var earlyHints = false
 
     public init() {}
 
