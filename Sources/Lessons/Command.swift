@@ -94,6 +94,11 @@ public enum Command: Hashable, Sendable {
     case upgrade(path: String)
     /// Start over on a new connection: fresh endpoints, their prefaces on the wire.
     case reconnect
+    /// Start over, one endpoint sending these settings too in its first SETTINGS frame (where
+    /// some must be: SETTINGS_NO_RFC7540_PRIORITIES, RFC 9218 §2.1).
+    case reconnectWith(Role, [Setting])
+    /// The client sends PRIORITY_UPDATE for a stream (RFC 9218 §7.1).
+    case priorityUpdate(stream: UInt32, Priority)
     case quit
 
     public enum Body: Hashable, Sendable {

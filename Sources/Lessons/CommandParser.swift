@@ -157,8 +157,17 @@ public enum CommandParser {
             guard path.hasPrefix("/") else { throw CommandError("the path must start with /, not '\(path)'", hint: "example: upgrade /html") }
             return .upgrade(path: path)
         case "reconnect":
-            if role != nil || !args.isEmpty { throw usage() }
-            return .reconnect
+            if args.isEmpty && role == nil { return .reconnect }
+            guard let role, !args.isEmpty else { throw usage() }
+            return .reconnectWith(role, try args.map(parseSetting))
+        case "priority-update":
+            try onlyClient()
+            guard args.count >= 2, let stream = streamID(args[0]) else { throw usage() }
+            let text = rest(of: line, after: 2 + offset)
+            guard let priority = Priority(parsing: text) else {
+                throw CommandError("'\(text)' is not a priority (a Structured Fields Dictionary, RFC 9218 §4)", hint: "example: priority-update 3 u=0, i")
+            }
+            return .priorityUpdate(stream: stream, priority)
         case "limit":
             let names = ["rapid-resets"]
             guard args.count == 2, let n = Int(args[1]), n >= 0 else { throw usage() }

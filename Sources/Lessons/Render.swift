@@ -68,6 +68,14 @@ public struct Renderer: Sendable {
             return [pad + "increment \(increment)"]
         case .priority(let fields):
             return [pad + "depends on \(fields.dependency)\(fields.exclusive ? " (exclusive)" : ""), weight \(Int(fields.weight) + 1)"]
+        case .priorityUpdate(let stream, let value):
+            let text = String(decoding: value, as: UTF8.self)
+            let meaning = Priority(parsing: text)?.description ?? "not a dictionary: ignored"
+            var lines = [pad + "stream \(stream) priority \"\(text)\": \(meaning) (RFC 9218 §7.1)"]
+            for case .priorityUpdated(let id, _, let applied) in events where !applied {
+                lines.append(pad + palette.dim("discarded: stream \(id) sends nothing more (RFC 9218 §7.1)"))
+            }
+            return lines
         case .unknown(let type, let payload):
             return [pad + "type 0x\(String(type, radix: 16)), \(payload.count) octets: ignored (§5.5)"]
         }

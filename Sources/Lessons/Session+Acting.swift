@@ -146,6 +146,24 @@ extension Session {
             }
             lab = Lab()
             return ["  a new connection: both endpoints start over with their defaults; their prefaces wait on the wire"]
+        case .reconnectWith(let role, let settings):
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`reconnect` works in a lab of our own")
+            }
+            for setting in settings {
+                if let (_, message) = setting.validate() { throw CommandError(message) }
+            }
+            var client = Connection.Configuration.client, server = Connection.Configuration.server
+            func add(_ configuration: inout Connection.Configuration) {
+                configuration.settings.removeAll { old in settings.contains { $0.id == old.id } }
+                configuration.settings += settings
+            }
+            if role == .client { add(&client) } else { add(&server) }
+            lab = Lab(client: client, server: server)
+            return ["  a new connection: the \(role)'s first SETTINGS also carries "
+                    + settings.map(\.description).joined(separator: ", ") + "; both prefaces wait on the wire"]
+        case .priorityUpdate(let stream, let priority):
+            return try act(.client, interrupted) { (c) throws(UsageError) in try c.sendPriorityUpdate(stream, priority) }
         case .limit(let role, let name, let value):
             try ensureLocal(role)
             switch name {

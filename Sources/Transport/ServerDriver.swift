@@ -112,6 +112,9 @@ public final class ServerConnection: @unchecked Sendable {
 
     public static let settings: [Setting] = [
         Setting(.maxConcurrentStreams, 128), Setting(.initialWindowSize, 1 << 20), Setting(.maxHeaderListSize, 65_536),
+        // RFC 9218 §2.1: this server ignores RFC 7540 priority signals (it schedules by the
+        // `priority` field and PRIORITY_UPDATE instead); it must be in the first SETTINGS.
+        Setting(.noRFC7540Priorities, 1),
     ]
 
     let limits: ServerLimits

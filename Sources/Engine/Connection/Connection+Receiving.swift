@@ -261,6 +261,8 @@ extension Connection {
         switch kind {
         case .request:
             stream.requestHeaders = fields
+            // RFC 9218 §5 and §7.1: the `priority` field, or a PRIORITY_UPDATE that came first.
+            stream.priority = idlePriorities.removeValue(forKey: id) ?? Priority.of(request: fields)
             // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
             // responder decides (an immediate 100, or a final status).
             if !frame.endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
@@ -328,6 +330,41 @@ extension Connection {
         if decoded.isReported { events.append(.headersReceived(stream: promised, kind: .pushPromise, block: decoded)) }
         if let problem = HTTPSemantics.problem(in: decoded.headerFields, kind: .pushPromise) {
             fail(.stream(promised, .protocolError, "§8.4", "malformed promised request: \(problem)"), into: &events)
+        }
+    }
+
+    // MARK: PRIORITY_UPDATE (RFC 9218 §7.1)
+
+    mutating func receivePriorityUpdate(_ id: UInt32, _ value: [UInt8], into events: inout [Event]) {
+        guard role == .server else {
+            return fail(.connection(.protocolError, "RFC 9218 §7.1", "a server sent PRIORITY_UPDATE"), into: &events)
+        }
+        // §7.1: a value that is not a Dictionary is ignored as a whole; the defaults are not applied.
+        guard let priority = Priority(parsing: String(decoding: value, as: UTF8.self)) else {
+            return events.append(.frameIgnored(Frame(streamID: 0, payload: .priorityUpdate(prioritizedStreamID: id, fieldValue: value)),
+                                               reason: "the priority field value is not a Structured Fields Dictionary (RFC 9218 §4)"))
+        }
+        switch state(of: id) {
+        case .idle:
+            if !isPeerInitiated(id) {
+                return fail(.connection(.protocolError, "RFC 9218 §7.1", "PRIORITY_UPDATE for push stream \(id), which is idle"), into: &events)
+            }
+            // Prioritized idle streams count with the active ones against MAX_CONCURRENT_STREAMS.
+            let limit = localSettings.maxConcurrentStreams.map(Int.init) ?? Int.max
+            if idlePriorities[id] == nil && activeStreams(openedByPeer: true) + idlePriorities.count + 1 > limit {
+                return fail(.connection(.protocolError, "RFC 9218 §7.1",
+                    "PRIORITY_UPDATE for idle stream \(id) exceeds SETTINGS_MAX_CONCURRENT_STREAMS \(limit) with the active and prioritized streams"),
+                    into: &events)
+            }
+            idlePriorities[id] = priority
+            events.append(.priorityUpdated(stream: id, priority, applied: true))
+        case .open, .halfClosedRemote, .reservedLocal:
+            streams.update(id) { $0.priority = priority }
+            events.append(.priorityUpdated(stream: id, priority, applied: true))
+        case .halfClosedLocal, .closed, .reservedRemote:
+            // §7.1: "Servers can discard frames where the prioritized stream ID refers to a stream
+            // in the "half-closed (local)" or "closed" state".
+            events.append(.priorityUpdated(stream: id, priority, applied: false))
         }
     }
 

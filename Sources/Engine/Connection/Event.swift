@@ -35,6 +35,9 @@ public enum Event: Hashable, Sendable {
     case goawaySent(lastStreamID: UInt32, code: ErrorCode, debug: String)
     case streamReset(stream: UInt32, code: ErrorCode, direction: Direction)
     case priorityReceived(stream: UInt32, PriorityFields)
+    /// A PRIORITY_UPDATE (RFC 9218 §7.1) for `stream`: applied (`applied` false: the stream can
+    /// no longer be sent on, and the frame is discarded).
+    case priorityUpdated(stream: UInt32, Priority, applied: Bool)
     case pushPromised(stream: UInt32, promised: UInt32, direction: Direction)
     /// A client holds a request's content (`pending` octets) until the server answers its
     /// `expect: 100-continue` (RFC 9110 §10.1.1).

@@ -45,6 +45,10 @@ public struct StreamRecord: Hashable, Sendable {
     /// Whether the received message is a response to HEAD (no body expected, whatever content-length).
     var isResponseToHead = false
 
+    /// The RFC 9218 priority the client asked for (its `priority` field, then PRIORITY_UPDATE
+    /// frames; the latest wins); nil: no signal, served as the defaults (§4).
+    public internal(set) var priority: Priority?
+
     /// A request sent with `expect: 100-continue` whose content waits for the server's 100
     /// (Continue) or final response (RFC 9110 §10.1.1).
     public internal(set) var awaitingContinue = false

@@ -12,6 +12,11 @@ extension DemoSite {
         for case .continueRequested(let id) in events where connection.state(of: id) == .open {
             sent += (try? connection.sendResponse(id, [HeaderField(":status", "100")])) ?? []
         }
+        // Several requests complete at once: their responses are queued first and their DATA then
+        // sent together, by priority (RFC 9218 §10), not each in full as it is answered.
+        var completed = 0
+        for case .messageComplete(_, .request) in events { completed += 1 }
+        if completed > 1 { connection.pauseDataFlush() }
         for case .messageComplete(let id, .request) in events {
             // The request's fields and body, not the stream's record: a copy of the record kept
             // while the response is sent would share its storage, and the send would copy it.
@@ -35,6 +40,7 @@ extension DemoSite {
             let events = (try? connection.sendResponse(id, response.takeHeaderList(), body: response.body)) ?? []
             if sent.isEmpty { sent = events } else { sent += events }  // the first list is kept, not copied
         }
+        if completed > 1 { sent += connection.resumeDataFlush() }
         return sent
     }
 
