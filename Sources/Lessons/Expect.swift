@@ -448,6 +448,7 @@ extension Expectation {
         case .maxFrameSize: return values.maxFrameSize
         case .maxHeaderListSize: return values.maxHeaderListSize
         case .enableConnectProtocol: return values.enableConnectProtocol ? 1 : 0
+        case .noRFC7540Priorities: return values.noRFC7540Priorities ? 1 : 0
         default: return nil
         }
     }
