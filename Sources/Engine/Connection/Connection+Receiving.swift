@@ -66,6 +66,15 @@ extension Connection {
             replenish(nil, into: &events)
             return
         }
+        // A response to HEAD, and a 204 or 304, have no content (RFC 9110 §6.4.1): DATA that carries
+        // octets is an extraneous frame, which makes the response malformed (§8.1.1).
+        if role == .client && stream.isResponseToHead && !bytes.isEmpty {
+            streams[id] = stream
+            fail(.stream(id, .protocolError, "§8.1.1",
+                "\(bytes.count) octets of DATA in a response that has no content (a response to HEAD, 204 or 304)"), into: &events)
+            replenish(nil, into: &events)
+            return
+        }
         let streamBefore = stream.receiveWindow.value
         stream.receiveWindow.consume(length)
         stream.unacknowledgedReceived += length
