@@ -136,7 +136,13 @@ struct Get: ParsableCommand {
                 failed = true
                 continue
             }
-            if finished.count > 1 || trace != .off { warn("\(result.url): \(result.status ?? "?")") }
+            // Interim responses (1xx, RFC 9113 §8.1) are listed with their fields before the final status.
+            for interim in result.interim {
+                let status = interim.first { $0.name == ":status" }?.value ?? "1xx"
+                let fields = interim.filter { !$0.isPseudo }.map { "\($0.name): \($0.value)" }
+                warn("\(result.url): interim \(status)" + (fields.isEmpty ? "" : " (" + fields.joined(separator: ", ") + ")"))
+            }
+            if finished.count > 1 || trace != .off || !result.interim.isEmpty { warn("\(result.url): \(result.status ?? "?")") }
             FileHandle.standardOutput.write(Data(result.body))
         }
         if failed { throw ExitCode(1) }

@@ -23,6 +23,8 @@ struct Serve: ParsableCommand {
     @Flag(help: "Write the trace as one JSON object per line.") var json = false
     @Flag(help: "Do not answer /.well-known/h2/state with the connection's state (draft-benfield-http2-debug-state).")
     var noDebugState = false
+    @Flag(help: "Send 103 (Early Hints) with link: </styles.css>; rel=preload before /html (RFC 8297).")
+    var earlyHints = false
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
     @Flag(help: "Serve from event loops on epoll, one per core (the default; see --loops).")
     var eventLoop = false
@@ -64,6 +66,7 @@ struct Serve: ParsableCommand {
         var site = DemoSite()
         if let root { site.files = try StaticFiles.load(root) }
         site.debugState = !noDebugState
+        site.earlyHints = earlyHints
         let listener: TCPSocket
         do {
             listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443), reusePort: !threads)

@@ -49,7 +49,13 @@ public enum Command: Hashable, Sendable {
     case deleteBreak(Int)
     case back(Int)
     case respondMode(auto: Bool)
-    case respond(stream: UInt32, status: Int, body: String, trailers: [HeaderField]? = nil)
+    /// A response by hand; for an interim (1xx) status, `fields` are its header fields and there is
+    /// no body (RFC 9110 §15.2).
+    case respond(stream: UInt32, status: Int, body: String, trailers: [HeaderField]? = nil, fields: [HeaderField] = [])
+    /// Whether the demo site sends 103 (Early Hints) before /html (RFC 8297).
+    case earlyHints(Bool)
+    /// The client sends the content it holds for 100 (Continue) without waiting (RFC 9110 §10.1.1).
+    case sendContinue(stream: UInt32)
     case ping(Role, UInt64)
     case settings(Role, [Setting])
     case window(Role, stream: UInt32, increment: Int)
@@ -93,6 +99,11 @@ public enum Command: Hashable, Sendable {
     case upgrade(path: String)
     /// Start over on a new connection: fresh endpoints, their prefaces on the wire.
     case reconnect
+    /// Start over, one endpoint sending these settings too in its first SETTINGS frame (where
+    /// some must be: SETTINGS_NO_RFC7540_PRIORITIES, RFC 9218 §2.1).
+    case reconnectWith(Role, [Setting])
+    /// The client sends PRIORITY_UPDATE for a stream (RFC 9218 §7.1).
+    case priorityUpdate(stream: UInt32, Priority)
     case quit
     /// Clears the terminal (the REPL does it; elsewhere it prints nothing).
     case clear

@@ -141,8 +141,20 @@ public enum CommandParser {
         case "respond":
             if args.count == 1 && ["auto", "manual"].contains(args[0].lowercased()) { return .respondMode(auto: args[0].lowercased() == "auto") }
             guard args.count >= 2, let stream = streamID(args[0]), let status = Int(args[1]), (100...999).contains(status) else { throw usage() }
+            if status < 200 {
+                // An interim response has header fields and no content (RFC 9110 §15.2).
+                let words = rest(of: line, after: 3 + offset)
+                let fields = words.isEmpty ? [] : try fieldList(try tokenize(words), after: "\(status)")
+                return .respond(stream: stream, status: status, body: "", trailers: nil, fields: fields)
+            }
             let (text, trailers) = try splitTrailers(rest(of: line, after: 3 + offset))
             return .respond(stream: stream, status: status, body: text, trailers: trailers)
+        case "early-hints":
+            guard args.count == 1, let on = onOff(args[0]) else { throw usage() }
+            return .earlyHints(on)
+        case "continue-body":
+            guard args.count == 1, let stream = streamID(args[0]) else { throw usage() }
+            return .sendContinue(stream: stream)
         case "ping":
             let opaque = try args.first.map { try number($0, "opaque data") } ?? 0
             return .ping(side, UInt64(opaque))
@@ -182,8 +194,17 @@ public enum CommandParser {
             guard path.hasPrefix("/") else { throw CommandError("the path must start with /, not '\(path)'", hint: "example: upgrade /html") }
             return .upgrade(path: path)
         case "reconnect":
-            if role != nil || !args.isEmpty { throw usage() }
-            return .reconnect
+            if args.isEmpty && role == nil { return .reconnect }
+            guard let role, !args.isEmpty else { throw usage() }
+            return .reconnectWith(role, try args.map(parseSetting))
+        case "priority-update":
+            try onlyClient()
+            guard args.count >= 2, let stream = streamID(args[0]) else { throw usage() }
+            let text = rest(of: line, after: 2 + offset)
+            guard let priority = Priority(parsing: text) else {
+                throw CommandError("'\(text)' is not a priority (a Structured Fields Dictionary, RFC 9218 §4)", hint: "example: priority-update 3 u=0, i")
+            }
+            return .priorityUpdate(stream: stream, priority)
         case "limit":
             let names = ["rapid-resets"]
             guard args.count == 2, let n = Int(args[1]), n >= 0 else { throw usage() }
@@ -356,12 +377,18 @@ public enum CommandParser {
         let all = try tokens(text)
         guard let keyword = all.firstIndex(where: { $0.text == "--trailers" && !$0.quoted }) else { return (text, nil) }
         let before = String(text[..<all[keyword].range.lowerBound]).trimmingCharacters(in: .whitespaces)
-        let words = all[(keyword + 1)...].map(\.text)
+        let fields = try fieldList(all[(keyword + 1)...].map(\.text), after: "--trailers")
+        guard !fields.isEmpty else { throw CommandError("--trailers needs at least one field", hint: "example: --trailers x-checksum: 42") }
+        return (before, fields)
+    }
+
+    /// Words as fields `name: value ...` (a word ending in ':' starts the next field).
+    static func fieldList(_ words: [String], after: String) throws -> [HeaderField] {
         var fields: [HeaderField] = []
         var i = 0
         while i < words.count {
             guard words[i].hasSuffix(":"), words[i].count > 1 else {
-                throw CommandError("after --trailers come fields `name: value`, not '\(words[i])'", hint: "example: --trailers x-checksum: 42")
+                throw CommandError("after \(after) come fields `name: value`, not '\(words[i])'", hint: "example: respond 1 103 link: </styles.css>; rel=preload")
             }
             var value: [String] = []
             var j = i + 1
@@ -369,8 +396,7 @@ public enum CommandParser {
             fields.append(HeaderField(String(words[i].dropLast()).lowercased(), value.joined(separator: " ")))
             i = j
         }
-        guard !fields.isEmpty else { throw CommandError("--trailers needs at least one field", hint: "example: --trailers x-checksum: 42") }
-        return (before, fields)
+        return fields
     }
 
     static func parseRequest(_ args: [String], line: String, offset: Int) throws -> Command {

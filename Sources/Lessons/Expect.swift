@@ -363,7 +363,11 @@ extension Expectation {
         case .streamStatus(let role, let id, let status):
             let record = lab.state.connection(role).streams[id]
             let actual = record?.responseHeaders?.first { $0.name == ":status" }?.value
-            return verdict(actual == status, "\(role) stream \(id) status", status, actual ?? "no response yet")
+            // Interim (1xx) responses count too: each is a status the stream carried (RFC 9113 §8.1).
+            let interim = record?.informationalHeaders.compactMap { $0.first { $0.name == ":status" }?.value } ?? []
+            let all = interim + (actual.map { [$0] } ?? [])
+            return verdict(all.contains(status), "\(role) stream \(id) status", status,
+                           all.isEmpty ? "no response yet" : all.joined(separator: " then "))
         case .streamBody(let role, let id, let length):
             let actual = lab.state.connection(role).streams[id]?.receivedBodyLength ?? 0
             return verdict(actual == length, "\(role) stream \(id) body", "\(length) octets", "\(actual) octets")
@@ -475,7 +479,7 @@ extension Expectation {
         guard let record = lab.state.connection(role).streams[id] else { return [] }
         if role == .server { return record.requestHeaders ?? [] }
         // A client's own requests are on odd streams; an even stream's request was promised to it.
-        return (record.responseHeaders ?? []) + (id % 2 == 0 ? record.requestHeaders ?? [] : [])
+        return record.informationalHeaders.flatMap { $0 } + (record.responseHeaders ?? []) + (id % 2 == 0 ? record.requestHeaders ?? [] : [])
     }
 
     static func value(of id: SettingID, in values: SettingsValues) -> UInt32? {
@@ -487,6 +491,7 @@ extension Expectation {
         case .maxFrameSize: return values.maxFrameSize
         case .maxHeaderListSize: return values.maxHeaderListSize
         case .enableConnectProtocol: return values.enableConnectProtocol ? 1 : 0
+        case .noRFC7540Priorities: return values.noRFC7540Priorities ? 1 : 0
         default: return nil
         }
     }

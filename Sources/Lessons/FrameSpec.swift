@@ -47,6 +47,7 @@ enum FrameSpec {
         case .goaway: allowed = ["last", "code", "debug"]
         case .windowUpdate: allowed = ["increment"]
         case .continuation: allowed = ["block"]
+        case .priorityUpdate: allowed = ["prioritized", "value"]
         default: allowed = ["payload"]
         }
         for key in written where !(["stream", "flags"] + allowed).contains(key) {
@@ -68,7 +69,7 @@ enum FrameSpec {
             guard let text = values["code"] else { return .noError }
             return try CommandParser.errorCode(text)
         }
-        let defaultStream = [.settings, .ping, .goaway, .windowUpdate].contains(type) ? 0 : 1
+        let defaultStream = [.settings, .ping, .goaway, .windowUpdate, .priorityUpdate].contains(type) ? 0 : 1
         let stream = UInt32(truncatingIfNeeded: try int("stream", defaultStream))
         var flags = FrameFlags()
         if let text = values["flags"] {
@@ -102,6 +103,9 @@ enum FrameSpec {
                                         debugData: Array((values["debug"] ?? "").utf8))
         case .windowUpdate: payload = .windowUpdate(increment: UInt32(truncatingIfNeeded: try int("increment", 0)))
         case .continuation: payload = .continuation(block: try bytes("block"))
+        case .priorityUpdate:
+            payload = .priorityUpdate(prioritizedStreamID: UInt32(truncatingIfNeeded: try int("prioritized", 1)),
+                                      fieldValue: Array((values["value"] ?? "").utf8))
         default: payload = .unknown(type: type.rawValue, payload: try bytes("payload"))
         }
         return Frame(streamID: stream, flags: flags, payload: payload, padLength: pad)

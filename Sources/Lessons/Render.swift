@@ -68,6 +68,14 @@ public struct Renderer: Sendable {
             return [pad + "increment \(increment)"]
         case .priority(let fields):
             return [pad + "depends on \(fields.dependency)\(fields.exclusive ? " (exclusive)" : ""), weight \(Int(fields.weight) + 1)"]
+        case .priorityUpdate(let stream, let value):
+            let text = String(decoding: value, as: UTF8.self)
+            let meaning = Priority(parsing: text)?.description ?? "not a dictionary: ignored"
+            var lines = [pad + "stream \(stream) priority \"\(text)\": \(meaning) (RFC 9218 §7.1)"]
+            for case .priorityUpdated(let id, _, let applied) in events where !applied {
+                lines.append(pad + palette.dim("discarded: stream \(id) sends nothing more (RFC 9218 §7.1)"))
+            }
+            return lines
         case .unknown(let type, let payload):
             return [pad + "type 0x\(String(type, radix: 16)), \(payload.count) octets: ignored (§5.5)"]
         }
@@ -136,6 +144,13 @@ public struct Renderer: Sendable {
                 lines.append(pad + "\(endpoint) stops opening streams above \(last) (\(code.name))")
             case .connectionClosed(let reason):
                 lines.append(pad + palette.error("\(endpoint) connection closed: \(reason)"))
+            case .headersReceived(let stream, .informational, let block):
+                let status = block.headerFields.first { $0.name == ":status" }?.value ?? "1xx"
+                lines.append(pad + "\(endpoint) stream \(stream): interim response \(status); the final response is still to come (§8.1)")
+            case .continueAwaited(let stream, let pending):
+                lines.append(pad + "\(endpoint) stream \(stream): \(pending) octets of content wait for 100 (Continue) (RFC 9110 §10.1.1)")
+            case .continueRequested(let stream):
+                lines.append(pad + "\(endpoint) stream \(stream): the client waits for 100 (Continue) before its content")
             case .messageComplete(let stream, let kind):
                 lines.append(pad + palette.good("\(endpoint) has the whole \(kind.rawValue) on stream \(stream)"))
             default:
@@ -158,11 +173,12 @@ public struct Renderer: Sendable {
             lines.append(line)
         }
         for case .headersSent(let stream, let kind, let block) in events {
-            lines.append("     \(role) encodes the \(kind.rawValue) on stream \(stream): \(block.fields.count) fields in \(block.bytes.count) octets")
+            lines.append("     \(role) encodes the \(kind == .informational ? "interim response" : kind.rawValue) on stream \(stream): \(block.fields.count) fields in \(block.bytes.count) octets")
         }
         lines += self.events(events.filter {
             if case .streamStateChanged = $0 { return true }
             if case .sendBlocked = $0 { return true }
+            if case .continueAwaited = $0 { return true }
             return false
         }, endpoint: role)
         return lines

@@ -41,15 +41,24 @@ extension Session {
         case .respondMode(let auto):
             lab.configure { $0.autoRespond = auto }
             return [auto ? "  the demo site answers requests by itself" : "  the server waits: answer with `respond STREAM STATUS [TEXT]`"]
-        case .respond(let stream, let status, let text, let trailers):
+        case .respond(let stream, let status, let text, let trailers, let fields):
             try ensureLocal(.server)
             let body = Array(text.utf8)
-            let headers = [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
-                           HeaderField("content-length", "\(body.count)")]
+            // An interim (1xx) response carries its fields only: no content, so no content-type or
+            // content-length (RFC 9110 §15.2).
+            let headers = status < 200 ? [HeaderField(":status", "\(status)")] + fields
+                : [HeaderField(":status", "\(status)"), HeaderField("content-type", "text/plain; charset=utf-8"),
+                   HeaderField("content-length", "\(body.count)")]
             let (events, queued) = try lab.act(.server) { (s) throws(UsageError) in
                 try s.sendResponse(stream, headers, body: body, trailers: trailers)
             }
             return autoRun(renderer.queued(queued, events: events, by: .server), interrupted)
+        case .earlyHints(let on):
+            lab.configure { $0.earlyHints = on }
+            return [on ? "  the demo site sends 103 (Early Hints) with link: </styles.css> before /html"
+                       : "  the demo site answers /html without 103 (Early Hints)"]
+        case .sendContinue(let stream):
+            return try act(.client, interrupted) { (c) throws(UsageError) in try c.releaseContinue(stream) }
         case .push(let stream, let path):
             try ensureLocal(.server)
             let site = lab.site
@@ -145,6 +154,24 @@ extension Session {
             }
             lab = Lab()
             return ["  a new connection: both endpoints start over with their defaults; their prefaces wait on the wire"]
+        case .reconnectWith(let role, let settings):
+            if let peer = lab.state.realPeer(.client) ?? lab.state.realPeer(.server) {
+                throw CommandError("the lab is attached to a real \(peer.role) (\(peer.name))", hint: "`reconnect` works in a lab of our own")
+            }
+            for setting in settings {
+                if let (_, message) = setting.validate() { throw CommandError(message) }
+            }
+            var client = Connection.Configuration.client, server = Connection.Configuration.server
+            func add(_ configuration: inout Connection.Configuration) {
+                configuration.settings.removeAll { old in settings.contains { $0.id == old.id } }
+                configuration.settings += settings
+            }
+            if role == .client { add(&client) } else { add(&server) }
+            lab = Lab(client: client, server: server)
+            return ["  a new connection: the \(role)'s first SETTINGS also carries "
+                    + settings.map(\.description).joined(separator: ", ") + "; both prefaces wait on the wire"]
+        case .priorityUpdate(let stream, let priority):
+            return try act(.client, interrupted) { (c) throws(UsageError) in try c.sendPriorityUpdate(stream, priority) }
         case .limit(let role, let name, let value):
             try ensureLocal(role)
             switch name {

@@ -5,8 +5,11 @@ import Engine
 extension Renderer {
     public func streams(_ lab: Lab) -> [String] {
         if let relay = lab.state.relay { return relayStreams(relay) }
+        // A priority column only once some stream carries an RFC 9218 signal.
+        let prioritized = [lab.state.client, lab.state.server].contains { c in c.streams.values.contains { $0.priority != nil } }
         var lines = ["  " + "side".padding(7) + "stream".padding(8) + "state".padding(22) + "send win".leftPadding(10)
-                     + "recv win".leftPadding(10) + "  request".padding(24) + "status"]
+                     + "recv win".leftPadding(10) + (prioritized ? "  request".padding(20) + "status".padding(10) + "priority"
+                                                                  : "  request".padding(24) + "status")]
         for role in [Role.client, .server] {
             let connection = lab.state.connection(role)
             for id in connection.streams.keys.sorted() {
@@ -15,7 +18,9 @@ extension Renderer {
                 if let reason = s.closeReason, s.state == .closed { state += " (\(reason.label))" }
                 lines.append("  " + palette.role(role, role.rawValue.padding(7)) + "\(id)".padding(8) + palette.state(state.padding(22))
                              + "\(s.sendWindow.value)".leftPadding(10) + "\(s.receiveWindow.value)".leftPadding(10)
-                             + "  " + s.requestLine.padding(22) + (s.status ?? "-"))
+                             + "  " + (prioritized ? s.requestLine.padding(18) + (s.statusChain ?? "-").padding(10)
+                                                     + (s.priority.map { "u=\($0.urgency)" + ($0.incremental ? ", i" : "") } ?? "-")
+                                                   : s.requestLine.padding(22) + (s.statusChain ?? "-")))
             }
         }
         if lines.count == 1 { lines.append("  (no streams yet: try `request GET /html`)") }
@@ -201,6 +206,10 @@ extension Renderer {
             if !d.item.isPreface, let header = FrameHeader(d.item.bytes), header.type != .settings, header.type != .ping {
                 let flags = header.type.flagNames(header.flags).map(abbreviateFlag)
                 if !flags.isEmpty { label += " [" + flags.joined(separator: " ") + "]" }
+            }
+            // An interim response names its status: several HEADERS may come before the final one (§8.1).
+            for case .headersReceived(_, .informational, let block) in d.events {
+                label += " " + (block.headerFields.first { $0.name == ":status" }?.value ?? "1xx")
             }
             label += " "
             if d.events.contains(where: { if case .protocolError = $0 { return true } else { return false } }) { label += "✗ " }

@@ -11,6 +11,8 @@ public struct ClientResult: Sendable {
     /// The server did not process the request (never sent, or above a GOAWAY's last stream id,
     /// §8.7 and §6.8): it is safe to send again on a new connection.
     public var unprocessed = false
+    /// The interim (1xx) responses that came before the final one, in order (RFC 9113 §8.1).
+    public var interim: [[HeaderField]] = []
     /// Trailers that followed the body, if any.
     public var trailers: [HeaderField]?
     /// The server's RST_STREAM code, if it reset the stream.
@@ -120,6 +122,7 @@ public final class ClientConnection: @unchecked Sendable {
             results[index] = ClientResult(url: requests[index].url, stream: id, status: record?.status,
                                           headers: record?.responseHeaders ?? [], body: record?.receivedBody ?? [], error: error,
                                           trailers: record?.trailers, resetCode: resets[id])
+            results[index]?.interim = record?.informationalHeaders ?? []
         }
         var resets: [UInt32: ErrorCode] = [:]
 

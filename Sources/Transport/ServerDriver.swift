@@ -60,7 +60,10 @@ public struct ServerLimits: Sendable {
     /// The SETTINGS a server connection sends first, under these limits.
     public var settings: [Setting] {
         [Setting(.maxConcurrentStreams, UInt32(clamping: maxConcurrentStreams)), Setting(.initialWindowSize, 1 << 20),
-         Setting(.maxHeaderListSize, UInt32(clamping: maxHeaderListSize))]
+         Setting(.maxHeaderListSize, UInt32(clamping: maxHeaderListSize)),
+         // RFC 9218 §2.1: this server ignores RFC 7540 priority signals (it schedules by the
+         // `priority` field and PRIORITY_UPDATE instead); it must be in the first SETTINGS.
+         Setting(.noRFC7540Priorities, 1)]
     }
 
     /// A server connection's engine configuration under these limits.

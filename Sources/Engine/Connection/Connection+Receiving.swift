@@ -73,6 +73,15 @@ extension Connection {
             replenish(nil, into: &events)
             return
         }
+        // A response to HEAD, and a 204 or 304, have no content (RFC 9110 §6.4.1): DATA that carries
+        // octets is an extraneous frame, which makes the response malformed (§8.1.1).
+        if role == .client && stream.isResponseToHead && !bytes.isEmpty {
+            streams[id] = stream
+            fail(.stream(id, .protocolError, "§8.1.1",
+                "\(bytes.count) octets of DATA in a response that has no content (a response to HEAD, 204 or 304)"), into: &events)
+            replenish(nil, into: &events)
+            return
+        }
         let streamBefore = stream.receiveWindow.value
         stream.receiveWindow.consume(length)
         stream.unacknowledgedReceived += length
@@ -148,6 +157,11 @@ extension Connection {
         }
         let kind: HeaderBlockKind = (role == .server) ? .request : .response
         events.append(.messageComplete(stream: id, kind: kind))
+        // The request's content waited for a 100 (Continue) that never came: the whole response is
+        // here, so the client ends its side of the stream without sending it (RFC 9110 §10.1.1).
+        if role == .client, streams.read(id, \.awaitingContinue) == true, state(of: id) != .closed {
+            resetStream(id, .cancel, into: &events)
+        }
     }
 
     // MARK: HEADERS, PUSH_PROMISE, CONTINUATION (§6.2, §6.6, §6.10)
@@ -291,12 +305,28 @@ extension Connection {
         switch kind {
         case .request:
             stream.requestHeaders = fields
+            // RFC 9218 §5 and §7.1: the `priority` field, or a PRIORITY_UPDATE that came first.
+            stream.priority = idlePriorities.removeValue(forKey: id) ?? Priority.of(request: fields)
+            // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
+            // responder decides (an immediate 100, or a final status).
+            if !frame.endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
         case .response:
             stream.responseHeaders = fields
             let status = fields.first { $0.name == ":status" }?.value ?? ""
             if status == "204" || status == "304" { stream.isResponseToHead = true }
+            // A final status instead of 100 (Continue): the held content is not sent (RFC 9110
+            // §10.1.1); once the response is complete the client resets its side (this client's choice).
+            if stream.awaitingContinue { stream.dropPendingSend() }
         case .informational:
             stream.informationalHeaders.append(fields)
+            if stream.awaitingContinue && fields.contains(where: { $0.name == ":status" && $0.value == "100" }) {
+                stream.awaitingContinue = false
+                if !pendingSendIDs.contains(id) { pendingSendIDs.append(id) }
+                streams[id] = stream
+                flushPendingData(into: &events)
+                guard let back = streams.take(id) else { return }
+                stream = back
+            }
         case .trailers:
             stream.trailers = fields
         case .pushPromise:
@@ -346,6 +376,41 @@ extension Connection {
         if decoded.isReported { events.append(.headersReceived(stream: promised, kind: .pushPromise, block: decoded)) }
         if let problem = HTTPSemantics.problem(in: decoded.headerFields, kind: .pushPromise) {
             fail(.stream(promised, .protocolError, "§8.4", "malformed promised request: \(problem)"), into: &events)
+        }
+    }
+
+    // MARK: PRIORITY_UPDATE (RFC 9218 §7.1)
+
+    mutating func receivePriorityUpdate(_ id: UInt32, _ value: [UInt8], into events: inout [Event]) {
+        guard role == .server else {
+            return fail(.connection(.protocolError, "RFC 9218 §7.1", "a server sent PRIORITY_UPDATE"), into: &events)
+        }
+        // §7.1: a value that is not a Dictionary is ignored as a whole; the defaults are not applied.
+        guard let priority = Priority(parsing: String(decoding: value, as: UTF8.self)) else {
+            return events.append(.frameIgnored(Frame(streamID: 0, payload: .priorityUpdate(prioritizedStreamID: id, fieldValue: value)),
+                                               reason: "the priority field value is not a Structured Fields Dictionary (RFC 9218 §4)"))
+        }
+        switch state(of: id) {
+        case .idle:
+            if !isPeerInitiated(id) {
+                return fail(.connection(.protocolError, "RFC 9218 §7.1", "PRIORITY_UPDATE for push stream \(id), which is idle"), into: &events)
+            }
+            // Prioritized idle streams count with the active ones against MAX_CONCURRENT_STREAMS.
+            let limit = localSettings.maxConcurrentStreams.map(Int.init) ?? Int.max
+            if idlePriorities[id] == nil && activeStreams(openedByPeer: true) + idlePriorities.count + 1 > limit {
+                return fail(.connection(.protocolError, "RFC 9218 §7.1",
+                    "PRIORITY_UPDATE for idle stream \(id) exceeds SETTINGS_MAX_CONCURRENT_STREAMS \(limit) with the active and prioritized streams"),
+                    into: &events)
+            }
+            idlePriorities[id] = priority
+            events.append(.priorityUpdated(stream: id, priority, applied: true))
+        case .open, .halfClosedRemote, .reservedLocal:
+            streams.update(id) { $0.priority = priority }
+            events.append(.priorityUpdated(stream: id, priority, applied: true))
+        case .halfClosedLocal, .closed, .reservedRemote:
+            // §7.1: "Servers can discard frames where the prioritized stream ID refers to a stream
+            // in the "half-closed (local)" or "closed" state".
+            events.append(.priorityUpdated(stream: id, priority, applied: false))
         }
     }
 

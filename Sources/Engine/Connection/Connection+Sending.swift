@@ -11,10 +11,17 @@ extension Connection {
         var stream = newStream(id)
         stream.requestHeaders = headers
         stream.isResponseToHead = headers.contains { $0.name == ":method" && $0.value == "HEAD" }
+        stream.priority = Priority.of(request: headers)
         highestLocalStreamID = id
         transition(&stream, .headers(.sent), into: &events)
         streams[id] = stream
         emitHeaders(id, headers, kind: .request, endStream: body.isEmpty && endStream, policies: policies, into: &events)
+        if !body.isEmpty && HTTPSemantics.expectsContinue(headers) {
+            // RFC 9110 §10.1.1: the client waits for 100 (Continue), or a final status, before
+            // sending the content; this client waits without a timer (a driver may send anyway).
+            streams.update(id) { $0.awaitingContinue = true }
+            events.append(.continueAwaited(stream: id, pending: body.count))
+        }
         if !body.isEmpty { queueData(id, body, endStream: endStream, into: &events) }
         pruneClosedStreams()
         return (id, events)
@@ -51,15 +58,34 @@ extension Connection {
             transition(&reserved, .headers(.sent), into: &events)
             streams[id] = reserved
         }
-        let informational = headers.first { $0.name == ":status" }.map { HTTPSemantics.isInformational(status: $0.value) } ?? false
+        let status = headers.first { $0.name == ":status" }?.value
+        let informational = status.map(HTTPSemantics.isInformational(status:)) ?? false
+        if let problem = Self.interimProblem(status: status, informational: informational, on: id, streams: streams) {
+            throw UsageError(problem)
+        }
         let endNow = body.isEmpty && trailers == nil && !informational
-        if !informational { streams.update(id) { $0.responseHeaders = headers } }
+        if informational {
+            streams.update(id) { $0.informationalHeaders.append(headers) }
+        } else {
+            streams.update(id) { $0.responseHeaders = headers }
+        }
         emitHeaders(id, headers, kind: informational ? .informational : .response, endStream: endNow, policies: policies, into: &events)
         if !body.isEmpty || trailers != nil {
             if let trailers { streams.update(id) { $0.pendingTrailers = trailers } }
             queueData(id, body, endStream: true, into: &events)
         }
         return events
+    }
+
+    /// Why a response header section may not be sent now (§8.1, §8.6), nil if it may: after the
+    /// final response only the trailer section may follow (a HEADERS with END_STREAM), and 101 has
+    /// no meaning in HTTP/2.
+    static func interimProblem(status: String?, informational: Bool, on id: UInt32, streams: StreamTable) -> String? {
+        if status == "101" { return "HTTP/2 has no 101 (Switching Protocols) (§8.6)" }
+        guard let final = streams.read(id, { $0.status }) ?? nil else { return nil }
+        return "stream \(id) already has its final response (\(final)); "
+            + (informational ? "an interim (1xx) response comes before it (§8.1)"
+                             : "a HEADERS after it is the trailer section and must carry END_STREAM (§8.1): use --trailers")
     }
 
     /// Sends a response's HEADERS without END_STREAM, for a body that follows over time with
@@ -84,6 +110,17 @@ extension Connection {
         if stream.pendingEndStream { throw UsageError("stream \(id) already has END_STREAM queued") }
         var events: [Event] = []
         queueData(id, bytes, endStream: endStream, into: &events)
+        return events
+    }
+
+    /// Sends the content a request holds for 100 (Continue) without waiting any longer (RFC 9110
+    /// §10.1.1: a client "MAY proceed to send the content" before a response arrives).
+    @discardableResult
+    public mutating func releaseContinue(_ id: UInt32) throws(UsageError) -> [Event] {
+        guard streams.read(id, \.awaitingContinue) == true else { throw UsageError("stream \(id) is not waiting for 100 (Continue)") }
+        var events: [Event] = []
+        streams.update(id) { $0.awaitingContinue = false }
+        flushPendingData(into: &events)
         return events
     }
 
@@ -169,7 +206,31 @@ extension Connection {
         }
         guard queued != nil else { return }
         if !pendingSendIDs.contains(id) { pendingSendIDs.append(id) }
+        if !dataFlushPaused { flushPendingData(into: &events) }
+    }
+
+    /// Holds queued DATA back until `resumeDataFlush`, so that the responses to a batch of requests
+    /// are scheduled together, by priority (RFC 9218 §10), rather than each as it is queued.
+    public mutating func pauseDataFlush() { dataFlushPaused = true }
+
+    /// Sends the DATA held since `pauseDataFlush`, in priority order.
+    @discardableResult
+    public mutating func resumeDataFlush() -> [Event] {
+        dataFlushPaused = false
+        var events: [Event] = []
         flushPendingData(into: &events)
+        return events
+    }
+
+    /// Sends PRIORITY_UPDATE (RFC 9218 §7.1): a client's new priority for one of its streams (or
+    /// one still idle, to be opened next).
+    @discardableResult
+    public mutating func sendPriorityUpdate(_ id: UInt32, _ priority: Priority) throws(UsageError) -> [Event] {
+        guard role == .client else { throw UsageError("servers MUST NOT send PRIORITY_UPDATE (RFC 9218 §7.1)") }
+        guard id != 0 else { throw UsageError("PRIORITY_UPDATE names a stream, not 0 (RFC 9218 §7.1)") }
+        streams.update(id) { $0.priority = priority }
+        outbox.append(.frame(Frame(streamID: 0, payload: .priorityUpdate(prioritizedStreamID: id, fieldValue: Array(priority.fieldValue.utf8)))))
+        return []
     }
 
     private mutating func removePendingSend(_ id: UInt32) {
@@ -192,7 +253,7 @@ extension Connection {
         for id in pendingSendIDs {
             // nil: gone or nothing to send; otherwise whether it may send now.
             let sendable = streams.read(id) { stream in
-                stream.pendingSendCount > 0 || stream.pendingEndStream ? stream.state.canSend : nil
+                stream.pendingSendCount > 0 || stream.pendingEndStream ? stream.state.canSend && !stream.awaitingContinue : nil
             }
             guard let canSend = sendable ?? nil else {
                 stale = true
@@ -205,17 +266,54 @@ extension Connection {
                 streams.read(id) { $0.pendingSendCount > 0 || $0.pendingEndStream } ?? false
             }
         }
-        waiting.sort()
         let maxFrame = Int(remoteSettings.maxFrameSize)
-        for id in waiting { flush(id, maxFrame: maxFrame, into: &events) }
+        // Without priority signals (the usual server case) streams go in ascending order, each as
+        // far as the windows allow: what RFC 9218 §10 advises for the default priority.
+        let prioritized = waiting.count > 1 && waiting.contains { streams.read($0, \.priority) != nil }
+        guard prioritized else {
+            waiting.sort()
+            for id in waiting { flush(id, maxFrame: maxFrame, into: &events) }
+            return
+        }
+        // RFC 9218 §10: higher urgency (a lower u) first; within an urgency, non-incremental
+        // responses one after the other in stream order, then the incremental ones sharing the
+        // connection a frame at a time (the order of the two kinds is this server's choice).
+        let keyed = waiting.map { id in (id: id, priority: (streams.read(id, \.priority) ?? nil) ?? .default) }
+            .sorted { a, b in
+                (a.priority.urgency, a.priority.incremental ? 1 : 0, a.id) < (b.priority.urgency, b.priority.incremental ? 1 : 0, b.id)
+            }
+        var i = 0
+        while i < keyed.count {
+            let priority = keyed[i].priority
+            guard priority.incremental else {
+                flush(keyed[i].id, maxFrame: maxFrame, into: &events)
+                i += 1
+                continue
+            }
+            var j = i
+            while j < keyed.count && keyed[j].priority == priority { j += 1 }
+            var round = keyed[i..<j].map(\.id)
+            while !round.isEmpty {
+                round = round.filter { flush($0, maxFrame: maxFrame, frames: 1, into: &events) }
+            }
+            i = j
+        }
     }
 
-    /// Sends what stream `id` has waiting, as far as both windows allow.
-    private mutating func flush(_ id: UInt32, maxFrame: Int, into events: inout [Event]) {
+    /// Sends what stream `id` has waiting, as far as both windows allow, at most `frames` DATA
+    /// frames. Returns whether more waits that the windows would let through now.
+    @discardableResult
+    private mutating func flush(_ id: UInt32, maxFrame: Int, frames: Int = .max, into events: inout [Event]) -> Bool {
         // Taken out while it changes and moved back after (every path below sets it back): a
         // copy would retain every array the record holds.
-        guard var stream = streams.take(id) else { return }
+        guard var stream = streams.take(id) else { return false }
+        var sent = 0
+        var more = false
         while true {
+            if sent == frames {
+                more = stream.pendingSendCount > 0 || stream.pendingEndStream
+                break
+            }
             let pending = stream.pendingSendCount
             let allowed = min(pending, connectionSendWindow.available, stream.sendWindow.available, maxFrame)
             if pending > 0 && allowed == 0 {
@@ -232,6 +330,7 @@ extension Connection {
             let chunk = whole ? stream.pendingSend : Array(stream.pendingSend[start..<(start + allowed)])
             stream.pendingSendOffset += allowed
             if allowed > 0 || endStream {
+                sent += 1
                 outbox.append(.frame(.data(id, chunk, endStream: endStream)))
                 stream.sentBodyLength += allowed
                 progress(.dataSent(stream: id, length: allowed, endStream: endStream), into: &events)
@@ -263,6 +362,7 @@ extension Connection {
         }
         if stream.pendingSendCount == 0 && !stream.pendingEndStream { removePendingSend(id) }
         streams.putBack(&stream)
+        return more
     }
 
     // MARK: Control frames

@@ -138,6 +138,11 @@ public struct Connection: Sendable {
         var fragments: [UInt8]
     }
     var pendingHeaderBlock: PendingHeaderBlock?
+    /// RFC 9218 §7.1: priorities received for streams still idle, applied when they open (the
+    /// latest for each stream).
+    var idlePriorities: [UInt32: Priority] = [:]
+    /// Whether queued DATA waits for `resumeDataFlush` (a batch of responses is scheduled together).
+    var dataFlushPaused = false
     /// A header block has begun and awaits CONTINUATION (§6.10).
     public var isReceivingHeaderBlock: Bool { pendingHeaderBlock != nil }
 
@@ -258,6 +263,7 @@ public struct Connection: Sendable {
             }
         case .goaway(let last, let code, let debug): receiveGoaway(last, code, debug, into: &events)
         case .windowUpdate(let increment): receiveWindowUpdate(frame.streamID, Int(increment), into: &events)
+        case .priorityUpdate(let stream, let value): receivePriorityUpdate(stream, value, into: &events)
         case .unknown:
             events.append(.frameIgnored(frame, reason: "unknown frame type (§5.5)"))
         }

@@ -35,7 +35,17 @@ public enum Event: Hashable, Sendable {
     case goawaySent(lastStreamID: UInt32, code: ErrorCode, debug: String)
     case streamReset(stream: UInt32, code: ErrorCode, direction: Direction)
     case priorityReceived(stream: UInt32, PriorityFields)
+    /// A PRIORITY_UPDATE (RFC 9218 §7.1) for `stream`: applied (`applied` false: the stream can
+    /// no longer be sent on, and the frame is discarded).
+    case priorityUpdated(stream: UInt32, Priority, applied: Bool)
     case pushPromised(stream: UInt32, promised: UInt32, direction: Direction)
+    /// A client holds a request's content (`pending` octets) until the server answers its
+    /// `expect: 100-continue` (RFC 9110 §10.1.1).
+    case continueAwaited(stream: UInt32, pending: Int)
+    /// A server received a request header section with `expect: 100-continue` whose content is
+    /// still to come: the client waits for 100 (Continue) (RFC 9110 §10.1.1). Reported always (a
+    /// responder acts on it).
+    case continueRequested(stream: UInt32)
     /// A request or response has fully arrived (END_STREAM received).
     case messageComplete(stream: UInt32, kind: HeaderBlockKind)
     /// A protocol error this endpoint detected in what it received; it answered with GOAWAY or

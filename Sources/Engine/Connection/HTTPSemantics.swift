@@ -11,6 +11,12 @@ public enum HTTPSemantics {
     /// Whether a :status value is informational (1xx, §8.1): its first octet is the digit 1.
     public static func isInformational(status: String) -> Bool { status.utf8.first == 0x31 }
 
+    /// Whether a request asks to wait for 100 (Continue) before its content: an `expect` field
+    /// whose value is the token 100-continue, compared without regard to case (RFC 9110 §10.1.1).
+    public static func expectsContinue(_ fields: [HeaderField]) -> Bool {
+        fields.contains { $0.name == "expect" && $0.value.lowercased() == "100-continue" }
+    }
+
     /// Checks a header list; returns the problem, or nil if it is well-formed.
     public static func problem(in fields: [HeaderField], kind: HeaderBlockKind) -> String? {
         check(fields, kind: kind).problem

@@ -45,6 +45,14 @@ public struct StreamRecord: Hashable, Sendable {
     /// Whether the received message is a response to HEAD (no body expected, whatever content-length).
     var isResponseToHead = false
 
+    /// The RFC 9218 priority the client asked for (its `priority` field, then PRIORITY_UPDATE
+    /// frames; the latest wins); nil: no signal, served as the defaults (§4).
+    public internal(set) var priority: Priority?
+
+    /// A request sent with `expect: 100-continue` whose content waits for the server's 100
+    /// (Continue) or final response (RFC 9110 §10.1.1).
+    public internal(set) var awaitingContinue = false
+
     /// Body octets waiting for flow-control credit, and whether END_STREAM follows them.
     public internal(set) var pendingSend: [UInt8] = []
     var pendingSendOffset = 0
@@ -88,6 +96,13 @@ public struct StreamRecord: Hashable, Sendable {
     }
 
     public var status: String? { responseHeaders?.first { $0.name == ":status" }?.value }
+
+    /// Every status the stream carried, interim (1xx) ones first: "103 → 200" (RFC 9113 §8.1).
+    public var statusChain: String? {
+        let interim = informationalHeaders.compactMap { $0.first { $0.name == ":status" }?.value }
+        let all = interim + (status.map { [$0] } ?? [])
+        return all.isEmpty ? nil : all.joined(separator: " → ")
+    }
 }
 
 /// A stream's header lists behind one reference, copied on write. The engine copies a

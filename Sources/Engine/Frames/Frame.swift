@@ -25,6 +25,9 @@ public enum FramePayload: Hashable, Sendable {
     case goaway(lastStreamID: UInt32, errorCode: ErrorCode, debugData: [UInt8])
     case windowUpdate(increment: UInt32)
     case continuation(block: [UInt8])
+    /// RFC 9218 §7.1 (type 0x10, on stream 0): a client's priority for one stream, as the text of
+    /// a `priority` field value.
+    case priorityUpdate(prioritizedStreamID: UInt32, fieldValue: [UInt8])
     /// A frame of a type this endpoint does not know: kept and reported, otherwise ignored (§5.5).
     case unknown(type: UInt8, payload: [UInt8])
 }
@@ -58,6 +61,7 @@ public struct Frame: Hashable, Sendable {
         case .goaway: return .goaway
         case .windowUpdate: return .windowUpdate
         case .continuation: return .continuation
+        case .priorityUpdate: return .priorityUpdate
         case .unknown(let type, _): return FrameType(type)
         }
     }
@@ -90,6 +94,7 @@ public struct Frame: Hashable, Sendable {
         case .goaway(_, _, let debug): return 8 + debug.count
         case .windowUpdate: return 4
         case .continuation(let block): return block.count
+        case .priorityUpdate(_, let value): return 4 + value.count
         case .unknown(_, let payload): return payload.count
         }
     }

@@ -136,6 +136,7 @@ public enum FrameParser {
         case 0x7: result = parseGoaway(header, payload)
         case 0x8: result = parseWindowUpdate(header, payload)
         case 0x9: result = parseContinuation(header, payload)
+        case 0x10: result = parsePriorityUpdate(header, payload)
         default:
             result = .success(Frame(streamID: header.streamID, flags: header.flags,
                                     payload: .unknown(type: header.type.rawValue, payload: Array(payload))))
@@ -217,6 +218,20 @@ public enum FrameParser {
             return .failure(.stream(h.streamID, .protocolError, "§5.3.1", "stream \(h.streamID) depends on itself"))
         }
         return .success(Frame(streamID: h.streamID, flags: h.flags, payload: .priority(fields)))
+    }
+
+    /// RFC 9218 §7.1: on stream 0, a reserved bit and the prioritized stream (not 0), then the
+    /// field value. Shorter than 4 octets it cannot hold the stream: FRAME_SIZE_ERROR (RFC 9113 §4.2).
+    static func parsePriorityUpdate(_ h: FrameHeader, _ p: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {
+        if let error = requireConnection(h, "RFC 9218 §7.1") { return .failure(error) }
+        guard p.count >= 4 else {
+            return .failure(.connection(.frameSizeError, "§4.2", "PRIORITY_UPDATE payload is \(p.count) octets, fewer than the 4 of its stream id"))
+        }
+        let stream = uint32(p, 0) & 0x7fff_ffff
+        guard stream != 0 else {
+            return .failure(.connection(.protocolError, "RFC 9218 §7.1", "PRIORITY_UPDATE for stream 0"))
+        }
+        return .success(Frame(streamID: 0, flags: h.flags, payload: .priorityUpdate(prioritizedStreamID: stream, fieldValue: Array(p.dropFirst(4)))))
     }
 
     static func parseRstStream(_ h: FrameHeader, _ p: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {

@@ -48,6 +48,9 @@ public enum FrameEncoder {
             appendUInt32(increment, to: &out)
         case .continuation(let block):
             out.append(contentsOf: block)
+        case .priorityUpdate(let stream, let value):
+            appendUInt32(stream & 0x7fff_ffff, to: &out)
+            out.append(contentsOf: value)
         case .unknown(_, let payload):
             out.append(contentsOf: payload)
         }

@@ -100,6 +100,13 @@ public enum FrameLayout {
             _ = take("Window Size Increment", 4, bits: (1, 31)) { "\(word($0) & 0x7fff_ffff)" }
         case .continuation:
             rest("Field Block Fragment") { "\($0.count) octets of HPACK" }
+        case .priorityUpdate:
+            _ = take("Reserved (R)", 4, bits: (0, 1)) { "\(word($0) >> 31)" }
+            guard take("Prioritized Stream ID", 4, bits: (1, 31), { "\(word($0) & 0x7fff_ffff)" }) else { break }
+            rest("Priority Field Value") { value in
+                let text = String(decoding: value, as: UTF8.self)
+                return "\"" + text + "\": " + (Priority(parsing: text)?.description ?? "not a dictionary: ignored") + " (RFC 9218)"
+            }
         default:
             rest("Payload") { "\($0.count) octets (unknown type: ignored, §5.5)" }
         }

@@ -15,6 +15,8 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let goaway = FrameType(0x7)
     public static let windowUpdate = FrameType(0x8)
     public static let continuation = FrameType(0x9)
+    /// An extension frame this implementation understands: RFC 9218 §7.1.
+    public static let priorityUpdate = FrameType(0x10)
 
     public static let names = [
         "DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
@@ -24,12 +26,17 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     public var isKnown: Bool { rawValue < UInt8(Self.names.count) }
 
-    public var name: String { isKnown ? Self.names[Int(rawValue)] : "UNKNOWN(0x\(String(rawValue, radix: 16)))" }
+    public var name: String {
+        if isKnown { return Self.names[Int(rawValue)] }
+        return self == .priorityUpdate ? "PRIORITY_UPDATE" : "UNKNOWN(0x\(String(rawValue, radix: 16)))"
+    }
     public var description: String { name }
 
     public init?(parsing text: String) {
         if let i = Self.names.firstIndex(of: ProtocolName.normalize(text)) {
             self.init(UInt8(i))
+        } else if ProtocolName.normalize(text) == "PRIORITY_UPDATE" {
+            self.init(0x10)
         } else if let n: UInt8 = ProtocolName.number(text) {
             self.init(n)
         } else {

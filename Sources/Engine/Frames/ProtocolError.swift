@@ -28,10 +28,13 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var isConnectionError: Bool { scope == .connection }
 
+    /// "RFC 9113 §6.5", or the section as it is when it names its own RFC ("RFC 9218 §7.1").
+    public var citation: String { section.hasPrefix("RFC ") ? section : "RFC 9113 \(section)" }
+
     public var description: String {
         switch scope {
-        case .connection: return "connection error \(code.name): \(message) (RFC 9113 \(section))"
-        case .stream(let id): return "stream error \(code.name) on stream \(id): \(message) (RFC 9113 \(section))"
+        case .connection: return "connection error \(code.name): \(message) (\(citation))"
+        case .stream(let id): return "stream error \(code.name) on stream \(id): \(message) (\(citation))"
         }
     }
 }

@@ -53,7 +53,7 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(id.name)=\(value)" }
 
     /// §6.5.2: the values a peer may send. Returns the error for an illegal one.
-    func validate() -> (ErrorCode, String)? {
+    public func validate() -> (ErrorCode, String)? {
         switch id {
         case .enablePush where value > 1:
             return (.protocolError, "SETTINGS_ENABLE_PUSH must be 0 or 1, got \(value)")
@@ -63,6 +63,9 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
             return (.protocolError, "SETTINGS_MAX_FRAME_SIZE \(value) outside 16384...16777215")
         case .enableConnectProtocol where value > 1:
             return (.protocolError, "SETTINGS_ENABLE_CONNECT_PROTOCOL must be 0 or 1, got \(value)")
+        case .noRFC7540Priorities where value > 1:
+            // RFC 9218 §2.1: any other value is a connection error of type PROTOCOL_ERROR.
+            return (.protocolError, "SETTINGS_NO_RFC7540_PRIORITIES must be 0 or 1, got \(value)")
         default:
             return nil
         }
@@ -80,6 +83,8 @@ public struct SettingsValues: Hashable, Sendable {
     /// nil: unlimited.
     public var maxHeaderListSize: UInt32?
     public var enableConnectProtocol = false
+    /// RFC 9218 §2.1: this endpoint ignores (or does not send) RFC 7540 priority signals.
+    public var noRFC7540Priorities = false
 
     public init() {}
 
@@ -92,6 +97,7 @@ public struct SettingsValues: Hashable, Sendable {
         case .maxFrameSize: maxFrameSize = setting.value
         case .maxHeaderListSize: maxHeaderListSize = setting.value
         case .enableConnectProtocol: enableConnectProtocol = setting.value == 1
+        case .noRFC7540Priorities: noRFC7540Priorities = setting.value == 1
         default: break
         }
     }

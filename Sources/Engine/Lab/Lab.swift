@@ -54,6 +54,8 @@ public struct LabState: Sendable {
     public var autoRespond = true
     /// Whether the server pushes /styles.css with /html (when the client allows push).
     public var pushStylesheet = false
+    /// Whether the server sends 103 (Early Hints) before /html (RFC 8297).
+    public var earlyHints = false
     /// One endpoint is a real peer behind a transport (`connect` makes it the server, `listen` the
     /// client): frames delivered to it are handed to the driver to write, and its bytes arrive
     /// through `receiveFromRemote`. The lab's own connection for that role stays unused.
@@ -298,6 +300,8 @@ public struct Lab: Sendable {
     mutating func respondToCompletedRequests(_ events: [Event]) -> [Event] {
         guard state.autoRespond else { return [] }
         let pushStylesheet = state.pushStylesheet
+        var site = self.site
+        site.earlyHints = state.earlyHints
         return site.answer(events, on: &state.server) { pushStylesheet && $0.path == "/html" ? ["/styles.css"] : [] }
     }
 

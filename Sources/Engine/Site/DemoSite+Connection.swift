@@ -7,11 +7,24 @@ extension DemoSite {
     public func answer(_ events: [Event], on connection: inout Connection,
                        pushes: ((SiteRequest) -> [String])? = nil) -> [Event] {
         var sent: [Event] = []
+        // RFC 9110 §10.1.1: a request that waits for 100 (Continue) gets one at once, unless its
+        // content has already arrived too (then the final response is the answer).
+        for case .continueRequested(let id) in events where connection.state(of: id) == .open {
+            sent += (try? connection.sendResponse(id, [HeaderField(":status", "100")])) ?? []
+        }
+        // Several requests complete at once: their responses are queued first and their DATA then
+        // sent together, by priority (RFC 9218 §10), not each in full as it is answered.
+        var completed = 0
+        for case .messageComplete(_, .request) in events { completed += 1 }
+        if completed > 1 { connection.pauseDataFlush() }
         for case .messageComplete(let id, .request) in events {
             // The request's fields and body, not the stream's record: a copy of the record kept
             // while the response is sent would share its storage, and the send would copy it.
             let message = connection.streams.read(id) { stream in stream.requestHeaders.map { ($0, stream.receivedBody) } } ?? nil
             guard let (headers, body) = message else { continue }
+            if earlyHints, let hints = Self.earlyHints(for: headers) {
+                sent += (try? connection.sendResponse(id, hints)) ?? []
+            }
             if pushes == nil, let page = Self.fixedPage(getting: headers) {
                 let events = (try? connection.sendResponse(id, page.headerList, body: page.body)) ?? []
                 if sent.isEmpty { sent = events } else { sent += events }
@@ -29,8 +42,19 @@ extension DemoSite {
             let events = (try? connection.sendResponse(id, response.takeHeaderList(), body: response.body)) ?? []
             if sent.isEmpty { sent = events } else { sent += events }  // the first list is kept, not copied
         }
+        if completed > 1 { sent += connection.resumeDataFlush() }
         return sent
     }
+
+    /// The 103 (Early Hints) sent before the final response to a GET or HEAD of /html (RFC 8297):
+    /// the stylesheet the page will ask for, so that a client may start fetching it at once.
+    static func earlyHints(for headers: [HeaderField]) -> [HeaderField]? {
+        let request = SiteRequest(headers: headers, body: [])
+        guard request.method == "GET" || request.method == "HEAD", withoutQuery(request.path) == "/html" else { return nil }
+        return earlyHintsList
+    }
+
+    static let earlyHintsList = [HeaderField(":status", "103"), HeaderField("link", "</styles.css>; rel=preload; as=style")]
 
     /// The fixed page a request GETs (its first :method is GET, its first :path one of theirs, the
     /// query aside), read off the pseudo-headers at the head of the list with no `String` made

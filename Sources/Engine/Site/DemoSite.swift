@@ -20,8 +20,19 @@ public struct SiteRequest: Hashable, Sendable {
         var method: String?, path: String?, authority: String?
         var fields: [HeaderField] = []
         fields.reserveCapacity(headers.count)
+        var cookie: Int?  // where the first cookie field went
         for field in headers {
             guard field.isPseudo else {
+                // RFC 9113 §8.2.3: cookie crumbs sent as several fields "MUST be concatenated into a
+                // single octet string using the two-octet delimiter of 0x3b, 0x20 ("; ")" before an
+                // application sees them.
+                if field.name.utf8.count == 6 && field.name == "cookie" {
+                    if let first = cookie {
+                        fields[first].value += "; " + field.value
+                        continue
+                    }
+                    cookie = fields.count
+                }
                 fields.append(field)
                 continue
             }
@@ -72,6 +83,9 @@ public struct DemoSite: Sendable {
     /// Whether `/.well-known/h2/state` answers with the connection's state (`serve --no-debug-state`
     /// turns it off).
     public var debugState = true
+    /// Whether /html is preceded by a 103 (Early Hints) naming its stylesheet (RFC 8297; `serve
+    /// --early-hints`, the lab's `early-hints on`).
+    public var earlyHints = false
 
     public init() {}
 
