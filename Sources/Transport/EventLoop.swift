@@ -210,15 +210,18 @@ public final class EventLoopServer: @unchecked Sendable {
 
     /// Whether a connection still has streams to finish.
     static func hasOpenStreams(_ client: Client) -> Bool {
-        client.connection.streams.values.contains { $0.state.isActive || $0.pendingSendCount > 0 }
+        client.connection.hasUnfinishedStreams
     }
 
     func acceptAll() {
         while true {
+            // At the limit, the idlest connection makes room (ConnectionBudget): the new client is served.
+            if clients.count >= limits.maxConnections { evictIdlest() }
             let fd = h2lab_accept_nonblocking(listener.fd)
-            guard fd >= 0 else { return }  // EAGAIN: all taken; EMFILE: try again on the next event
-            guard clients.count < limits.maxConnections else {
-                Glibc.close(fd)
+            guard fd >= 0 else {
+                // Out of descriptors (EMFILE, ENFILE) below our own limit: make room and try once more;
+                // otherwise (EAGAIN: all taken) wait for the next event.
+                guard errno == EMFILE || errno == ENFILE, evictIdlest() else { return }
                 continue
             }
             var yes: Int32 = 1
@@ -245,6 +248,24 @@ public final class EventLoopServer: @unchecked Sendable {
                 client.mode = .sniffing
             }
         }
+    }
+
+    /// Closes the idlest connection to make room for a new one (ConnectionBudget's rule): GOAWAY
+    /// NO_ERROR first when it speaks HTTP/2 (RFC 9113 §6.8: nothing was lost, it may reconnect).
+    /// False when there is none.
+    @discardableResult
+    func evictIdlest() -> Bool {
+        guard let victim = ConnectionBudget.idlest(clients.values, rank: {
+            ConnectionBudget.Rank(busy: $0.pending > 0 || Self.hasOpenStreams($0), lastActive: $0.lastActive)
+        }) else { return false }
+        tracer?(victim.id, .note("the idlest of \(clients.count) connections (--max-connections \(limits.maxConnections)): GOAWAY and close to serve a new one"))
+        if victim.mode == .http2 {
+            _ = victim.connection.sendGoaway(.noError, debug: "server full: the idlest connection makes room")
+            queueOutbound(victim)
+            flushBlocking(victim)
+        }
+        if clients[victim.fd] != nil { close(victim, note: nil) }
+        return true
     }
 
     /// HTTP/2 begins: our SETTINGS (and a large connection window) go out.

@@ -36,8 +36,9 @@ public struct ServerLimits: Sendable {
     public var rapidResets = Connection.Configuration.defaultRapidResetLimit
     /// Frames that carry nothing and end nothing, per connection (CVE-2019-9518).
     public var emptyFrames = Connection.Configuration.defaultEmptyFrameLimit
-    /// Connections served at once; more are closed as soon as they are accepted.
-    public var maxConnections = 1_024
+    /// Connections served at once; at the limit the idlest is closed to serve a new one
+    /// (ConnectionBudget). By default the descriptor limit less a reserve.
+    public var maxConnections = ConnectionBudget.defaultMaxConnections()
     /// Whether the engine reports header blocks field by field (for a trace of events; off, it
     /// decodes and encodes them without the report).
     public var reportsHeaderBlocks = true
@@ -105,6 +106,9 @@ public final class ServerConnection: @unchecked Sendable {
     public var peer: PeerInfo
     /// Called with the connection after each batch of frames (the panel shows it live).
     public var observer: (@Sendable (Int, Connection) -> Void)?
+    /// Where the connection reports its activity and learns that it was evicted to make room for a
+    /// new one (ConnectionBudget); nil when nobody counts the connections.
+    public var ticket: ConnectionTicket?
     public private(set) var connection: Connection
 
     /// Given to the client at once, as browsers expect of servers: a 16 MiB connection window.
@@ -136,7 +140,7 @@ public final class ServerConnection: @unchecked Sendable {
         var buffer: [UInt8] = []
         let deadline = Self.now() + limits.idleTimeout
         while buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) {
-            let left = Int32(max(0, (deadline - Self.now()) * 1_000))
+            let left = pollMilliseconds(deadline - Self.now())
             guard left > 0, stream.waitReadable(milliseconds: left), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 if Self.now() >= deadline { tracer?(id, .note("no request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)")) }
                 stream.close()
@@ -239,11 +243,18 @@ public final class ServerConnection: @unchecked Sendable {
                 _ = connection.sendGoaway(.noError, debug: "server shutting down")
                 guard flush() else { return }
             }
-            if draining && !connection.streams.values.contains(where: { $0.state.isActive || $0.pendingSendCount > 0 }) { return }
+            if draining && !connection.hasUnfinishedStreams { return }
             guard stream.waitReadable(milliseconds: 200) else {
                 trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
                 guard flush() else { return }
                 continue
+            }
+            // Evicted (its reading side shut down, which woke this wait): GOAWAY NO_ERROR, then close.
+            if let ticket, ticket.isEvicted {
+                tracer?(id, .note("the idlest connection when the server was full: GOAWAY and close to serve a new one"))
+                _ = connection.sendGoaway(.noError, debug: "server full: the idlest connection makes room")
+                _ = flush()
+                return
             }
             guard let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 tracer?(id, .note("the client closed the connection"))
@@ -254,7 +265,7 @@ public final class ServerConnection: @unchecked Sendable {
         }
     }
 
-    static func now() -> Double {
+    public static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
@@ -271,6 +282,7 @@ public final class ServerConnection: @unchecked Sendable {
         respond(to: events)
         trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
         observer?(id, connection)
+        ticket?.touch(busy: connection.hasUnfinishedStreams)
         return flush() && !connection.isClosed
     }
 
@@ -294,12 +306,18 @@ public final class ServerConnection: @unchecked Sendable {
         do {
             try stream.write(bytes)
             lastWritten = Self.now()
+            ticket?.touch(busy: connection.hasUnfinishedStreams)
             return true
         } catch {
             tracer?(id, .note("write failed: \(error)"))
             return false
         }
     }
+}
+
+extension Connection {
+    /// Whether streams are still to be finished: open, or with octets still to send.
+    var hasUnfinishedStreams: Bool { streams.values.contains { $0.state.isActive || $0.pendingSendCount > 0 } }
 }
 
 extension Substring {
@@ -312,7 +330,8 @@ extension ServerConnection {
     /// Shared by `serve`, the panel, and the panel's demo servers.
     public static func serve(_ client: TCPSocket, id: Int, tls: TLSContext?, responder: any Responder, tracer: Tracer?,
                              limits: ServerLimits = .standard, observer: (@Sendable (Int, Connection) -> Void)? = nil,
-                             capture: CaptureFile? = nil, shouldStop: @escaping @Sendable () -> Bool) {
+                             capture: CaptureFile? = nil, ticket: ConnectionTicket? = nil,
+                             shouldStop: @escaping @Sendable () -> Bool) {
         let address = client.peerAddress
         // A client that stops reading cannot hold the connection's thread for longer than this.
         client.setSendTimeout(seconds: limits.idleTimeout)
@@ -324,6 +343,7 @@ extension ServerConnection {
                                               peer: PeerInfo(connection: id, address: address), limits: limits,
                                               shouldStop: shouldStop)
             connection.observer = observer
+            connection.ticket = ticket
             connection.run()
             tracer?(id, .note("connection closed"))
             return
@@ -337,6 +357,7 @@ extension ServerConnection {
                                               peer: PeerInfo(connection: id, address: address, tls: session),
                                               limits: limits, shouldStop: shouldStop)
             connection.observer = observer
+            connection.ticket = ticket
             if secure.alpn == "h2" && !secure.meetsRFC9113 {
                 connection.refuse(.inadequateSecurity, reason: "\(session) breaks RFC 9113 §9.2")
             } else if secure.alpn == "h2" {

@@ -10,6 +10,7 @@ import resource
 import select
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -303,13 +304,88 @@ def many_connections(port, count=10_000):
             "good_client_after": after}
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def curl_time(port, tls=False):
+    """Seconds curl took for GET /json (its own time_total), or None if it was not served."""
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/json"
+    flags = ["--http2", "-k"] if tls else ["--http2-prior-knowledge"]
+    done = subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code} %{time_total}"] + flags + [url],
+                          capture_output=True, text=True)
+    code, _, seconds = done.stdout.partition(" ")
+    return round(float(seconds), 4) if code == "200" else None
+
+
+def idle_hold(port, count=10_000, server_pid=None):
+    """`count` idle HTTP/2 connections (preface and SETTINGS sent, then nothing), then a new client
+    (curl, and Python h2) while they are held: how long it took, what each idle connection costs the
+    server, and how many idle ones the server closed to make room (GOAWAY NO_ERROR first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 200), hard))
+    warm = curl_time(port)  # the server's first request pays for loading its pages: not what is measured here
+    before = rss_kib(server_pid) if server_pid else None
+    socks, failed = [], 0
+    start = time.monotonic()
+    for _ in range(count):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(PREFACE + settings())
+            socks.append(s)
+        except OSError:
+            failed += 1
+    opened = round(time.monotonic() - start, 2)
+    time.sleep(2)
+    after = rss_kib(server_pid) if server_pid else None
+    curl = curl_time(port)
+    good = good_client(port)
+    # Which idle connections did the server close, and did each get GOAWAY NO_ERROR first? (Each
+    # holds the server's SETTINGS anyway: what matters is a GOAWAY and the end of the stream.)
+    time.sleep(0.5)
+    closed = goaway_no_error = 0
+    for s in socks:
+        s.setblocking(False)
+        data, ended = b"", False
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    ended = True
+                    break
+                data += chunk
+        except BlockingIOError:
+            pass
+        except OSError:
+            ended = True
+        closed += ended
+        i = 0
+        while i + 9 <= len(data):
+            length = int.from_bytes(data[i:i + 3], "big")
+            if data[i + 3] == GOAWAY and data[i + 13:i + 17] == b"\0\0\0\0":
+                goaway_no_error += 1
+                break
+            i += 9 + length
+    for s in socks:
+        s.close()
+    per = round((after - before) / max(1, len(socks)), 2) if before and after else None
+    return {"opened": len(socks), "failed": failed, "opening_took": opened, "curl_first": warm, "curl_during": curl, "good_client_during": good,
+            "rss_before_kib": before, "rss_held_kib": after, "kib_per_connection": per, "closed_by_server": closed,
+            "goaway_no_error": goaway_no_error}
+
+
 ATTACKS = {name: fn for name, fn in globals().items() if callable(fn) and name in (
     "rapid_reset", "continuation_flood", "ping_flood", "settings_flood", "reset_flood", "empty_frames",
-    "zero_length_headers", "window_of_one", "hpack_bomb", "slowloris", "many_connections")}
+    "zero_length_headers", "window_of_one", "hpack_bomb", "slowloris", "many_connections", "idle_hold")}
 
 if __name__ == "__main__":
     name, port = sys.argv[1], int(sys.argv[2])
-    result = ATTACKS[name](port)
+    options = dict(arg[2:].split("=", 1) for arg in sys.argv[3:] if arg.startswith("--") and "=" in arg)
+    result = ATTACKS[name](port, **{key: int(value) for key, value in options.items()})
     if "--good" in sys.argv:
         result["good_client_after"] = good_client(port)
     print(json.dumps(result), flush=True)

@@ -138,11 +138,12 @@ struct AttackTests {
         #expect(unfinished?["code"] as? String == "ENHANCE_YOUR_CALM")
     }
 
-    @Test("--threads, 10 000 connections at once: at most --max-connections held (threads and memory bounded); a client is served once they go")
+    @Test("--threads, 10 000 connections at once: at most --max-connections held (and the evictions in flight: threads and memory bounded); a client is served meanwhile and once they go")
     func manyConnections() throws {
         let outcome = try attack("many_connections", serve: ["--threads", "--max-connections", "500"])
         #expect(outcome.result["opened"] as? Int == 10_000)
-        #expect(outcome.peakThreads <= 500 + 8, "\(outcome.peakThreads) threads")
+        #expect(outcome.result["good_client_during"] is Double, "\(outcome.result)")
+        #expect(outcome.peakThreads <= 500 + 64 + 8, "\(outcome.peakThreads) threads")
         #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB")
     }
 
@@ -171,6 +172,45 @@ struct AttackTests {
         #expect(during != nil && (during ?? 9) < 5, "a client while 10 000 are held: \(String(describing: during)) s")
         #expect(outcome.peakThreads <= 3, "\(outcome.peakThreads) threads")  // the two loops (one the main thread), and slack
         #expect(outcome.peakKiB < 200_000, "peak \(outcome.peakKiB) KiB for 10 000 connections")
+    }
+
+    /// `count` idle HTTP/2 connections held against `server`, then curl and Python h2 as new clients.
+    func holdIdle(_ server: Server, count: Int) throws -> [String: Any] {
+        let script = packageRoot.appendingPathComponent("Tests/Attacks/attack.py").path
+        let run = try run("python3", [script, "idle_hold", "\(server.port)", "--count=\(count)",
+                                      "--server_pid=\(server.process.processIdentifier)"], timeout: 240)
+        let line = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let result = try #require((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any], "\(run.stdout)\(run.stderr.suffix(1_500))")
+        print("idle_hold \(count): \(line)")
+        #expect(server.process.isRunning)
+        #expect(result["opened"] as? Int == count, "\(result)")
+        return result
+    }
+
+    @Test("default options (started with a soft descriptor limit of 1 024, hard 20 000): 10 000 idle connections held, none closed, and curl served in under 100 ms")
+    func tenThousandIdleWithDefaults() throws {
+        let server = try Server([], descriptors: (1_024, 20_000))
+        defer { server.stop() }
+        let result = try holdIdle(server, count: 10_000)
+        #expect(result["closed_by_server"] as? Int == 0, "the default limit did not follow the raised descriptor limit: \(result)")
+        let curl = try #require(result["curl_during"] as? Double, "curl was not served: \(result)")
+        #expect(curl < 0.1, "curl took \(curl) s")
+        #expect((result["good_client_during"] as? Double ?? 9) < 0.1, "\(result)")
+        #expect((result["kib_per_connection"] as? Double ?? 99) < 20, "\(result)")
+    }
+
+    @Test("at the descriptor limit (1 024, hard too), 2 000 idle connections: the idlest are closed with GOAWAY NO_ERROR and a new client is served in under 100 ms",
+          arguments: [[], ["--threads"]])
+    func idlestMakeRoom(mode: [String]) throws {
+        let server = try Server(mode, descriptors: (1_024, 1_024))
+        defer { server.stop() }
+        let result = try holdIdle(server, count: 2_000)
+        let closed = result["closed_by_server"] as? Int ?? 0
+        // 1 024 less the reserve of 64 are held (shared between the loops, rounded up).
+        #expect((1_000...1_100).contains(closed), "\(result)")
+        #expect(result["goaway_no_error"] as? Int == closed, "an idle connection closed without GOAWAY NO_ERROR: \(result)")
+        let curl = try #require(result["curl_during"] as? Double, "curl was not served: \(result)")
+        #expect(curl < 0.1, "curl took \(curl) s")
     }
 
     @Test("--threads keeps the limits too: rapid reset, CONTINUATION flood, slowloris, a ping flood never read",
