@@ -31,8 +31,10 @@ public final class EventLoopServer: @unchecked Sendable {
         /// What the connection is doing: its TLS handshake; h2c (or TLS without ALPN h2) is sniffed
         /// first (the preface, or an HTTP/1.1 request: answered, or upgraded to h2c).
         var mode = Mode.handshaking
-        /// Octets read while sniffing or reading an HTTP/1.1 request.
+        /// Octets read while sniffing for the preface.
         var sniffed: [UInt8] = []
+        /// The HTTP/1.1 request being read (RFC 9112), once the connection turned out to speak it.
+        var http1: HTTP1RequestReader?
 
         enum Mode { case handshaking, sniffing, http1, http2 }
 
@@ -347,74 +349,62 @@ public final class EventLoopServer: @unchecked Sendable {
     }
 
     /// Before HTTP/2 begins on an h2c connection: the preface, or else an HTTP/1.1 request, read
-    /// whole and then upgraded to h2c when it asks (RFC 7540 §3.2, the request becoming stream 1) or
-    /// answered over HTTP/1.1 and closed, as the threaded server does. Returns the octets for HTTP/2
-    /// once it has begun; nil while more is needed, or when the connection was answered and closed.
+    /// whole (HTTP1RequestReader, RFC 9112) and then upgraded to h2c when it asks (RFC 7540 §3.2, the
+    /// request becoming stream 1) or answered over HTTP/1.1 and closed, as the threaded server does.
+    /// Returns the octets for HTTP/2 once it has begun; nil while more is needed, or when the
+    /// connection was answered and closed. The whole request must come within the idle timeout (the
+    /// sweep's "no preface" rule).
     func sniff(_ client: Client, _ bytes: ArraySlice<UInt8>) -> [UInt8]? {
-        client.sniffed += bytes
-        let buffer = client.sniffed
+        var input = bytes
         if client.mode == .sniffing {
+            client.sniffed += bytes
+            let buffer = client.sniffed
             if buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) { return nil }
-            if buffer.starts(with: connectionPreface) || !FrameDecoder.isHTTP1RequestStart(buffer[...]) {
-                client.sniffed = []
+            client.sniffed = []
+            guard speaksHTTP1(buffer) else {
                 begin(client)
                 return buffer
             }
             client.mode = .http1
+            client.http1 = HTTP1RequestReader()
+            input = buffer[...]
         }
-        func answer(_ status: Int, _ fields: [HeaderField], _ body: [UInt8]) {
-            client.outbound += HTTP1Mapping.http1Response(status: status, fields: fields, body: body, close: true)
+        func answer(_ response: [UInt8]) {
+            client.outbound += response
             flushBlocking(client)
-            close(client, note: nil)
+            if clients[client.fd] != nil { close(client, note: nil) }
         }
-        let request: HTTP1Request, consumed: Int
-        switch HTTP1Mapping.parseRequest(buffer) {
-        case .incomplete:
-            guard buffer.count <= Self.http1Limit else {
-                tracer?(client.id, .note("an HTTP/1.1 request head over \(Self.http1Limit) octets"))
-                answer(431, [], Array("request header fields too large\n".utf8))
-                return nil
-            }
+        guard let outcome = client.http1?.append(input) else { return nil }
+        let request: HTTP1Request
+        switch outcome {
+        case .incomplete: return nil
+        case .rejected(let status, let reason):
+            tracer?(client.id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
+            answer(HTTP1Mapping.rejection(status: status, reason: reason))
             return nil
-        case .invalid(let why):
-            tracer?(client.id, .note("bad HTTP/1.1 request: \(why)"))
-            answer(400, [], Array("bad request\n".utf8))
-            return nil
-        case .request(let parsed, let count):
-            request = parsed
-            consumed = count
+        case .request(let complete): request = complete
         }
-        let declared = request.field("content-length").flatMap { Int($0) } ?? 0
-        guard request.body.count >= declared else {
-            guard declared <= Self.http1Limit else {
-                answer(413, [], Array("request body too large for the event loop's HTTP/1.1\n".utf8))
-                return nil
-            }
-            return nil
-        }
+        let leftover = client.http1?.leftover ?? []
+        client.http1 = nil
         if let settings = request.h2cUpgradeSettings {
             let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
             do {
                 let events = try client.connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
                 tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
                 client.outbound += HTTP1Mapping.switchingToH2C
-                client.sniffed = []
                 begin(client)
                 let peer = PeerInfo(connection: client.id, address: "")
                 trace(responder.answer(events, on: &client.connection, peer: peer), connection: client.id, to: tracer)
-                return Array(buffer[min(consumed, buffer.count)...])
+                return leftover
             } catch {
                 tracer?(client.id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
             }
         }
         tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
         let response = http1Answer(responder, request)
-        answer(response.status, response.headers, response.body)
+        answer(HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
         return nil
     }
-
-    /// The most an HTTP/1.1 request (head and body) may take on the event loop before it is refused.
-    static let http1Limit = 1 << 20
 
     /// Octets read into `readBuffer`: the count, 0 at the end of the connection, -1 for "not now".
     func receive(_ client: Client) -> Int {
@@ -518,10 +508,14 @@ final class LoopTLS {
     private(set) var cipher = ""
     /// The capture's hook on the session's records and secrets, if one is kept.
     private let wire: UnsafeMutablePointer<h2lab_wire>?
+    /// The capture itself, kept alive as long as the session: the hook holds it unretained, and
+    /// OpenSSL may call it until SSL_free (a shutdown's close_notify, say).
+    private let tap: WireTap?
 
     init?(fd: Int32, context: TLSContext, tap: WireTap? = nil) {
         guard let ssl = SSL_new(context.context) else { return nil }
         self.ssl = ssl
+        self.tap = tap
         SSL_set_fd(ssl, fd)
         wire = tap.map { watchWire(ssl, $0) }
         SSL_set_accept_state(ssl)

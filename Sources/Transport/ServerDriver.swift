@@ -148,37 +148,37 @@ public final class ServerConnection: @unchecked Sendable {
             }
             buffer += bytes
         }
-        if buffer.starts(with: connectionPreface) || !FrameDecoder.isHTTP1RequestStart(buffer[...]) {
+        if !speaksHTTP1(buffer) {
             runHTTP2(initial: buffer)
         } else {
             runHTTP1(buffer)
         }
     }
 
-    /// An HTTP/1.1 request: read it whole, then upgrade or answer.
+    /// An HTTP/1.1 request: read it whole (HTTP1RequestReader: RFC 9112's framing, Host and size
+    /// limits, as on the event loops), within the idle timeout, then upgrade or answer.
     func runHTTP1(_ start: [UInt8]) {
-        var buffer = start
-        var parsed = HTTP1Mapping.parseRequest(buffer)
-        while case .incomplete = parsed {
-            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+        var reader = HTTP1RequestReader()
+        var outcome = reader.append(start)
+        let deadline = Self.now() + limits.idleTimeout
+        while case .incomplete = outcome {
+            let left = pollMilliseconds(deadline - Self.now())
+            guard left > 0, stream.waitReadable(milliseconds: left), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+                if Self.now() >= deadline { tracer?(id, .note("no whole HTTP/1.1 request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)")) }
                 stream.close()
                 return
             }
-            buffer += bytes
-            parsed = HTTP1Mapping.parseRequest(buffer)
+            outcome = reader.append(bytes)
         }
-        guard case .request(var request, let consumed) = parsed else {
-            if case .invalid(let why) = parsed { tracer?(id, .note("bad HTTP/1.1 request: \(why)")) }
-            _ = try? stream.write(HTTP1Mapping.http1Response(status: 400, fields: [], body: Array("bad request\n".utf8), close: true))
+        let request: HTTP1Request
+        switch outcome {
+        case .incomplete: return
+        case .rejected(let status, let reason):
+            tracer?(id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
+            _ = try? stream.write(HTTP1Mapping.rejection(status: status, reason: reason))
             stream.close()
             return
-        }
-        // Wait for the whole Content-Length body.
-        let declared = request.field("content-length").flatMap { Int($0) } ?? 0
-        while request.body.count < declared {
-            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else { break }
-            buffer += bytes
-            if case .request(let more, _) = HTTP1Mapping.parseRequest(buffer) { request = more }
+        case .request(let complete): request = complete
         }
         if let settings = request.h2cUpgradeSettings {
             let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
@@ -186,7 +186,7 @@ public final class ServerConnection: @unchecked Sendable {
                 let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
                 tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
                 try stream.write(HTTP1Mapping.switchingToH2C)
-                runHTTP2(initial: Array(buffer[min(consumed, buffer.count)...]), upgradeEvents: events)
+                runHTTP2(initial: reader.leftover, upgradeEvents: events)
                 return
             } catch {
                 tracer?(id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
@@ -350,7 +350,9 @@ extension ServerConnection {
         }
         do {
             let tap = capture.map { WireTap(file: $0, clientPort: client.peerPort, serverPort: client.localPort, isClient: false) }
-            let secure = try TLSStream.accept(client, context: tls, tap: tap)
+            // The handshake, and later each record and each write, within the idle timeout (10 s at most for the handshake).
+            let secure = try TLSStream.accept(client, context: tls, timeoutMilliseconds: pollMilliseconds(min(limits.idleTimeout, 10)), tap: tap)
+            secure.timeout = limits.idleTimeout
             let session = "\(secure.version) \(secure.cipher)"
             tracer?(id, .note("TLS \(session), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
             let connection = ServerConnection(stream: secure, id: id, site: responder, tracer: tracer,
@@ -371,6 +373,14 @@ extension ServerConnection {
         }
         tracer?(id, .note("connection closed"))
     }
+}
+
+/// Whether a connection's first octets (not the HTTP/2 preface, nor a prefix of it) begin an
+/// HTTP/1.1 request: a method, or the empty lines RFC 9112 §2.2 says a server SHOULD ignore before
+/// the request line. Both servers sniff with it.
+func speaksHTTP1(_ buffer: [UInt8]) -> Bool {
+    if buffer.starts(with: connectionPreface) { return false }
+    return buffer.first == 0x0d || buffer.first == 0x0a || FrameDecoder.isHTTP1RequestStart(buffer[...])
 }
 
 extension HTTP1Request {

@@ -194,6 +194,19 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
         }
     }
 
+    /// Waits until the socket is readable (or writable) or `deadline` (ServerConnection.now()'s
+    /// clock) passes; false at the deadline.
+    public func wait(writable: Bool, until deadline: Double) -> Bool {
+        while true {
+            let left = deadline - ServerConnection.now()
+            guard left > 0 else { return false }
+            var descriptor = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, pollMilliseconds(left))
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return false }
+        }
+    }
+
     public func waitReadable(milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, milliseconds) > 0
