@@ -34,6 +34,9 @@ struct PanelServe: ParsableCommand {
     @Option(help: "TLS certificate (PEM). Without --cert/--key a self-signed one for localhost is made and kept.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
     @Option(help: "Minutes a session may sit idle before it must log in again.", transform: Numbers.minutes.parse) var sessionMinutes: Double = 30
+    @Option(help: "Seconds a connection may take to finish its TLS handshake and preface, sit idle, leave a header block or a TLS record incomplete, or not read what it is sent.",
+            transform: Numbers.seconds.parse)
+    var idleTimeout: Double = ServerLimits.standard.idleTimeout
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
 
     func run() throws {
@@ -86,9 +89,13 @@ struct PanelServe: ParsableCommand {
         warn("h2lab panel on https://\(host == "127.0.0.1" ? "localhost" : host):\(listener.localPort)/  (Ctrl-C stops it and its servers)")
         // The demo servers stop first: their live logs end, so the panel's connections can finish.
         ConnectionBudget.raiseDescriptorLimit()
-        acceptConnections(on: listener, maxConnections: ConnectionBudget.defaultMaxConnections(), tracer: nil,
-                          stopping: servers.stopAll) { client, ticket in
-            ServerConnection.serve(client, id: ticket.id, tls: tls, responder: app, tracer: nil, ticket: ticket) { stopRequested != 0 }
+        var limits = ServerLimits()
+        limits.idleTimeout = idleTimeout
+        acceptConnections(on: listener, maxConnections: limits.maxConnections, tracer: nil,
+                          stopping: servers.stopAll) { [limits] client, ticket in
+            ServerConnection.serve(client, id: ticket.id, tls: tls, responder: app, tracer: nil, limits: limits, ticket: ticket) {
+                stopRequested != 0
+            }
         }
         warn("h2lab panel: stopped")
     }

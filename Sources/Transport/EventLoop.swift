@@ -177,23 +177,12 @@ public final class EventLoopServer: @unchecked Sendable {
             if now - lastSweep > 0.5 {
                 lastSweep = now
                 for client in Array(clients.values) {
-                    // The same rules as the threaded server's (ServerLimits.idleTimeout): no preface in
-                    // time, a header block left incomplete, a client that reads nothing we write, or
-                    // nothing either way.
-                    // As the threaded server answers: a stalled header block is abuse, the rest is silence.
+                    // The same rules as the threaded server's (ServerLimits.idleVerdict).
+                    guard let (why, code) = limits.idleVerdict(
+                        now: now, opened: client.opened, lastActive: client.lastActive, incompleteSince: client.incompleteSince,
+                        stalledWriteSince: client.pending > 0 ? client.lastWriteProgress : nil,
+                        prefaceReceived: client.connection.prefaceReceived, handshaking: client.mode == .handshaking) else { continue }
                     let idle = limits.idleTimeout
-                    let (why, code): (String, ErrorCode)
-                    if !client.connection.prefaceReceived && now - client.opened > idle {
-                        (why, code) = (client.mode == .handshaking ? "no TLS handshake" : "no preface", .protocolError)
-                    } else if let since = client.incompleteSince, now - since > idle {
-                        (why, code) = ("a header block left incomplete", .enhanceYourCalm)
-                    } else if client.pending > 0 && now - client.lastWriteProgress > idle {
-                        (why, code) = ("nothing read of what was sent", .noError)
-                    } else if now - client.lastActive > idle {
-                        (why, code) = ("idle", .noError)
-                    } else {
-                        continue
-                    }
                     tracer?(client.id, .note("\(why) for \(ServerConnection.seconds(idle)): GOAWAY and close (idle timeout)"))
                     _ = client.connection.sendGoaway(code, debug: "idle timeout")
                     queueOutbound(client)

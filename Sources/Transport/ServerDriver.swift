@@ -49,6 +49,20 @@ public struct ServerLimits: Sendable {
     public init() {}
     public static let standard = ServerLimits()
 
+    /// The idle rules, one definition for the event loops and the threaded server: why a connection
+    /// must end now (with the GOAWAY code to send), or nil. A connection that has not sent its whole
+    /// preface (or finished its TLS handshake) `idleTimeout` after it opened, however it dribbles;
+    /// a header block left incomplete that long (abuse: ENHANCE_YOUR_CALM); octets waiting to be
+    /// written with no progress that long (a client that does not read); or nothing moving either way.
+    func idleVerdict(now: Double, opened: Double, lastActive: Double, incompleteSince: Double?, stalledWriteSince: Double?,
+                     prefaceReceived: Bool, handshaking: Bool) -> (why: String, code: ErrorCode)? {
+        if !prefaceReceived && now - opened > idleTimeout { return (handshaking ? "no TLS handshake" : "no preface", .protocolError) }
+        if let since = incompleteSince, now - since > idleTimeout { return ("a header block left incomplete", .enhanceYourCalm) }
+        if let since = stalledWriteSince, now - since > idleTimeout { return ("nothing read of what was sent", .noError) }
+        if now - lastActive > idleTimeout { return ("idle", .noError) }
+        return nil
+    }
+
     /// A server connection's engine configuration under these limits.
     var configuration: Connection.Configuration {
         var configuration = Connection.Configuration(settings: ServerConnection.settings, windowUpdatePolicy: .halfWindow)
@@ -220,20 +234,19 @@ public final class ServerConnection: @unchecked Sendable {
         if !initial.isEmpty, !process(initial) { return }
         var draining = false
         var lastReceived = Self.now()
+        let opened = lastReceived
         lastWritten = lastReceived
         var incompleteSince: Double?
         while true {
-            // Slowloris and idle connections (ServerLimits.idleTimeout): nothing received and nothing
-            // written for too long (no preface, nothing open, or every stream waiting on the client:
-            // its body, or window for ours), or a header block left incomplete.
+            // Slowloris and idle connections (ServerLimits.idleVerdict, the event loops' rules too);
+            // writes that stall are bounded by the stream itself (the send timeout, TLSStream.timeout).
             let now = Self.now()
             incompleteSince = connection.isReceivingHeaderBlock ? (incompleteSince ?? now) : nil
-            let idle = now - max(lastReceived, lastWritten) > limits.idleTimeout
-            let stalled = incompleteSince.map { now - $0 > limits.idleTimeout } ?? false
-            if idle || stalled {
-                let why = stalled ? "a header block left incomplete" : (connection.prefaceReceived ? "idle" : "no preface")
+            if let (why, code) = limits.idleVerdict(now: now, opened: opened, lastActive: max(lastReceived, lastWritten),
+                                                    incompleteSince: incompleteSince, stalledWriteSince: nil,
+                                                    prefaceReceived: connection.prefaceReceived, handshaking: false) {
                 tracer?(id, .note("\(why) for \(Self.seconds(limits.idleTimeout)): GOAWAY and close (idle timeout)"))
-                _ = connection.sendGoaway(stalled ? .enhanceYourCalm : .noError, debug: "idle timeout")
+                _ = connection.sendGoaway(code, debug: "idle timeout")
                 _ = flush()
                 return
             }

@@ -97,6 +97,12 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         self.tap = tap
         SSL_set_fd(ssl, socket.fd)
         wire = tap.map { watchWire(ssl, $0) }
+        // Non-blocking underneath: OpenSSL then says WANT_READ/WANT_WRITE instead of blocking in
+        // read(2) or send(2), and every wait below has a deadline (on a blocking socket a handshake
+        // or a half record held the thread for as long as the peer liked). Writes may complete in
+        // part and resume from a buffer that has moved.
+        _ = fcntl(socket.fd, F_SETFL, fcntl(socket.fd, F_GETFL) | O_NONBLOCK)
+        _ = SSL_ctrl(ssl, SSL_CTRL_MODE, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
     }
 
     deinit {
