@@ -158,7 +158,7 @@ public final class Probe: @unchecked Sendable {
             if closed { return nil }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { return nil }
-            guard stream.waitReadable(milliseconds: Int32(left * 1_000) + 1) else { continue }
+            guard stream.waitReadable(milliseconds: pollMilliseconds(left + 0.001)) else { continue }
             guard let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 closed = true
                 continue

@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
     struct HPACKBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hpack", abstract: "Decode and encode story files repeatedly.")
         @Argument(help: "hpack-test-case story files.") var files: [String]
-        @Option(help: "Seconds per measurement.") var seconds: Double = 2
+        @Option(help: "Seconds per measurement.", transform: Numbers.seconds.parse) var seconds: Double = 2
         @Option(help: "Also write the stories as plain text for the nghttp2 reference helper (scripts/bench).")
         var dump: String?
         @Option(help: "Measure only this part, for profiling (\(Part.allCases.map(\.rawValue).joined(separator: ", "))).")
@@ -131,7 +131,7 @@ struct Bench: ParsableCommand {
 
     struct FrameBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "frames", abstract: "Encode and decode a mix of frames.")
-        @Option(help: "Seconds per measurement.") var seconds: Double = 2
+        @Option(help: "Seconds per measurement.", transform: Numbers.seconds.parse) var seconds: Double = 2
 
         func run() throws {
             var frames: [Frame] = []
@@ -168,7 +168,7 @@ struct Bench: ParsableCommand {
 
     struct LabBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "lab", abstract: "Time stepping (deliver + render one frame) and `back`.")
-        @Option(help: "Deliveries to make before measuring back.") var deliveries = 10_000
+        @Option(help: "Deliveries to make before measuring back.", transform: Numbers.repetitions.parse) var deliveries = 10_000
 
         func run() throws {
             var session = Session()

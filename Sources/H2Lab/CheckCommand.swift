@@ -17,7 +17,7 @@ struct Check: ParsableCommand {
     @Option(help: "Run one part only: a section such as 6.9 (with its subsections), hpack, or one test such as 5.1.1/2.")
     var section: String?
     @Flag(help: "Machine-readable results.") var json = false
-    @Option(help: "Seconds to wait for each answer.") var timeout: Double = 2
+    @Option(help: "Seconds to wait for each answer.", transform: Numbers.seconds.parse) var timeout: Double = 2
     @Flag(help: "List the tests without running them.") var list = false
 
     func run() throws {

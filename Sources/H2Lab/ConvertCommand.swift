@@ -11,8 +11,8 @@ struct Convert: ParsableCommand {
     @Argument(help: "The request file (- or nothing for standard input).") var file: String?
     @Flag(help: "Read HTTP/2 frames (hex) and print the HTTP/1.1 request.") var reverse = false
     @Option(help: "The scheme for :scheme.") var scheme = "https"
-    @Option(help: "The stream the request goes on (a client's streams are odd).") var stream: UInt32 = 1
-    @Option(help: "The peer's SETTINGS_MAX_FRAME_SIZE, which splits DATA.") var maxFrameSize = 16_384
+    @Option(help: "The stream the request goes on (a client's streams are odd).", transform: Numbers.streamID.parse) var stream = 1
+    @Option(help: "The peer's SETTINGS_MAX_FRAME_SIZE, which splits DATA.", transform: Numbers.frameSize.parse) var maxFrameSize = 16_384
 
     func run() throws {
         let input = Array(try readInput(file))
@@ -25,7 +25,7 @@ struct Convert: ParsableCommand {
         print("HTTP/1.1 request: \(request.method) \(request.target) \(request.version), \(request.fields.count) header fields, "
               + "\(request.body.count)-octet body")
         var encoder = HPACKEncoder()
-        let (frames, block, notes) = HTTP1Mapping.frames(for: request, stream: stream, scheme: scheme, encoder: &encoder, maxFrameSize: maxFrameSize)
+        let (frames, block, notes) = HTTP1Mapping.frames(for: request, stream: UInt32(stream), scheme: scheme, encoder: &encoder, maxFrameSize: maxFrameSize)
         print("")
         print("Mapping (RFC 9113 §8.3):")
         print("  request line → :method \(request.method), :scheme \(scheme), :path \(request.method == "CONNECT" ? "(none)" : request.target)")

@@ -28,12 +28,15 @@ struct PanelServe: ParsableCommand {
         password and prints it once. The demo servers it starts listen on 127.0.0.1 only, on ports 1024 and up.
         """)
 
-    @Option(help: "Port (0 picks a free one).") var port: UInt16 = 9443
+    @Option(help: "Port (0 picks a free one).", transform: Numbers.port.parse) var port = 9443
     @Option(help: "Address to bind (loopback unless you mean it).") var host = "127.0.0.1"
     @OptionGroup var usersFile: UsersOption
     @Option(help: "TLS certificate (PEM). Without --cert/--key a self-signed one for localhost is made and kept.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
-    @Option(help: "Minutes a session may sit idle before it must log in again.") var sessionMinutes: Double = 30
+    @Option(help: "Minutes a session may sit idle before it must log in again.", transform: Numbers.minutes.parse) var sessionMinutes: Double = 30
+    @Option(help: "Seconds a connection may take to finish its TLS handshake and preface, sit idle, leave a header block or a TLS record incomplete, or not read what it is sent.",
+            transform: Numbers.seconds.parse)
+    var idleTimeout: Double = ServerLimits.standard.idleTimeout
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
 
     func run() throws {
@@ -68,7 +71,7 @@ struct PanelServe: ParsableCommand {
         }
         let listener: TCPSocket
         do {
-            listener = try TCPSocket.listen(host: host, port: port)
+            listener = try TCPSocket.listen(host: host, port: UInt16(port))
         } catch {
             warn("error: \(error)")
             throw ExitCode(1)
@@ -85,9 +88,14 @@ struct PanelServe: ParsableCommand {
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab panel on https://\(host == "127.0.0.1" ? "localhost" : host):\(listener.localPort)/  (Ctrl-C stops it and its servers)")
         // The demo servers stop first: their live logs end, so the panel's connections can finish.
-        acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: nil,
-                          stopping: servers.stopAll) { client, id in
-            ServerConnection.serve(client, id: id, tls: tls, responder: app, tracer: nil) { stopRequested != 0 }
+        ConnectionBudget.raiseDescriptorLimit()
+        var limits = ServerLimits()
+        limits.idleTimeout = idleTimeout
+        acceptConnections(on: listener, maxConnections: limits.maxConnections, tracer: nil,
+                          stopping: servers.stopAll) { [limits] client, ticket in
+            ServerConnection.serve(client, id: ticket.id, tls: tls, responder: app, tracer: nil, limits: limits, ticket: ticket) {
+                stopRequested != 0
+            }
         }
         warn("h2lab panel: stopped")
     }

@@ -15,7 +15,7 @@ struct Proxy: ParsableCommand {
         """)
 
     @Option(help: "The server: http://HOST:PORT or https://HOST:PORT.") var to: String
-    @Option(name: [.long, .customLong("listen-port")], help: "Port to listen on (0 picks a free one).") var port: UInt16 = 8081
+    @Option(name: [.long, .customLong("listen-port")], help: "Port to listen on (0 picks a free one).", transform: Numbers.port.parse) var port = 8081
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Flag(help: "Accept clients over TLS with ALPN h2 (browsers need this).") var tls = false
     @Option(help: "TLS certificate (PEM); without --cert/--key a self-signed one for localhost.") var cert: String?
@@ -36,7 +36,7 @@ struct Proxy: ParsableCommand {
             }
         }
         let listener: TCPSocket
-        do { listener = try TCPSocket.listen(host: host, port: port) } catch {
+        do { listener = try TCPSocket.listen(host: host, port: UInt16(port)) } catch {
             warn("error: \(error)")
             throw ExitCode(1)
         }
@@ -62,8 +62,12 @@ struct Proxy: ParsableCommand {
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         warn("h2lab proxy on \(context == nil ? "http" : "https")://\(host):\(listener.localPort)/ → \(target.scheme)://\(target.authority)/  (Ctrl-C stops)")
         defer { printer?.output.flush() }
-        acceptConnections(on: listener, maxConnections: ServerLimits.standard.maxConnections, tracer: downstream) { [context, capture] client, id in
-            ServerConnection.serve(client, id: id, tls: context, responder: responder, tracer: downstream, capture: capture) { stopRequested != 0 }
+        ConnectionBudget.raiseDescriptorLimit()
+        // Each client may open an upstream leg too: half the descriptors each.
+        acceptConnections(on: listener, maxConnections: max(1, ConnectionBudget.defaultMaxConnections() / 2), tracer: downstream) {
+            [context, capture] client, ticket in
+            ServerConnection.serve(client, id: ticket.id, tls: context, responder: responder, tracer: downstream, capture: capture,
+                                   ticket: ticket) { stopRequested != 0 }
         }
     }
 }

@@ -15,7 +15,7 @@ struct Serve: ParsableCommand {
         Ctrl-C sends GOAWAY to every client, lets open streams finish, then exits.
         """)
 
-    @Option(help: "Port (default 8080 with --plain, 8443 with TLS; 0 picks a free port).") var port: UInt16?
+    @Option(help: "Port (default 8080 with --plain, 8443 with TLS; 0 picks a free port).", transform: Numbers.port.parse) var port: Int?
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Flag(help: "Plain TCP (h2c with prior knowledge) instead of TLS.") var plain = false
     @Option(help: "Serve static files from DIR as well as the demo pages.") var root: String?
@@ -30,17 +30,24 @@ struct Serve: ParsableCommand {
     var eventLoop = false
     @Flag(help: "Serve each connection from a thread of its own instead of event loops.")
     var threads = false
-    @Option(help: "How many event loops, each a thread on a listener of its own sharing the port (default: one per core).")
+    @Option(help: "How many event loops, each a thread on a listener of its own sharing the port (default: one per core).",
+            transform: Numbers.loops.parse)
     var loops: Int?
     @Option(help: "Write every connection to FILE as a pcapng capture that Wireshark decodes as HTTP/2 (TLS secrets included).")
     var pcap: String?
-    @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.")
+    @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.",
+            transform: Numbers.seconds.parse)
     var idleTimeout: Double = ServerLimits.standard.idleTimeout
-    @Option(help: "Connections served at once; more are closed as soon as they are accepted.")
-    var maxConnections: Int = ServerLimits.standard.maxConnections
-    @Option(help: "Streams a client may reset before their response, per connection, before GOAWAY ENHANCE_YOUR_CALM (CVE-2023-44487).")
+    @Option(help: """
+        Connections served at once; at the limit the idlest is closed (GOAWAY NO_ERROR) to serve a new one \
+        (default: the file-descriptor limit, raised to its hard limit, less \(ConnectionBudget.reserve)).
+        """, transform: Numbers.connections.parse)
+    var maxConnections: Int?
+    @Option(help: "Streams a client may reset before their response, per connection, before GOAWAY ENHANCE_YOUR_CALM (CVE-2023-44487).",
+            transform: Numbers.perConnection.parse)
     var maxRapidResets: Int = ServerLimits.standard.rapidResets
-    @Option(help: "Empty frames (no octets, ending nothing) a client may send per connection before GOAWAY ENHANCE_YOUR_CALM (CVE-2019-9518).")
+    @Option(help: "Empty frames (no octets, ending nothing) a client may send per connection before GOAWAY ENHANCE_YOUR_CALM (CVE-2019-9518).",
+            transform: Numbers.perConnection.parse)
     var maxEmptyFrames: Int = ServerLimits.standard.emptyFrames
     @Option(help: ArgumentHelp("Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS, 1 to 2147483647), enforced from the moment it is sent: more are refused with REFUSED_STREAM.", valueName: "count"))
     var maxConcurrentStreams = Limit(ServerLimits.standard.maxConcurrentStreams)
@@ -52,6 +59,12 @@ struct Serve: ParsableCommand {
     @Option(help: "TLS private key (PEM).") var key: String?
 
     enum TraceLevel: String, ExpressibleByArgument, CaseIterable { case off, frames, all }
+
+    /// Options that contradict each other are a usage error (exit status 64), found before anything is bound.
+    func validate() throws {
+        if threads && (eventLoop || loops != nil) { throw ValidationError("--threads excludes --event-loop and --loops") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+    }
 
     func run() throws {
         var tls: TLSContext?
@@ -69,7 +82,7 @@ struct Serve: ParsableCommand {
         site.earlyHints = earlyHints
         let listener: TCPSocket
         do {
-            listener = try TCPSocket.listen(host: host, port: port ?? (plain ? 8080 : 8443), reusePort: !threads)
+            listener = try TCPSocket.listen(host: host, port: UInt16(port ?? (plain ? 8080 : 8443)), reusePort: !threads)
         } catch {
             warn("error: \(error)")
             throw ExitCode(1)
@@ -90,9 +103,10 @@ struct Serve: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        ConnectionBudget.raiseDescriptorLimit()
         var limits = ServerLimits()
         limits.idleTimeout = idleTimeout
-        limits.maxConnections = maxConnections
+        limits.maxConnections = maxConnections ?? ConnectionBudget.defaultMaxConnections()
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames
         limits.maxConcurrentStreams = maxConcurrentStreams.value
@@ -100,16 +114,8 @@ struct Serve: ParsableCommand {
         limits.maxBufferedBody = maxBufferedBody.value
         limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
         limits.reportsProgress = trace != .off  // frames received reach a trace as events
-        if threads && (eventLoop || loops != nil) {
-            warn("error: --threads excludes --event-loop and --loops")
-            throw ExitCode(1)
-        }
         if !threads {
-            let count = loops ?? ProcessInfo.processInfo.activeProcessorCount
-            guard (1...256).contains(count) else {
-                warn("error: --loops takes 1 to 256")
-                throw ExitCode(1)
-            }
+            let count = loops ?? min(256, ProcessInfo.processInfo.activeProcessorCount)
             try EventLoopServer.serve(loops: count, listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls,
                                       capture: capture) { stopRequested != 0 }
             listener.close()
@@ -117,9 +123,9 @@ struct Serve: ParsableCommand {
             warn("h2lab: all connections finished")
             return
         }
-        acceptConnections(on: listener, maxConnections: limits.maxConnections, tracer: tracer) { [site, tls, limits, capture] client, id in
-            ServerConnection.serve(client, id: id, tls: tls, responder: site, tracer: tracer, limits: limits,
-                                   capture: capture) { stopRequested != 0 }
+        acceptConnections(on: listener, maxConnections: limits.maxConnections, tracer: tracer) { [site, tls, limits, capture] client, ticket in
+            ServerConnection.serve(client, id: ticket.id, tls: tls, responder: site, tracer: tracer, limits: limits,
+                                   capture: capture, ticket: ticket) { stopRequested != 0 }
         }
         capture?.close()
         warn("h2lab: all connections finished")

@@ -31,8 +31,10 @@ public final class EventLoopServer: @unchecked Sendable {
         /// What the connection is doing: its TLS handshake; h2c (or TLS without ALPN h2) is sniffed
         /// first (the preface, or an HTTP/1.1 request: answered, or upgraded to h2c).
         var mode = Mode.handshaking
-        /// Octets read while sniffing or reading an HTTP/1.1 request.
+        /// Octets read while sniffing for the preface.
         var sniffed: [UInt8] = []
+        /// The HTTP/1.1 request being read (RFC 9112), once the connection turned out to speak it.
+        var http1: HTTP1RequestReader?
 
         enum Mode { case handshaking, sniffing, http1, http2 }
 
@@ -175,23 +177,12 @@ public final class EventLoopServer: @unchecked Sendable {
             if now - lastSweep > 0.5 {
                 lastSweep = now
                 for client in Array(clients.values) {
-                    // The same rules as the threaded server's (ServerLimits.idleTimeout): no preface in
-                    // time, a header block left incomplete, a client that reads nothing we write, or
-                    // nothing either way.
-                    // As the threaded server answers: a stalled header block is abuse, the rest is silence.
+                    // The same rules as the threaded server's (ServerLimits.idleVerdict).
+                    guard let (why, code) = limits.idleVerdict(
+                        now: now, opened: client.opened, lastActive: client.lastActive, incompleteSince: client.incompleteSince,
+                        stalledWriteSince: client.pending > 0 ? client.lastWriteProgress : nil,
+                        prefaceReceived: client.connection.prefaceReceived, handshaking: client.mode == .handshaking) else { continue }
                     let idle = limits.idleTimeout
-                    let (why, code): (String, ErrorCode)
-                    if !client.connection.prefaceReceived && now - client.opened > idle {
-                        (why, code) = (client.mode == .handshaking ? "no TLS handshake" : "no preface", .protocolError)
-                    } else if let since = client.incompleteSince, now - since > idle {
-                        (why, code) = ("a header block left incomplete", .enhanceYourCalm)
-                    } else if client.pending > 0 && now - client.lastWriteProgress > idle {
-                        (why, code) = ("nothing read of what was sent", .noError)
-                    } else if now - client.lastActive > idle {
-                        (why, code) = ("idle", .noError)
-                    } else {
-                        continue
-                    }
                     tracer?(client.id, .note("\(why) for \(ServerConnection.seconds(idle)): GOAWAY and close (idle timeout)"))
                     _ = client.connection.sendGoaway(code, debug: "idle timeout")
                     queueOutbound(client)
@@ -210,15 +201,18 @@ public final class EventLoopServer: @unchecked Sendable {
 
     /// Whether a connection still has streams to finish.
     static func hasOpenStreams(_ client: Client) -> Bool {
-        client.connection.streams.values.contains { $0.state.isActive || $0.pendingSendCount > 0 }
+        client.connection.hasUnfinishedStreams
     }
 
     func acceptAll() {
         while true {
+            // At the limit, the idlest connection makes room (ConnectionBudget): the new client is served.
+            if clients.count >= limits.maxConnections { evictIdlest() }
             let fd = h2lab_accept_nonblocking(listener.fd)
-            guard fd >= 0 else { return }  // EAGAIN: all taken; EMFILE: try again on the next event
-            guard clients.count < limits.maxConnections else {
-                Glibc.close(fd)
+            guard fd >= 0 else {
+                // Out of descriptors (EMFILE, ENFILE) below our own limit: make room and try once more;
+                // otherwise (EAGAIN: all taken) wait for the next event.
+                guard errno == EMFILE || errno == ENFILE, evictIdlest() else { return }
                 continue
             }
             var yes: Int32 = 1
@@ -245,6 +239,24 @@ public final class EventLoopServer: @unchecked Sendable {
                 client.mode = .sniffing
             }
         }
+    }
+
+    /// Closes the idlest connection to make room for a new one (ConnectionBudget's rule): GOAWAY
+    /// NO_ERROR first when it speaks HTTP/2 (RFC 9113 §6.8: nothing was lost, it may reconnect).
+    /// False when there is none.
+    @discardableResult
+    func evictIdlest() -> Bool {
+        guard let victim = ConnectionBudget.idlest(clients.values, rank: {
+            ConnectionBudget.Rank(busy: $0.pending > 0 || Self.hasOpenStreams($0), lastActive: $0.lastActive)
+        }) else { return false }
+        tracer?(victim.id, .note("the idlest of \(clients.count) connections (--max-connections \(limits.maxConnections)): GOAWAY and close to serve a new one"))
+        if victim.mode == .http2 {
+            _ = victim.connection.sendGoaway(.noError, debug: "server full: the idlest connection makes room")
+            queueOutbound(victim)
+            flushBlocking(victim)
+        }
+        if clients[victim.fd] != nil { close(victim, note: nil) }
+        return true
     }
 
     /// HTTP/2 begins: our SETTINGS (and a large connection window) go out.
@@ -326,74 +338,62 @@ public final class EventLoopServer: @unchecked Sendable {
     }
 
     /// Before HTTP/2 begins on an h2c connection: the preface, or else an HTTP/1.1 request, read
-    /// whole and then upgraded to h2c when it asks (RFC 7540 §3.2, the request becoming stream 1) or
-    /// answered over HTTP/1.1 and closed, as the threaded server does. Returns the octets for HTTP/2
-    /// once it has begun; nil while more is needed, or when the connection was answered and closed.
+    /// whole (HTTP1RequestReader, RFC 9112) and then upgraded to h2c when it asks (RFC 7540 §3.2, the
+    /// request becoming stream 1) or answered over HTTP/1.1 and closed, as the threaded server does.
+    /// Returns the octets for HTTP/2 once it has begun; nil while more is needed, or when the
+    /// connection was answered and closed. The whole request must come within the idle timeout (the
+    /// sweep's "no preface" rule).
     func sniff(_ client: Client, _ bytes: ArraySlice<UInt8>) -> [UInt8]? {
-        client.sniffed += bytes
-        let buffer = client.sniffed
+        var input = bytes
         if client.mode == .sniffing {
+            client.sniffed += bytes
+            let buffer = client.sniffed
             if buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) { return nil }
-            if buffer.starts(with: connectionPreface) || !FrameDecoder.isHTTP1RequestStart(buffer[...]) {
-                client.sniffed = []
+            client.sniffed = []
+            guard speaksHTTP1(buffer) else {
                 begin(client)
                 return buffer
             }
             client.mode = .http1
+            client.http1 = HTTP1RequestReader()
+            input = buffer[...]
         }
-        func answer(_ status: Int, _ fields: [HeaderField], _ body: [UInt8]) {
-            client.outbound += HTTP1Mapping.http1Response(status: status, fields: fields, body: body, close: true)
+        func answer(_ response: [UInt8]) {
+            client.outbound += response
             flushBlocking(client)
-            close(client, note: nil)
+            if clients[client.fd] != nil { close(client, note: nil) }
         }
-        let request: HTTP1Request, consumed: Int
-        switch HTTP1Mapping.parseRequest(buffer) {
-        case .incomplete:
-            guard buffer.count <= Self.http1Limit else {
-                tracer?(client.id, .note("an HTTP/1.1 request head over \(Self.http1Limit) octets"))
-                answer(431, [], Array("request header fields too large\n".utf8))
-                return nil
-            }
+        guard let outcome = client.http1?.append(input) else { return nil }
+        let request: HTTP1Request
+        switch outcome {
+        case .incomplete: return nil
+        case .rejected(let status, let reason):
+            tracer?(client.id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
+            answer(HTTP1Mapping.rejection(status: status, reason: reason))
             return nil
-        case .invalid(let why):
-            tracer?(client.id, .note("bad HTTP/1.1 request: \(why)"))
-            answer(400, [], Array("bad request\n".utf8))
-            return nil
-        case .request(let parsed, let count):
-            request = parsed
-            consumed = count
+        case .request(let complete): request = complete
         }
-        let declared = request.field("content-length").flatMap { Int($0) } ?? 0
-        guard request.body.count >= declared else {
-            guard declared <= Self.http1Limit else {
-                answer(413, [], Array("request body too large for the event loop's HTTP/1.1\n".utf8))
-                return nil
-            }
-            return nil
-        }
+        let leftover = client.http1?.leftover ?? []
+        client.http1 = nil
         if let settings = request.h2cUpgradeSettings {
             let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
             do {
                 let events = try client.connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
                 tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
                 client.outbound += HTTP1Mapping.switchingToH2C
-                client.sniffed = []
                 begin(client)
                 let peer = PeerInfo(connection: client.id, address: "")
                 trace(responder.answer(events, on: &client.connection, peer: peer), connection: client.id, to: tracer)
-                return Array(buffer[min(consumed, buffer.count)...])
+                return leftover
             } catch {
                 tracer?(client.id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
             }
         }
         tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
         let response = http1Answer(responder, request)
-        answer(response.status, response.headers, response.body)
+        answer(HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
         return nil
     }
-
-    /// The most an HTTP/1.1 request (head and body) may take on the event loop before it is refused.
-    static let http1Limit = 1 << 20
 
     /// Octets read into `readBuffer`: the count, 0 at the end of the connection, -1 for "not now".
     func receive(_ client: Client) -> Int {
@@ -497,10 +497,14 @@ final class LoopTLS {
     private(set) var cipher = ""
     /// The capture's hook on the session's records and secrets, if one is kept.
     private let wire: UnsafeMutablePointer<h2lab_wire>?
+    /// The capture itself, kept alive as long as the session: the hook holds it unretained, and
+    /// OpenSSL may call it until SSL_free (a shutdown's close_notify, say).
+    private let tap: WireTap?
 
     init?(fd: Int32, context: TLSContext, tap: WireTap? = nil) {
         guard let ssl = SSL_new(context.context) else { return nil }
         self.ssl = ssl
+        self.tap = tap
         SSL_set_fd(ssl, fd)
         wire = tap.map { watchWire(ssl, $0) }
         SSL_set_accept_state(ssl)

@@ -36,8 +36,9 @@ public struct ServerLimits: Sendable {
     public var rapidResets = Connection.Configuration.defaultRapidResetLimit
     /// Frames that carry nothing and end nothing, per connection (CVE-2019-9518).
     public var emptyFrames = Connection.Configuration.defaultEmptyFrameLimit
-    /// Connections served at once; more are closed as soon as they are accepted.
-    public var maxConnections = 1_024
+    /// Connections served at once; at the limit the idlest is closed to serve a new one
+    /// (ConnectionBudget). By default the descriptor limit less a reserve.
+    public var maxConnections = ConnectionBudget.defaultMaxConnections()
     /// Streams a client may have open at once: SETTINGS_MAX_CONCURRENT_STREAMS, enforced from the
     /// moment it is sent, acknowledged or not (RFC 9113 §5.1.2; more are refused with REFUSED_STREAM).
     public var maxConcurrentStreams = 128
@@ -56,6 +57,20 @@ public struct ServerLimits: Sendable {
 
     public init() {}
     public static let standard = ServerLimits()
+
+    /// The idle rules, one definition for the event loops and the threaded server: why a connection
+    /// must end now (with the GOAWAY code to send), or nil. A connection that has not sent its whole
+    /// preface (or finished its TLS handshake) `idleTimeout` after it opened, however it dribbles;
+    /// a header block left incomplete that long (abuse: ENHANCE_YOUR_CALM); octets waiting to be
+    /// written with no progress that long (a client that does not read); or nothing moving either way.
+    func idleVerdict(now: Double, opened: Double, lastActive: Double, incompleteSince: Double?, stalledWriteSince: Double?,
+                     prefaceReceived: Bool, handshaking: Bool) -> (why: String, code: ErrorCode)? {
+        if !prefaceReceived && now - opened > idleTimeout { return (handshaking ? "no TLS handshake" : "no preface", .protocolError) }
+        if let since = incompleteSince, now - since > idleTimeout { return ("a header block left incomplete", .enhanceYourCalm) }
+        if let since = stalledWriteSince, now - since > idleTimeout { return ("nothing read of what was sent", .noError) }
+        if now - lastActive > idleTimeout { return ("idle", .noError) }
+        return nil
+    }
 
     /// The SETTINGS a server connection sends first, under these limits.
     public var settings: [Setting] {
@@ -125,6 +140,9 @@ public final class ServerConnection: @unchecked Sendable {
     public var peer: PeerInfo
     /// Called with the connection after each batch of frames (the panel shows it live).
     public var observer: (@Sendable (Int, Connection) -> Void)?
+    /// Where the connection reports its activity and learns that it was evicted to make room for a
+    /// new one (ConnectionBudget); nil when nobody counts the connections.
+    public var ticket: ConnectionTicket?
     public private(set) var connection: Connection
 
     /// Given to the client at once, as browsers expect of servers: a 16 MiB connection window.
@@ -155,7 +173,7 @@ public final class ServerConnection: @unchecked Sendable {
         var buffer: [UInt8] = []
         let deadline = Self.now() + limits.idleTimeout
         while buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) {
-            let left = Int32(max(0, (deadline - Self.now()) * 1_000))
+            let left = pollMilliseconds(deadline - Self.now())
             guard left > 0, stream.waitReadable(milliseconds: left), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 if Self.now() >= deadline { tracer?(id, .note("no request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)")) }
                 stream.close()
@@ -163,37 +181,37 @@ public final class ServerConnection: @unchecked Sendable {
             }
             buffer += bytes
         }
-        if buffer.starts(with: connectionPreface) || !FrameDecoder.isHTTP1RequestStart(buffer[...]) {
+        if !speaksHTTP1(buffer) {
             runHTTP2(initial: buffer)
         } else {
             runHTTP1(buffer)
         }
     }
 
-    /// An HTTP/1.1 request: read it whole, then upgrade or answer.
+    /// An HTTP/1.1 request: read it whole (HTTP1RequestReader: RFC 9112's framing, Host and size
+    /// limits, as on the event loops), within the idle timeout, then upgrade or answer.
     func runHTTP1(_ start: [UInt8]) {
-        var buffer = start
-        var parsed = HTTP1Mapping.parseRequest(buffer)
-        while case .incomplete = parsed {
-            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+        var reader = HTTP1RequestReader()
+        var outcome = reader.append(start)
+        let deadline = Self.now() + limits.idleTimeout
+        while case .incomplete = outcome {
+            let left = pollMilliseconds(deadline - Self.now())
+            guard left > 0, stream.waitReadable(milliseconds: left), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+                if Self.now() >= deadline { tracer?(id, .note("no whole HTTP/1.1 request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)")) }
                 stream.close()
                 return
             }
-            buffer += bytes
-            parsed = HTTP1Mapping.parseRequest(buffer)
+            outcome = reader.append(bytes)
         }
-        guard case .request(var request, let consumed) = parsed else {
-            if case .invalid(let why) = parsed { tracer?(id, .note("bad HTTP/1.1 request: \(why)")) }
-            _ = try? stream.write(HTTP1Mapping.http1Response(status: 400, fields: [], body: Array("bad request\n".utf8), close: true))
+        let request: HTTP1Request
+        switch outcome {
+        case .incomplete: return
+        case .rejected(let status, let reason):
+            tracer?(id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
+            _ = try? stream.write(HTTP1Mapping.rejection(status: status, reason: reason))
             stream.close()
             return
-        }
-        // Wait for the whole Content-Length body.
-        let declared = request.field("content-length").flatMap { Int($0) } ?? 0
-        while request.body.count < declared {
-            guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else { break }
-            buffer += bytes
-            if case .request(let more, _) = HTTP1Mapping.parseRequest(buffer) { request = more }
+        case .request(let complete): request = complete
         }
         if let settings = request.h2cUpgradeSettings {
             let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
@@ -201,7 +219,7 @@ public final class ServerConnection: @unchecked Sendable {
                 let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
                 tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
                 try stream.write(HTTP1Mapping.switchingToH2C)
-                runHTTP2(initial: Array(buffer[min(consumed, buffer.count)...]), upgradeEvents: events)
+                runHTTP2(initial: reader.leftover, upgradeEvents: events)
                 return
             } catch {
                 tracer?(id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
@@ -235,20 +253,19 @@ public final class ServerConnection: @unchecked Sendable {
         if !initial.isEmpty, !process(initial) { return }
         var draining = false
         var lastReceived = Self.now()
+        let opened = lastReceived
         lastWritten = lastReceived
         var incompleteSince: Double?
         while true {
-            // Slowloris and idle connections (ServerLimits.idleTimeout): nothing received and nothing
-            // written for too long (no preface, nothing open, or every stream waiting on the client:
-            // its body, or window for ours), or a header block left incomplete.
+            // Slowloris and idle connections (ServerLimits.idleVerdict, the event loops' rules too);
+            // writes that stall are bounded by the stream itself (the send timeout, TLSStream.timeout).
             let now = Self.now()
             incompleteSince = connection.isReceivingHeaderBlock ? (incompleteSince ?? now) : nil
-            let idle = now - max(lastReceived, lastWritten) > limits.idleTimeout
-            let stalled = incompleteSince.map { now - $0 > limits.idleTimeout } ?? false
-            if idle || stalled {
-                let why = stalled ? "a header block left incomplete" : (connection.prefaceReceived ? "idle" : "no preface")
+            if let (why, code) = limits.idleVerdict(now: now, opened: opened, lastActive: max(lastReceived, lastWritten),
+                                                    incompleteSince: incompleteSince, stalledWriteSince: nil,
+                                                    prefaceReceived: connection.prefaceReceived, handshaking: false) {
                 tracer?(id, .note("\(why) for \(Self.seconds(limits.idleTimeout)): GOAWAY and close (idle timeout)"))
-                _ = connection.sendGoaway(stalled ? .enhanceYourCalm : .noError, debug: "idle timeout")
+                _ = connection.sendGoaway(code, debug: "idle timeout")
                 _ = flush()
                 return
             }
@@ -258,11 +275,18 @@ public final class ServerConnection: @unchecked Sendable {
                 _ = connection.sendGoaway(.noError, debug: "server shutting down")
                 guard flush() else { return }
             }
-            if draining && !connection.streams.values.contains(where: { $0.state.isActive || $0.pendingSendCount > 0 }) { return }
+            if draining && !connection.hasUnfinishedStreams { return }
             guard stream.waitReadable(milliseconds: 200) else {
                 trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
                 guard flush() else { return }
                 continue
+            }
+            // Evicted (its reading side shut down, which woke this wait): GOAWAY NO_ERROR, then close.
+            if let ticket, ticket.isEvicted {
+                tracer?(id, .note("the idlest connection when the server was full: GOAWAY and close to serve a new one"))
+                _ = connection.sendGoaway(.noError, debug: "server full: the idlest connection makes room")
+                _ = flush()
+                return
             }
             guard let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 tracer?(id, .note("the client closed the connection"))
@@ -273,7 +297,7 @@ public final class ServerConnection: @unchecked Sendable {
         }
     }
 
-    static func now() -> Double {
+    public static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
@@ -290,6 +314,7 @@ public final class ServerConnection: @unchecked Sendable {
         respond(to: events)
         trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
         observer?(id, connection)
+        ticket?.touch(busy: connection.hasUnfinishedStreams)
         return flush() && !connection.isClosed
     }
 
@@ -313,12 +338,18 @@ public final class ServerConnection: @unchecked Sendable {
         do {
             try stream.write(bytes)
             lastWritten = Self.now()
+            ticket?.touch(busy: connection.hasUnfinishedStreams)
             return true
         } catch {
             tracer?(id, .note("write failed: \(error)"))
             return false
         }
     }
+}
+
+extension Connection {
+    /// Whether streams are still to be finished: open, or with octets still to send.
+    var hasUnfinishedStreams: Bool { streams.values.contains { $0.state.isActive || $0.pendingSendCount > 0 } }
 }
 
 extension Substring {
@@ -331,7 +362,8 @@ extension ServerConnection {
     /// Shared by `serve`, the panel, and the panel's demo servers.
     public static func serve(_ client: TCPSocket, id: Int, tls: TLSContext?, responder: any Responder, tracer: Tracer?,
                              limits: ServerLimits = .standard, observer: (@Sendable (Int, Connection) -> Void)? = nil,
-                             capture: CaptureFile? = nil, shouldStop: @escaping @Sendable () -> Bool) {
+                             capture: CaptureFile? = nil, ticket: ConnectionTicket? = nil,
+                             shouldStop: @escaping @Sendable () -> Bool) {
         let address = client.peerAddress
         // A client that stops reading cannot hold the connection's thread for longer than this.
         client.setSendTimeout(seconds: limits.idleTimeout)
@@ -343,19 +375,23 @@ extension ServerConnection {
                                               peer: PeerInfo(connection: id, address: address), limits: limits,
                                               shouldStop: shouldStop)
             connection.observer = observer
+            connection.ticket = ticket
             connection.run()
             tracer?(id, .note("connection closed"))
             return
         }
         do {
             let tap = capture.map { WireTap(file: $0, clientPort: client.peerPort, serverPort: client.localPort, isClient: false) }
-            let secure = try TLSStream.accept(client, context: tls, tap: tap)
+            // The handshake, and later each record and each write, within the idle timeout (10 s at most for the handshake).
+            let secure = try TLSStream.accept(client, context: tls, timeoutMilliseconds: pollMilliseconds(min(limits.idleTimeout, 10)), tap: tap)
+            secure.timeout = limits.idleTimeout
             let session = "\(secure.version) \(secure.cipher)"
             tracer?(id, .note("TLS \(session), ALPN \(secure.alpn.isEmpty ? "(none)" : secure.alpn)"))
             let connection = ServerConnection(stream: secure, id: id, site: responder, tracer: tracer,
                                               peer: PeerInfo(connection: id, address: address, tls: session),
                                               limits: limits, shouldStop: shouldStop)
             connection.observer = observer
+            connection.ticket = ticket
             if secure.alpn == "h2" && !secure.meetsRFC9113 {
                 connection.refuse(.inadequateSecurity, reason: "\(session) breaks RFC 9113 §9.2")
             } else if secure.alpn == "h2" {
@@ -369,6 +405,14 @@ extension ServerConnection {
         }
         tracer?(id, .note("connection closed"))
     }
+}
+
+/// Whether a connection's first octets (not the HTTP/2 preface, nor a prefix of it) begin an
+/// HTTP/1.1 request: a method, or the empty lines RFC 9112 §2.2 says a server SHOULD ignore before
+/// the request line. Both servers sniff with it.
+func speaksHTTP1(_ buffer: [UInt8]) -> Bool {
+    if buffer.starts(with: connectionPreface) { return false }
+    return buffer.first == 0x0d || buffer.first == 0x0a || FrameDecoder.isHTTP1RequestStart(buffer[...])
 }
 
 extension HTTP1Request {

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A failure of the operating system's socket calls, with what was being done.
 public struct SocketError: Error, CustomStringConvertible, Sendable {
@@ -14,6 +15,13 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
         self.code = code
     }
     public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+}
+
+/// `seconds` as a poll(2) timeout in milliseconds, whatever the value: negative or not a number is 0,
+/// anything past Int32's range is its maximum (about 24 days). No conversion that can trap.
+public func pollMilliseconds(_ seconds: Double) -> Int32 {
+    guard seconds > 0 else { return 0 }
+    return seconds * 1_000 >= Double(Int32.max) ? Int32.max : Int32((seconds * 1_000).rounded(.up))
 }
 
 /// Something that moves bytes: a TCP socket, or TLS over one. No protocol logic.
@@ -29,7 +37,9 @@ public protocol ByteStream: AnyObject, Sendable {
 /// A connected or listening TCP socket (IPv4). Blocking I/O; one owner at a time.
 public final class TCPSocket: ByteStream, @unchecked Sendable {
     public let fd: Int32
-    private var closed = false
+    /// Whether `fd` is closed; its lock also keeps `shutdownReading()` (another thread's eviction)
+    /// from touching a descriptor that was closed and reused.
+    private let closed = Mutex(false)
 
     init(fd: Int32) { self.fd = fd }
     deinit { close() }
@@ -144,8 +154,11 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
 
     /// A send that cannot make progress for this long fails (EAGAIN), so a peer that never reads
     /// cannot block a writer forever.
+    /// Any `seconds` is taken: not a number or less than a millisecond is a millisecond, more than a
+    /// year is a year (no conversion can trap).
     public func setSendTimeout(seconds: Double) {
-        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        let bounded = seconds.isNaN ? 0.001 : min(max(seconds, 0.001), 366 * 86_400)
+        var value = timeval(tv_sec: Int(bounded), tv_usec: Int((bounded - bounded.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -181,6 +194,19 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
         }
     }
 
+    /// Waits until the socket is readable (or writable) or `deadline` (ServerConnection.now()'s
+    /// clock) passes; false at the deadline.
+    public func wait(writable: Bool, until deadline: Double) -> Bool {
+        while true {
+            let left = deadline - ServerConnection.now()
+            guard left > 0 else { return false }
+            var descriptor = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, pollMilliseconds(left))
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return false }
+        }
+    }
+
     public func waitReadable(milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, milliseconds) > 0
@@ -190,8 +216,18 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
     public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     public func close() {
-        guard !closed else { return }
-        closed = true
-        Glibc.close(fd)
+        closed.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            Glibc.close(fd)
+        }
+    }
+
+    /// Ends the reading side from any thread: a thread waiting on the socket wakes and reads end of
+    /// stream, while writing still works (a GOAWAY can go out). Nothing happens once it is closed.
+    public func shutdownReading() {
+        closed.withLock { closed in
+            if !closed { shutdown(fd, Int32(SHUT_RD)) }
+        }
     }
 }

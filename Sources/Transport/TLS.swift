@@ -67,6 +67,10 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
     /// The capture this connection's records and secrets go to, if any.
     let tap: WireTap?
     let wire: UnsafeMutablePointer<h2lab_wire>?
+    /// Seconds a read may wait for the rest of a record, or a write for the peer to take octets,
+    /// before it fails: a peer that sends half a record, or stops reading, cannot hold the
+    /// connection's thread for longer (a server sets its idle timeout here).
+    public var timeout: Double = 60
 
     /// Completes the server side of a handshake on an accepted socket.
     public static func accept(_ socket: TCPSocket, context: TLSContext, timeoutMilliseconds: Int32 = 10_000,
@@ -93,6 +97,12 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         self.tap = tap
         SSL_set_fd(ssl, socket.fd)
         wire = tap.map { watchWire(ssl, $0) }
+        // Non-blocking underneath: OpenSSL then says WANT_READ/WANT_WRITE instead of blocking in
+        // read(2) or send(2), and every wait below has a deadline (on a blocking socket a handshake
+        // or a half record held the thread for as long as the peer liked). Writes may complete in
+        // part and resume from a buffer that has moved.
+        _ = fcntl(socket.fd, F_SETFL, fcntl(socket.fd, F_GETFL) | O_NONBLOCK)
+        _ = SSL_ctrl(ssl, SSL_CTRL_MODE, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
     }
 
     deinit {
@@ -101,13 +111,17 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         tap?.close()
     }
 
+    /// The whole handshake must finish within `timeout` milliseconds, however the peer dribbles it.
     func handshake(server: Bool, timeout: Int32) throws {
+        let deadline = ServerConnection.now() + Double(timeout) / 1_000
         while true {
             let result = server ? SSL_accept(ssl) : SSL_connect(ssl)
             if result == 1 { break }
             let error = SSL_get_error(ssl, result)
             if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE {
-                guard socket.waitReadable(milliseconds: timeout) else { throw TLSError(message: "TLS handshake timed out") }
+                guard socket.wait(writable: error == SSL_ERROR_WANT_WRITE, until: deadline) else {
+                    throw TLSError(message: "TLS handshake timed out")
+                }
                 continue
             }
             throw TLSError.last("TLS handshake")
@@ -135,16 +149,21 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
 
     public var meetsRFC9113: Bool { Self.isAcceptable(version: version, cipher: cipher) }
 
+    /// Reads what is available, waiting at most `timeout` for a record to complete (half a record
+    /// and then silence is a read that times out, not a thread held forever).
     public func read(maximum: Int = 65_536) throws -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: maximum)
+        var buffer = [UInt8](repeating: 0, count: max(1, min(maximum, Int(Int32.max))))
+        let deadline = ServerConnection.now() + timeout
         while true {
-            let n = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32(maximum)) }
+            let n = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
             if n > 0 { return Array(buffer[0..<Int(n)]) }
             let error = SSL_get_error(ssl, n)
             switch error {
             case SSL_ERROR_ZERO_RETURN: return nil
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                _ = socket.waitReadable(milliseconds: 1_000)
+                guard socket.wait(writable: error == SSL_ERROR_WANT_WRITE, until: deadline) else {
+                    throw TLSError(message: "TLS read timed out: no complete record within \(timeout) s")
+                }
                 continue
             case SSL_ERROR_SYSCALL: return nil
             default: throw TLSError.last("TLS read")
@@ -152,19 +171,28 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         }
     }
 
+    /// Writes all of `bytes`; fails once the peer has taken nothing for `timeout` (a peer that stops
+    /// reading: the socket's send timeout makes OpenSSL say WANT_WRITE, which was retried forever).
     public func write(_ bytes: [UInt8]) throws {
         var offset = 0
+        var deadline = ServerConnection.now() + timeout
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { raw -> Int32 in
                 guard let base = raw.baseAddress else { return 0 }
-                return SSL_write(ssl, base + offset, Int32(bytes.count - offset))
+                return SSL_write(ssl, base + offset, Int32(min(bytes.count - offset, Int(Int32.max))))
             }
             if n > 0 {
                 offset += Int(n)
+                deadline = ServerConnection.now() + timeout
                 continue
             }
             let error = SSL_get_error(ssl, n)
-            if error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ { continue }
+            if error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ {
+                guard socket.wait(writable: error == SSL_ERROR_WANT_WRITE, until: deadline) else {
+                    throw TLSError(message: "TLS write timed out: the peer took nothing for \(timeout) s")
+                }
+                continue
+            }
             throw TLSError.last("TLS write")
         }
     }

@@ -3,19 +3,26 @@ Prints one JSON object: what the server answered (GOAWAY code, RST_STREAM codes,
 it closed the connection) and, where asked, how long a well-behaved client took to be served
 while the attack was going on.
 
-Usage: attack.py NAME PORT [--good]      (NAME: see ATTACKS below)
+Usage: attack.py NAME PORT [--good] [--tls] [--panel] [--KEY=N ...]      (NAME: see ATTACKS below)
+
+--tls runs every attack over TLS with ALPN h2 (certificates not verified); the TLS-only attacks
+(stop_reading, half_record, no_handshake) need it. --panel makes the well-behaved client ask for the
+panel's login page instead of the demo site's /json.
 """
 import json
 import resource
 import select
 import socket
+import ssl
 import struct
+import subprocess
 import sys
 import time
 
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 from hpack import Encoder
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -38,11 +45,43 @@ def request(encoder, stream, path="/html", method="GET", extra=(), end_stream=Tr
     return frame(HEADERS, END_HEADERS | (END_STREAM if end_stream else 0), stream, block)
 
 
+TLS = "--tls" in sys.argv
+PANEL = "--panel" in sys.argv
+
+
+_CONTEXT = []
+
+
+def tls_context():
+    if _CONTEXT:
+        return _CONTEXT[0]
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
+    _CONTEXT.append(context)
+    return context
+
+
+def connect(port, timeout=10):
+    """A connection to the server: TCP, or TLS with ALPN h2 (the handshake done) under --tls."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return tls_context().wrap_socket(sock, server_hostname="localhost") if TLS else sock
+
+
+def readable(sock, seconds):
+    """Whether a read would not block: OpenSSL may hold decrypted octets that select cannot see."""
+    if hasattr(sock, "pending") and sock.pending():
+        return True
+    ready, _, _ = select.select([sock], [], [], max(0, seconds))
+    return bool(ready)
+
+
 class Peer:
     """A raw connection: sends bytes, and reads and parses whatever the server sends."""
 
     def __init__(self, port, preface=True, window=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = connect(port)
         self.buffer = b""
         self.goaway = None
         self.resets = []
@@ -68,11 +107,12 @@ class Peer:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if not ready:
+            if not readable(self.sock, left):
                 return
             try:
                 chunk = self.sock.recv(1 << 16)
+            except ssl.SSLWantReadError:
+                continue
             except (ConnectionResetError, OSError):
                 chunk = b""
             if not chunk:
@@ -103,13 +143,16 @@ class Peer:
 
 
 def good_client(port):
-    """A well-behaved client (Python h2): GET /json; seconds until the whole response, or None."""
+    """A well-behaved client (Python h2): GET /json (the panel: its login page); seconds until the
+    whole response, or None."""
     start = time.monotonic()
+    path, needle = ("/login", b"csrf") if PANEL else ("/json", b"9113")
     try:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock = connect(port)
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
         conn.initiate_connection()
-        conn.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "good"), (":path", "/json")], end_stream=True)
+        conn.send_headers(1, [(":method", "GET"), (":scheme", "https" if TLS else "http"), (":authority", "good"), (":path", path)],
+                          end_stream=True)
         sock.sendall(conn.data_to_send())
         body = b""
         while True:
@@ -120,11 +163,11 @@ def good_client(port):
                 if isinstance(event, h2.events.DataReceived):
                     body += event.data
                     conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-                if isinstance(event, h2.events.StreamEnded) and b"9113" in body:
+                if isinstance(event, h2.events.StreamEnded) and needle in body:
                     sock.close()
                     return round(time.monotonic() - start, 3)
             sock.sendall(conn.data_to_send())
-    except OSError:
+    except (OSError, h2.exceptions.ProtocolError):
         return None
 
 
@@ -303,13 +346,193 @@ def many_connections(port, count=10_000):
             "good_client_after": after}
 
 
+def wait_closed(sock, start, limit=20):
+    """Reads (and drops) whatever the server sends until it closes: seconds since `start`, or None
+    if it was still open after `limit` seconds."""
+    sock.settimeout(0.5)
+    while time.monotonic() - start < limit:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            return round(time.monotonic() - start, 2)
+        if not chunk:
+            return round(time.monotonic() - start, 2)
+    return None
+
+
+def memory_tls(raw):
+    """A TLS client over `raw` driven through memory buffers, so a test can stop anywhere: returns
+    (tls object, its outgoing buffer, its incoming buffer)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    return tls_context().wrap_bio(incoming, outgoing, server_hostname="localhost"), outgoing, incoming
+
+
+def finish_handshake(raw, tls, outgoing, incoming):
+    while True:
+        try:
+            tls.do_handshake()
+            raw.sendall(outgoing.read())
+            return
+        except ssl.SSLWantReadError:
+            raw.sendall(outgoing.read())
+            data = raw.recv(65536)
+            if not data:
+                raise OSError("closed during the handshake")
+            incoming.write(data)
+
+
+def stop_reading(port, count=16, path="/big.bin"):
+    """A client that gives all the window it can, asks for `count` large responses, reads a little of
+    them and then stops reading mid-response: the server's writes stall (over TLS: OpenSSL says
+    WANT_WRITE). It must close the connection within the idle timeout of the stall, and serve a
+    well-behaved client meanwhile."""
+    peer, encoder = Peer(port, window=(1 << 31) - 1), Encoder()
+    peer.send(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", (1 << 31) - 1 - 65535)))
+    for i in range(count):
+        peer.send(request(encoder, 2 * i + 1, path=path))
+    peer.read(0.3)
+    got = peer.frames
+    start = time.monotonic()
+    time.sleep(1)
+    during = good_client(port)
+    # Nothing read for a while: then drain, to see whether (and roughly when) the server closed.
+    time.sleep(5)
+    closed_at = wait_closed(peer.sock, start, limit=8)
+    return {"frames_before_stall": got, "good_client_during": during, "closed": closed_at is not None, "closed_by": closed_at}
+
+
+def half_record(port):
+    """TLS: a whole handshake, then half of the record carrying the preface, then silence. The server
+    must not wait for the rest for longer than the idle timeout, and must serve others meanwhile."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    tls, outgoing, incoming = memory_tls(raw)
+    finish_handshake(raw, tls, outgoing, incoming)
+    tls.write(PREFACE + settings())
+    record = outgoing.read()
+    raw.sendall(record[:len(record) // 2])
+    start = time.monotonic()
+    time.sleep(0.5)
+    during = good_client(port)
+    closed_at = wait_closed(raw, start)
+    return {"record_octets": len(record), "good_client_during": during, "closed": closed_at is not None, "closed_at": closed_at}
+
+
+def no_handshake(port, count=50):
+    """TLS handshakes never finished, `count` of each kind at once: silent after the TCP handshake,
+    half a ClientHello, a whole ClientHello and nothing after the server's answer. Each must be
+    closed within the idle timeout (the threaded server's handshake deadline, the event loop's
+    sweep), and a well-behaved client served meanwhile."""
+    kinds = {"silent": [], "half_hello": [], "hello_only": []}
+    start = time.monotonic()
+    for _ in range(count):
+        for kind, socks in kinds.items():
+            raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if kind != "silent":
+                tls, outgoing, _ = memory_tls(raw)
+                try:
+                    tls.do_handshake()
+                except ssl.SSLWantReadError:
+                    pass
+                hello = outgoing.read()
+                raw.sendall(hello[:len(hello) // 2] if kind == "half_hello" else hello)
+            socks.append(raw)
+    opened = round(time.monotonic() - start, 2)
+    during = good_client(port)
+    result = {"opened": opened, "good_client_during": during}
+    for kind, socks in kinds.items():
+        times = [wait_closed(sock, start) for sock in socks]
+        closed = [t for t in times if t is not None]
+        result[kind] = {"closed": len(closed), "of": len(socks), "last_closed_at": max(closed) if closed else None}
+        for sock in socks:
+            sock.close()
+    return result
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def curl_time(port, tls=False):
+    """Seconds curl took for GET /json (its own time_total), or None if it was not served."""
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/json"
+    flags = ["--http2", "-k"] if tls else ["--http2-prior-knowledge"]
+    done = subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code} %{time_total}"] + flags + [url],
+                          capture_output=True, text=True)
+    code, _, seconds = done.stdout.partition(" ")
+    return round(float(seconds), 4) if code == "200" else None
+
+
+def idle_hold(port, count=10_000, server_pid=None):
+    """`count` idle HTTP/2 connections (preface and SETTINGS sent, then nothing), then a new client
+    (curl, and Python h2) while they are held: how long it took, what each idle connection costs the
+    server, and how many idle ones the server closed to make room (GOAWAY NO_ERROR first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 200), hard))
+    warm = curl_time(port)  # the server's first request pays for loading its pages: not what is measured here
+    before = rss_kib(server_pid) if server_pid else None
+    socks, failed = [], 0
+    start = time.monotonic()
+    for _ in range(count):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(PREFACE + settings())
+            socks.append(s)
+        except OSError:
+            failed += 1
+    opened = round(time.monotonic() - start, 2)
+    time.sleep(2)
+    after = rss_kib(server_pid) if server_pid else None
+    curl = curl_time(port)
+    good = good_client(port)
+    # Which idle connections did the server close, and did each get GOAWAY NO_ERROR first? (Each
+    # holds the server's SETTINGS anyway: what matters is a GOAWAY and the end of the stream.)
+    time.sleep(0.5)
+    closed = goaway_no_error = 0
+    for s in socks:
+        s.setblocking(False)
+        data, ended = b"", False
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    ended = True
+                    break
+                data += chunk
+        except BlockingIOError:
+            pass
+        except OSError:
+            ended = True
+        closed += ended
+        i = 0
+        while i + 9 <= len(data):
+            length = int.from_bytes(data[i:i + 3], "big")
+            if data[i + 3] == GOAWAY and data[i + 13:i + 17] == b"\0\0\0\0":
+                goaway_no_error += 1
+                break
+            i += 9 + length
+    for s in socks:
+        s.close()
+    per = round((after - before) / max(1, len(socks)), 2) if before and after else None
+    return {"opened": len(socks), "failed": failed, "opening_took": opened, "curl_first": warm, "curl_during": curl, "good_client_during": good,
+            "rss_before_kib": before, "rss_held_kib": after, "kib_per_connection": per, "closed_by_server": closed,
+            "goaway_no_error": goaway_no_error}
+
+
 ATTACKS = {name: fn for name, fn in globals().items() if callable(fn) and name in (
     "rapid_reset", "continuation_flood", "ping_flood", "settings_flood", "reset_flood", "empty_frames",
-    "zero_length_headers", "window_of_one", "hpack_bomb", "slowloris", "many_connections")}
+    "zero_length_headers", "window_of_one", "hpack_bomb", "slowloris", "many_connections", "idle_hold", "stop_reading",
+    "half_record", "no_handshake")}
 
 if __name__ == "__main__":
     name, port = sys.argv[1], int(sys.argv[2])
-    result = ATTACKS[name](port)
+    options = dict(arg[2:].split("=", 1) for arg in sys.argv[3:] if arg.startswith("--") and "=" in arg)
+    result = ATTACKS[name](port, **{key: int(value) if value.isdigit() else value for key, value in options.items()})
     if "--good" in sys.argv:
         result["good_client_after"] = good_client(port)
     print(json.dumps(result), flush=True)

@@ -11,7 +11,8 @@ final class Server: @unchecked Sendable {
 
     let tls: Bool
 
-    init(_ extra: [String] = [], tls: Bool = false) throws {
+    /// `descriptors` starts the server under that RLIMIT_NOFILE (soft, hard), through prlimit(1).
+    init(_ extra: [String] = [], tls: Bool = false, descriptors: (soft: Int, hard: Int)? = nil) throws {
         self.tls = tls
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -21,7 +22,8 @@ final class Server: @unchecked Sendable {
         port = try launch(process, ["serve", "--port", "0", "--port-file", portFile.path] + (tls ? [] : ["--plain"]) + extra,
                           portFile: portFile, environment: ["XDG_CACHE_HOME": dir.path,  // a fresh self-signed certificate per server
                                                             "SSLKEYLOGFILE": dir.appendingPathComponent("keys.log").path],
-                          stdout: try FileHandle(forWritingTo: log), stderr: FileHandle.nullDevice)
+                          stdout: try FileHandle(forWritingTo: log), stderr: FileHandle.nullDevice,
+                          wrapper: descriptors.map { ["/usr/bin/prlimit", "--nofile=\($0.soft):\($0.hard)"] } ?? [])
     }
 
     var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
@@ -43,9 +45,10 @@ final class Server: @unchecked Sendable {
 
 /// Starts `h2lab` with `arguments` and waits for the port it writes to `portFile` (up to 15 s).
 func launch(_ process: Process, _ arguments: [String], portFile: URL, environment: [String: String],
-            stdout: FileHandle, stderr: FileHandle) throws -> UInt16 {
-    process.executableURL = URL(fileURLWithPath: h2lab)
-    process.arguments = arguments
+            stdout: FileHandle, stderr: FileHandle, wrapper: [String] = []) throws -> UInt16 {
+    // A wrapper (prlimit) execs h2lab in its own process: the pid stays the server's.
+    process.executableURL = URL(fileURLWithPath: wrapper.first ?? h2lab)
+    process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [h2lab] + arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.standardOutput = stdout
     process.standardError = stderr

@@ -5,6 +5,17 @@ public struct HTTP1Request: Hashable, Sendable {
     public var version: String
     public var fields: [HeaderField]
     public var body: [UInt8]
+    /// Trailer fields of a chunked body (RFC 9112 §7.1.2), kept apart from the header fields.
+    public var trailers: [HeaderField] = []
+
+    public init(method: String, target: String, version: String, fields: [HeaderField], body: [UInt8], trailers: [HeaderField] = []) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.fields = fields
+        self.body = body
+        self.trailers = trailers
+    }
 
     public func field(_ name: String) -> String? { fields.first { $0.name.lowercased() == name }?.value }
 }
@@ -160,12 +171,20 @@ public enum HTTP1Mapping {
         return Array((head + "\r\n").utf8) + body
     }
 
-    public static func reason(_ status: Int) -> String {
-        [101: "Switching Protocols", 200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found",
-         405: "Method Not Allowed", 500: "Internal Server Error"][status] ?? "Status"
+    /// The answer to a request HTTP1RequestReader refused: the status, why (as text, for whoever
+    /// reads it), and `connection: close` (RFC 9112 §6.3: the framing may be in doubt; close).
+    public static func rejection(status: Int, reason: String) -> [UInt8] {
+        http1Response(status: status, fields: [HeaderField("content-type", "text/plain; charset=utf-8")],
+                      body: Array("\(reason)\n".utf8), close: true)
     }
 
-    static func trim(_ text: String) -> String {
+    public static func reason(_ status: Int) -> String {
+        [101: "Switching Protocols", 200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found",
+         405: "Method Not Allowed", 413: "Content Too Large", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+         500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported"][status] ?? "Status"
+    }
+
+    public static func trim(_ text: String) -> String {
         var s = Substring(text)
         while s.first == " " || s.first == "\t" { s.removeFirst() }
         while s.last == " " || s.last == "\t" { s.removeLast() }
