@@ -421,6 +421,11 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
                 reply["exercisesDone"] = run.exercisesDone
                 reply["predictionsDone"] = run.predictionsDone
                 reply["predictionsRight"] = run.predictionsRight
+                if let goals = run.goals { reply["goals"] = goals.map { ["text": $0.text, "holds": $0.holds] as [String: Any] } }
+                if let options = run.options { reply["options"] = options }
+                if let last = run.outcomes.last, !last.isExercise {
+                    reply["lastPrediction"] = ["answer": last.answer ?? "", "key": last.key ?? "", "right": last.result == .right] as [String: Any]
+                }
             }
             reply["open"] = lock.withLock { openThrough } ?? NSNull()
             return reply

@@ -39,8 +39,9 @@ public struct ClassRun: Sendable {
         public var line: Int
         public var isExercise: Bool
         public var result: Result
-        /// A prediction's answer ("a", "b", …).
+        /// A prediction's answer ("a", "b", …) and the right one.
         public var answer: String?
+        public var key: String?
     }
 
     public init(script: LessonScript, session: Session) {
@@ -56,6 +57,18 @@ public struct ClassRun: Sendable {
     public var sectionCount: Int { script.sections.count }
     /// Whether the lesson waits at the end of a section for Enter (the place a teacher can hold it).
     public var atSectionEnd: Bool { mode == .pause && currentItem == nil }
+
+    /// The running exercise's goals and whether each holds in the lab now (for a page's live ✓).
+    public var goals: [(text: String, holds: Bool)]? {
+        guard mode == .exercise, let exercise = currentExercise else { return nil }
+        return exercise.goals.map { ($0.text, $0.expectation.check(session.lab).holds) }
+    }
+
+    /// The waiting prediction's options, in order (a, b, …).
+    public var options: [String]? {
+        guard mode == .prediction, let prediction = currentPrediction else { return nil }
+        return prediction.options.map(\.text)
+    }
 
     public var prompt: String {
         switch mode {
@@ -268,7 +281,7 @@ public struct ClassRun: Sendable {
             out += session.format(result.lines)
             if result.right { predictionsRight += 1 }
             outcomes.append(Outcome(line: prediction.line, isExercise: false, result: result.right ? .right : .wrong,
-                                    answer: Prediction.label(answer)))
+                                    answer: Prediction.label(answer), key: Prediction.label(prediction.answer)))
         } catch {
             out.append(palette.error("error: \(error)"))
         }
