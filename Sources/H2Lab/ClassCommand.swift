@@ -35,6 +35,10 @@ struct ClassCommand: ParsableCommand {
                 throw ValidationError("--code must be 6 to 32 letters or digits (so it cannot be guessed, and reads aloud)")
             }
         }
+        var v4 = in_addr(), v6 = in6_addr()
+        guard host == "localhost" || inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 else {
+            throw ValidationError("--host must be an IP address of this machine (127.0.0.1, 0.0.0.0 for every one, or ::), not \(host)")
+        }
         guard (1...10_000).contains(maxStudents) else { throw ValidationError("--max-students must be 1-10000, not \(maxStudents)") }
         guard sessionMinutes > 0, sessionMinutes <= 24 * 60 else { throw ValidationError("--session-minutes must be more than 0 and at most 1440") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }

@@ -102,6 +102,7 @@ struct ClassStartTests {
         (["--cert", "/tmp/x.pem"], "--cert and --key go together"),
         (["--lessons", "/nonexistent-folder"], "is not a folder"),
         (["--port", "70000"], "is invalid for '--port"),
+        (["--host", "not an address"], "--host must be an IP address"),
     ])
     func badOptions(arguments: [String], message: String) throws {
         let result = try run(h2lab, ["class"] + arguments)
@@ -182,6 +183,25 @@ struct ClassroomAPITests {
         let results = json["results"] as? [[String: Any]] ?? []
         #expect(results.count == 30 && results.filter { $0["score"] as? Int == 100 }.count == 15)
         #expect(results.allSatisfy { ($0["items"] as? [String])?.first?.hasPrefix("prediction@") == true })
+    }
+
+    @Test("the same lesson gives the same text in the browser's API and at a terminal: every line, prompt and score")
+    func sameAsTerminal() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        try classroom.join("Ann", jar: "a")
+        _ = try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
+        let inputs = ["", "show streams", "", "", "b", "", "hint", "step", "goal", "step"]
+        for line in inputs { _ = try classroom.command(line, jar: "a") }
+        let web = classroom.json(try classroom.curl([classroom.url + "/api/lab/output"], jar: "a").body)["lines"] as? [String] ?? []
+        let report = classroom.directory.appendingPathComponent("terminal.json").path
+        let terminal = try run(h2lab, ["lesson", "01-handshake", "--no-color", "--report", report],
+                               input: inputs.joined(separator: "\n") + "\n", directory: packageRoot.path)
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        let lines = terminal.stdout.components(separatedBy: "\n").dropLast()
+        #expect(Array(web.dropFirst(2)) == Array(lines), "the page's lines differ from the terminal's")
+        #expect(web.contains("  score 50%  (exercises solved on your own: 1 of 1, predictions right: 0 of 1)"), "\(web.suffix(8))")
     }
 
     @Test("student sessions: a 256-bit id in a __Host- cookie, HttpOnly, Secure, SameSite=Strict; /api/session gives role, name, CSRF")
