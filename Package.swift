@@ -23,20 +23,23 @@ let package = Package(
         // The control panel: a login-protected web page and JSON API over HTTP/2 to run demo servers.
         // Its page files are resources, not strings in Swift.
         .target(name: "Panel", dependencies: ["Engine", "Transport", "COpenSSL"], resources: [.copy("Resources")]),
+        // `h2lab class`: a classroom of students' labs in their browsers and the teacher's dashboard,
+        // on the panel's web stack. Its pages are resources.
+        .target(name: "Classroom", dependencies: ["Engine", "Lessons", "Panel", "Transport"], resources: [.copy("Resources")]),
         // `h2lab check URL`: a conformance suite run against a real server, every failure explained.
         .target(name: "Conformance", dependencies: ["Engine", "Transport"]),
         .systemLibrary(name: "CReadline", pkgConfig: nil, providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
             name: "H2Lab",
             dependencies: [
-                "Engine", "Lessons", "Transport", "Panel", "Conformance", "CReadline",
+                "Engine", "Lessons", "Transport", "Panel", "Classroom", "Conformance", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Engine"]),
         // Runs the built `h2lab` as a person or a script would: subcommands, exit codes, a terminal.
-        .testTarget(name: "H2LabTests", dependencies: ["H2Lab", "Engine", "Transport", "Panel"]),
+        .testTarget(name: "H2LabTests", dependencies: ["H2Lab", "Engine", "Transport", "Panel", "Classroom", "Lessons"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,7 +10,7 @@ struct H2LabCommand: ParsableCommand {
         abstract: "An HTTP/2 teaching simulator and step-through debugger.",
         discussion: "With no subcommand, opens the REPL on an in-memory lab: our HTTP/2 client and our server, a wire between them.",
         version: h2labVersion,
-        subcommands: [Repl.self, LessonCommand.self, Serve.self, Get.self, Proxy.self, Check.self, PanelCommand.self, Convert.self, Decode.self, HPACKCommand.self, Bench.self],
+        subcommands: [Repl.self, LessonCommand.self, Serve.self, Get.self, Proxy.self, Check.self, PanelCommand.self, ClassCommand.self, Convert.self, Decode.self, HPACKCommand.self, Bench.self],
         defaultSubcommand: Repl.self
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Classroom
 import Foundation
 import Lessons
 
@@ -40,14 +41,34 @@ struct LessonCommand: ParsableCommand {
             commandName: "class", abstract: "Run a lesson in class mode: a section at a time, exercises, predictions, a score.")
         @OptionGroup var options: Options
         @Argument(help: "The lesson: its name (`01-handshake`, or `handshake`) or a path to a .h2lab file.")
-        var name: String
+        var lesson: String
         @Flag(help: "Print the lesson straight through, as `lesson run` does (also when input is not a terminal).")
         var noPause = false
         @Flag(help: "No colour (also when NO_COLOR is set or output is not a terminal).")
         var noColor = false
+        @Option(help: "Write your result to FILE (JSON: each exercise and prediction, the score, start and end times), kept up to date as you go.")
+        var report: String?
+        @Option(help: "Send your progress to a running `h2lab class` at this address (with --code and --name).")
+        var join: String?
+        @Option(help: "The class's join code (with --join).") var code: String?
+        @Option(help: "Your name as the teacher sees it (with --join).") var name: String?
+        @Flag(help: "With --join: do not check the classroom's certificate (a self-signed one: compare its fingerprint).")
+        var insecure = false
+
+        func validate() throws {
+            if join != nil && (code == nil || name == nil) { throw ValidationError("--join needs --code and --name (yours)") }
+            if join == nil && (code != nil || name != nil) { throw ValidationError("--code and --name go with --join URL") }
+            if noPause && (report != nil || join != nil) { throw ValidationError("--report and --join follow class mode: not with --no-pause") }
+            if let report, FileManager.default.fileExists(atPath: report),
+               !FileManager.default.isWritableFile(atPath: report) { throw ValidationError("cannot write --report \(report)") }
+        }
 
         func run() throws {
-            let script = try options.load(name)
+            let script = try options.load(lesson)
+            if report != nil || join != nil {
+                try follow(script)
+                return
+            }
             guard !noPause && isatty(STDIN_FILENO) == 1 else {
                 do {
                     print(try LessonRunner.run(script), terminator: "")
@@ -60,6 +81,39 @@ struct LessonCommand: ParsableCommand {
                 return
             }
             try Repl.interactive(colour: Repl.wantsColour(noColor), startingWith: script, lessonDirectory: options.lessonDirectory)
+        }
+
+        /// Class mode with the student's progress written to --report and sent to --join's class
+        /// after every line (also when input is piped, so that a script can take a lesson).
+        func follow(_ script: LessonScript) throws {
+            var link: ClassLink?
+            if let join, let code, let student = name {
+                do {
+                    let made = try ClassLink(url: join, verify: !insecure)
+                    try made.join(code: code, name: student)
+                    link = made
+                    warn("joined the class at \(join) as \(student): your teacher sees your progress")
+                } catch {
+                    warn("error: \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            let started = Date()
+            let file = report
+            var failed = false
+            try Repl.interactive(colour: Repl.wantsColour(noColor), startingWith: script, lessonDirectory: options.lessonDirectory) { run in
+                let result = LessonReport(run, started: started, finished: run.mode == .finished ? Date() : nil)
+                if let file {
+                    do {
+                        try result.json.write(to: URL(fileURLWithPath: file), options: .atomic)
+                    } catch {
+                        if !failed { warn("error: cannot write \(file): \(error.localizedDescription)") }
+                        failed = true
+                    }
+                }
+                link?.report(result)
+            }
+            link?.client?.close()
         }
     }
 

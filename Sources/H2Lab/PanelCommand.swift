@@ -41,21 +41,7 @@ struct PanelServe: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        var store: UserStore
-        do {
-            store = try UserStore(path: usersFile.path)
-            if store.users.isEmpty {
-                guard let password = PanelCrypto.random(15).map(PanelCrypto.base64URL) else {
-                    throw UserStore.Failure(description: "no random numbers from OpenSSL")
-                }
-                try store.setPassword("admin", password)
-                warn("no panel user yet: created admin in \(usersFile.path)")
-                warn("  user: admin   password: \(password)   (shown once; change it with `h2lab panel passwd admin`)")
-            }
-        } catch {
-            warn("error: \(error)")
-            throw ExitCode(1)
-        }
+        let store = try loadUsers(usersFile.path)
         guard let (assets, _) = PanelAssets.load(executable: URL(fileURLWithPath: CommandLine.arguments[0])) else {
             warn("error: the panel's page files are missing (looked in: "
                  + PanelAssets.candidates(executable: URL(fileURLWithPath: CommandLine.arguments[0])).joined(separator: ", ")
@@ -98,6 +84,26 @@ struct PanelServe: ParsableCommand {
             }
         }
         warn("h2lab panel: stopped")
+    }
+}
+
+/// The users file of `panel` and `class`; if it has no user, `admin` is made with a random password,
+/// printed once.
+func loadUsers(_ path: String) throws -> UserStore {
+    do {
+        var store = try UserStore(path: path)
+        if store.users.isEmpty {
+            guard let password = PanelCrypto.random(15).map(PanelCrypto.base64URL) else {
+                throw UserStore.Failure(description: "no random numbers from OpenSSL")
+            }
+            try store.setPassword("admin", password)
+            warn("no panel user yet: created admin in \(path)")
+            warn("  user: admin   password: \(password)   (shown once; change it with `h2lab panel passwd admin`)")
+        }
+        return store
+    } catch {
+        warn("error: \(error)")
+        throw ExitCode(1)
     }
 }
 

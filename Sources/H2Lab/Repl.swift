@@ -47,7 +47,10 @@ struct Repl: ParsableCommand {
 
     /// The REPL reading from the terminal (or a pipe): `lab>` commands, and `lesson NAME` in class
     /// mode, where the lesson's prompt takes over until it ends or Ctrl-C leaves it.
-    static func interactive(colour: Bool, startingWith start: LessonScript?, lessonDirectory: String) throws {
+    /// `observe` sees the lesson after every line the class types (and when it starts and when
+    /// Ctrl-C leaves it): `lesson --report` and `--join` follow the student's progress through it.
+    static func interactive(colour: Bool, startingWith start: LessonScript?, lessonDirectory: String,
+                            observe: ((ClassRun) -> Void)? = nil) throws {
         var session = makeSession(colour: colour, directory: FileManager.default.currentDirectoryPath)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT) { _ in interruptFlag = 1 }
@@ -66,6 +69,7 @@ struct Repl: ParsableCommand {
             fresh.deliveryLimit = session.deliveryLimit
             var run = ClassRun(script: script, session: fresh)
             printNow(run.start())
+            observe?(run)
             lesson = run.mode == .finished ? nil : run
             if lesson == nil { session = run.session }
         }
@@ -90,6 +94,7 @@ struct Repl: ParsableCommand {
                 // Ctrl-C at a prompt: leave the lesson (if one runs), or just start a fresh line.
                 if let run = lesson {
                     printNow(run.leaving)
+                    observe?(run)
                     session = run.session
                     lesson = nil
                 }
@@ -102,6 +107,7 @@ struct Repl: ParsableCommand {
             }
             if var run = lesson {
                 printNow(run.input(line, interrupted: { interruptFlag != 0 }))
+                observe?(run)
                 if run.mode == .finished {
                     session = run.session
                     lesson = nil

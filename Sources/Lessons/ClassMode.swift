@@ -24,6 +24,25 @@ public struct ClassRun: Sendable {
     public private(set) var exercisesDone = 0
     public private(set) var predictionsRight = 0
     public private(set) var predictionsDone = 0
+    /// Each exercise and prediction done so far, in order (for a report or a class's roster).
+    public private(set) var outcomes: [Outcome] = []
+
+    /// How one exercise or prediction went.
+    public struct Outcome: Hashable, Sendable {
+        public enum Result: String, Hashable, Sendable {
+            /// An exercise: solved without hints or the solution; with a hint; after `solution`; by `skip`.
+            case own, hint, solution, skipped
+            /// A prediction.
+            case right, wrong
+        }
+        /// The lesson line of the exercise or prediction.
+        public var line: Int
+        public var isExercise: Bool
+        public var result: Result
+        /// A prediction's answer ("a", "b", …) and the right one.
+        public var answer: String?
+        public var key: String?
+    }
 
     public init(script: LessonScript, session: Session) {
         self.script = script
@@ -32,6 +51,24 @@ public struct ClassRun: Sendable {
     }
 
     var palette: Palette { session.renderer.palette }
+
+    /// The section the class is in, 1-based (the prompt's N in `lesson N/M>`).
+    public var sectionNumber: Int { min(section + 1, script.sections.count) }
+    public var sectionCount: Int { script.sections.count }
+    /// Whether the lesson waits at the end of a section for Enter (the place a teacher can hold it).
+    public var atSectionEnd: Bool { mode == .pause && currentItem == nil }
+
+    /// The running exercise's goals and whether each holds in the lab now (for a page's live ✓).
+    public var goals: [(text: String, holds: Bool)]? {
+        guard mode == .exercise, let exercise = currentExercise else { return nil }
+        return exercise.goals.map { ($0.text, $0.expectation.check(session.lab).holds) }
+    }
+
+    /// The waiting prediction's options, in order (a, b, …).
+    public var options: [String]? {
+        guard mode == .prediction, let prediction = currentPrediction else { return nil }
+        return prediction.options.map(\.text)
+    }
 
     public var prompt: String {
         switch mode {
@@ -197,6 +234,7 @@ public struct ClassRun: Sendable {
             var out = [palette.dim("  running the solution from where the exercise began:")]
             for step in exercise.solution { out += runOwn(step.text, line: step.line) }
             exercisesDone += 1
+            outcomes.append(Outcome(line: exercise.line, isExercise: true, result: .skipped))
             out.append("  the goal holds now: " + goalSummary(exercise))
             session.record(["exercise: \(exercise.task.first ?? ""): skipped (the solution ran)"])
             return out + finishItem()
@@ -205,6 +243,8 @@ public struct ClassRun: Sendable {
             guard exercise.goals.allSatisfy({ $0.expectation.check(session.lab).holds }) else { return out }
             exercisesDone += 1
             if !solutionShown { exercisesSolved += 1 }
+            outcomes.append(Outcome(line: exercise.line, isExercise: true,
+                                    result: solutionShown ? .solution : hintsShown > 0 ? .hint : .own))
             out.append(palette.good("  ✓ solved: ") + goalSummary(exercise))
             // The lesson goes on from its own solution, so that what follows matches its transcript.
             session = saved
@@ -255,6 +295,8 @@ public struct ClassRun: Sendable {
             out += session.format(result.lines)
             if result.right { predictionsRight += 1 }
             session.record(["prediction: \(prediction.question.first ?? "")"] + result.lines)
+            outcomes.append(Outcome(line: prediction.line, isExercise: false, result: result.right ? .right : .wrong,
+                                    answer: Prediction.label(answer), key: Prediction.label(prediction.answer)))
         } catch {
             out.append(palette.error("error: \(error)"))
         }
@@ -280,5 +322,15 @@ public struct ClassRun: Sendable {
             + (score.map { ["  score \($0)%  (" + parts.joined(separator: ", ") + ")"] } ?? [])
             + ["  you are at the `lab>` prompt with the lesson's lab: keep exploring, or `lesson NAME` for another"])
             + [palette.bold(rule)]
+    }
+}
+
+extension ClassRun {
+    /// Bounds the lesson's lab and the lab it will come back to (`Session.bound`).
+    @discardableResult
+    public mutating func bound(snapshots: Int, transcriptLines: Int) -> Bool {
+        let a = session.bound(snapshots: snapshots, transcriptLines: transcriptLines)
+        let b = saved.bound(snapshots: snapshots, transcriptLines: transcriptLines)
+        return a || b
     }
 }

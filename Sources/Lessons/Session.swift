@@ -16,6 +16,8 @@ public struct Session: Sendable {
     public var deliveryLimit = 100_000
     /// Where relative paths (body @FILE, save) are resolved.
     public var directory: String
+    /// What the session may reach beyond the lab (the classroom's students: nothing).
+    public var capabilities: Capabilities = .all
 
     /// A real peer in the lab (`connect` makes it the server, `listen` the client): the executable
     /// supplies the transport.
@@ -134,6 +136,7 @@ public struct Session: Sendable {
     /// Runs one parsed command: each group of the language has its own file (Session+Acting,
     /// +Stepping, +Seeing, +Attach, +Connections).
     mutating func run(_ command: Command, interrupted: @Sendable () -> Bool) throws -> [String] {
+        try checkCapabilities(command)
         switch command {
         case .help(let topic): return help(topic)
         case .quit, .clear: return []
@@ -163,6 +166,7 @@ public struct Session: Sendable {
     /// Reads a file named in a command, relative to the session's folder.
     func readFile(_ file: String) throws -> [UInt8] {
         let url = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
+        guard mayRead(url) else { throw CommandError("\(file) is outside the lesson's folder: the classroom reads only its files") }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw CommandError("cannot read \(file): looked for \(url.standardized.path)" + (exists ? " (it exists but cannot be read)" : ", which does not exist"),

@@ -18,9 +18,8 @@ public final class PanelApp: Responder, @unchecked Sendable {
     public static let bodyLimit = 64 * 1024
 
     let lock = NSLock()
-    var users: UserStore
-    var sessions: SessionStore
-    var throttle = LoginThrottle()
+    /// Users, sessions, the login form and its throttle (shared with the classroom).
+    public let gate: LoginGate
     let assets: PanelAssets
     public let servers: DemoServers
     let now: @Sendable () -> Double
@@ -33,8 +32,8 @@ public final class PanelApp: Responder, @unchecked Sendable {
 
     public init(users: UserStore, assets: PanelAssets, servers: DemoServers, idleTimeout: Double = 30 * 60,
                 now: @escaping @Sendable () -> Double, log: @escaping @Sendable (String) -> Void) {
-        self.users = users
-        self.sessions = SessionStore(idleTimeout: idleTimeout)
+        self.gate = LoginGate(users: users, template: assets["login.html"], sessionCookie: Self.sessionCookie,
+                              loginCookie: Self.loginCookie, idleTimeout: idleTimeout, now: now, log: log)
         self.assets = assets
         self.servers = servers
         self.now = now
@@ -113,22 +112,19 @@ public final class PanelApp: Responder, @unchecked Sendable {
         let method = request.method
         if request.body.count > Self.bodyLimit { return .full(Self.json(413, ["error": "request body too large"])) }
         switch (method, path) {
-        case ("GET", "/login"), ("HEAD", "/login"): return .full(loginPage(status: 200, message: ""))
-        case ("POST", "/login"): return .full(login(request))
+        case ("GET", "/login"), ("HEAD", "/login"): return .full(gate.page(status: 200, message: ""))
+        case ("POST", "/login"): return .full(gate.login(request))
         case ("GET", "/panel.css"), ("GET", "/panel.js"), ("GET", "/favicon.svg"):
             return .full(asset(String(path.dropFirst())))
         default: break
         }
-        let now = self.now()
-        guard let sessionID = request.cookie(Self.sessionCookie),
-              let session = lock.withLock({ sessions.session(sessionID, now: now) }) else {
+        guard let (sessionID, session) = gate.session(request) else {
             if path.hasPrefix("/api/") || method != "GET" { return .full(Self.json(401, ["error": "log in first (POST /login)"])) }
             return .full(SiteResponse(status: 303, headers: [HeaderField("location", "/login")], body: []))
         }
         let changes = !(method == "GET" || method == "HEAD")
         if changes {
-            let token = request.header("x-csrf-token") ?? ""
-            guard PanelCrypto.constantTimeEqual(Array(token.utf8), Array(session.csrf.utf8)) else {
+            guard LoginGate.csrfHolds(request, session.csrf) else {
                 return .full(Self.json(403, ["error": "missing or wrong X-CSRF-Token (GET /api/session gives it)"]))
             }
         }
@@ -141,15 +137,15 @@ public final class PanelApp: Responder, @unchecked Sendable {
         case ("GET", "/"): return .full(asset("panel.html"))
         case ("GET", "/api/session"):
             return .full(Self.jsonText(200, "{\"user\": \(JSONText.quote(session.user)), \"csrf\": \(JSONText.quote(session.csrf)), "
-                + "\"idleTimeout\": \(Int(lock.withLock { sessions.idleTimeout }))}"))
+                + "\"idleTimeout\": \(Int(gate.idleTimeout))}"))
         case ("POST", "/logout"):
-            lock.withLock { sessions.end(sessionID) }
+            gate.end(sessionID)
             log("\(session.user) logged out")
             var response = Self.json(200, ["loggedOut": "true"])
-            response.headers.append(HeaderField("set-cookie", Self.cookie(Self.sessionCookie, "", maxAge: 0)))
+            response.headers.append(gate.clearedSessionCookie)
             return .full(response)
         case ("POST", "/api/password"):
-            return .full(changePassword(request, user: session.user))
+            return .full(gate.changePassword(request, user: session.user))
         case ("GET", "/api/servers"):
             return .full(Self.jsonText(200, servers.listJSON()))
         case ("POST", "/api/servers"):
@@ -180,70 +176,6 @@ public final class PanelApp: Responder, @unchecked Sendable {
         }
     }
 
-    // MARK: Logging in
-
-    func loginPage(status: Int, message: String, extraHeaders: [HeaderField] = []) -> SiteResponse {
-        guard let token = PanelCrypto.token(), let template = assets["login.html"] else {
-            return Self.json(500, ["error": "the login page is unavailable"])
-        }
-        let html = String(decoding: template, as: UTF8.self)
-            .replacingOccurrences(of: "{{csrf}}", with: token)
-            .replacingOccurrences(of: "{{message}}", with: Self.escapeHTML(message))
-        return SiteResponse(status: status, headers: [
-            HeaderField("content-type", "text/html; charset=utf-8"),
-            HeaderField("set-cookie", Self.cookie(Self.loginCookie, token, maxAge: 3600)),
-        ] + extraHeaders, body: Array(html.utf8))
-    }
-
-    func login(_ request: PanelRequest) -> SiteResponse {
-        let address = request.peer.address
-        let now = self.now()
-        if let wait = lock.withLock({ throttle.retryAfter(address, now: now) }) {
-            log("login refused for \(address): too many failures (retry after \(wait) s)")
-            var page = loginPage(status: 429, message: "Too many failed logins: wait \(wait) seconds.")
-            page.headers.append(HeaderField("retry-after", "\(wait)"))
-            return page
-        }
-        let form = request.form
-        let token = request.cookie(Self.loginCookie) ?? ""
-        guard !token.isEmpty, PanelCrypto.constantTimeEqual(Array(token.utf8), Array((form["csrf"] ?? "").utf8)) else {
-            return loginPage(status: 403, message: "The form expired: please try again.")
-        }
-        let user = form["username"] ?? "", password = form["password"] ?? ""
-        let store = lock.withLock { users }
-        guard UserStore.isValidName(user), store.verify(user, password) else {
-            lock.withLock { throttle.fail(address, now: now) }
-            log("failed login for \(UserStore.isValidName(user) ? user : "(invalid name)") from \(address)")
-            return loginPage(status: 401, message: "Wrong user name or password.")
-        }
-        guard let (id, _) = lock.withLock({ () -> (String, SessionStore.Session)? in
-            throttle.succeed(address)
-            return sessions.create(user: user, now: now)
-        }) else { return Self.json(500, ["error": "no random numbers: cannot make a session"]) }
-        log("\(user) logged in from \(address)")
-        return SiteResponse(status: 303, headers: [
-            HeaderField("location", "/"),
-            HeaderField("set-cookie", Self.cookie(Self.sessionCookie, id, maxAge: nil)),
-            HeaderField("set-cookie", Self.cookie(Self.loginCookie, "", maxAge: 0)),
-        ], body: [])
-    }
-
-    func changePassword(_ request: PanelRequest, user: String) -> SiteResponse {
-        guard let object = request.jsonObject, let current = object["current"] as? String, let new = object["new"] as? String else {
-            return Self.json(400, ["error": "expected {\"current\": \"…\", \"new\": \"…\"}"])
-        }
-        var store = lock.withLock { users }
-        guard store.verify(user, current) else { return Self.json(403, ["error": "the current password is wrong"]) }
-        do {
-            try store.setPassword(user, new)
-        } catch {
-            return Self.json(400, ["error": error.description])
-        }
-        lock.withLock { users = store }
-        log("\(user) changed their password")
-        return Self.json(200, ["changed": "true"])
-    }
-
     func startServer(_ request: PanelRequest, user: String) -> SiteResponse {
         guard let object = request.jsonObject else { return Self.json(400, ["error": "the body must be a JSON object, such as {\"port\": 8080, \"tls\": false}"]) }
         guard let port = object["port"] as? Int else { return Self.json(400, ["error": "\"port\" must be a whole number (1024-65535)"]) }
@@ -272,7 +204,7 @@ public final class PanelApp: Responder, @unchecked Sendable {
     // MARK: Responses
 
     /// Every panel response: the security headers, no caching, and its length.
-    static func secured(_ response: SiteResponse) -> SiteResponse {
+    public static func secured(_ response: SiteResponse) -> SiteResponse {
         var response = response
         response.headers += [
             HeaderField("content-security-policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -289,11 +221,11 @@ public final class PanelApp: Responder, @unchecked Sendable {
         return response
     }
 
-    static func cookie(_ name: String, _ value: String, maxAge: Int?) -> String {
+    public static func cookie(_ name: String, _ value: String, maxAge: Int?) -> String {
         "\(name)=\(value); Path=/; Secure; HttpOnly; SameSite=Strict" + (maxAge.map { "; Max-Age=\($0)" } ?? "")
     }
 
-    static func json(_ status: Int, _ fields: [String: String]) -> SiteResponse {
+    public static func json(_ status: Int, _ fields: [String: String]) -> SiteResponse {
         let body = "{" + fields.keys.sorted().map { key in
             let value = fields[key] ?? ""
             return JSONText.quote(key) + ": " + (value == "true" ? "true" : JSONText.quote(value))
@@ -301,28 +233,34 @@ public final class PanelApp: Responder, @unchecked Sendable {
         return jsonText(status, body)
     }
 
-    static func jsonText(_ status: Int, _ text: String) -> SiteResponse {
+    public static func jsonText(_ status: Int, _ text: String) -> SiteResponse {
         SiteResponse(status: status, headers: [HeaderField("content-type", "application/json")], body: Array((text + "\n").utf8))
     }
 
-    static func escapeHTML(_ text: String) -> String {
+    public static func escapeHTML(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
 
 /// A request to the panel, with the helpers routing needs.
-struct PanelRequest {
-    var headers: [HeaderField]
-    var body: [UInt8]
-    var peer: PeerInfo
+public struct PanelRequest: Sendable {
+    public var headers: [HeaderField]
+    public var body: [UInt8]
+    public var peer: PeerInfo
 
-    func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
-    var method: String { header(":method") ?? "" }
-    var path: String { String((header(":path") ?? "/").prefix { $0 != "?" }) }
+    public init(headers: [HeaderField], body: [UInt8], peer: PeerInfo) {
+        self.headers = headers
+        self.body = body
+        self.peer = peer
+    }
+
+    public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+    public var method: String { header(":method") ?? "" }
+    public var path: String { String((header(":path") ?? "/").prefix { $0 != "?" }) }
 
     /// A cookie's value; HTTP/2 may split cookies over several fields (RFC 9113 §8.2.3).
-    func cookie(_ name: String) -> String? {
+    public func cookie(_ name: String) -> String? {
         for field in headers where field.name == "cookie" {
             for pair in field.value.split(separator: ";") {
                 let trimmed = pair.drop { $0 == " " }
@@ -333,7 +271,7 @@ struct PanelRequest {
     }
 
     /// An application/x-www-form-urlencoded body.
-    var form: [String: String] {
+    public var form: [String: String] {
         var fields: [String: String] = [:]
         for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -345,47 +283,72 @@ struct PanelRequest {
         return fields
     }
 
-    var jsonObject: [String: Any]? {
+    public var jsonObject: [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     }
 }
 
-/// The panel's page files (HTML, CSS, JS, SVG), read once from the SwiftPM resource bundle built
-/// beside the executable, or from where `scripts/install` put them.
+/// A web server's page files (HTML, CSS, JS, SVG), read once from the SwiftPM resource bundle built
+/// beside the executable, or from where `scripts/install` put them. The panel's by default; the
+/// classroom has its own (`Place`).
 public struct PanelAssets: Sendable {
     let files: [String: [UInt8]]
 
     public init(files: [String: [UInt8]]) { self.files = files }
 
-    subscript(name: String) -> [UInt8]? { files[name] }
+    public subscript(name: String) -> [UInt8]? { files[name] }
 
     public static let names = ["login.html", "panel.html", "panel.css", "panel.js", "favicon.svg"]
 
+    /// Where a module's page files are looked for.
+    public struct Place: Sendable {
+        /// The environment variable that names their folder.
+        public var variable: String
+        /// The SwiftPM resource bundle's name beside the executable ("H2Lab_Panel.resources").
+        public var bundle: String
+        /// The folder under PREFIX/share/h2lab.
+        public var share: String
+        /// The folder in a checkout.
+        public var source: String
+        public var names: [String]
+
+        public init(variable: String, bundle: String, share: String, source: String, names: [String]) {
+            self.variable = variable
+            self.bundle = bundle
+            self.share = share
+            self.source = source
+            self.names = names
+        }
+
+        public static let panel = Place(variable: "H2LAB_PANEL_ASSETS", bundle: "H2Lab_Panel.resources", share: "panel",
+                                        source: "Sources/Panel/Resources", names: PanelAssets.names)
+    }
+
     /// The folders looked in, in order: $H2LAB_PANEL_ASSETS, the resource bundle beside the
     /// executable, PREFIX/share/h2lab/panel, and the checkout's Sources/Panel/Resources.
-    public static func candidates(executable: URL) -> [String] {
+    public static func candidates(executable: URL, place: Place = .panel) -> [String] {
         var list: [String] = []
-        if let set = ProcessInfo.processInfo.environment["H2LAB_PANEL_ASSETS"], !set.isEmpty { list.append(set) }
+        if let set = ProcessInfo.processInfo.environment[place.variable], !set.isEmpty { list.append(set) }
         let directory = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-        list.append(directory.appendingPathComponent("H2Lab_Panel.resources/Resources").path)
-        list.append(directory.deletingLastPathComponent().appendingPathComponent("share/h2lab/panel").path)
+        list.append(directory.appendingPathComponent(place.bundle + "/Resources").path)
+        list.append(directory.deletingLastPathComponent().appendingPathComponent("share/h2lab/" + place.share).path)
         var up = directory
         for _ in 0..<5 {
-            list.append(up.appendingPathComponent("Sources/Panel/Resources").path)
+            list.append(up.appendingPathComponent(place.source).path)
             up.deleteLastPathComponent()
         }
         return list
     }
 
     /// The assets from the first folder that has them all; nil if none does.
-    public static func load(executable: URL) -> (assets: PanelAssets, folder: String)? {
-        for folder in candidates(executable: executable) {
+    public static func load(executable: URL, place: Place = .panel) -> (assets: PanelAssets, folder: String)? {
+        for folder in candidates(executable: executable, place: place) {
             var files: [String: [UInt8]] = [:]
-            for name in names {
+            for name in place.names {
                 guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { break }
                 files[name] = Array(data)
             }
-            if files.count == names.count { return (PanelAssets(files: files), folder) }
+            if files.count == place.names.count { return (PanelAssets(files: files), folder) }
         }
         return nil
     }

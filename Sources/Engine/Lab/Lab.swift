@@ -319,6 +319,17 @@ public struct Lab: Sendable {
 
     public var canGoBack: Int { snapshots.count }
 
+    /// Forgets all but the newest `count` snapshots, so that a lab that runs for hours (a
+    /// classroom's) holds bounded memory; `back` then reaches only that far. Returns how many it
+    /// forgot. Snapshots and the log stay aligned from their ends, which is all `back` needs.
+    @discardableResult
+    public mutating func forgetSnapshots(keeping count: Int) -> Int {
+        let excess = snapshots.count - max(0, count)
+        guard excess > 0 else { return 0 }
+        snapshots.removeFirst(excess)
+        return excess
+    }
+
     /// Changes lab-wide options (auto-respond, push) without a delivery.
     public mutating func configure(_ body: (inout LabState) -> Void) { body(&state) }
 }

@@ -1,0 +1,163 @@
+import Engine
+import Foundation
+import Lessons
+
+/// One person's place in the class: their own lab (a lesson in class mode, or the `lab>` prompt
+/// after it), what their screen has printed so far, and the limits that keep one student from
+/// slowing the class. The teacher has a desk too (their own lab, for the projector).
+///
+/// Every command goes through the same interpreter and class mode as the terminal's (`ClassRun`,
+/// `Session`), with the classroom's capabilities (no network, no files written): the page shows
+/// exactly what the terminal prints, without colour.
+final class Desk: @unchecked Sendable {
+    enum Role: String { case student, teacher, terminal }
+
+    /// Limits per desk (DESIGN.md: a named limit, one place that checks it).
+    struct Limits {
+        /// Lines of output kept for a reload of the page (oldest dropped first, said on the page).
+        var outputLines = 3_000
+        /// Lines one command may print (the rest is cut, said in the output).
+        var commandLines = 600
+        /// Steps `back` can reach, and transcript lines the interpreter keeps.
+        var snapshots = 400
+        var transcriptLines = 2_000
+        /// The most deliveries one `continue` or `repeat` makes.
+        var deliveries = 2_000
+        /// Commands: a burst of `burst`, then `perSecond`.
+        var burst = 20.0
+        var perSecond = 10.0
+        /// Characters in a command line.
+        var lineLength = 2_000
+        static let standard = Limits()
+    }
+
+    let id: String
+    let name: String
+    let role: Role
+    let csrf: String
+    let limits: Limits
+    let lock = NSLock()
+    var run: ClassRun?
+    /// The lab at the `lab>` prompt (before a lesson is chosen, and after one ends).
+    var free: Session
+    var output: [String] = []
+    var droppedLines = 0
+    var lastSeen: Double
+    var tokens: Double
+    var tokensAt: Double
+    /// The lesson's folder (the only files a student's lab may read).
+    let folder: String
+
+    init(id: String, name: String, role: Role, csrf: String, folder: String, now: Double, limits: Limits = .standard) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.csrf = csrf
+        self.folder = folder
+        self.limits = limits
+        self.lastSeen = now
+        self.tokens = limits.burst
+        self.tokensAt = now
+        free = Self.session(folder: folder, limits: limits)
+    }
+
+    static func session(folder: String, limits: Limits) -> Session {
+        var session = Session(palette: .plain, directory: folder)
+        session.capabilities = .classroom
+        session.deliveryLimit = limits.deliveries
+        return session
+    }
+
+    /// Starts `script` from its beginning (the teacher chose it).
+    func begin(_ script: LessonScript, now: Double) -> [String] {
+        lock.withLock {
+            var run = ClassRun(script: script, session: Self.session(folder: script.folder, limits: limits))
+            let lines = run.start()
+            self.run = run
+            if run.mode == .finished { free = run.session }
+            append(["", "(the teacher started the lesson \(script.name))"] + lines)
+            return lines
+        }
+    }
+
+    var prompt: String {
+        if let run, run.mode != .finished { return run.prompt }
+        return "lab> "
+    }
+
+    /// Takes one token of the command rate; false when the desk is over its rate.
+    func admit(now: Double) -> Bool {
+        lock.withLock {
+            tokens = min(limits.burst, tokens + (now - tokensAt) * limits.perSecond)
+            tokensAt = now
+            lastSeen = now
+            guard tokens >= 1 else { return false }
+            tokens -= 1
+            return true
+        }
+    }
+
+    /// One line as typed at the class-mode prompt (or at `lab>`). `openThrough` is the last section
+    /// the teacher has opened (nil: free).
+    func command(_ line: String, openThrough: Int?) -> [String] {
+        lock.withLock {
+            let before = prompt
+            var lines: [String]
+            if var current = run, current.mode != .finished {
+                let goesOn = line.trimmingCharacters(in: .whitespaces).isEmpty
+                if goesOn, current.atSectionEnd, let open = openThrough, current.sectionNumber >= open {
+                    lines = ["  the teacher has not opened section \(current.sectionNumber + 1) yet: explore the lab meanwhile "
+                             + "(any command), Enter again once it is open"]
+                } else {
+                    lines = current.input(line)
+                    current.bound(snapshots: limits.snapshots, transcriptLines: limits.transcriptLines)
+                    if current.mode == .finished { free = current.session }
+                    run = current
+                }
+            } else {
+                lines = freeCommand(line)
+            }
+            if lines.count > limits.commandLines {
+                let cut = lines.count - limits.commandLines
+                lines = Array(lines.prefix(limits.commandLines)) + ["  … \(cut) more lines not shown (the classroom shows \(limits.commandLines) per command)"]
+            }
+            append([before + line] + lines)
+            return lines
+        }
+    }
+
+    /// A line at the `lab>` prompt: the REPL's behaviour, with the classroom's refusals.
+    func freeCommand(_ line: String) -> [String] {
+        if case .success(let command?) = CommandParser.parse(line) {
+            switch command {
+            case .lesson(let name) where !(name.contains("/") || name.hasSuffix(".h2lab")):
+                return ["  in the classroom the teacher chooses the lesson"]
+            case .quit:
+                return ["  the classroom has no `quit`: close the page (your lab stays until the class ends)"]
+            default: break
+            }
+        }
+        let output = free.execute(line)
+        free.bound(snapshots: limits.snapshots, transcriptLines: limits.transcriptLines)
+        var lines = output.lines
+        if let error = output.error { lines.append("error: " + error.message + (error.hint.map { "  (\($0))" } ?? "")) }
+        return lines
+    }
+
+    func append(_ lines: [String]) {
+        output += lines
+        let excess = output.count - limits.outputLines
+        if excess > 0 {
+            output.removeFirst(excess)
+            droppedLines += excess
+        }
+    }
+
+    /// The lab the views draw: the lesson's, or the free one.
+    var lab: Lab {
+        lock.withLock {
+            if let run, run.mode != .finished { return run.session.lab }
+            return free.lab
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// A student at a terminal takes a lesson with `--report` and `--join` (tmux, as a person would)
+/// while a browser-less teacher watches the running `h2lab class` through its JSON API.
+@Suite("h2lab lesson --report and --join against a running h2lab class (tmux)", .serialized)
+struct ClassroomTerminalTests {
+    let terminal = TerminalTests()
+
+    @Test("the terminal student's progress reaches the roster as they go; the report file has each item, the score and the times")
+    func joinAndReport() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        let name = "h2lab-join-\(getpid())"
+        let report = classroom.directory.appendingPathComponent("report.json").path
+        _ = try terminal.startREPL(name, arguments: "lesson 01-handshake --no-color --report \(report) --join \(classroom.url) "
+                                        + "--code \(classroom.code.lowercased()) --name 'Dana at a terminal' --insecure")
+        defer { _ = try? terminal.tmux(["kill-session", "-t", name]) }
+        var text = try terminal.type(name, "", until: "section 2 of 5")
+        #expect(text.contains("joined the class at \(classroom.url) as Dana at a terminal"), "\(text)")
+        func roster() -> [String: Any] {
+            let object = classroom.json((try? classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body) ?? "")
+            return (object["students"] as? [[String: Any]])?.first { $0["name"] as? String == "Dana at a terminal" } ?? [:]
+        }
+        #expect(waitUntil(10) { roster()["section"] as? Int == 2 }, "\(roster())")
+        #expect(roster()["via"] as? String == "terminal")
+        _ = try terminal.type(name, "", until: "section 3 of 5")
+        _ = try terminal.type(name, "", until: "answer (a-c)>")
+        text = try terminal.type(name, "b", until: "✗ you said b)")
+        _ = try terminal.type(name, "", until: "exercise>")
+        _ = try terminal.type(name, "hint", until: "hint 1 of 2")
+        text = try terminal.type(name, "step 2", until: "lesson complete")
+        #expect(text.contains("score 50%"), "\(text)")
+        #expect(waitUntil(10) { roster()["complete"] as? Bool == true }, "\(roster())")
+        let row = roster()
+        #expect(row["score"] as? Int == 50 && row["exercisesOwn"] as? Int == 0 && row["exercisesHelped"] as? Int == 1
+                && row["predictions"] as? Int == 1 && row["predictionsRight"] as? Int == 0, "\(row)")
+        // The report file: the same figures, each item, the times.
+        let data = try #require(FileManager.default.contents(atPath: report))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["lesson"] as? String == "01-handshake" && object["complete"] as? Bool == true && object["score"] as? Int == 50)
+        #expect((object["exerciseResults"] as? [[String: Any]])?.first?["result"] as? String == "hint")
+        let prediction = (object["predictionResults"] as? [[String: Any]])?.first
+        #expect(prediction?["answer"] as? String == "b" && prediction?["key"] as? String == "a" && prediction?["right"] as? Bool == false)
+        #expect((object["started"] as? String)?.hasSuffix("Z") == true && (object["finished"] as? String)?.hasSuffix("Z") == true)
+        // The CSV has the terminal student's row too.
+        let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher").body
+        #expect(csv.contains("\"Dana at a terminal\",\"01-handshake\",5,5,yes,0,1,0,1,50,terminal,"), "\(csv)")
+    }
+
+    @Test("a wrong code stops before the lesson, with the class's reason; --join without --code is exit 64")
+    func refused() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        let wrong = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", "NOPE99", "--name", "X", "--insecure"],
+                            input: "\n")
+        #expect(wrong.status == 1 && wrong.stderr.contains("not the class's code"), "\(wrong.stderr)")
+        let verify = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", classroom.code, "--name", "X"], input: "\n")
+        #expect(verify.status == 1 && verify.stderr.contains("--insecure"), "a self-signed certificate is refused unless asked: \(verify.stderr)")
+        let usage = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url])
+        #expect(usage.status == 64 && usage.stderr.contains("--join needs --code and --name"))
+    }
+}

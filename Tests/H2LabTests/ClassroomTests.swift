@@ -1,0 +1,484 @@
+import Classroom
+import Foundation
+import Panel
+import Testing
+import Transport
+
+/// A running `h2lab class` on a free loopback port with its own users file (admin's password set
+/// through `h2lab panel passwd`), results file and cookie jars; stopped at the end.
+final class ClassProcess: @unchecked Sendable {
+    let process = Process()
+    let directory: URL
+    let port: UInt16
+    let password = "correct horse battery"
+    let code: String
+    let stderr: URL
+
+    init(_ extra: [String] = [], code: String = "H2LAB7", directory existing: URL? = nil) throws {
+        self.code = code
+        directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-class-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let users = directory.appendingPathComponent("users").path
+        if existing == nil {
+            let set = try run(h2lab, ["panel", "passwd", "admin", "--users", users], input: "correct horse battery\n")
+            guard set.status == 0 else { throw SocketError(operation: "panel passwd: \(set.stderr)", code: 0) }
+        }
+        let portFile = directory.appendingPathComponent("port")
+        try? FileManager.default.removeItem(at: portFile)
+        stderr = directory.appendingPathComponent("stderr-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        port = try launch(process, ["class", "--port", "0", "--port-file", portFile.path, "--users", users, "--code", code,
+                                    "--lessons", packageRoot.appendingPathComponent("lessons").path] + extra,
+                          portFile: portFile, environment: ["XDG_CACHE_HOME": directory.path],
+                          stdout: FileHandle.nullDevice, stderr: try FileHandle(forWritingTo: stderr))
+    }
+
+    var url: String { "https://127.0.0.1:\(port)" }
+    var log: String { (try? String(contentsOf: stderr, encoding: .utf8)) ?? "" }
+    var results: String { directory.appendingPathComponent("classroom-results.json").path }
+
+    func curl(_ arguments: [String], jar: String) throws -> (status: Int, headers: String, body: String) {
+        let jarPath = directory.appendingPathComponent(jar).path
+        let headers = directory.appendingPathComponent("headers-\(UUID().uuidString)").path
+        let result = try run("curl", ["-sk", "--http2", "--max-time", "30", "-c", jarPath, "-b", jarPath, "-D", headers,
+                                      "-w", "\n%{http_code}"] + arguments)
+        var lines = result.stdout.components(separatedBy: "\n")
+        let status = Int(lines.popLast() ?? "") ?? 0
+        let head = (try? String(contentsOfFile: headers, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: headers)
+        return (status, head, lines.joined(separator: "\n"))
+    }
+
+    func json(_ body: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// POST JSON with the jar's CSRF token (or `token`).
+    func post(_ path: String, _ object: Any, jar: String, token: String? = nil, method: String = "POST") throws -> (status: Int, headers: String, body: String) {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed])
+        let csrf = try token ?? self.csrf(jar: jar)
+        return try curl(["-X", method, "-H", "content-type: application/json", "-H", "x-csrf-token: \(csrf)",
+                         "--data-binary", String(decoding: data, as: UTF8.self), url + path], jar: jar)
+    }
+
+    @discardableResult
+    func join(_ name: String, code: String? = nil, jar: String) throws -> (status: Int, headers: String, body: String) {
+        let data = try JSONSerialization.data(withJSONObject: ["code": code ?? self.code, "name": name])
+        return try curl(["-H", "content-type: application/json", "--data-binary", String(decoding: data, as: UTF8.self),
+                         url + "/api/join"], jar: jar)
+    }
+
+    func csrf(jar: String) throws -> String {
+        json(try curl([url + "/api/session"], jar: jar).body)["csrf"] as? String ?? ""
+    }
+
+    func command(_ line: String, jar: String) throws -> [String: Any] {
+        json(try post("/api/lab/command", ["line": line], jar: jar).body)
+    }
+
+    /// Logs in as the teacher (the login form's token, then POST); returns the POST's status.
+    @discardableResult
+    func login(jar: String = "teacher", password: String? = nil) throws -> Int {
+        let page = try curl([url + "/login"], jar: jar).body
+        let token = page.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" } ?? ""
+        return try curl(["--data-urlencode", "username=admin", "--data-urlencode", "password=\(password ?? self.password)",
+                         "--data-urlencode", "csrf=\(token)", url + "/login"], jar: jar).status
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+@Suite("h2lab class: options and start", .serialized)
+struct ClassStartTests {
+    @Test("bad options exit 64 with a message", arguments: [
+        (["--code", "abc"], "--code must be 6 to 32"),
+        (["--code", "abc def!"], "--code must be 6 to 32"),
+        (["--max-students", "0"], "--max-students must be 1-10000"),
+        (["--cert", "/tmp/x.pem"], "--cert and --key go together"),
+        (["--lessons", "/nonexistent-folder"], "is not a folder"),
+        (["--port", "70000"], "is invalid for '--port"),
+        (["--host", "not an address"], "--host must be an IP address"),
+    ])
+    func badOptions(arguments: [String], message: String) throws {
+        let result = try run(h2lab, ["class"] + arguments)
+        #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("prints the address, a random code of 6 and the certificate's fingerprint; loopback unless told")
+    func startup() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-class-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let users = directory.appendingPathComponent("users").path
+        _ = try run(h2lab, ["panel", "passwd", "admin", "--users", users], input: "correct horse battery\n")
+        let process = Process()
+        let portFile = directory.appendingPathComponent("port")
+        let log = directory.appendingPathComponent("log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let port = try launch(process, ["class", "--port", "0", "--port-file", portFile.path, "--users", users,
+                                        "--lessons", packageRoot.appendingPathComponent("lessons").path],
+                              portFile: portFile, environment: ["XDG_CACHE_HOME": directory.path],
+                              stdout: FileHandle.nullDevice, stderr: try FileHandle(forWritingTo: log))
+        defer { process.terminate(); process.waitUntilExit() }
+        var text = ""
+        #expect(waitUntil(10) {
+            text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            return text.contains("results:")
+        })
+        #expect(text.contains("students open https://localhost:\(port)/"))
+        let code = text.components(separatedBy: "join code: ").dropFirst().first?.prefix { $0 != "\n" } ?? ""
+        #expect(code.count == 6 && code.allSatisfy { $0.isUppercase || $0.isNumber }, "\(code)")
+        #expect(text.range(of: "fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}", options: .regularExpression) != nil, "\(text)")
+        #expect(!text.contains("warning: the classroom listens"))
+        // Bound to loopback only: the socket's own address.
+        let ss = try run("ss", ["-ltnH", "sport = :\(port)"])
+        #expect(ss.stdout.contains("127.0.0.1:\(port)"), "\(ss.stdout)")
+    }
+}
+
+@Suite("h2lab class: the JSON API with 30 HTTP/2 clients, and §5's limits", .serialized)
+struct ClassroomAPITests {
+    @Test("30 students join at once, the teacher starts a lesson, each goes on; the roster, CSV and JSON show all 30; the 31st finds the class full")
+    func thirtyStudents() throws {
+        let classroom = try ClassProcess(["--max-students", "30"])
+        defer { classroom.stop() }
+        #expect(try classroom.login() == 303)
+        let statuses = Statuses()
+        DispatchQueue.concurrentPerform(iterations: 30) { i in
+            let result = try? classroom.join("student \(i)", jar: "s\(i)")
+            statuses.add(result?.status ?? 0)
+        }
+        #expect(statuses.all == Array(repeating: 200, count: 30), "\(statuses.all)")
+        let full = try classroom.join("one too many", jar: "s31")
+        #expect(full.status == 503 && full.body.contains("full") && full.headers.lowercased().contains("retry-after"))
+        let started = try classroom.post("/api/class/lesson", ["name": "03-get-request"], jar: "teacher")
+        #expect(started.status == 200 && classroom.json(started.body)["students"] as? Int == 30, "\(started.body)")
+        let replies = Replies()
+        DispatchQueue.concurrentPerform(iterations: 30) { i in
+            replies.add(i, (try? classroom.command("", jar: "s\(i)")) ?? [:])
+        }
+        for (i, reply) in replies.all {
+            #expect(reply["section"] as? Int == 2 && reply["sections"] as? Int == 5 && reply["prompt"] as? String == "answer (a-c)> ",
+                    "student \(i): \(reply)")
+            #expect((reply["output"] as? String)?.contains("── section 2 of 5") == true)
+        }
+        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
+        let students = roster["students"] as? [[String: Any]] ?? []
+        #expect(students.count == 30)
+        #expect(students.allSatisfy { $0["lesson"] as? String == "03-get-request" && $0["section"] as? Int == 2 && $0["sections"] as? Int == 5 })
+        #expect(students.allSatisfy { ["exercisesOwn", "exercisesHelped", "predictionsRight", "predictions", "idleSeconds", "name"].allSatisfy($0.keys.contains) })
+        // Half answer the prediction right (c: the response's END_STREAM closes the stream), half wrong (b).
+        DispatchQueue.concurrentPerform(iterations: 30) { i in _ = try? classroom.command(i % 2 == 0 ? "c" : "b", jar: "s\(i)") }
+        let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher")
+        let rows = csv.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(csv.status == 200 && csv.headers.contains("text/csv") && rows.count == 31, "\(csv.body)")
+        #expect(rows.first == LessonResult.csvHeader)
+        #expect(rows.filter { $0.contains(",1,1,100,browser,") }.count == 15 && rows.filter { $0.contains(",0,1,0,browser,") }.count == 15, "\(rows)")
+        let json = classroom.json(try classroom.curl([classroom.url + "/api/class/scores.json"], jar: "teacher").body)
+        let results = json["results"] as? [[String: Any]] ?? []
+        #expect(results.count == 30 && results.filter { $0["score"] as? Int == 100 }.count == 15)
+        #expect(results.allSatisfy { ($0["items"] as? [String])?.first?.hasPrefix("prediction@") == true })
+    }
+
+    @Test("the same lesson gives the same text in the browser's API and at a terminal: every line, prompt and score")
+    func sameAsTerminal() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        try classroom.join("Ann", jar: "a")
+        _ = try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
+        let inputs = ["", "show streams", "", "", "b", "", "hint", "step", "goal", "step"]
+        for line in inputs { _ = try classroom.command(line, jar: "a") }
+        let web = classroom.json(try classroom.curl([classroom.url + "/api/lab/output"], jar: "a").body)["lines"] as? [String] ?? []
+        let report = classroom.directory.appendingPathComponent("terminal.json").path
+        let terminal = try run(h2lab, ["lesson", "01-handshake", "--no-color", "--report", report],
+                               input: inputs.joined(separator: "\n") + "\n", directory: packageRoot.path)
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        let lines = terminal.stdout.components(separatedBy: "\n").dropLast()
+        #expect(Array(web.dropFirst(2)) == Array(lines), "the page's lines differ from the terminal's")
+        #expect(web.contains("  score 50%  (exercises solved on your own: 1 of 1, predictions right: 0 of 1)"), "\(web.suffix(8))")
+    }
+
+    @Test("student sessions: a 256-bit id in a __Host- cookie, HttpOnly, Secure, SameSite=Strict; /api/session gives role, name, CSRF")
+    func cookies() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        let joined = try classroom.join("Ann", jar: "a")
+        #expect(joined.status == 200)
+        let cookie = joined.headers.components(separatedBy: .newlines).first { $0.lowercased().hasPrefix("set-cookie: __host-h2lab-class=") } ?? ""
+        #expect(cookie.contains("; Path=/; Secure; HttpOnly; SameSite=Strict"), "\(joined.headers)")
+        let id = cookie.dropFirst("set-cookie: __Host-h2lab-class=".count).prefix { $0 != ";" }
+        #expect(id.count == 43, "256 bits in base64url are 43 characters: \(id)")
+        let session = classroom.json(try classroom.curl([classroom.url + "/api/session"], jar: "a").body)
+        #expect(session["role"] as? String == "student" && session["name"] as? String == "Ann" && (session["csrf"] as? String)?.count == 43)
+        #expect(!classroom.log.contains(String(id)), "the session id is never logged")
+        // The security headers of the panel, a CSP without inline script among them.
+        let page = try classroom.curl([classroom.url + "/"], jar: "a")
+        #expect(page.headers.contains("content-security-policy: default-src 'none'; script-src 'self';"))
+        #expect(!page.body.contains("<script>") && page.body.contains("<script src=\"/student.js\" defer></script>"))
+    }
+
+    @Test("a student reaches only their own lab: 401 without a session, 403 on every teacher route, another's lab by no URL")
+    func isolation() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        try classroom.join("Ann", jar: "a")
+        try classroom.join("Ben", jar: "b")
+        _ = try classroom.command("request GET /ben-only", jar: "b")
+        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
+        let benID = (roster["students"] as? [[String: Any]])?.first { $0["name"] as? String == "Ben" }?["id"] as? String ?? ""
+        #expect(!benID.isEmpty)
+        for path in ["/api/class/roster", "/api/class/scores.csv", "/api/class/scores.json", "/api/class/events", "/api/lessons",
+                     "/projector", "/api/class/students/\(benID)/state", "/api/class/students/\(benID)/output"] {
+            let answer = try classroom.curl([classroom.url + path], jar: "a")
+            #expect(answer.status == 403, "\(path): \(answer.status)")
+        }
+        for (path, body) in [("/api/class/lesson", ["name": "01-handshake"]), ("/api/class/pace", ["open": 1]), ("/api/class/end", [:])] as [(String, [String: Any])] {
+            #expect(try classroom.post(path, body, jar: "a").status == 403, "\(path)")
+        }
+        #expect(try classroom.post("/api/class/students/\(benID)", [:], jar: "a", method: "DELETE").status == 403)
+        // Ann's lab has nothing of Ben's.
+        let state = try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").body
+        #expect(!state.contains("ben-only") && !state.isEmpty)
+        #expect(try classroom.curl([classroom.url + "/api/class/students/\(benID)/state"], jar: "teacher").body.contains("ben-only"))
+        // No session, or a made-up one: 401.
+        #expect(try classroom.curl([classroom.url + "/api/lab/state"], jar: "nobody").status == 401)
+        let forged = try classroom.curl(["-H", "cookie: __Host-h2lab-class=\(String(repeating: "A", count: 43))", classroom.url + "/api/lab/state"], jar: "forged")
+        #expect(forged.status == 401)
+    }
+
+    @Test("CSRF: a command without the token, or with another student's, is refused (403) and not run")
+    func csrf() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.join("Ann", jar: "a")
+        try classroom.join("Ben", jar: "b")
+        let bens = try classroom.csrf(jar: "b")
+        #expect(try classroom.post("/api/lab/command", ["line": "request GET /x"], jar: "a", token: "").status == 403)
+        #expect(try classroom.post("/api/lab/command", ["line": "request GET /x"], jar: "a", token: bens).status == 403)
+        #expect(!(try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").body.contains("\"request\":\"GET \\/x\"")))
+        #expect(try classroom.post("/api/lab/command", ["line": "request GET /x"], jar: "a").status == 200)
+        // The join itself needs a JSON body (a cross-site form cannot send one without a preflight).
+        let form = try classroom.curl(["--data", "code=\(classroom.code)&name=Eve", classroom.url + "/api/join"], jar: "e")
+        #expect(form.status == 415)
+    }
+
+    @Test("wrong codes: 403, then 429 after 60 from one address a minute; ten typos do not lock the room out")
+    func codes() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        for i in 0..<10 { #expect(try classroom.join("typo \(i)", code: "WRONG\(i)A", jar: "t").status == 403) }
+        #expect(try classroom.join("Ann", jar: "a").status == 200, "a class behind one NAT address joins after a few typos")
+        #expect(try classroom.join("Ann again", code: classroom.code.lowercased(), jar: "a2").status == 200, "the code is not case-sensitive")
+        for i in 10..<ClassroomApp.joinFailures { _ = try classroom.join("guess \(i)", code: "GUESS\(i)", jar: "t") }
+        let throttled = try classroom.join("guess", code: "GUESS", jar: "t")
+        #expect(throttled.status == 429 && throttled.headers.lowercased().contains("retry-after:"), "\(throttled)")
+        let right = try classroom.join("Ben", jar: "b")
+        #expect(right.status == 429, "while throttled, even the right code waits: the guesser learns nothing")
+        #expect(classroom.log.contains("too many wrong codes"))
+    }
+
+    @Test("bounded: an oversized body is 413, a long line 400, a flood of commands 429 while another student goes on")
+    func limits() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.join("Ann", jar: "a")
+        try classroom.join("Ben", jar: "b")
+        let big = try classroom.post("/api/lab/command", ["line": String(repeating: "x", count: 20_000)], jar: "a")
+        #expect(big.status == 413)
+        let long = try classroom.post("/api/lab/command", ["line": "say " + String(repeating: "x", count: 3_000)], jar: "a")
+        #expect(long.status == 400)
+        let bigJoin = try classroom.join(String(repeating: "n", count: 20_000), jar: "c")
+        #expect(bigJoin.status == 413)
+        #expect(try classroom.join(String(repeating: "n", count: 41), jar: "c").status == 400)
+        // A flood: 60 commands on one connection at once (curl --parallel); some wait with 429.
+        let token = try classroom.csrf(jar: "a")
+        let jar = classroom.directory.appendingPathComponent("a").path
+        var arguments = ["--parallel", "--parallel-max", "60"]
+        for n in 0..<60 {
+            arguments += (n == 0 ? [] : ["--next"]) + ["-sk", "--http2", "-b", jar, "-w", "%{http_code}\n", "-o", "/dev/null",
+                          "-H", "content-type: application/json", "-H", "x-csrf-token: \(token)",
+                          "--data-binary", "{\"line\": \"show streams\"}", classroom.url + "/api/lab/command"]
+        }
+        let flood = try run("curl", arguments)
+        let codes = flood.stdout.split(separator: "\n")
+        #expect(codes.count == 60 && codes.contains("429") && codes.contains("200"), "\(codes)")
+        #expect(try classroom.post("/api/lab/command", ["line": "show streams"], jar: "b").status == 200, "Ben is not slowed")
+    }
+
+    @Test("names are text: markup and formulas come back as typed in JSON, defused in the CSV; control characters refused")
+    func names() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        _ = try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
+        #expect(try classroom.join("<script>alert(1)</script>", jar: "x").status == 200)
+        #expect(try classroom.join("=HYPERLINK(\"http://x\")", jar: "y").status == 200)
+        #expect(try classroom.join("bell\u{7}", jar: "z").status == 400)
+        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
+        let names = (roster["students"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(Set(names) == ["<script>alert(1)</script>", "=HYPERLINK(\"http://x\")"])
+        let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher").body
+        #expect(csv.contains("\"<script>alert(1)</script>\"") && csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "\(csv)")
+        // The pages never put a name in as markup.
+        for script in ["student.js", "dashboard.js", "projector.js", "labview.js"] {
+            let text = try String(contentsOf: packageRoot.appendingPathComponent("Sources/Classroom/Resources/" + script), encoding: .utf8)
+            #expect(!text.contains("innerHTML") && !text.contains("insertAdjacentHTML") && !text.contains("document.write"), "\(script)")
+        }
+    }
+
+    @Test("refused commands: connect, listen, proxy, save, lesson FILE, body @FILE outside the folder; nothing written, nothing connected")
+    func refusals() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.join("Mallory", jar: "m")
+        let listener = try TCPSocket.listen(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        let target = classroom.directory.appendingPathComponent("written-by-student").path
+        let cases: [(String, String)] = [
+            ("connect https://127.0.0.1:\(listener.localPort)/", "no connections to the network"),
+            ("connect http://127.0.0.1:\(listener.localPort)/", "no connections to the network"),
+            ("listen --port 0", "no connections to the network"),
+            ("listen --tls --port 0", "no connections to the network"),
+            ("proxy http://127.0.0.1:\(listener.localPort)/", "no connections to the network"),
+            ("save transcript \(target)", "writes no files"),
+            ("save pcap \(target)", "writes no files"),
+            ("save json ../../\(target)", "writes no files"),
+            ("repeat 2 save transcript \(target)", "writes no files"),
+            ("lesson \(packageRoot.path)/lessons/01-handshake.h2lab", "only the lessons of its own folder"),
+            ("request POST /upload body @/etc/passwd", "outside the lesson's folder"),
+            ("request POST /upload body @../../../../etc/passwd", "outside the lesson's folder"),
+            ("request @/etc/passwd", "outside the lesson's folder"),
+        ]
+        for (line, refusal) in cases {
+            let reply = try classroom.post("/api/lab/command", ["line": line], jar: "m")
+            #expect(reply.status == 200)
+            let output = classroom.json(reply.body)["output"] as? String ?? ""
+            #expect(output.contains(refusal), "\(line): \(output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect((try? listener.accept(milliseconds: 300)) == nil, "nothing connected")
+        // A file of the lesson folder may be read (the lessons use them).
+        let inside = classroom.json(try classroom.post("/api/lab/command", ["line": "request POST /upload body @body-30k.txt"], jar: "m").body)
+        #expect((inside["output"] as? String)?.contains("queued") == true, "\(inside)")
+    }
+
+    @Test("pacing: held at section 1, Enter says so and the lesson waits; free again, it goes on")
+    func pacing() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        try classroom.join("Ann", jar: "a")
+        #expect(try classroom.post("/api/class/pace", ["open": 1], jar: "teacher").status == 200)
+        #expect(try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher").status == 200)
+        let held = try classroom.command("", jar: "a")
+        #expect((held["output"] as? String)?.contains("the teacher has not opened section 2 yet") == true && held["section"] as? Int == 1)
+        #expect((try classroom.command("show wire", jar: "a")["output"] as? String)?.contains("SETTINGS") == true, "exploring is allowed meanwhile")
+        #expect(try classroom.post("/api/class/pace", ["open": NSNull()], jar: "teacher").status == 200)
+        #expect(try classroom.command("", jar: "a")["section"] as? Int == 2)
+        #expect(try classroom.post("/api/class/pace", ["open": 0], jar: "teacher").status == 400)
+        #expect(try classroom.post("/api/class/lesson", ["name": "../README"], jar: "teacher").status == 404)
+    }
+
+    @Test("the results survive a restart: the file beside the users file (mode 0600) holds every row")
+    func persistence() throws {
+        let first = try ClassProcess()
+        try first.login()
+        _ = try first.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
+        try first.join("Ann", jar: "a")
+        for line in ["", "", "", "a"] { _ = try first.command(line, jar: "a") }
+        #expect(waitUntil(5) { FileManager.default.fileExists(atPath: first.results) })
+        first.stop()
+        let mode = (try FileManager.default.attributesOfItem(atPath: first.results)[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600)
+        let second = try ClassProcess(directory: first.directory)
+        defer { second.stop() }
+        try second.login(jar: "teacher2")
+        let json = second.json(try second.curl([second.url + "/api/class/scores.json"], jar: "teacher2").body)
+        let rows = json["results"] as? [[String: Any]] ?? []
+        #expect(rows.count == 1 && rows.first?["name"] as? String == "Ann" && rows.first?["predictionsRight"] as? Int == 1, "\(json)")
+        let roster = second.json(try second.curl([second.url + "/api/class/roster"], jar: "teacher2").body)
+        #expect((roster["students"] as? [[String: Any]])?.first?["online"] as? Bool == false)
+    }
+
+    @Test("the teacher removes a student (their session ends, results kept) and ends the class (joins refused with 410)")
+    func removeAndEnd() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        try classroom.join("Ann", jar: "a")
+        try classroom.join("Ben", jar: "b")
+        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
+        let annID = (roster["students"] as? [[String: Any]])?.first { $0["name"] as? String == "Ann" }?["id"] as? String ?? ""
+        #expect(try classroom.post("/api/class/students/\(annID)", [:], jar: "teacher", method: "DELETE").status == 200)
+        #expect(try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").status == 401)
+        #expect(try classroom.curl([classroom.url + "/api/lab/state"], jar: "b").status == 200)
+        #expect(try classroom.post("/api/class/end", [:], jar: "teacher").status == 200)
+        #expect(try classroom.curl([classroom.url + "/api/lab/state"], jar: "b").status == 401)
+        #expect(try classroom.join("Cleo", jar: "c").status == 410)
+    }
+
+    @Test("the teacher's dashboard receives the roster as server-sent events when a student moves")
+    func events() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        let jar = classroom.directory.appendingPathComponent("teacher").path
+        let out = classroom.directory.appendingPathComponent("events").path
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-skN", "--http2", "-b", jar, "-H", "accept: text/event-stream", "--max-time", "8", "-o", out,
+                          classroom.url + "/api/class/events"]
+        try curl.run()
+        defer { curl.terminate(); curl.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 1)
+        try classroom.join("Ann", jar: "a")
+        #expect(waitUntil(5) { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("\"name\":\"Ann\"") })
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        #expect(text.hasPrefix("event: roster\ndata: {"), "\(text.prefix(200))")
+    }
+}
+
+final class Statuses: @unchecked Sendable {
+    let lock = NSLock()
+    var list: [Int] = []
+    func add(_ status: Int) { lock.withLock { list.append(status) } }
+    var all: [Int] { lock.withLock { list } }
+}
+
+final class Replies: @unchecked Sendable {
+    let lock = NSLock()
+    var map: [Int: [String: Any]] = [:]
+    func add(_ i: Int, _ reply: [String: Any]) { lock.withLock { map[i] = reply } }
+    var all: [(Int, [String: Any])] { lock.withLock { map.sorted { $0.key < $1.key } } }
+}
+
+@Suite("h2lab class in real browsers (Selenium, headless Chromium, Debian's chromedriver)", .serialized)
+struct ClassroomBrowserTests {
+    @Test("a teacher and three students: join, a section, an exercise typed, a prediction clicked, a reload, the roster's scores, pacing, the projector")
+    func browsers() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "chromium-driver is installed by scripts/test")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "chromium is installed by scripts/test")
+        try #require(try run("python3", ["-c", "import selenium"]).status == 0, "selenium is installed by scripts/test")
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        // Screenshots land in test-output/classroom (kept out of git): look at them. With
+        // H2LAB_DOCS_SCREENSHOTS=1 the three of docs/ are written again.
+        let shots = packageRoot.appendingPathComponent("test-output/classroom")
+        try? FileManager.default.removeItem(at: shots)
+        let script = packageRoot.appendingPathComponent("Tests/Browser/classroom.py").path
+        var arguments = [script, classroom.url, classroom.code, classroom.password, shots.path]
+        if ProcessInfo.processInfo.environment["H2LAB_DOCS_SCREENSHOTS"] == "1" { arguments.append(packageRoot.appendingPathComponent("docs").path) }
+        let result = try run("python3", arguments, timeout: 300)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3_000))")
+        #expect(result.stdout.contains("ok 7 screenshots"))
+        let results = (try? String(contentsOfFile: classroom.results, encoding: .utf8)) ?? ""
+        #expect(waitUntil(5) { ((try? String(contentsOfFile: classroom.results, encoding: .utf8)) ?? "").contains("\"score\" : 100") }, "\(results)")
+    }
+}
