@@ -108,7 +108,7 @@ struct ShutdownLabTests {
         #expect(short.contains { $0.hasPrefix("  acting") } && short.joined().contains("help all"))
         let all = session.execute("help all").lines
         #expect(all.allSatisfy { $0.count <= 100 })
-        #expect(all.contains { $0.hasPrefix("    connection  list the connections") }, "\(all)")
+        #expect(all.contains { $0.hasPrefix("    connection ") && $0.contains("  list the connections") }, "\(all)")
         #expect(!all.joined().contains("connectionlist"))
         #expect(CommandHelp.all.allSatisfy { entry in all.contains { $0.hasPrefix("    " + entry.name + " ") } })
     }
