@@ -237,12 +237,12 @@ struct TerminalTests {
         _ = try startREPL(name, arguments: "lesson 01-handshake --no-color")
         defer { _ = try? tmux(["kill-session", "-t", name]) }
 
-        var text = try type(name, "", until: "── section 2 of 5")
+        var text = try type(name, "", until: "── section 2 of 6")
         #expect(text.contains("The handshake: the client preface and the SETTINGS exchange (RFC 9113 §3.4, §6.5)"))
         #expect(text.contains("✓ the wire holds 3 frames"))
         // Exploring between sections: a delivery the lesson did not make, undone before it goes on.
         text = try type(name, "step", until: "#2 client→server preface")
-        text = try type(name, "", until: "── section 3 of 5")
+        text = try type(name, "", until: "── section 3 of 6")
         #expect(text.contains("the lab is back where the lesson left it"))
         text = try type(name, "", until: "answer (a-c)>")
         #expect(text.contains("predict: The server has just received the client's SETTINGS."))
@@ -251,8 +251,9 @@ struct TerminalTests {
         text = try type(name, "", until: "exercise>")
         text = try type(name, "hint", until: "hint 1 of 2:")
         text = try type(name, "step", until: "#4 client→server SETTINGS [ACK]")
-        text = try type(name, "step", until: "lesson complete")
+        text = try type(name, "step", until: "✓ solved")
         #expect(text.contains("✓ solved: client settings-pending is 0; server settings-pending is 0"))
+        text = try type(name, "", until: "lesson complete")  // the last section: no ACK of an ACK
         #expect(text.contains("score 100%  (exercises solved on your own: 1 of 1, predictions right: 1 of 1)"))
         for line in text.split(separator: "\n") { #expect(line.count <= 100) }
 
