@@ -34,7 +34,7 @@ extension DemoSite {
             case .frame(let frame, let masked, let consumed):
                 offset += consumed
                 guard masked else {
-                    // RFC 6455 §5.1: "a server MUST close the connection upon receiving a frame that is not masked".
+                    // RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not masked".
                     events += close(id, code: 1002, reason: "unmasked frame from a client", on: &connection)
                     break loop
                 }
