@@ -102,6 +102,8 @@ public enum Command: Hashable, Sendable {
     /// Start over, one endpoint sending these settings too in its first SETTINGS frame (where
     /// some must be: SETTINGS_NO_RFC7540_PRIORITIES, RFC 9218 §2.1).
     case reconnectWith(Role, [Setting])
+    /// The client sends a WebSocket frame (RFC 6455) as DATA on an extended CONNECT stream.
+    case webSocket(stream: UInt32, WebSocketFrame)
     /// The client sends PRIORITY_UPDATE for a stream (RFC 9218 §7.1).
     case priorityUpdate(stream: UInt32, Priority)
     case quit

@@ -197,6 +197,15 @@ public enum CommandParser {
             if args.isEmpty && role == nil { return .reconnect }
             guard let role, !args.isEmpty else { throw usage() }
             return .reconnectWith(role, try args.map(parseSetting))
+        case "ws":
+            try onlyClient()
+            guard args.count >= 2, let stream = streamID(args[0]) else { throw usage() }
+            let text = rest(of: line, after: 2 + offset)
+            switch args[1].lowercased() {
+            case "close" where args.count == 2: return .webSocket(stream: stream, WebSocketFrame(opcode: .close, payload: [0x03, 0xe8]))
+            case "ping": return .webSocket(stream: stream, WebSocketFrame(opcode: .ping, payload: Array(rest(of: line, after: 3 + offset).utf8)))
+            default: return .webSocket(stream: stream, WebSocketFrame(opcode: .text, payload: Array(text.utf8)))
+            }
         case "priority-update":
             try onlyClient()
             guard args.count >= 2, let stream = streamID(args[0]) else { throw usage() }

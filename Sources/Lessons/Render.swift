@@ -49,7 +49,10 @@ public struct Renderer: Sendable {
             if frame.isAck { return [] }
             return list.isEmpty ? [pad + "(no parameters: all defaults)"] : list.map { pad + $0.description }
         case .data(let bytes):
-            return bytes.isEmpty ? [] : [pad + "\(bytes.count) octets" + preview(bytes)]
+            guard !bytes.isEmpty else { return [] }
+            // On a tunnel (extended CONNECT, RFC 8441) the octets are WebSocket frames (RFC 6455).
+            if events.contains(.tunnelData(stream: frame.streamID)) { return [pad + "\(bytes.count) octets"] + webSocketFrames(bytes) }
+            return [pad + "\(bytes.count) octets" + preview(bytes)]
         case .headers, .pushPromise, .continuation:
             for case .headersReceived(let stream, let kind, let block) in events {
                 return headerBlock(block, stream: stream, kind: kind)
@@ -79,6 +82,28 @@ public struct Renderer: Sendable {
         case .unknown(let type, let payload):
             return [pad + "type 0x\(String(type, radix: 16)), \(payload.count) octets: ignored (§5.5)"]
         }
+    }
+
+    /// The WebSocket frames in a tunnel's DATA, one line each.
+    func webSocketFrames(_ bytes: [UInt8]) -> [String] {
+        var lines: [String] = []
+        var offset = 0
+        while offset < bytes.count {
+            switch WebSocketFrame.decode(bytes[offset...]) {
+            case .frame(let frame, let masked, let consumed):
+                offset += consumed
+                let text = frame.opcode == .close && frame.payload.count >= 2
+                    ? "code \(Int(frame.payload[0]) << 8 | Int(frame.payload[1]))" : "\"" + String(decoding: frame.payload, as: UTF8.self) + "\""
+                lines.append("       WebSocket \(frame.opcode) \(text)" + (masked ? ", masked" : "") + (frame.fin ? "" : ", not final"))
+            case .incomplete:
+                lines.append("       WebSocket: \(bytes.count - offset) octets of a frame still to come")
+                offset = bytes.count
+            case .invalid(let why):
+                lines.append("       WebSocket: not a frame: \(why)")
+                offset = bytes.count
+            }
+        }
+        return lines
     }
 
     func headerBlock(_ block: DecodedHeaderBlock, stream: UInt32, kind: HeaderBlockKind) -> [String] {

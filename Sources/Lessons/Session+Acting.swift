@@ -170,6 +170,14 @@ extension Session {
             lab = Lab(client: client, server: server)
             return ["  a new connection: the \(role)'s first SETTINGS also carries "
                     + settings.map(\.description).joined(separator: ", ") + "; both prefaces wait on the wire"]
+        case .webSocket(let stream, let frame):
+            // RFC 6455 §5.3 wants a fresh random masking key per frame; the lab uses a fixed one so
+            // that every run prints the same octets (a teaching choice, said so in lesson 25).
+            return try act(.client, interrupted) { (c) throws(UsageError) in
+                // After its close frame the client sends nothing more (RFC 6455 §5.5.1): END_STREAM,
+                // the HTTP/2 form of closing its side (RFC 8441 §5).
+                try c.sendData(stream, frame.encoded(mask: [0x37, 0xfa, 0x21, 0x3d]), endStream: frame.opcode == .close)
+            }
         case .priorityUpdate(let stream, let priority):
             return try act(.client, interrupted) { (c) throws(UsageError) in try c.sendPriorityUpdate(stream, priority) }
         case .limit(let role, let name, let value):

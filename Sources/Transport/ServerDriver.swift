@@ -78,7 +78,9 @@ public struct ServerLimits: Sendable {
          Setting(.maxHeaderListSize, UInt32(clamping: maxHeaderListSize)),
          // RFC 9218 §2.1: this server ignores RFC 7540 priority signals (it schedules by the
          // `priority` field and PRIORITY_UPDATE instead); it must be in the first SETTINGS.
-         Setting(.noRFC7540Priorities, 1)]
+         Setting(.noRFC7540Priorities, 1),
+         // RFC 8441 §3: extended CONNECT is offered (the WebSocket echo at /ws).
+         Setting(.enableConnectProtocol, 1)]
     }
 
     /// A server connection's engine configuration under these limits.

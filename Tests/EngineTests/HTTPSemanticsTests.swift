@@ -71,6 +71,9 @@ struct HTTPSemanticsTests {
         var answers: [[Event]] = []
         for reports in [true, false] {
             var configuration = Connection.Configuration.server
+            // A request with :protocol is an extended CONNECT, well-formed only where the server
+            // offered it (RFC 8441 §4): this server does, so that the field rules alone decide.
+            configuration.settings.append(Setting(.enableConnectProtocol, 1))
             configuration.reportsHeaderBlocks = reports
             configuration.reportsProgress = reports
             var server = handshakenServer(configuration)

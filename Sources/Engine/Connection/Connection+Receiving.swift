@@ -103,6 +103,7 @@ extension Connection {
             stream.receivedBody.append(contentsOf: bytes)
         }
         progress(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream), into: &events)
+        if stream.tunnelProtocol != nil && !bytes.isEmpty { events.append(.tunnelData(stream: id)) }
         if let expected = stream.expectedContentLength, stream.receivedBodyLength > expected {
             streams[id] = stream
             return fail(.stream(id, .protocolError, "§8.1.1",
@@ -302,6 +303,13 @@ extension Connection {
             streams[id] = stream
             return fail(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"), into: &events)
         }
+        // RFC 8441 §4: CONNECT with :protocol opens a tunnel, only where this server offered it.
+        let tunnel = kind == .request ? Self.extendedConnectProtocol(fields) : nil
+        if let tunnel, !(role == .server && announcedConnectProtocol) {
+            streams[id] = stream
+            return fail(.stream(id, .protocolError, "RFC 8441 §4",
+                "extended CONNECT (:protocol \(tunnel)) without SETTINGS_ENABLE_CONNECT_PROTOCOL=1 from this server"), into: &events)
+        }
         switch kind {
         case .request:
             stream.requestHeaders = fields
@@ -310,6 +318,10 @@ extension Connection {
             // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
             // responder decides (an immediate 100, or a final status).
             if !frame.endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
+            if let tunnel {
+                stream.tunnelProtocol = tunnel
+                events.append(.tunnelRequested(stream: id, protocol: tunnel))
+            }
         case .response:
             stream.responseHeaders = fields
             let status = fields.first { $0.name == ":status" }?.value ?? ""
@@ -348,7 +360,15 @@ extension Connection {
                 return fail(.stream(id, .protocolError, "§8.1.1", problem.text), into: &events)
             }
         }
-        store(consume stream, endStream: frame.endStream, into: &events)
+        // Not `consume stream`: Swift 6.3 rejects it here since the extended CONNECT branch
+        // (a compiler limitation); the copy costs a few reference-count operations per block.
+        store(stream, endStream: frame.endStream, into: &events)
+    }
+
+    /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), nil for any other request.
+    static func extendedConnectProtocol(_ fields: [HeaderField]) -> String? {
+        guard let first = fields.first, first.name == ":method", first.value == "CONNECT" else { return nil }
+        return fields.first { $0.name == ":protocol" }?.value
     }
 
     mutating func receivePushPromise(_ associated: UInt32, _ promised: UInt32, _ decoded: DecodedHeaderBlock, into events: inout [Event]) {

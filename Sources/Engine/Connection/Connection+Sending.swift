@@ -12,10 +12,18 @@ extension Connection {
         stream.requestHeaders = headers
         stream.isResponseToHead = headers.contains { $0.name == ":method" && $0.value == "HEAD" }
         stream.priority = Priority.of(request: headers)
+        let connect = headers.first?.name == ":method" && headers.first?.value == "CONNECT"
+        if connect, let proto = headers.first(where: { $0.name == ":protocol" })?.value {
+            // RFC 8441 §4: only once the server has offered it.
+            guard remoteSettings.enableConnectProtocol else {
+                throw UsageError("the server has not sent SETTINGS_ENABLE_CONNECT_PROTOCOL=1: no extended CONNECT (RFC 8441 §4)")
+            }
+            stream.tunnelProtocol = proto
+        }
         highestLocalStreamID = id
         transition(&stream, .headers(.sent), into: &events)
         streams[id] = stream
-        emitHeaders(id, headers, kind: .request, endStream: body.isEmpty && endStream, policies: policies, into: &events)
+        emitHeaders(id, headers, kind: .request, endStream: body.isEmpty && endStream && !connect, policies: policies, into: &events)
         if !body.isEmpty && HTTPSemantics.expectsContinue(headers) {
             // RFC 9110 §10.1.1: the client waits for 100 (Continue), or a final status, before
             // sending the content; this client waits without a timer (a driver may send anyway).
@@ -209,6 +217,20 @@ extension Connection {
         if !dataFlushPaused { flushPendingData(into: &events) }
     }
 
+    /// Whether this endpoint offered extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL=1, RFC 8441 §3)
+    /// in a SETTINGS frame it sent.
+    var announcedConnectProtocol: Bool {
+        (localSettings.enableConnectProtocol || unacknowledgedSettings.joined().contains { $0.id == .enableConnectProtocol })
+            && !unacknowledgedSettings.joined().contains { $0.id == .enableConnectProtocol && $0.value == 0 }
+    }
+
+    /// Removes the first `count` octets a tunnel stream received (the responder has used them).
+    public mutating func consumeTunnel(_ id: UInt32, _ count: Int) {
+        streams.update(id) { stream in
+            stream.receivedBody.removeFirst(min(count, stream.receivedBody.count))
+        }
+    }
+
     /// Holds queued DATA back until `resumeDataFlush`, so that the responses to a batch of requests
     /// are scheduled together, by priority (RFC 9218 §10), rather than each as it is queued.
     public mutating func pauseDataFlush() { dataFlushPaused = true }
@@ -269,7 +291,7 @@ extension Connection {
         let maxFrame = Int(remoteSettings.maxFrameSize)
         // Without priority signals (the usual server case) streams go in ascending order, each as
         // far as the windows allow: what RFC 9218 §10 advises for the default priority.
-        let prioritized = waiting.count > 1 && waiting.contains { streams.read($0, \.priority) != nil }
+        let prioritized = waiting.count > 1 && waiting.contains { (streams.read($0, \.priority) ?? nil) != nil }
         guard prioritized else {
             waiting.sort()
             for id in waiting { flush(id, maxFrame: maxFrame, into: &events) }

@@ -46,6 +46,12 @@ public enum Event: Hashable, Sendable {
     /// still to come: the client waits for 100 (Continue) (RFC 9110 §10.1.1). Reported always (a
     /// responder acts on it).
     case continueRequested(stream: UInt32)
+    /// A server received an extended CONNECT (RFC 8441 §4) asking for a tunnel of `protocol` on
+    /// the stream (reported always: a responder answers it before the request ends).
+    case tunnelRequested(stream: UInt32, protocol: String)
+    /// DATA arrived on a tunnel stream (reported always): its bytes wait in the stream's
+    /// `receivedBody` until the responder consumes them (`consumeTunnel`).
+    case tunnelData(stream: UInt32)
     /// A request or response has fully arrived (END_STREAM received).
     case messageComplete(stream: UInt32, kind: HeaderBlockKind)
     /// A protocol error this endpoint detected in what it received; it answered with GOAWAY or

@@ -49,6 +49,10 @@ public struct StreamRecord: Hashable, Sendable {
     /// frames; the latest wins); nil: no signal, served as the defaults (§4).
     public internal(set) var priority: Priority?
 
+    /// The protocol an extended CONNECT asked for (its `:protocol`, RFC 8441 §4): the stream is a
+    /// tunnel, its DATA the protocol's bytes.
+    public internal(set) var tunnelProtocol: String?
+
     /// A request sent with `expect: 100-continue` whose content waits for the server's 100
     /// (Continue) or final response (RFC 9110 §10.1.1).
     public internal(set) var awaitingContinue = false

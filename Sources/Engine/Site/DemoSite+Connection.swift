@@ -12,6 +12,14 @@ extension DemoSite {
         for case .continueRequested(let id) in events where connection.state(of: id) == .open {
             sent += (try? connection.sendResponse(id, [HeaderField(":status", "100")])) ?? []
         }
+        // Extended CONNECT (RFC 8441): tunnels are opened when asked, and fed as their DATA arrives.
+        for event in events {
+            switch event {
+            case .tunnelRequested(let id, let proto): sent += openTunnel(id, protocol: proto, on: &connection)
+            case .tunnelData(let id): sent += echoWebSocket(id, on: &connection)
+            default: continue
+            }
+        }
         // Several requests complete at once: their responses are queued first and their DATA then
         // sent together, by priority (RFC 9218 §10), not each in full as it is answered.
         var completed = 0
@@ -22,6 +30,7 @@ extension DemoSite {
             // while the response is sent would share its storage, and the send would copy it.
             let message = connection.streams.read(id) { stream in stream.requestHeaders.map { ($0, stream.receivedBody) } } ?? nil
             guard let (headers, body) = message else { continue }
+            if (connection.streams.read(id, \.tunnelProtocol) ?? nil) != nil { continue }  // a tunnel's end: answered already
             if earlyHints, let hints = Self.earlyHints(for: headers) {
                 sent += (try? connection.sendResponse(id, hints)) ?? []
             }
