@@ -103,8 +103,12 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         for case .messageComplete(let id, .request) in events {
             guard let stream = connection.streams[id], let headers = stream.requestHeaders else { continue }
             let request = PanelRequest(headers: headers, body: stream.receivedBody, peer: peer)
+            let began = DispatchTime.now().uptimeNanoseconds
             switch handle(request) {
-            case .full(let response):
+            case .full(var response):
+                // How long the server worked on it (W3C Server Timing), for `scripts/bench class`.
+                let micros = (DispatchTime.now().uptimeNanoseconds - began) / 1_000
+                response.headers.append(HeaderField("server-timing", "app;dur=\(micros / 1_000).\(String(format: "%03d", Int(micros % 1_000)))"))
                 sent += (try? connection.sendResponse(id, PanelApp.secured(Self.named(response)).headerList, body: response.body)) ?? []
             case .events:
                 let head = PanelApp.secured(Self.named(SiteResponse(status: 200, headers: [HeaderField("content-type", "text/event-stream")], body: [])))
