@@ -202,6 +202,9 @@ struct ClassroomAPITests {
         let lines = terminal.stdout.components(separatedBy: "\n").dropLast()
         #expect(Array(web.dropFirst(2)) == Array(lines), "the page's lines differ from the terminal's")
         #expect(web.contains("  score 50%  (exercises solved on your own: 1 of 1, predictions right: 0 of 1)"), "\(web.suffix(8))")
+        // A poll with ?since=N gets only the newer lines.
+        let tail = classroom.json(try classroom.curl([classroom.url + "/api/lab/output?since=\(web.count - 3)"], jar: "a").body)
+        #expect(tail["lines"] as? [String] == Array(web.suffix(3)) && tail["total"] as? Int == web.count, "\(tail)")
     }
 
     @Test("student sessions: a 256-bit id in a __Host- cookie, HttpOnly, Secure, SameSite=Strict; /api/session gives role, name, CSRF")
