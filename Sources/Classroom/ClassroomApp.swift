@@ -103,8 +103,12 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         for case .messageComplete(let id, .request) in events {
             guard let stream = connection.streams[id], let headers = stream.requestHeaders else { continue }
             let request = PanelRequest(headers: headers, body: stream.receivedBody, peer: peer)
+            let began = DispatchTime.now().uptimeNanoseconds
             switch handle(request) {
-            case .full(let response):
+            case .full(var response):
+                // How long the server worked on it (W3C Server Timing), for `scripts/bench class`.
+                let micros = (DispatchTime.now().uptimeNanoseconds - began) / 1_000
+                response.headers.append(HeaderField("server-timing", "app;dur=\(micros / 1_000).\(String(format: "%03d", Int(micros % 1_000)))"))
                 sent += (try? connection.sendResponse(id, PanelApp.secured(Self.named(response)).headerList, body: response.body)) ?? []
             case .events:
                 let head = PanelApp.secured(Self.named(SiteResponse(status: 200, headers: [HeaderField("content-type", "text/event-stream")], body: [])))
@@ -234,7 +238,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         case ("POST", "/api/lab/command"): return .full(command(request, who))
         case ("POST", "/api/lab/complete"): return .full(complete(request))
         case ("GET", "/api/lab/state"): return .full(PanelApp.jsonText(200, LabView.text(desk(of: who).lab)))
-        case ("GET", "/api/lab/output"): return .full(output(desk(of: who)))
+        case ("GET", "/api/lab/output"): return .full(output(desk(of: who), since: Self.since(request)))
         case ("POST", "/api/report"): return .full(report(request, who))
         case ("GET", "/api/lessons"): return .full(lessons())
         case ("POST", "/api/class/lesson"): return .full(chooseLesson(request))
@@ -432,14 +436,27 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         }
     }
 
-    func output(_ desk: Desk) -> SiteResponse {
+    /// The kept output (`lines`, after the `dropped` oldest), or with `since` (a count of lines
+    /// the page already has, dropped ones included) only the newer ones: a page polls cheaply.
+    func output(_ desk: Desk, since: Int? = nil) -> SiteResponse {
         var reply = status(desk)
         desk.lock.withLock {
-            reply["lines"] = desk.output
+            let total = desk.droppedLines + desk.output.count
+            let from = since.map { max(0, min(desk.output.count, $0 - desk.droppedLines)) } ?? 0
+            reply["lines"] = Array(desk.output[from...])
+            reply["from"] = desk.droppedLines + from
+            reply["total"] = total
             reply["dropped"] = desk.droppedLines
             reply["name"] = desk.name
         }
         return Self.jsonObject(200, reply)
+    }
+
+    /// `?since=N` on the request's path.
+    static func since(_ request: PanelRequest) -> Int? {
+        guard let query = request.header(":path")?.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") where pair.hasPrefix("since=") { return Int(pair.dropFirst(6)).map { max(0, $0) } }
+        return nil
     }
 
     /// Tab: the words that may come next (the terminal's completion).

@@ -28,6 +28,9 @@ final class Desk: @unchecked Sendable {
         var perSecond = 10.0
         /// Characters in a command line.
         var lineLength = 2_000
+        /// Frames a lab may hold, delivered (its log) and waiting on the wire: past this, only
+        /// commands that look, go back, go on in the lesson or `reconnect` (a fresh lab) run.
+        var frames = 20_000
         static let standard = Limits()
     }
 
@@ -103,7 +106,9 @@ final class Desk: @unchecked Sendable {
         lock.withLock {
             let before = prompt
             var lines: [String]
-            if var current = run, current.mode != .finished {
+            if let refusal = full(line) {
+                lines = [refusal]
+            } else if var current = run, current.mode != .finished {
                 let goesOn = line.trimmingCharacters(in: .whitespaces).isEmpty
                 if goesOn, current.atSectionEnd, let open = openThrough, current.sectionNumber >= open {
                     lines = ["  the teacher has not opened section \(current.sectionNumber + 1) yet: explore the lab meanwhile "
@@ -123,6 +128,23 @@ final class Desk: @unchecked Sendable {
             }
             append([before + line] + lines)
             return lines
+        }
+    }
+
+    /// The refusal of a command that would add frames to a lab that holds `limits.frames` already.
+    func full(_ line: String) -> String? {
+        let lab = (run.flatMap { $0.mode == .finished ? nil : $0.session.lab }) ?? free.lab
+        guard lab.log.count + lab.state.toServer.count + lab.state.toClient.count >= limits.frames else { return nil }
+        switch CommandParser.parse(line) {
+        case .success(nil), .success(.show?), .success(.help?), .success(.back?), .success(.reconnect?), .success(.listBreaks?),
+             .failure:
+            return nil
+        case .success(let command?):
+            if case .expect = command { return nil }
+            // An answer to a prediction or an exercise's word is not a command: class mode takes it.
+            if let run, run.mode == .prediction || run.mode == .exercise, line.count <= 8 { return nil }
+            return "  your lab holds \(limits.frames) frames, the classroom's most: `reconnect` starts a new connection "
+                + "(or Enter goes on in the lesson)"
         }
     }
 

@@ -205,25 +205,49 @@ try:
 
     # The roster shows each score, live.
     def row(d, name):
-        for tr in d.find_elements(By.CSS_SELECTOR, "#students tr"):
-            cells = tr.find_elements(By.TAG_NAME, "td")
-            if cells and cells[0].text == name:
-                return [c.text for c in cells]
+        """The roster row of `name` as texts; read again if the live roster rebuilt it meanwhile."""
+        for attempt in range(20):
+            try:
+                for tr in d.find_elements(By.CSS_SELECTOR, "#students tr"):
+                    cells = tr.find_elements(By.TAG_NAME, "td")
+                    if cells and cells[0].text == name:
+                        return [c.text for c in cells]
+                return []
+            except StaleElementReferenceException:
+                time.sleep(0.1)
         return []
+
+    def row_element(d, name, css):
+        """An element inside the roster row of `name` (found again if the roster was rebuilt)."""
+        for attempt in range(20):
+            try:
+                for tr in d.find_elements(By.CSS_SELECTOR, "#students tr"):
+                    if tr.find_elements(By.TAG_NAME, "td")[0].text == name:
+                        return tr.find_element(By.CSS_SELECTOR, css) if css else tr
+            except StaleElementReferenceException:
+                time.sleep(0.1)
+        fail("no roster row for " + name)
     until(teacher, "Ann's 100% and Ben's 0% on the roster", lambda d: row(d, "Ann")[5:6] == ["100%"] and row(d, "Ben")[5:6] == ["0%"])
     check(row(teacher, "<b>Chris</b>")[2].endswith("2 of 5"), "Chris: %r" % row(teacher, "<b>Chris</b>"))
     check(row(teacher, "Ann")[3] == "1 / 0" and row(teacher, "Ben")[3] == "0 / 1", "exercises: %r %r" % (row(teacher, "Ann"), row(teacher, "Ben")))
     # Peek at Chris's lab, read only.
-    for tr in teacher.find_elements(By.CSS_SELECTOR, "#students tr"):
-        if tr.find_elements(By.TAG_NAME, "td")[0].text == "<b>Chris</b>":
-            tr.find_element(By.CSS_SELECTOR, "button.quiet").click()
+    for attempt in range(20):
+        try:
+            row_element(teacher, "<b>Chris</b>", "button.quiet").click()
             break
+        except StaleElementReferenceException:
+            time.sleep(0.1)
     until(teacher, "Chris's lab", lambda d: "show streams" in text(d, "#peek-term"))
     shot(teacher, "dashboard", "classroom-dashboard.png")
 
     # The projector: Ann's lab in large type with the ladder.
-    ann_id = [tr.get_attribute("data-id") for tr in teacher.find_elements(By.CSS_SELECTOR, "#students tr")
-              if tr.find_elements(By.TAG_NAME, "td")[0].text == "Ann"][0]
+    ann_id = None
+    for attempt in range(20):
+        try:
+            ann_id = row_element(teacher, "Ann", None).get_attribute("data-id")
+            break
+        except StaleElementReferenceException:
+            time.sleep(0.1)
     projector = browser(1280, 800)
     projector.get(url + "/login")
     projector.find_element(By.NAME, "username").send_keys("admin")

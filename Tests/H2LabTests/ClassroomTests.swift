@@ -1,4 +1,4 @@
-import Classroom
+@testable import Classroom
 import Foundation
 import Panel
 import Testing
@@ -202,6 +202,9 @@ struct ClassroomAPITests {
         let lines = terminal.stdout.components(separatedBy: "\n").dropLast()
         #expect(Array(web.dropFirst(2)) == Array(lines), "the page's lines differ from the terminal's")
         #expect(web.contains("  score 50%  (exercises solved on your own: 1 of 1, predictions right: 0 of 1)"), "\(web.suffix(8))")
+        // A poll with ?since=N gets only the newer lines.
+        let tail = classroom.json(try classroom.curl([classroom.url + "/api/lab/output?since=\(web.count - 3)"], jar: "a").body)
+        #expect(tail["lines"] as? [String] == Array(web.suffix(3)) && tail["total"] as? Int == web.count, "\(tail)")
     }
 
     @Test("student sessions: a 256-bit id in a __Host- cookie, HttpOnly, Secure, SameSite=Strict; /api/session gives role, name, CSRF")
@@ -480,5 +483,31 @@ struct ClassroomBrowserTests {
         #expect(result.stdout.contains("ok 7 screenshots"))
         let results = (try? String(contentsOfFile: classroom.results, encoding: .utf8)) ?? ""
         #expect(waitUntil(5) { ((try? String(contentsOfFile: classroom.results, encoding: .utf8)) ?? "").contains("\"score\" : 100") }, "\(results)")
+    }
+}
+
+@Suite("the classroom's desk: limits a student cannot pass")
+struct DeskTests {
+    @Test("a lab that holds its most frames refuses commands that add more; looking, back and reconnect still run")
+    func frames() throws {
+        var limits = Desk.Limits()
+        limits.frames = 50
+        let desk = Desk(id: "d", name: "Mallory", role: .student, csrf: "c", folder: packageRoot.appendingPathComponent("lessons").path,
+                        now: 0, limits: limits)
+        let burst = desk.command("repeat 60 request GET /json", openThrough: nil)
+        #expect(!burst.joined().contains("the classroom's most"), "under the limit it runs: \(burst.suffix(2))")
+        #expect(desk.lab.state.toServer.count >= 60)
+        let refused = desk.command("request GET /json", openThrough: nil).joined()
+        #expect(refused.contains("your lab holds 50 frames, the classroom's most"))
+        #expect(desk.command("show wire", openThrough: nil).joined().contains("client→server"))
+        #expect(desk.command("reconnect", openThrough: nil).joined().contains("a new connection"))
+        #expect(desk.lab.state.toServer.count < 50)
+        #expect(!desk.command("request GET /json", openThrough: nil).joined().contains("the classroom's most"))
+        // The kept output is bounded too: the oldest lines go, and are counted.
+        var small = Desk.Limits()
+        small.outputLines = 10
+        let quiet = Desk(id: "q", name: "Q", role: .student, csrf: "c", folder: "/tmp", now: 0, limits: small)
+        for _ in 0..<5 { _ = quiet.command("show windows", openThrough: nil) }
+        #expect(quiet.output.count == 10 && quiet.droppedLines > 0)
     }
 }

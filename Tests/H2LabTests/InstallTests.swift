@@ -42,6 +42,10 @@ struct InstallTests {
         #expect(bash.contains("lesson") && bash.contains("serve"))
         #expect(FileManager.default.fileExists(atPath: share.appendingPathComponent("zsh/site-functions/_h2lab").path))
         #expect(FileManager.default.fileExists(atPath: share.appendingPathComponent("fish/vendor_completions.d/h2lab.fish").path))
+        // The classroom's page files are installed beside the panel's (ClassroomApp.place looks there).
+        for name in ["student.html", "dashboard.html", "projector.html", "classroom.css", "labview.js"] {
+            #expect(FileManager.default.fileExists(atPath: share.appendingPathComponent("h2lab/classroom/" + name).path), "\(name)")
+        }
         // The panel finds its installed page files and serves its login page.
         let panelHome = try scratch("panel-home")
         let portFile = panelHome.appendingPathComponent("port").path

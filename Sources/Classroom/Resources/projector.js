@@ -14,7 +14,7 @@
     $("where").textContent = s.sections ? (s.complete ? "lesson complete" : `section ${s.section} of ${s.sections}`) : "lab";
     $("whose").textContent = student ? s.name + "'s lab" : "the teacher's lab";
     $("prompt").textContent = s.prompt;
-    const total = s.dropped + s.lines.length;
+    const total = s.total;
     if (total !== shown) {
       $("term").replaceChildren();
       V.appendLines($("term"), s.lines.slice(-300));

@@ -30,10 +30,11 @@
 
   // The output since the page last looked (a reload shows the whole kept output).
   async function sync(all) {
-    const r = await V.api("/api/lab/output");
+    // A poll asks only for the lines the page does not have yet.
+    const r = await V.api(all ? "/api/lab/output" : "/api/lab/output?since=" + shown);
     if (r.status === 401) { location.reload(); return; }
     if (r.status !== 200) return;
-    const total = r.data.dropped + r.data.lines.length;
+    const total = r.data.total;
     if (all) {
       $("term").replaceChildren();
       if (r.data.dropped) V.appendLines($("term"), [`(${r.data.dropped} older lines are no longer kept: the classroom keeps the last ${r.data.lines.length})`]);
