@@ -134,7 +134,9 @@ struct CompressionContextTests {
         #expect(Self.inStep(lab.state.client.decoder, lab.state.server.encoder))
         // A server's PUSH_PROMISE whose promised request is malformed: a stream error on the
         // promised stream (§8.4), the block still decoded, and the next response still decodes.
-        var client = Connection(role: .client)
+        // The client turns push on (by default it sends ENABLE_PUSH=0, and a promise is then a
+        // connection error, §6.5.2).
+        var client = Connection(role: .client, configuration: .init(settings: [Setting(.enablePush, 1)]))
         client.start()
         _ = client.receive(bytes: rawFrame(4, stream: 0, []) + rawFrame(4, flags: 1, stream: 0, []))
         _ = try client.sendRequest(request("GET", "/html"))

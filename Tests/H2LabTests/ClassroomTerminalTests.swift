@@ -17,7 +17,7 @@ struct ClassroomTerminalTests {
         _ = try terminal.startREPL(name, arguments: "lesson 01-handshake --no-color --report \(report) --join \(classroom.url) "
                                         + "--code \(classroom.code.lowercased()) --name 'Dana at a terminal' --insecure")
         defer { _ = try? terminal.tmux(["kill-session", "-t", name]) }
-        var text = try terminal.type(name, "", until: "section 2 of 5")
+        var text = try terminal.type(name, "", until: "section 2 of 6")
         #expect(text.contains("joined the class at \(classroom.url) as Dana at a terminal"), "\(text)")
         func roster() -> [String: Any] {
             let object = classroom.json((try? classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body) ?? "")
@@ -25,12 +25,13 @@ struct ClassroomTerminalTests {
         }
         #expect(waitUntil(10) { roster()["section"] as? Int == 2 }, "\(roster())")
         #expect(roster()["via"] as? String == "terminal")
-        _ = try terminal.type(name, "", until: "section 3 of 5")
+        _ = try terminal.type(name, "", until: "section 3 of 6")
         _ = try terminal.type(name, "", until: "answer (a-c)>")
         text = try terminal.type(name, "b", until: "✗ you said b)")
         _ = try terminal.type(name, "", until: "exercise>")
         _ = try terminal.type(name, "hint", until: "hint 1 of 2")
-        text = try terminal.type(name, "step 2", until: "lesson complete")
+        _ = try terminal.type(name, "step 2", until: "✓ solved")
+        text = try terminal.type(name, "", until: "lesson complete")  // lesson 01's last section
         #expect(text.contains("score 50%"), "\(text)")
         #expect(waitUntil(10) { roster()["complete"] as? Bool == true }, "\(roster())")
         let row = roster()
@@ -46,7 +47,7 @@ struct ClassroomTerminalTests {
         #expect((object["started"] as? String)?.hasSuffix("Z") == true && (object["finished"] as? String)?.hasSuffix("Z") == true)
         // The CSV has the terminal student's row too.
         let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher").body
-        #expect(csv.contains("\"Dana at a terminal\",\"01-handshake\",5,5,yes,0,1,0,1,50,terminal,"), "\(csv)")
+        #expect(csv.contains("\"Dana at a terminal\",\"01-handshake\",6,6,yes,0,1,0,1,50,terminal,"), "\(csv)")
     }
 
     @Test("a wrong code stops before the lesson, with the class's reason; --join without --code is exit 64")

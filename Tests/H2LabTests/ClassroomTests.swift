@@ -192,7 +192,7 @@ struct ClassroomAPITests {
         try classroom.login()
         try classroom.join("Ann", jar: "a")
         _ = try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
-        let inputs = ["", "show streams", "", "", "b", "", "hint", "step", "goal", "step"]
+        let inputs = ["", "show streams", "", "", "b", "", "hint", "step", "goal", "step", ""]
         for line in inputs { _ = try classroom.command(line, jar: "a") }
         let web = classroom.json(try classroom.curl([classroom.url + "/api/lab/output"], jar: "a").body)["lines"] as? [String] ?? []
         let report = classroom.directory.appendingPathComponent("terminal.json").path
