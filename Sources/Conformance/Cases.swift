@@ -49,6 +49,10 @@ public enum Cases {
                                   handshake: handshake, settings: settings, test: test))
         }
         let connection = "§5.4.1: a connection error is answered with GOAWAY carrying the error code"
+        /// Our SETTINGS for cases that need the server to keep a stream open until the violation
+        /// arrives: an initial window of 0 (§6.9.2), so a server that answers at once (a 405 before
+        /// the body, say) cannot finish its response, and the stream stays open on its side.
+        let holdOpen = [Setting(.initialWindowSize, 0)]
 
         // §3.4 The connection preface
         add("3.4", "sends an invalid connection preface",
@@ -199,12 +203,20 @@ public enum Cases {
 
         // §5.1.2 Stream concurrency
         add("5.1.2", "opens more streams than SETTINGS_MAX_CONCURRENT_STREAMS allows",
-            "§5.1.2: a stream beyond the advertised limit is a stream error PROTOCOL_ERROR or REFUSED_STREAM") { p, s in
+            "§5.1.2: a stream beyond the advertised limit is a stream error PROTOCOL_ERROR or REFUSED_STREAM", settings: holdOpen) { p, s in
             guard let limit = p.serverSettings.maxConcurrentStreams, limit <= 1_000 else { return .passed }
             var bytes: [UInt8] = []
             for i in 0...Int(limit) { bytes += p.request(UInt32(2 * i + 1), flags: endHeaders, method: "POST") }
             p.send(bytes, note: "HEADERS without END_STREAM on streams 1 to \(2 * Int(limit) + 1) (\(limit + 1) streams)")
-            return p.expectStreamError(UInt32(2 * Int(limit) + 1), .protocolError, .refusedStream, since: s)
+            let outcome = p.expectStreamError(UInt32(2 * Int(limit) + 1), .protocolError, .refusedStream, since: s)
+            // A server that answered and ended some of the streams itself (a 405 before the body, say)
+            // never had more than the limit open: the case cannot judge it.
+            let reset = (0..<Int(limit)).filter { p.serverReset(UInt32(2 * $0 + 1), since: s, before: nil) != nil }.count
+            if outcome != .passed && reset > 0 {
+                return .inconclusive(why: "the server reset \(reset) of the first \(limit) streams itself (closed, §5.1.2: they no longer "
+                                          + "count) before the last one arrived, so no more than \(limit) were ever open", got: p.got(since: s))
+            }
+            return outcome
         }
 
         // §5.3.1 Stream dependencies
@@ -402,7 +414,7 @@ public enum Cases {
             return p.expectConnectionError(.protocolError, since: s)
         }
         add("6.9", "sends WINDOW_UPDATE of 0 on an open stream",
-            "§6.9: an increment of 0 for a stream is a stream error PROTOCOL_ERROR") { p, s in
+            "§6.9: an increment of 0 for a stream is a stream error PROTOCOL_ERROR", settings: holdOpen) { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST"))
             p.send(rawFrame(WINDOW, stream: 1, be32(0)))
             return p.expectStreamError(1, .protocolError, since: s)
@@ -424,11 +436,20 @@ public enum Cases {
             return p.expectStreamError(1, .flowControlError, since: s)
         }
         add("6.9.2", "raises SETTINGS_INITIAL_WINDOW_SIZE past what an open stream's window can hold",
-            "§6.9.2: a change of SETTINGS_INITIAL_WINDOW_SIZE that takes a window past 2^31-1 is a connection error FLOW_CONTROL_ERROR") { p, s in
+            "§6.9.2: a change of SETTINGS_INITIAL_WINDOW_SIZE that takes a window past 2^31-1 is a connection error FLOW_CONTROL_ERROR",
+            settings: holdOpen) { p, s in
+            // From an initial window of 0, the stream's window is raised to 2^31-1 - 65 536, then the
+            // initial window to 2^31-1: past the limit by far more than any response the server may
+            // have sent on it meanwhile (a window it spent would otherwise keep it under).
             p.send(p.request(1, flags: endHeaders, method: "POST"))
-            p.send(rawFrame(WINDOW, stream: 1, be32(0x7fff_ffff - 65_535)))
-            p.send(rawFrame(SETTINGS, stream: 0, setting(4, 65_536)))
-            return p.expectConnectionError(.flowControlError, since: s)
+            p.send(rawFrame(WINDOW, stream: 1, be32(0x7fff_ffff - 65_536)))
+            p.send(rawFrame(SETTINGS, stream: 0, setting(4, 0x7fff_ffff)))
+            let outcome = p.expectConnectionError(.flowControlError, since: s)
+            if outcome != .passed, let reset = p.serverReset(1, since: s, before: nil) {
+                return .inconclusive(why: "the server \(reset) before the SETTINGS arrived: a closed stream has no window to overflow",
+                                     got: p.got(since: s))
+            }
+            return outcome
         }
         add("6.9.2", "sets SETTINGS_INITIAL_WINDOW_SIZE to 1, then requests",
             "§6.9.2: the initial window applies to new streams: the response comes in DATA frames of at most 1 octet",
@@ -481,7 +502,8 @@ public enum Cases {
 
         // §8.1 HTTP message framing
         add("8.1", "sends a second HEADERS (trailers) without END_STREAM",
-            "§8.1: trailers must carry END_STREAM; a second field block without it makes the request malformed: stream error PROTOCOL_ERROR") { p, s in
+            "§8.1: trailers must carry END_STREAM; a second field block without it makes the request malformed: stream error PROTOCOL_ERROR",
+            settings: holdOpen) { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST"))
             p.send(rawFrame(HEADERS, flags: endHeaders, stream: 1, p.headerBlock([HeaderField("x-trailer", "1")])))
             return p.expectStreamError(1, .protocolError, since: s)
@@ -555,7 +577,7 @@ public enum Cases {
             return p.expectStreamError(1, .protocolError, since: s)
         }
         add("8.3", "sends a pseudo-header field in trailers",
-            "§8.3: pseudo-headers may not appear in trailers; one there \(malformed)") { p, s in
+            "§8.3: pseudo-headers may not appear in trailers; one there \(malformed)", settings: holdOpen) { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST"))
             p.send(rawFrame(DATA, stream: 1, Array("test".utf8)))
             p.send(rawFrame(HEADERS, flags: endStream | endHeaders, stream: 1, p.headerBlock([HeaderField(":method", "POST")])))

@@ -1,10 +1,24 @@
 import Engine
 import Foundation
 
-/// What a case concluded.
+/// What a case concluded. A case is inconclusive when the server did something the RFC allows
+/// that took away what the case needed to judge it: it closed the stream itself (answered the request
+/// and ended it, or reset it) before the violating frame arrived, so its answer may be to a frame on
+/// a closed stream (§5.1), not to the rule the case tests. Inconclusive is not failed: `check` exits
+/// 0 if nothing failed, and the summary counts the three apart.
 public enum Outcome: Sendable, Equatable {
     case passed
     case failed(expected: String, got: String)
+    case inconclusive(why: String, got: String)
+
+    /// The verdict's word, as the summary and the JSON give it.
+    public var verdict: String {
+        switch self {
+        case .passed: "passed"
+        case .failed: "failed"
+        case .inconclusive: "inconclusive"
+        }
+    }
 }
 
 extension Probe {
@@ -42,7 +56,17 @@ extension Probe {
     }
 
     private func expectError(_ codes: [ErrorCode], on stream: UInt32?, since start: Int) -> Outcome {
-        let answer = next(from: start) { $0.type == .goaway || ($0.type == .rstStream && $0.stream == stream) }
+        // An error answer: GOAWAY, or RST_STREAM on the stream with a code other than NO_ERROR (which
+        // a server sends after a complete response to stop the request's body, §8.1: not an answer).
+        let answer = next(from: start) {
+            $0.type == .goaway || ($0.type == .rstStream && $0.stream == stream && $0.errorCode != .noError)
+        }
+        if let stream, sendsByStream[stream, default: 0] > 1, let reset = serverReset(stream, since: start, before: answer) {
+            if let code = answer?.errorCode, codes.contains(code), answer?.type == .rstStream { return .passed }
+            return .inconclusive(why: "the server \(reset) before the violating frame arrived (it had answered the request); "
+                                      + "§5.1 then has it ignore frames on that closed stream, so its answer cannot be told apart",
+                                 got: got(since: start))
+        }
         if let code = answer?.errorCode, codes.contains(code) { return .passed }
         if answer == nil && closed { return .passed }
         let names = codes.map(\.name).joined(separator: " or ")
@@ -73,4 +97,17 @@ extension Probe {
     }
 
     public var mark: Int { received.count }
+
+    /// Whether the server closed `stream` itself with RST_STREAM (NO_ERROR after a complete response,
+    /// say) after `start` and before `answer`: "reset stream N (CODE)", or nil. Only a reset counts:
+    /// RFC 9113 §5.1 makes an endpoint that sent RST_STREAM ignore what arrives on the stream, and
+    /// the stream no longer counts toward SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2); a stream the server
+    /// only ended with END_STREAM is half-closed, and the rules still apply to it.
+    func serverReset(_ stream: UInt32, since start: Int, before answer: RawFrame?) -> String? {
+        for frame in received.dropFirst(start) where frame.stream == stream {
+            if let answer, frame.type == answer.type, frame.stream == answer.stream, frame.payload == answer.payload { return nil }
+            if frame.type == .rstStream { return "reset stream \(stream) (\(frame.errorCode?.name ?? "?"))" }
+        }
+        return nil
+    }
 }

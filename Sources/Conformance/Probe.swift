@@ -57,6 +57,9 @@ public final class Probe: @unchecked Sendable {
     let target: Target
     var buffer: [UInt8] = []
     public private(set) var sent: [String] = []
+    /// How many separate sends carried a frame on each stream: a stream sent on more than once had
+    /// its violating frame come after the frames that opened it (Outcome.inconclusive's condition).
+    public private(set) var sendsByStream: [UInt32: Int] = [:]
     public private(set) var received: [RawFrame] = []
     public private(set) var closed = false
     public var encoder = HPACKEncoder()
@@ -91,6 +94,13 @@ public final class Probe: @unchecked Sendable {
 
     /// Sends octets, noting in the log what they are.
     public func send(_ bytes: [UInt8], note: String? = nil) {
+        var streams = Set<UInt32>(), offset = 0
+        while offset + 9 <= bytes.count {
+            streams.insert(UInt32(bytes[offset + 5] & 0x7f) << 24 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 8
+                           | UInt32(bytes[offset + 8]))
+            offset += 9 + (Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]))
+        }
+        for stream in streams where stream != 0 { sendsByStream[stream, default: 0] += 1 }
         if let note {
             sent.append(note)
         } else {

@@ -62,6 +62,12 @@ public enum Runner {
                 lines.append("      required:  " + result.check.requirement)
                 lines.append("      expected:  " + expected)
                 lines.append("      got:       " + got)
+            case .inconclusive(let why, let got):
+                lines.append("  ? \(result.check.id) \(result.check.title)  (inconclusive)")
+                lines.append("      sent:      " + (result.sent.isEmpty ? "(nothing)" : result.sent.joined(separator: "\n                 ")))
+                lines.append("      required:  " + result.check.requirement)
+                lines.append("      why:       " + why)
+                lines.append("      got:       " + got)
             }
         }
         lines.append("")
@@ -69,29 +75,43 @@ public enum Runner {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// "N tests, P passed, F failed", and ", I inconclusive" when there are any.
     public static func summary(_ results: [CaseResult]) -> String {
-        let failed = results.filter { $0.outcome != .passed }.count
-        return "\(count(results.count)), \(results.count - failed) passed, \(failed) failed"
+        let (passed, failed, inconclusive) = tally(results)
+        return "\(count(results.count)), \(passed) passed, \(failed) failed" + (inconclusive > 0 ? ", \(inconclusive) inconclusive" : "")
+    }
+
+    /// Passed, failed and inconclusive, counted apart.
+    public static func tally(_ results: [CaseResult]) -> (passed: Int, failed: Int, inconclusive: Int) {
+        results.reduce(into: (0, 0, 0)) { counts, result in
+            switch result.outcome {
+            case .passed: counts.0 += 1
+            case .failed: counts.1 += 1
+            case .inconclusive: counts.2 += 1
+            }
+        }
     }
 
     static func count(_ n: Int) -> String { n == 1 ? "1 test" : "\(n) tests" }
 
     public static func json(_ results: [CaseResult], target: String) -> String {
-        let failed = results.filter { $0.outcome != .passed }.count
+        let (passed, failed, inconclusive) = tally(results)
         let items = results.map { result -> String in
             var fields = [
                 "\"id\": \(JSONText.quote(result.check.id))", "\"section\": \(JSONText.quote(result.check.section))",
                 "\"title\": \(JSONText.quote(result.check.title))", "\"requirement\": \(JSONText.quote(result.check.requirement))",
-                "\"passed\": \(result.outcome == .passed)",
+                "\"passed\": \(result.outcome == .passed)", "\"verdict\": \(JSONText.quote(result.outcome.verdict))",
                 "\"sent\": [\(result.sent.map(JSONText.quote).joined(separator: ", "))]",
             ]
-            if case .failed(let expected, let got) = result.outcome {
-                fields += ["\"expected\": \(JSONText.quote(expected))", "\"got\": \(JSONText.quote(got))"]
+            switch result.outcome {
+            case .passed: break
+            case .failed(let expected, let got): fields += ["\"expected\": \(JSONText.quote(expected))", "\"got\": \(JSONText.quote(got))"]
+            case .inconclusive(let why, let got): fields += ["\"why\": \(JSONText.quote(why))", "\"got\": \(JSONText.quote(got))"]
             }
             return "    {" + fields.joined(separator: ", ") + "}"
         }
-        return "{\n  \"target\": \(JSONText.quote(target)),\n  \"tests\": \(results.count), \"passed\": \(results.count - failed), "
-            + "\"failed\": \(failed),\n  \"results\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}\n"
+        return "{\n  \"target\": \(JSONText.quote(target)),\n  \"tests\": \(results.count), \"passed\": \(passed), "
+            + "\"failed\": \(failed), \"inconclusive\": \(inconclusive),\n  \"results\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}\n"
     }
 
     static let titles = [

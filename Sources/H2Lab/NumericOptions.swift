@@ -43,8 +43,8 @@ extension NumberKind where Value == Int {
 enum Numbers {
     /// Timeouts and measuring times: a millisecond to a day.
     static let seconds = NumberKind<Double>(0.001...86_400, "seconds")
-    /// A panel session's idle time: a minute to a week.
-    static let minutes = NumberKind<Double>(1...10_080, "minutes")
+    /// A panel session's idle time: up to a week (fractions of a minute for tests).
+    static let minutes = NumberKind<Double>(0.001...10_080, "minutes")
     /// A TCP port (0 picks a free one).
     static let port = NumberKind<Int>(0...65_535, "a port")
     /// Connections a server holds at once (the descriptor limit's ceiling, ConnectionBudget).

@@ -30,6 +30,7 @@ struct OptionTests {
         Case(command: ["convert", "/dev/null"], option: "--max-frame-size", bad: notNumbers + ["16383", "16777216"]),
         Case(command: ["panel", "serve"], option: "--port", bad: notNumbers + ["65536"]),
         Case(command: ["panel", "serve"], option: "--session-minutes", bad: notNumbers + ["0", "10081"]),
+        Case(command: ["panel", "serve"], option: "--idle-timeout", bad: notNumbers + ["0"]),
         Case(command: ["proxy", "--to", "http://127.0.0.1:1"], option: "--port", bad: notNumbers + ["65536"]),
         Case(command: ["bench", "hpack"], option: "--seconds", bad: notNumbers + ["0"]),
         Case(command: ["bench", "frames"], option: "--seconds", bad: notNumbers + ["0"]),
