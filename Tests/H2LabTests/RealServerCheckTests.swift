@@ -96,7 +96,8 @@ struct RealServerCheckTests {
             // names this server's own config file (a fresh folder) is killed by its id.
             let config = directory.path + "/server.conf"
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let other = Int32(entry), let line = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                // Read to the end: /proc files report a size of 0, which FileManager.contents trusts.
+                guard let other = Int32(entry), let line = FileHandle(forReadingAtPath: "/proc/\(entry)/cmdline")?.readDataToEndOfFile(),
                       String(decoding: line, as: UTF8.self).contains(config) else { continue }
                 kill(other, SIGKILL)
             }
