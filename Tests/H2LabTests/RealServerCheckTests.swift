@@ -80,11 +80,27 @@ struct RealServerCheckTests {
             guard up else { throw SocketError(operation: "\(name) did not start", code: 0) }
         }
 
-        /// SIGKILL: nginx with `master_process off` does not stop on SIGTERM, and nothing here needs
-        /// a graceful end.
+        private var stopped = false
+
+        /// SIGKILL to the server's process group (Apache's workers too): nginx with `master_process
+        /// off` does not stop on SIGTERM, and nothing here needs a graceful end. Reaped here with
+        /// waitpid: Foundation's waitUntilExit was seen to hang on Apache's killed parent.
         func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            guard !stopped else { return }
+            stopped = true
+            let pid = process.processIdentifier
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            // Apache's workers (www-data) outlive a killed parent: each process whose command line
+            // names this server's own config file (a fresh folder) is killed by its id.
+            let config = directory.path + "/server.conf"
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                // Read to the end: /proc files report a size of 0, which FileManager.contents trusts.
+                guard let other = Int32(entry), let line = FileHandle(forReadingAtPath: "/proc/\(entry)/cmdline")?.readDataToEndOfFile(),
+                      String(decoding: line, as: UTF8.self).contains(config) else { continue }
+                kill(other, SIGKILL)
+            }
         }
 
         deinit { stop() }
