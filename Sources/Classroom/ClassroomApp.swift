@@ -286,17 +286,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         }
     }
 
-    func asset(_ name: String) -> SiteResponse {
-        guard let body = assets[name] else { return PanelApp.json(404, ["error": "no such asset"]) }
-        let type = switch (name as NSString).pathExtension {
-        case "html": "text/html; charset=utf-8"
-        case "css": "text/css; charset=utf-8"
-        case "js": "text/javascript; charset=utf-8"
-        case "svg": "image/svg+xml"
-        default: "application/octet-stream"
-        }
-        return SiteResponse(status: 200, headers: [HeaderField("content-type", type)], body: body)
-    }
+    func asset(_ name: String) -> SiteResponse { assets.response(name) }
 
     static func jsonObject(_ status: Int, _ object: [String: Any], headers: [HeaderField] = []) -> SiteResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -180,10 +180,50 @@ public struct ClassRun: Sendable {
 
     /// A command of the lesson itself, echoed as in a transcript.
     mutating func runOwn(_ text: String, line: Int) -> [String] {
+        let delivered = session.lab.log.count
         let result = session.execute(text)
-        var out = ["lab> " + text] + result.lines
+        var out = ["lab> " + text] + Self.fitted(result.lines, deliveries: session.lab.log.dropFirst(delivered))
         if let error = result.error { out.append(palette.error("error: \(script.path):\(line): \(error)")) }
         return out
+    }
+
+    /// Lines a lesson's own command prints in class mode, kept to what a screen shows: a command
+    /// that prints more than `screenLines` (a `continue` that delivers 60 frames) shows its first
+    /// lines and then a summary of the deliveries, so that the section's narration stays on screen
+    /// above it. `history` and `show frame N` open any of it; `lesson run` and transcripts keep
+    /// every line.
+    static let screenLines = 24
+
+    static func fitted(_ lines: [String], deliveries: ArraySlice<Delivery>) -> [String] {
+        guard lines.count > screenLines, let first = deliveries.first, let last = deliveries.last else { return lines }
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        var streams: [String: Set<UInt32>] = [:]
+        for delivery in deliveries {
+            let name = delivery.item.isPreface ? "preface" : (delivery.item.frame.map { $0.type.name } ?? "bytes")
+            if counts[name] == nil { order.append(name) }
+            counts[name, default: 0] += 1
+            if let id = delivery.item.frame?.streamID, id != 0 { streams[name, default: []].insert(id) }
+        }
+        let kinds = order.map { name -> String in
+            let ids = (streams[name] ?? []).sorted().map(String.init)
+            return "\(counts[name] ?? 0) \(name)" + (ids.isEmpty ? "" : " (stream\(ids.count == 1 ? "" : "s") \(ids.joined(separator: ", ")))")
+        }
+        var kindLines: [String] = []
+        for kind in kinds {
+            if let lastLine = kindLines.last, lastLine.count + kind.count + 2 <= 98 {
+                kindLines[kindLines.count - 1] = lastLine + ", " + kind
+            } else {
+                kindLines.append("    " + kind)
+            }
+        }
+        let head = Array(lines.prefix(8))
+        return head + [
+            "  … \(lines.count - head.count) more lines: \(deliveries.count) deliver\(deliveries.count == 1 ? "y" : "ies") in all, #\(first.sequence) to #\(last.sequence):",
+        ] + kindLines + [
+            "  `history` lists them, `show frame N` opens one; `show streams`, `show windows` and",
+            "  `show hpack` show where they left the lab (`lesson run` prints every line)",
+        ]
     }
 
     /// A command typed by the class: it runs on the lab, which the lesson will put back.
@@ -191,20 +231,12 @@ public struct ClassRun: Sendable {
         let result = session.execute(text, interrupted: interrupted)
         if case .lesson? = result.command { return ["  a lesson is running: Ctrl-C leaves it first"] }
         if case .quit? = result.command { return ["  Ctrl-C leaves the lesson (and `quit` at the `lab>` prompt leaves h2lab)"] }
-        if result.error == nil, !(result.command.map(Self.isReadOnly) ?? true) { explored = true }
+        if result.error == nil, !(result.command?.onlyLooks ?? true) { explored = true }
         var out = result.lines
         if let error = result.error {
             out.append(palette.error("error: " + error.message) + (error.hint.map { "  (\($0))" } ?? ""))
         }
         return out
-    }
-
-    /// Commands that only look.
-    static func isReadOnly(_ command: Command) -> Bool {
-        switch command {
-        case .show, .help, .expect, .listBreaks, .say, .save: return true
-        default: return false
-        }
     }
 
     // MARK: Exercises

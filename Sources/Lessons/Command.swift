@@ -107,6 +107,9 @@ public enum Command: Hashable, Sendable {
     /// The client sends PRIORITY_UPDATE for a stream (RFC 9218 §7.1).
     case priorityUpdate(stream: UInt32, Priority)
     case quit
+    /// Takes back the last command that changed the lab, whatever it was (a queued request, a
+    /// delivery, a setting), in the in-memory lab.
+    case undo
     /// Clears the terminal (the REPL does it; elsewhere it prints nothing).
     case clear
 

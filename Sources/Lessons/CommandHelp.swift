@@ -85,6 +85,7 @@ public struct CommandHelp: Sendable {
         .init(name: "breaks", group: "stepping", usage: "breaks", summary: "list breakpoints", example: "breaks"),
         .init(name: "delete", group: "stepping", usage: "delete N", summary: "remove breakpoint N", example: "delete 1"),
         .init(name: "back", group: "stepping", usage: "back [N]", summary: "rewind the whole lab to before the last N deliveries", example: "back 2"),
+        .init(name: "undo", group: "stepping", usage: "undo", summary: "take back the last command that changed the lab, whatever it was (a request too)", example: "undo"),
         .init(name: "show", group: "seeing", usage: "show streams|hpack [client|server]|windows|settings|frame N|wire|history",
               summary: "streams, HPACK tables, windows, settings, a frame's bytes, the wire", example: "show hpack server"),
         .init(name: "history", group: "seeing", usage: "history", summary: "the frames so far as a ladder diagram", example: "history"),

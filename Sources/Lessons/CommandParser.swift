@@ -108,6 +108,9 @@ public enum CommandParser {
         case "clear", "cls":
             if !args.isEmpty { throw usage() }
             return .clear
+        case "undo":
+            if role != nil || !args.isEmpty { throw usage() }
+            return .undo
         case "request", "req":
             try onlyClient()
             return try parseRequest(args, line: line, offset: offset)

@@ -9,6 +9,8 @@ public struct Session: Sendable {
     public internal(set) var breakpoints: [(number: Int, breakpoint: Breakpoint)] = []
     var nextBreakpointNumber = 1
     public internal(set) var autoDeliver = false
+    /// What `undo` can go back to, newest last (Session+Undo.swift).
+    var undoPoints: [UndoPoint] = []
     public var renderer: Renderer
     /// Every command and its output, for `save transcript`.
     public internal(set) var transcript: [String] = []
@@ -89,7 +91,16 @@ public struct Session: Sendable {
             do {
                 // Run first, then format: `format(try run(...))` would copy `self` for the call before
                 // `run` mutates it, and every snapshot append would then copy the whole history.
-                let lines = try run(command, interrupted: interrupted)
+                let kept = undoPoints.count
+                keepUndoPoint(before: command, line: line)
+                let lines: [String]
+                do {
+                    lines = try run(command, interrupted: interrupted)
+                } catch {
+                    // A refused command changed nothing: nothing to undo for it.
+                    if undoPoints.count > kept { undoPoints.removeLast() }
+                    throw error
+                }
                 output.lines = format(lines)
                 if command == .quit { output.quit = true }
             } catch let failure as ExpectationFailure {
@@ -140,6 +151,7 @@ public struct Session: Sendable {
         switch command {
         case .help(let topic): return help(topic)
         case .quit, .clear: return []
+        case .undo: return try undo()
         case .say(let text): return [text]
         case .expect(let expectation):
             if lab.state.relay != nil {

@@ -189,17 +189,7 @@ public final class PanelApp: Responder, @unchecked Sendable {
         }
     }
 
-    func asset(_ name: String) -> SiteResponse {
-        guard let body = assets[name] else { return Self.json(404, ["error": "no such asset"]) }
-        let type = switch (name as NSString).pathExtension {
-        case "html": "text/html; charset=utf-8"
-        case "css": "text/css; charset=utf-8"
-        case "js": "text/javascript; charset=utf-8"
-        case "svg": "image/svg+xml"
-        default: "application/octet-stream"
-        }
-        return SiteResponse(status: 200, headers: [HeaderField("content-type", type)], body: body)
-    }
+    func asset(_ name: String) -> SiteResponse { assets.response(name) }
 
     // MARK: Responses
 
@@ -297,6 +287,19 @@ public struct PanelAssets: Sendable {
     public init(files: [String: [UInt8]]) { self.files = files }
 
     public subscript(name: String) -> [UInt8]? { files[name] }
+
+    /// A page file as a response with its content type, or 404 (the panel's and the classroom's).
+    public func response(_ name: String) -> SiteResponse {
+        guard let body = files[name] else { return PanelApp.json(404, ["error": "no such asset"]) }
+        let type = switch (name as NSString).pathExtension {
+        case "html": "text/html; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "js": "text/javascript; charset=utf-8"
+        case "svg": "image/svg+xml"
+        default: "application/octet-stream"
+        }
+        return SiteResponse(status: 200, headers: [HeaderField("content-type", type)], body: body)
+    }
 
     public static let names = ["login.html", "panel.html", "panel.css", "panel.js", "favicon.svg"]
 
