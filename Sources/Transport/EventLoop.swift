@@ -24,6 +24,11 @@ public final class EventLoopServer: @unchecked Sendable {
         let opened: Double
         var lastWriteProgress: Double
         var incompleteSince: Double?
+        /// Shutting down, with everything written: our side of the TCP connection is shut
+        /// (FIN sent) and what the client still sends is read and dropped until it closes too, so
+        /// that a close with its frames unread does not reset the connection and destroy the end
+        /// of a response still in the kernel's buffers (a lingering close, as nginx does).
+        var lingeringSince: Double?
         /// TLS over the socket, while and after its handshake (nil for h2c).
         var tls: LoopTLS?
         /// Records the connection into the capture (`--pcap`): the octets on the socket.
@@ -147,8 +152,16 @@ public final class EventLoopServer: @unchecked Sendable {
                 }
             }
             if let since = drainingSince {
+                let now = ServerConnection.now()
                 for client in Array(clients.values) where client.pending == 0 && !Self.hasOpenStreams(client) {
-                    close(client, note: nil)
+                    if client.tls != nil {
+                        close(client, note: nil)
+                    } else if let lingering = client.lingeringSince {
+                        if now - lingering > Self.lingerSeconds { close(client, note: nil) }
+                    } else {
+                        client.lingeringSince = now
+                        shutdown(client.fd, Int32(SHUT_WR))
+                    }
                 }
                 if clients.isEmpty || ServerConnection.now() - since > limits.idleTimeout { break }
             }
@@ -198,6 +211,9 @@ public final class EventLoopServer: @unchecked Sendable {
             close(client, note: nil)
         }
     }
+
+    /// How long a lingering close waits for the client to close its side.
+    static let lingerSeconds = 2.0
 
     /// Whether a connection still has streams to finish.
     static func hasOpenStreams(_ client: Client) -> Bool {
@@ -308,9 +324,10 @@ public final class EventLoopServer: @unchecked Sendable {
             let n = receive(client)
             if n == -1 { break }  // nothing more for now
             guard n > 0 else {
-                close(client, note: "the client closed the connection")
+                close(client, note: client.lingeringSince == nil ? "the client closed the connection" : nil)
                 return
             }
+            if client.lingeringSince != nil { continue }  // a lingering close: read and dropped
             client.lastActive = ServerConnection.now()
             let events: [Event]
             if client.mode == .http2 {

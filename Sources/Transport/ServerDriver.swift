@@ -277,7 +277,10 @@ public final class ServerConnection: @unchecked Sendable {
                 _ = connection.sendGoaway(.noError, debug: "server shutting down")
                 guard flush() else { return }
             }
-            if draining && !connection.hasUnfinishedStreams { return }
+            if draining && !connection.hasUnfinishedStreams {
+                lingeringClose()
+                return
+            }
             guard stream.waitReadable(milliseconds: 200) else {
                 trace(responder.tick(on: &connection, peer: peer), connection: id, to: tracer)
                 guard flush() else { return }
@@ -296,6 +299,19 @@ public final class ServerConnection: @unchecked Sendable {
             }
             lastReceived = Self.now()
             guard process(bytes) else { return }
+        }
+    }
+
+    /// Shutting down with everything written: our side of a plain TCP connection is shut (FIN)
+    /// and what the client still sends (WINDOW_UPDATEs for the last DATA) is read and dropped until
+    /// it closes too, for at most two seconds. Closing with its frames unread would make the
+    /// kernel reset the connection and destroy the end of the response still in its buffers.
+    func lingeringClose() {
+        guard let socket = stream as? TCPSocket else { return }
+        socket.shutdownWrite()
+        let deadline = Self.now() + 2
+        while Self.now() < deadline, socket.waitReadable(milliseconds: 200) {
+            guard let bytes = try? socket.read(maximum: 65_536), !bytes.isEmpty else { return }
         }
     }
 
