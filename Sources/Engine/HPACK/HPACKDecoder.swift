@@ -116,9 +116,11 @@ public struct HPACKDecoder: Sendable, Equatable {
         case made(HeaderField)
     }
 
-    /// A field as `String`s, taken from the static table where it came from there. (Keeping each
-    /// dynamic entry's `String`s to share them, as a table of `String`s did, was measured slower:
-    /// the reference counting cost more than making the short strings again.)
+    /// A field as `String`s: taken from the static table where it came from there, and from
+    /// `DynamicTable.field` for a dynamic entry, which makes the entry's `String`s the first time a
+    /// `String` decode refers to it and shares them with every later reference (made lazily, this
+    /// measured faster than making them again; made eagerly at insertion, as a table of `String`s
+    /// once did, it was slower).
     @inline(__always)
     static func field(_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, _ known: Known) -> HeaderField {
         switch known {
