@@ -61,7 +61,7 @@ public struct ClassRun: Sendable {
     /// The running exercise's goals and whether each holds in the lab now (for a page's live ✓).
     public var goals: [(text: String, holds: Bool)]? {
         guard mode == .exercise, let exercise = currentExercise else { return nil }
-        return exercise.goals.map { ($0.text, $0.expectation.check(session.lab).holds) }
+        return exercise.goals.map { ($0.text, session.verdict(of: $0.expectation).holds) }
     }
 
     /// The waiting prediction's options, in order (a, b, …).
@@ -248,7 +248,7 @@ public struct ClassRun: Sendable {
             return [palette.dim("  the goal does not hold yet: type commands, or `goal`, `hint`, `solution`, `skip`")]
         case "goal":
             return exercise.goals.map { goal in
-                let verdict = goal.expectation.check(session.lab)
+                let verdict = session.verdict(of: goal.expectation)
                 return verdict.holds ? palette.good("  ✓ " + verdict.message) : "  ✗ " + verdict.message
             }
         case "hint":
@@ -272,7 +272,7 @@ public struct ClassRun: Sendable {
             return out + finishItem()
         default:
             var out = explore(text, interrupted)
-            guard exercise.goals.allSatisfy({ $0.expectation.check(session.lab).holds }) else { return out }
+            guard exercise.goals.allSatisfy({ session.verdict(of: $0.expectation).holds }) else { return out }
             exercisesDone += 1
             if !solutionShown { exercisesSolved += 1 }
             outcomes.append(Outcome(line: exercise.line, isExercise: true,
@@ -288,7 +288,7 @@ public struct ClassRun: Sendable {
     }
 
     func goalSummary(_ exercise: Exercise) -> String {
-        exercise.goals.map { $0.expectation.check(session.lab).message }.joined(separator: "; ")
+        exercise.goals.map { session.verdict(of: $0.expectation).message }.joined(separator: "; ")
     }
 
     mutating func finishItem() -> [String] {

@@ -218,9 +218,10 @@ public enum CommandParser {
             }
             return .priorityUpdate(stream: stream, priority)
         case "limit":
-            let names = ["rapid-resets"]
             guard args.count == 2, let n = Int(args[1]), n >= 0 else { throw usage() }
-            guard names.contains(args[0].lowercased()) else { throw CommandError("no limit '\(args[0])'", hint: hintFor(args[0], names)) }
+            guard EndpointLimit(rawValue: args[0].lowercased()) != nil else {
+                throw CommandError("no limit '\(args[0])'", hint: hintFor(args[0], EndpointLimit.names))
+            }
             return .limit(side, name: args[0].lowercased(), value: n)
         case "goaway":
             guard !args.isEmpty else { throw usage() }
@@ -313,7 +314,7 @@ public enum CommandParser {
             return .connection(n)
         case "expect":
             if let role { throw CommandError("write the side after expect: `expect \(role) ...`", hint: "example: expect \(role) stream 1 state closed") }
-            return .expect(try Expectation.parse(args))
+            return .expect(try Expectation.parse(args, text: rest(of: line, after: 1 + offset)))
         case "lesson":
             if role != nil { throw usage() }
             guard args.count == 1 else { throw usage() }

@@ -102,7 +102,7 @@ public enum LessonRunner {
         case .exercise(let exercise):
             var out = session.format(exerciseHeading(exercise, palette: .plain)
                                      + exercise.hints.enumerated().map { "  hint \($0.offset + 1): \($0.element)" })
-            if exercise.goals.allSatisfy({ $0.expectation.check(session.lab).holds }) {
+            if exercise.goals.allSatisfy({ session.verdict(of: $0.expectation).holds }) {
                 throw LessonError(file: script.path, line: exercise.line, message: "the exercise's goal already holds before it starts: there is nothing to do")
             }
             out.append("  solution:")
@@ -128,12 +128,12 @@ public enum LessonRunner {
     /// After the solution: every goal must hold.
     static func goalsReached(_ exercise: Exercise, _ session: Session, script: LessonScript) throws(LessonError) -> [String] {
         for goal in exercise.goals {
-            let verdict = goal.expectation.check(session.lab)
+            let verdict = session.verdict(of: goal.expectation)
             guard verdict.holds else {
                 throw LessonError(file: script.path, line: goal.line, message: "the solution does not reach this goal: \(verdict.message)")
             }
         }
-        return ["  ✓ solved: " + exercise.goals.map { $0.expectation.check(session.lab).message }.joined(separator: "; ")]
+        return ["  ✓ solved: " + exercise.goals.map { session.verdict(of: $0.expectation).message }.joined(separator: "; ")]
     }
 
     static func exerciseHeading(_ exercise: Exercise, palette: Palette) -> [String] {
@@ -151,14 +151,14 @@ public enum LessonRunner {
     static func reveal(_ prediction: Prediction, _ session: Session, answered: Int?, script: LessonScript,
                        palette: Palette) throws(LessonError) -> (lines: [String], right: Bool) {
         let key = prediction.options[prediction.answer]
-        let verdict = key.check.map { $0.check(session.lab) } ?? Verdict(holds: true, message: "")
+        let verdict = key.check.map { session.verdict(of: $0) } ?? Verdict(holds: true, message: "")
         guard verdict.holds else {
             throw LessonError(file: script.path, line: prediction.answerLine > 0 ? prediction.answerLine : key.line,
                               message: "the answer key says (\(Prediction.label(prediction.answer))), whose option (line \(key.line)) expects "
                                 + "\(key.checkText ?? "?"), but the engine disagrees: \(verdict.message)")
         }
         for (index, option) in prediction.options.enumerated() where index != prediction.answer {
-            if let check = option.check, check.check(session.lab).holds {
+            if let check = option.check, session.verdict(of: check).holds {
                 throw LessonError(file: script.path, line: option.line,
                                   message: "option (\(Prediction.label(index))) holds too (\(option.checkText ?? "")): the question has two right answers")
             }

@@ -182,9 +182,10 @@ extension Session {
             return try act(.client, interrupted) { (c) throws(UsageError) in try c.sendPriorityUpdate(stream, priority) }
         case .limit(let role, let name, let value):
             try ensureLocal(role)
-            switch name {
-            default:
-                try lab.act(role) { $0.configuration.rapidResetLimit = value }
+            guard let limit = EndpointLimit(rawValue: name) else { throw CommandError("no limit '\(name)'") }
+            try lab.act(role) { limit.set(value, in: &$0.configuration) }
+            switch limit {
+            case .rapidResets:
                 return ["  the \(role) ends a connection with ENHANCE_YOUR_CALM once more than \(value) streams are reset early"]
             }
         case .goaway(let role, let code, let debug):

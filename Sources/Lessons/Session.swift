@@ -159,7 +159,7 @@ public struct Session: Sendable {
                 throw CommandError("expect checks the lab's own client and server; between two real peers there are none",
                                    hint: "`show streams`, `show hpack`, `show windows`, `show settings` show what H2Lab follows of both")
             }
-            let verdict = expectation.check(lab)
+            let verdict = verdict(of: expectation)
             guard verdict.holds else { throw ExpectationFailure(message: verdict.message) }
             return ["  ✓ " + verdict.message]
         case .lesson(let name):
@@ -185,5 +185,26 @@ public struct Session: Sendable {
                                hint: "a file named in a command is read from the lesson's folder (at the prompt, the current folder)")
         }
         return Array(data)
+    }
+
+    /// Checks an expectation: against the lab, or, for `expect refused COMMAND`, by running the
+    /// command on a copy of the session (this one changes in no way) and seeing it refused.
+    public func verdict(of expectation: Expectation) -> Verdict {
+        guard case .refused(let command, let text) = expectation else { return expectation.check(lab) }
+        if let peer = lab.state.remote {
+            return Verdict(holds: false, message: "expect refused runs a command on a copy of the lab; a real \(peer.role) cannot be copied")
+        }
+        var trial = self
+        trial.live = nil
+        do {
+            _ = try trial.run(command, interrupted: { false })
+        } catch let error as CommandError {
+            return Verdict(holds: true, message: "`\(text)` is refused: \(error.message)")
+        } catch let error as UsageError {
+            return Verdict(holds: true, message: "`\(text)` is refused: \(error.message)")
+        } catch {
+            return Verdict(holds: true, message: "`\(text)` is refused: \(error)")
+        }
+        return Verdict(holds: false, message: "expected `\(text)` to be refused, the lab runs it")
     }
 }

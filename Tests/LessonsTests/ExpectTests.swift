@@ -97,6 +97,20 @@ struct ExpectTests {
              message: "expected client setting INITIAL_WINDOW_SIZE to be 16, it is 65535"),
         Case(line: "expect server window stream 3 recv 65530", holds: true, message: "server window 3 recv is 65530"),
         Case(line: "expect client window stream 3 recv 1", holds: false, message: "expected client window 3 recv to be 1, it is 65535"),
+        // Issue 21's leftovers: no response at all, a limit, the order of DATA, what was ignored, a refusal.
+        Case(line: "expect client stream 3 status none", holds: true, message: "client stream 3 status is none (no response)"),
+        Case(line: "expect client stream 1 status none", holds: false, message: "expected client stream 1 status to be none (no response), it is 200"),
+        Case(line: "expect server limit rapid-resets 1000", holds: true, message: "server limit rapid-resets is 1000"),
+        Case(line: "expect server limit rapid-resets 10", holds: false, message: "expected server limit rapid-resets to be 10, it is 1000"),
+        Case(line: "expect last DATA streams 1 3", holds: true, message: "the last 2 DATA frames were on streams 1, 3"),
+        Case(line: "expect last DATA streams 3", holds: true, message: "the last DATA frame was on stream 3"),
+        Case(line: "expect last DATA streams 3, 1", holds: false, message: "expected the last 2 DATA frames on streams 3, 1, they were on streams 1, 3"),
+        Case(line: "expect last RST_STREAM streams 1", holds: false, message: "expected the last RST_STREAM frame on stream 1, no RST_STREAM frame was delivered"),
+        Case(line: "expect server ignored 0xfa", holds: false, message: "expected the server to have ignored UNKNOWN(0xfa), it received none"),
+        Case(line: "expect client ignored SETTINGS", holds: false, message: "expected the client to have ignored SETTINGS, it acted on all 2 it received"),
+        Case(line: "expect refused push 1 /styles.css", holds: true,
+             message: "`push 1 /styles.css` is refused: stream 1 is closed at the server; a push needs a request the server has not answered (§8.4)"),
+        Case(line: "expect refused ping 7", holds: false, message: "expected `ping 7` to be refused, the lab runs it"),
     ]
 
     @Test("each form checks the real state, with a sentence either way", arguments: cases)
@@ -143,6 +157,18 @@ struct ExpectTests {
         ("expect last blok", "expect last block field|size-update"),
         ("expect client stream 1 state closed (ajar)", "unknown cause 'ajar'"),
         ("expect last frame HEADERS [ES XX]", "is not an error code, a flag"),
+        ("expect client stream 1 status nothing", "a status is a number 100-999, or none"),
+        ("expect server limit rapid-reset 5", "did you mean rapid-resets?"),
+        ("expect server limit rapid-resets many", "expected a limit, not 'many'"),
+        ("expect last DATA streams", "expect last DATA streams N"),
+        ("expect last DATA streams 1 x", "'x' is not a stream number"),
+        ("expect last DTA streams 1", "did you mean DATA?"),
+        ("expect server ignored", "expected a frame type"),
+        ("expect server ignored 0xfa stream", "expect server ignored TYPE [stream N]"),
+        ("expect refused", "expect refused COMMAND"),
+        ("expect refused pong", "expect refused: unknown command 'pong'"),
+        ("expect refused expect wire empty", "takes a command that acts on the lab"),
+        ("expect refsued ping", "did you mean 'refused'?"),
     ])
     func malformed(_ line: String, _ text: String) {
         var session = Session()
@@ -176,6 +202,32 @@ struct ExpectTests {
         // The server had answered (END_STREAM both ways) before the RST_STREAM reached it.
         #expect(session.execute("expect server stream 1 state closed (END_STREAM)").failure == nil)
         #expect(session.execute("expect server stream 1 state closed (reset received)").failure != nil)
+    }
+
+    @Test("ignored: a frame of an unknown type is discarded (RFC 9113 §5.5), on its stream")
+    func ignoredUnknownType() {
+        var session = Session()
+        for line in ["continue", "send 0xfa stream=0 payload=0102", "step"] { #expect(session.execute(line).error == nil, "\(line)") }
+        #expect(session.execute("expect server ignored 0xfa").lines.joined(separator: " ").contains("✓ server ignored UNKNOWN(0xfa) (#6: unknown frame type (§5.5))"))
+        #expect(session.execute("expect server ignored 0xfa stream 0").failure == nil)
+        #expect(session.execute("expect server ignored 0xfa stream 1").failure?.message == "expected the server to have ignored UNKNOWN(0xfa) on stream 1, it received none")
+        #expect(session.execute("expect client ignored 0xfa").failure != nil)
+    }
+
+    @Test("refused: the command runs on a copy; the lab, the wire and the undo list are untouched either way")
+    func refusedChangesNothing() {
+        var session = labAfterRequests()
+        let lab = session.lab
+        let undoable = session.undoPoints.count
+        #expect(session.execute("expect refused ping 7").failure != nil)
+        #expect(session.execute("expect refused request GET /json").failure != nil)
+        #expect(session.execute("expect refused push 1 /styles.css").failure == nil)
+        #expect(session.lab.state.toServer == lab.state.toServer && session.lab.state.toClient == lab.state.toClient)
+        #expect(session.lab.state.client.streams == lab.state.client.streams)
+        #expect(session.lab.log.count == lab.log.count)
+        #expect(session.undoPoints.count == undoable)
+        // Below 16 384, the engine refuses to send it (§6.5.2).
+        #expect(session.execute("expect refused server settings MAX_FRAME_SIZE=1").failure == nil)
     }
 
     @Test("a failing expect says what is there instead, in the issue's words")
