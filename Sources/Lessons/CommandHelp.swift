@@ -16,6 +16,31 @@ public struct CommandHelp: Sendable {
 
     public static func find(_ name: String) -> CommandHelp? { all.first { $0.name == name } }
 
+    /// The README's command table lies between these lines; `scripts/readme-commands` writes it.
+    public static let readmeBegin = "<!-- commands:begin (generated from Sources/Lessons/Commands+*.swift by scripts/readme-commands) -->"
+    public static let readmeEnd = "<!-- commands:end -->"
+
+    /// Every command as a Markdown table, by group: its usage, what it does, an example.
+    public static func markdownTable() -> String {
+        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+        var lines = ["| group | command | what it does | example |", "|---|---|---|---|"]
+        for group in CommandDefinition.Group.allCases {
+            for entry in all where entry.group == group.rawValue {
+                let aliases = CommandDefinition.find(entry.name)?.aliases ?? []
+                let also = aliases.isEmpty ? "" : " (also `" + aliases.joined(separator: "`, `") + "`)"
+                lines.append("| \(group.rawValue) | `\(cell(entry.usage))`\(also) | \(cell(entry.summary)) | `\(cell(entry.example))` |")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `readme` with the text between `readmeBegin` and `readmeEnd` replaced by the table; nil
+    /// when the markers are missing.
+    public static func updatingReadme(_ readme: String) -> String? {
+        guard let begin = readme.range(of: readmeBegin), let end = readme.range(of: readmeEnd), begin.upperBound <= end.lowerBound else { return nil }
+        return String(readme[..<begin.upperBound]) + "\n" + markdownTable() + "\n" + String(readme[end.lowerBound...])
+    }
+
     /// The known word closest to `word` by edit distance, if it is close enough to be a likely typo.
     public static func closest(to word: String, among candidates: [String]) -> String? {
         let lower = word.lowercased()

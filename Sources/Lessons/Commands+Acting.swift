@@ -100,8 +100,9 @@ extension CommandDefinition {
                   return .priorityUpdate(stream: stream, priority)
               }),
         .init(name: "push", group: .acting, usage: "push STREAM PATH",
-              summary: "the server promises PATH on a request it has not answered yet (with `respond manual`: only the promise)",
-              example: "respond manual, then request GET /html, step, push 1 /styles.css",
+              summary: "the server promises PATH on a request it has not answered yet (with `respond manual`: only the promise; "
+                  + "so `respond manual`, `request GET /html`, `step`, then push)",
+              example: "push 1 /styles.css",
               grammar: .value(.stream, .value(.any(offering: DemoSite.paths), .end)),
               parse: { a in
                   guard a.count == 2, let stream = CommandParser.streamID(a[0]), a[1].hasPrefix("/") else { throw a.usage() }
@@ -112,7 +113,7 @@ extension CommandDefinition {
               grammar: .oneOf([
                   .words(["raw"], then: .text),
                   .dependent(Slot(offers: { _ in FrameType.names.map { $0.lowercased() } }, accepts: { FrameType(parsing: $0) != nil }), { word in
-                      guard let type = FrameType(parsing: word), type.isKnown else { return .text }
+                      guard let type = FrameType(parsing: word) else { return .text }
                       return .many(.words(["stream=", "flags="] + FrameSpec.fields(of: type).map { $0 + "=" }), then: .end)
                   }),
               ]),

@@ -17,14 +17,14 @@ extension CommandDefinition {
               sides: .neither({ CommandError("listen takes no '\($0)': our server listens, the real client takes the client's place") }),
               usage: "listen [--tls] [--port N] [--timeout S] [--cert F --key F]",
               summary: "our server waits for a real client (browser, curl); its frames wait until stepped",
-              example: "listen --tls --port 8443", grammar: listenOptions(then: .end),
+              example: "listen --tls --port 8443", grammar: .many(listenOption, then: .end),
               parse: { a in try CommandParser.parseListen(a.words) }),
         .init(name: "proxy", group: .stepping,
               sides: .neither({ CommandError("proxy takes no '\($0)': a real client and a real server take both places") }),
               usage: "proxy --to URL [--tls] [--port N] [--timeout S] [--cert F --key F]",
               summary: "sit between a real client and the real server at URL; both sides' frames wait until stepped",
               example: "proxy --to http://127.0.0.1:8080 --tls --port 8443",
-              grammar: .many(.oneOf([.words(["--to"], then: .value(.any(), .end)), listenOptions(then: .end)]), then: .end),
+              grammar: .many(.oneOf([.words(["--to"], then: .value(.any(), .end)), listenOption]), then: .end),
               parse: CommandParser.parseProxy),
         .init(name: "drop", group: .stepping, usage: "drop [client|server] [TYPE]",
               summary: "take the next waiting frame (from one side, of one type) off the wire: the receiver never sees it",
@@ -108,12 +108,10 @@ extension CommandDefinition {
               }),
     ]
 
-    /// `listen`'s options (`proxy` takes them too).
-    static func listenOptions(then next: Grammar) -> Grammar {
-        .many(.oneOf([.words(["--tls", "tls", "--plain", "plain"]),
-                      .words(["--port", "port", "--timeout"], then: .value(.number, .end)),
-                      .words(["--cert", "--key"], then: .value(.path, .end))]), then: next)
-    }
+    /// One of `listen`'s options (`proxy` takes them too).
+    static let listenOption: Grammar = .oneOf([.words(["--tls", "tls", "--plain", "plain"]),
+                                               .words(["--port", "port", "--timeout"], then: .value(.number, .end)),
+                                               .words(["--cert", "--key"], then: .value(.path, .end))])
 }
 
 extension CommandParser {

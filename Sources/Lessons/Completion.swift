@@ -46,9 +46,18 @@ public enum Completion {
         return walk(definition.grammar, words.dropFirst(), [], context)
     }
 
+    /// How deep a walk may go: far more than any line needs, so that a grammar whose repeated item
+    /// can match nothing ends in "no offer" instead of running out of stack.
+    static let depthLimit = 400
+
     /// Follows `words` through `grammar`; `after` holds what comes once `grammar` ends (the rest
     /// of a repeat, innermost last). nil: the words do not fit.
-    static func walk(_ grammar: Grammar, _ words: ArraySlice<String>, _ after: [Grammar], _ context: CompletionContext) -> Offer? {
+    static func walk(_ grammar: Grammar, _ words: ArraySlice<String>, _ after: [Grammar], _ context: CompletionContext,
+                     depth: Int = 0) -> Offer? {
+        guard depth < depthLimit else { return nil }
+        func walk(_ grammar: Grammar, _ words: ArraySlice<String>, _ after: [Grammar], _ context: CompletionContext) -> Offer? {
+            Completion.walk(grammar, words, after, context, depth: depth + 1)
+        }
         switch grammar {
         case .end:
             if let next = after.last { return walk(next, words, after.dropLast(), context) }

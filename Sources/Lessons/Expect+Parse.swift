@@ -299,7 +299,10 @@ extension Expectation {
     /// `TYPE [CODE] [FLAG ...] [stream N] [last-stream N] [from ROLE]`.
     static func framePatternGrammar(from: Bool) -> Grammar {
         .value(.frameType, .many(.oneOf([
-            .value(Slot(offers: { _ in ErrorCode.names + CommandWords.flags }, accepts: { namedErrorCode($0) != nil || flagName($0) != nil }), .end),
+            // Flags as any view prints them: `END_STREAM`, `[ES EH]`, `END_STREAM|END_HEADERS`.
+            .value(Slot(offers: { _ in ErrorCode.names + CommandWords.flags }, accepts: { word in
+                word.split(whereSeparator: { "[]|,".contains($0) }).allSatisfy { namedErrorCode(String($0)) != nil || flagName(String($0)) != nil }
+            }), .end),
             .words(["stream", "last-stream"], then: .value(.stream, .end)),
         ] + (from ? [.words(["from"], then: .words(CommandWords.sides))] : [])), then: .end))
     }
