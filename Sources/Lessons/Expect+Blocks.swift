@@ -105,6 +105,9 @@ public struct FieldPattern: Hashable, Sendable, CustomStringConvertible {
         return pattern
     }
 
+    /// The words a representation is written in, for completion.
+    static let words = ["indexed", "literal", "incremental", "without-indexing", "never-indexed", "name", "index", "new", "value", "huffman", "raw"]
+
     static let usage = "indexed [N] | literal incremental|without-indexing|never-indexed [, name index N | new name] [, value huffman|raw]"
 
     static func indexing(_ word: String) -> Indexing? {

@@ -4,14 +4,14 @@ import Engine
 /// forms, Expect+Check.swift what each means).
 extension Expectation {
 
-    /// Parses the words after `expect`; `text` is what followed `expect` verbatim (for the
-    /// command of `expect refused COMMAND`, quotes and all).
-    public static func parse(_ words: [String], text: String? = nil) throws(CommandError) -> Expectation {
+    /// Parses the words after `expect`; `rest(n)` is the text after the first n of them, verbatim
+    /// (the command of `expect refused COMMAND`, quotes and all).
+    public static func parse(_ words: [String], rest text: ((Int) -> String)? = nil) throws(CommandError) -> Expectation {
         guard let first = words.first?.lowercased() else { throw usage("expect what?") }
         let rest = Array(words.dropFirst())
         switch first {
         case "refused":
-            return try parseRefused(text.map { CommandParser.rest(of: $0, after: 1) } ?? rest.joined(separator: " "))
+            return try parseRefused(text?(1) ?? rest.joined(separator: " "))
         case "wire":
             guard rest.count == 1 else { throw usage("expect wire empty, or expect wire N (frames waiting)") }
             if rest[0].lowercased() == "empty" { return .wireCount(0) }
@@ -53,7 +53,7 @@ extension Expectation {
             let rest = rest.count == 4 && rest[0].lowercased() == "stream" ? Array(rest.dropFirst()) : rest
             guard rest.count == 3 else { throw usage("expect \(role) window conn|[stream] N send|recv VALUE") }
             let stream: UInt32
-            if ["conn", "connection", "0"].contains(rest[0].lowercased()) {
+            if CommandWords.connection.contains(rest[0].lowercased()) {
                 stream = 0
             } else if let id = CommandParser.streamID(rest[0]) {
                 stream = id
@@ -196,15 +196,13 @@ extension Expectation {
         return ErrorCode(parsing: text)
     }
 
-    static let flagNames = ["END_STREAM", "END_HEADERS", "PADDED", "PRIORITY", "ACK"]
-
     /// The flags as the ladder prints them (`[ES EH]`), one table for both.
     static let flagAbbreviations = ["END_STREAM": "ES", "END_HEADERS": "EH", "PADDED": "P", "PRIORITY": "PRI"]
 
     /// A flag written as the delivery view (`END_STREAM`), `send` (`end-stream`) or the ladder (`ES`) writes it.
     static func flagName(_ word: String) -> String? {
         let upper = word.uppercased().replacingOccurrences(of: "-", with: "_")
-        if flagNames.contains(upper) { return upper }
+        if CommandWords.flags.contains(upper) { return upper }
         return flagAbbreviations.first { $0.value == upper }?.key
     }
 
@@ -238,7 +236,7 @@ extension Expectation {
                 i += 1
             } else {
                 throw CommandError("'\(word)' is not an error code, a flag, `stream N`, `last-stream N`\(allowFrom ? " or `from ROLE`" : "")",
-                                   hint: CommandParser.hintFor(word, ErrorCode.names + flagNames))
+                                   hint: CommandParser.hintFor(word, ErrorCode.names + CommandWords.flags))
             }
         }
         return result
@@ -250,10 +248,64 @@ extension Expectation {
     }
 
 
-    /// What may follow `expect ROLE`, and `expect ROLE stream N` (the parser's and completion's list).
-    static let endpointForms = ["stream", "active-streams", "window", "hpack", "setting", "peer-setting", "settings-pending", "limit",
-                                "sent", "ignored", "connection", "goaway"]
+    /// What may follow `expect ROLE` and `expect ROLE stream N`: the forms' words for the parser's
+    /// hints, and what completion offers after each.
+    static let endpointGrammar: [(String, Grammar)] = {
+        let number = Grammar.value(.number, .end)
+        let count = Grammar.value(.any(), .end)
+        let stream: [(String, Grammar)] = [
+            ("state", .value(.any(offering: CommandWords.states), .text)),
+            ("status", .oneOf([.words(["none"]), number])),
+            ("body", number), ("header", .text),
+            ("request", .value(.any(offering: CommandWords.methods), .value(.any(), .end))),
+            ("trailers", .text),
+        ]
+        let sendRecv = Grammar.words(["send", "recv"], then: count)
+        let setting = Grammar.value(.any(offering: SettingID.allNames), .text)
+        return [
+            ("stream", .value(.stream, .choice(stream))),
+            ("active-streams", number),
+            ("window", .oneOf([.words(["conn"], then: sendRecv), .words(["stream"], then: .value(.stream, sendRecv)), .value(.stream, sendRecv)])),
+            ("hpack", .words(["encoder", "decoder"], then: .choice([("size", number), ("max-size", number), ("entries", number),
+                                                                  ("entry", .value(.number, .text))]))),
+            ("setting", setting), ("peer-setting", setting), ("settings-pending", number),
+            ("limit", .words(EndpointLimit.names, then: number)),
+            ("sent", framePatternGrammar(from: false)),
+            ("ignored", .value(.frameType, .optional({ .words(["stream"], then: .value(.stream, $0)) }))),
+            ("connection", .words(["open", "closed"])),
+            ("goaway", .words(["sent", "received"], then: .many(.oneOf([.value(.errorCode, .end),
+                                                                     .words(["last-stream"], then: .value(.stream, .end))]), then: .end))),
+        ]
+    }()
+    static let endpointForms = endpointGrammar.map(\.0)
     static let streamForms = ["state", "status", "body", "header", "request", "trailers"]
+
+    /// What may follow `expect`, for completion.
+    static let grammar: Grammar = {
+        let endpoint = Grammar.choice(endpointGrammar)
+        let block = Grammar.optional({ .words(["from"], then: .words(CommandWords.sides, then: $0)) }, then: .choice([
+            ("field", .value(.any(), .many(.value(.any(offering: FieldPattern.words), .end), then: .end))),
+            ("size-update", .oneOf([.words(["none"]), .value(.number, .end)])),
+        ]))
+        return .choice([
+            ("client", endpoint), ("server", endpoint),
+            ("last", .oneOf([.choice([("frame", framePatternGrammar(from: true)), ("block", block)]),
+                             .value(.frameType, .words(["streams"], then: .many(.value(.stream, .end), then: .end)))])),
+            ("wire", .oneOf([.words(["empty"]), .value(.number, .end)])),
+            ("refused", .value(.command, .text)),
+        ])
+    }()
+
+    /// `TYPE [CODE] [FLAG ...] [stream N] [last-stream N] [from ROLE]`.
+    static func framePatternGrammar(from: Bool) -> Grammar {
+        .value(.frameType, .many(.oneOf([
+            // Flags as any view prints them: `END_STREAM`, `[ES EH]`, `END_STREAM|END_HEADERS`.
+            .value(Slot(offers: { _ in ErrorCode.names + CommandWords.flags }, accepts: { word in
+                word.split(whereSeparator: { "[]|,".contains($0) }).allSatisfy { namedErrorCode(String($0)) != nil || flagName(String($0)) != nil }
+            }), .end),
+            .words(["stream", "last-stream"], then: .value(.stream, .end)),
+        ] + (from ? [.words(["from"], then: .words(CommandWords.sides))] : [])), then: .end))
+    }
 
     /// `expect last TYPE streams N ...`: the streams of the last frames of that type, oldest first.
     static func parseLastStreams(_ typeWord: String, _ words: [String]) throws(CommandError) -> Expectation {

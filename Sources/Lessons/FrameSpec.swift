@@ -18,6 +18,25 @@ enum FrameSpec {
         return prefix + [UInt8](repeating: octet[0], count: count)
     }
 
+    /// The fields `send TYPE` takes beside `stream` and `flags` (SETTINGS takes NAME=VALUE pairs),
+    /// for the parser and for completion.
+    static func fields(of type: FrameType) -> [String] {
+        switch type {
+        case .data: return ["data", "pad"]
+        case .headers: return ["block", "pad", "depends", "weight", "exclusive"]
+        case .priority: return ["depends", "weight", "exclusive"]
+        case .rstStream: return ["code"]
+        case .settings: return []
+        case .pushPromise: return ["promised", "block", "pad"]
+        case .ping: return ["data"]
+        case .goaway: return ["last", "code", "debug"]
+        case .windowUpdate: return ["increment"]
+        case .continuation: return ["block"]
+        case .priorityUpdate: return ["prioritized", "value"]
+        default: return ["payload"]
+        }
+    }
+
     static func parse(_ args: [String]) throws -> Frame {
         guard let typeWord = args.first, let type = FrameType(parsing: typeWord) else {
             throw CommandError("unknown frame type '\(args.first ?? "")'", hint: CommandParser.hintFor(args.first ?? "", FrameType.names))
@@ -35,21 +54,7 @@ enum FrameSpec {
                 written.append(k)
             }
         }
-        let allowed: [String]
-        switch type {
-        case .data: allowed = ["data", "pad"]
-        case .headers: allowed = ["block", "pad", "depends", "weight", "exclusive"]
-        case .priority: allowed = ["depends", "weight", "exclusive"]
-        case .rstStream: allowed = ["code"]
-        case .settings: allowed = []
-        case .pushPromise: allowed = ["promised", "block", "pad"]
-        case .ping: allowed = ["data"]
-        case .goaway: allowed = ["last", "code", "debug"]
-        case .windowUpdate: allowed = ["increment"]
-        case .continuation: allowed = ["block"]
-        case .priorityUpdate: allowed = ["prioritized", "value"]
-        default: allowed = ["payload"]
-        }
+        let allowed = fields(of: type)
         for key in written where !(["stream", "flags"] + allowed).contains(key) {
             throw CommandError("\(type.name) has no field '\(key)'",
                                hint: "fields: " + (["stream", "flags"] + allowed).joined(separator: ", "))

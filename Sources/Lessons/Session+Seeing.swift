@@ -108,7 +108,7 @@ extension Session {
         return lines
     }
 
-    static let helpGroups = ["acting", "stepping", "seeing", "other"]
+    static let helpGroups = CommandDefinition.Group.allCases.map(\.rawValue)
 
     /// `lead` then `text` wrapped at 100 columns, continuation lines indented by `indent`.
     /// (`visibleLead`: the columns `lead` takes on screen, colour escapes aside.)

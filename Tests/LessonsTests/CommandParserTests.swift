@@ -259,10 +259,33 @@ struct CompletionTests {
         ("expect client stream 1 state ", "reserved-(remote)"), ("expect server window conn ", "recv"),
         ("expect server hpack decoder ", "entries"), ("expect last ", "block"), ("expect last block ", "size-update"),
         ("expect last block field authorization ", "never-indexed"), ("expect client goaway received ", "NO_ERROR"), ("help ", "expect"),
+        // The forms issue 21 added, and words the grammar gives that a second list used to miss.
+        ("expect client stream 3 status ", "none"), ("expect server limit ", "rapid-resets"), ("expect server ignored ", "CONTINUATION"),
+        ("expect last DATA ", "streams"), ("expect refused ", "push"), ("server limit ", "rapid-resets"), ("send priority_update ", "prioritized="),
+        ("req ", "GET"), ("s ", "server"), ("proxy --to http://x ", "--tls"), ("respond ", "manual"), ("edit 3 ", "remove"),
     ])
     func candidates(_ before: String, _ word: String) {
         let offered = Completion.candidates(before: before, lessons: ["01-handshake", "10-flow-control"])
         #expect(offered.contains(word), "\(before)| offers \(offered.prefix(12))")
+    }
+
+    @Test("every command's example, and every expect form's, fits the grammar completion walks")
+    func examplesFitTheGrammar() {
+        let examples = CommandDefinition.all.map(\.example) + Expectation.forms.map(\.example)
+        for example in examples {
+            #expect(CommandParser.parse(example).map { $0 != nil } == .success(true), "\(example) does not parse")
+            #expect(Completion.offer(before: example + " ", CompletionContext()) != nil, "\(example) does not fit its grammar")
+        }
+    }
+
+    @Test("a word the grammar does not know offers nothing; `server ` offers only commands a side may act")
+    func offersFollowTheDefinitions() {
+        #expect(Completion.candidates(before: "show nothing ") == [])
+        #expect(Completion.candidates(before: "bogus ") == [])
+        let server = Completion.candidates(before: "server ")
+        #expect(server.contains("ping") && !server.contains("request") && !server.contains("listen") && !server.contains("expect"))
+        #expect(Completion.wantsPath(before: "listen --cert "))
+        #expect(!Completion.wantsPath(before: "listen --port "))
     }
 
     @Test("nothing is offered where nothing fits; paths after @ and save")
