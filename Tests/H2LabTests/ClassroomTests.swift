@@ -145,46 +145,16 @@ struct ClassStartTests {
 
 @Suite("h2lab class: the JSON API with 30 HTTP/2 clients, and §5's limits", .serialized)
 struct ClassroomAPITests {
-    @Test("30 students join at once, the teacher starts a lesson, each goes on; the roster, CSV and JSON show all 30; the 31st finds the class full")
+    @Test("30 students, each a Python h2 client with one HTTP/2 connection and session: all join, the 31st finds the class full, the teacher's lesson reaches every lab, and every student's score arrives on the roster (live and asked for), the CSV and the JSON")
     func thirtyStudents() throws {
+        try #require(try run("python3", ["-c", "import h2"]).status == 0, "python3-h2 is installed by scripts/test")
         let classroom = try ClassProcess(["--max-students", "30"])
         defer { classroom.stop() }
-        #expect(try classroom.login() == 303)
-        let statuses = Statuses()
-        DispatchQueue.concurrentPerform(iterations: 30) { i in
-            let result = try? classroom.join("student \(i)", jar: "s\(i)")
-            statuses.add(result?.status ?? 0)
-        }
-        #expect(statuses.all == Array(repeating: 200, count: 30), "\(statuses.all)")
-        let full = try classroom.join("one too many", jar: "s31")
-        #expect(full.status == 503 && full.body.contains("full") && full.headers.lowercased().contains("retry-after"))
-        let started = try classroom.post("/api/class/lesson", ["name": "03-get-request"], jar: "teacher")
-        #expect(started.status == 200 && classroom.json(started.body)["students"] as? Int == 30, "\(started.body)")
-        let replies = Replies()
-        DispatchQueue.concurrentPerform(iterations: 30) { i in
-            replies.add(i, (try? classroom.command("", jar: "s\(i)")) ?? [:])
-        }
-        for (i, reply) in replies.all {
-            #expect(reply["section"] as? Int == 2 && reply["sections"] as? Int == 5 && reply["prompt"] as? String == "answer (a-c)> ",
-                    "student \(i): \(reply)")
-            #expect((reply["output"] as? String)?.contains("── section 2 of 5") == true)
-        }
-        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
-        let students = roster["students"] as? [[String: Any]] ?? []
-        #expect(students.count == 30)
-        #expect(students.allSatisfy { $0["lesson"] as? String == "03-get-request" && $0["section"] as? Int == 2 && $0["sections"] as? Int == 5 })
-        #expect(students.allSatisfy { ["exercisesOwn", "exercisesHelped", "predictionsRight", "predictions", "idleSeconds", "name"].allSatisfy($0.keys.contains) })
-        // Half answer the prediction right (c: the response's END_STREAM closes the stream), half wrong (b).
-        DispatchQueue.concurrentPerform(iterations: 30) { i in _ = try? classroom.command(i % 2 == 0 ? "c" : "b", jar: "s\(i)") }
-        let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher")
-        let rows = csv.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(csv.status == 200 && csv.headers.contains("text/csv") && rows.count == 31, "\(csv.body)")
-        #expect(rows.first == LessonResult.csvHeader)
-        #expect(rows.filter { $0.contains(",1,1,100,browser,") }.count == 15 && rows.filter { $0.contains(",0,1,0,browser,") }.count == 15, "\(rows)")
-        let json = classroom.json(try classroom.curl([classroom.url + "/api/class/scores.json"], jar: "teacher").body)
-        let results = json["results"] as? [[String: Any]] ?? []
-        #expect(results.count == 30 && results.filter { $0["score"] as? Int == 100 }.count == 15)
-        #expect(results.allSatisfy { ($0["items"] as? [String])?.first?.hasPrefix("prediction@") == true })
+        let script = packageRoot.appendingPathComponent("Tests/Peers/class_students.py").path
+        let result = try run("python3", ["-B", script, classroom.url, classroom.code, classroom.password, "30"], timeout: 180)
+        #expect(result.status == 0 && result.stdout.contains("ok 30 students"), "\(result.stdout)\n\(result.stderr.suffix(2_000))")
+        // The server saw 30 students and one refused, each from its own connection.
+        #expect(classroom.log.components(separatedBy: "a student joined").count - 1 == 30, "\(classroom.log.suffix(500))")
     }
 
     @Test("the same lesson gives the same text in the browser's API and at a terminal: every line, prompt and score")
@@ -506,20 +476,6 @@ struct ClassroomSessionTests {
         let all = try classroom.curl([classroom.url + "/api/lab/output"], jar: "a").body
         #expect(!all.contains(packageRoot.path.replacingOccurrences(of: "/", with: "\\/")) && !all.contains(packageRoot.path))
     }
-}
-
-final class Statuses: @unchecked Sendable {
-    let lock = NSLock()
-    var list: [Int] = []
-    func add(_ status: Int) { lock.withLock { list.append(status) } }
-    var all: [Int] { lock.withLock { list } }
-}
-
-final class Replies: @unchecked Sendable {
-    let lock = NSLock()
-    var map: [Int: [String: Any]] = [:]
-    func add(_ i: Int, _ reply: [String: Any]) { lock.withLock { map[i] = reply } }
-    var all: [(Int, [String: Any])] { lock.withLock { map.sorted { $0.key < $1.key } } }
 }
 
 @Suite("h2lab class in real browsers (Selenium, headless Chromium, Debian's chromedriver)", .serialized)
