@@ -12,37 +12,34 @@ extension Cases {
     /// A field our encoder adds to its dynamic table (RFC 7541 §6.2.1), for the next block to refer to.
     static let contextToken = HeaderField("x-h2lab-token", "inserted-by-a-refused-block")
 
-    typealias Add = (_ section: String, _ title: String, _ requirement: String,
-                     _ test: @escaping @Sendable (Probe, Int) -> Outcome) -> Void
-
-    static func compressionContextCases(_ add: Add) {
+    static func compressionContext(_ list: inout CaseList) {
         let rule = "§4.3: every field block is decoded whatever happens to its stream; a request using the dynamic-table entries "
             + "its block inserted is then served"
-        add("4.3", "sends HEADERS depending on itself (§5.3.1), then a request using its block's table entries",
+        list.add("4.3/4", "sends HEADERS depending on itself (§5.3.1), then a request using its block's table entries",
             rule + " (§5.3.1: the self-dependency is a stream error)") { p, s in
             let block = p.headerBlock(p.requestFields(path: "/", extra: [contextToken]))
             p.send(rawFrame(HEADERS, flags: endStream | endHeaders | priorityFlag, stream: 1, be32(1) + [15] + block))
             return p.expectServedAfterRefusal(1, then: 3, since: s)
         }
-        add("4.3", "sends HEADERS depending on itself split over CONTINUATION, then a request using its entries",
+        list.add("4.3/5", "sends HEADERS depending on itself split over CONTINUATION, then a request using its entries",
             rule + " (§6.10: the block spans HEADERS and CONTINUATION)") { p, s in
             let block = p.headerBlock(p.requestFields(path: "/", extra: [contextToken]))
             p.send(rawFrame(HEADERS, flags: endStream | priorityFlag, stream: 1, be32(1) + [15] + Array(block.prefix(2)))
                    + rawFrame(CONTINUATION, flags: endHeaders, stream: 1, Array(block.dropFirst(2))))
             return p.expectServedAfterRefusal(1, then: 3, since: s)
         }
-        add("4.3", "sends a malformed request (uppercase field name), then a request using its block's table entries",
+        list.add("4.3/6", "sends a malformed request (uppercase field name), then a request using its block's table entries",
             rule + " (§8.2.1: an uppercase field name makes the request malformed, a stream error)") { p, s in
             p.send(p.request(1, extra: [contextToken, HeaderField("X-Upper", "1")]))
             return p.expectServedAfterRefusal(1, then: 3, since: s)
         }
-        add("4.3", "sends trailers without END_STREAM, then a request using the trailers' table entries",
+        list.add("4.3/7", "sends trailers without END_STREAM, then a request using the trailers' table entries",
             rule + " (§8.1: trailers must end the stream; without END_STREAM they are a stream error)") { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST"))
             p.send(rawFrame(HEADERS, flags: endHeaders, stream: 1, p.headerBlock([contextToken])))
             return p.expectServedAfterRefusal(1, then: 3, since: s)
         }
-        add("4.3", "sends HEADERS on a stream the server reset, then a request using that block's table entries",
+        list.add("4.3/8", "sends HEADERS on a stream the server reset, then a request using that block's table entries",
             rule + " (§5.1: frames on a stream the endpoint reset are ignored, their field blocks still decoded)") { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST", extra: [HeaderField("X-Upper", "1")]))
             // Waits for the reset, so that the second block surely arrives on a stream reset by the server.
@@ -50,7 +47,7 @@ extension Cases {
             p.send(rawFrame(HEADERS, flags: endStream | endHeaders, stream: 1, p.headerBlock([contextToken])))
             return p.expectServedAfterRefusal(1, then: 3, since: s, resetRequired: false)
         }
-        add("4.3", "opens one stream beyond SETTINGS_MAX_CONCURRENT_STREAMS, then a request using its block's table entries",
+        list.add("4.3/9", "opens one stream beyond SETTINGS_MAX_CONCURRENT_STREAMS, then a request using its block's table entries",
             rule + " (§5.1.2: a stream beyond the limit is refused with a stream error)") { p, s in
             guard let limit = p.serverSettings.maxConcurrentStreams, limit <= 1_000 else { return .passed }
             var bytes: [UInt8] = []

@@ -51,6 +51,8 @@ enum Numbers {
     static let connections = NumberKind<Int>(1...1_048_576, "connections")
     /// A per-connection count before GOAWAY ENHANCE_YOUR_CALM (resets, empty frames).
     static let perConnection = NumberKind<Int>(1...100_000_000, "frames")
+    /// Requests on one HTTP/1.1 connection.
+    static let requests = NumberKind<Int>(1...100_000_000, "requests")
     /// Event loops, one thread each.
     static let loops = NumberKind<Int>(1...256, "loops")
     /// SETTINGS_MAX_FRAME_SIZE's range (RFC 9113 §6.5.2).

@@ -38,6 +38,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a connection may take to send its preface, sit idle with no stream open, leave a header block incomplete, or not read what it is sent.",
             transform: Numbers.seconds.parse)
     var idleTimeout: Double = ServerLimits.standard.idleTimeout
+    @Option(help: "Seconds an HTTP/1.1 connection stays open after an answer, waiting for the next request (RFC 9112 §9.3).",
+            transform: Numbers.seconds.parse)
+    var keepAliveTimeout: Double = ServerLimits.standard.keepAliveTimeout
+    @Option(help: "Requests answered on one HTTP/1.1 connection; the last gets connection: close (RFC 9112 §9.6).",
+            transform: Numbers.requests.parse)
+    var keepAliveRequests: Int = ServerLimits.standard.keepAliveRequests
     @Option(help: """
         Connections served at once; at the limit the idlest is closed (GOAWAY NO_ERROR) to serve a new one \
         (default: the file-descriptor limit, raised to its hard limit, less \(ConnectionBudget.reserve)).
@@ -106,6 +112,8 @@ struct Serve: ParsableCommand {
         ConnectionBudget.raiseDescriptorLimit()
         var limits = ServerLimits()
         limits.idleTimeout = idleTimeout
+        limits.keepAliveTimeout = keepAliveTimeout
+        limits.keepAliveRequests = keepAliveRequests
         limits.maxConnections = maxConnections ?? ConnectionBudget.defaultMaxConnections()
         limits.rapidResets = maxRapidResets
         limits.emptyFrames = maxEmptyFrames

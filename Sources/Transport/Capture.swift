@@ -79,6 +79,8 @@ public final class CapturingStream: ByteStream, @unchecked Sendable {
 
     public func waitReadable(milliseconds: Int32) -> Bool { inner.waitReadable(milliseconds: milliseconds) }
 
+    public func finishWriting() -> TCPSocket { inner.finishWriting() }
+
     public func close() {
         file.record { capture, time in capture.close(&conversation, microseconds: time) }
         inner.close()

@@ -49,15 +49,32 @@ struct ConnectionPolicy: Sendable {
         return "\(why) for \(Self.seconds(limits.idleTimeout)): GOAWAY and close (idle timeout)"
     }
 
-    /// When an HTTP/1.1 connection is closed whatever arrives: its request must come whole within
-    /// the idle timeout of the connection's opening (the slowloris rule).
-    func http1Deadline(_ opening: ServerOpening) -> Double {
-        opening.opened + limits.idleTimeout
+    /// Whether an HTTP/1.1 connection stays open after answering `request`, the `answered`-th on it
+    /// (RFC 9112 §9.3): not when the request has the "close" connection option; not for HTTP/1.0 (its
+    /// "keep-alive" is not honoured here, which §9.3 allows: the connection then closes after the
+    /// response); not past `keepAliveRequests`; otherwise it persists, HTTP/1.1's default.
+    func persists(after request: HTTP1Request, answered: Int) -> Bool {
+        let options = request.fields.filter { $0.name.lowercased() == "connection" }
+            .flatMap { $0.value.split(separator: ",") }.map { HTTP1Mapping.trim(String($0)).lowercased() }
+        return !options.contains("close") && request.version == "HTTP/1.1" && answered < limits.keepAliveRequests
+    }
+
+    /// When an HTTP/1.1 connection is closed whatever arrives: a request must come whole within the
+    /// idle timeout of its first octets (of the connection's opening for the first: the slowloris
+    /// rule), and the next must begin within `keepAliveTimeout` of the last answer.
+    /// `lastWritten`: when the last answer's last octets were written, if later than it was made.
+    func http1Deadline(_ opening: ServerOpening, lastWritten: Double = 0) -> Double {
+        if let started = opening.requestStarted { return started + limits.idleTimeout }
+        if let answered = opening.lastAnswered { return max(answered, lastWritten) + limits.keepAliveTimeout }
+        return opening.opened + limits.idleTimeout
     }
 
     /// The trace's note when an HTTP/1.1 connection passes its deadline.
     func http1Note(_ opening: ServerOpening) -> String {
-        "no whole HTTP/1.1 request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)"
+        if opening.requestStarted == nil, opening.lastAnswered != nil {
+            return "no new HTTP/1.1 request within \(Self.seconds(limits.keepAliveTimeout)) of the last answer: closed (keep-alive timeout)"
+        }
+        return "no whole HTTP/1.1 request within \(Self.seconds(limits.idleTimeout)): closed (idle timeout)"
     }
 
     static func seconds(_ value: Double) -> String {

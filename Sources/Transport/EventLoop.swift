@@ -7,9 +7,9 @@ import Glibc
 /// HTTP/2 connections served by a thread on epoll (`serve`'s default, one loop per core): non-blocking
 /// sockets, an engine per connection, and an outbound buffer per connection written as the socket allows. An
 /// idle connection costs its engine's state and two buffers, not a thread. h2c (with prior
-/// knowledge, or an HTTP/1.1 request upgraded to it; other HTTP/1.1 requests are answered and the
-/// connection closed), or TLS (the handshake driven step by step) with ALPN h2, or HTTP/1.1
-/// over it.
+/// knowledge, or an HTTP/1.1 request upgraded to it; other HTTP/1.1 requests are answered on a
+/// persistent connection, ServerOpening), or TLS (the handshake driven step by step) with ALPN h2,
+/// or HTTP/1.1 over it.
 public final class EventLoopServer: @unchecked Sendable {
     final class Client {
         let fd: Int32
@@ -29,6 +29,8 @@ public final class EventLoopServer: @unchecked Sendable {
         /// that a close with its frames unread does not reset the connection and destroy the end
         /// of a response still in the kernel's buffers (a lingering close, as nginx does).
         var lingeringSince: Double?
+        /// Closes (lingering) once everything is written: an HTTP/1.1 answer with `connection: close`.
+        var closesWhenWritten = false
         /// TLS over the socket, while and after its handshake (nil for h2c).
         var tls: LoopTLS?
         /// Records the connection into the capture (`--pcap`): the octets on the socket.
@@ -157,13 +159,10 @@ public final class EventLoopServer: @unchecked Sendable {
             if let since = drainingSince {
                 let now = ServerConnection.now()
                 for client in Array(clients.values) where client.pending == 0 && !Self.hasOpenStreams(client) {
-                    if client.tls != nil {
-                        close(client, note: nil)
-                    } else if let lingering = client.lingeringSince {
+                    if let lingering = client.lingeringSince {
                         if now - lingering > Self.lingerSeconds { close(client, note: nil) }
                     } else {
-                        client.lingeringSince = now
-                        shutdown(client.fd, Int32(SHUT_WR))
+                        lingeringClose(client)
                     }
                 }
                 if clients.isEmpty || ServerConnection.now() - since > limits.idleTimeout { break }
@@ -206,9 +205,20 @@ public final class EventLoopServer: @unchecked Sendable {
     /// The idle rules (ConnectionPolicy, the threaded server's too): a connection past them ends,
     /// HTTP/2 with the GOAWAY the engine picks for the reason (ServerEnding).
     func sweep(_ client: Client, now: Double) {
+        if let lingering = client.lingeringSince {
+            if now - lingering > Self.lingerSeconds { close(client, note: nil) }
+            return
+        }
         if client.opening.speaksHTTP1 {
-            guard now > policy.http1Deadline(client.opening) else { return }
-            close(client, note: policy.http1Note(client.opening))
+            // An answer still being written is bounded by the stall rule; then the request deadlines.
+            if client.pending > 0 {
+                guard let ending = policy.ending(now: now, opened: client.opened, lastActive: client.lastActive, incompleteSince: nil,
+                                                 stalledWriteSince: client.lastWriteProgress, prefaceReceived: true,
+                                                 handshaking: false) else { return }
+                close(client, note: "HTTP/1.1: \(policy.note(ending))")
+            } else if now > policy.http1Deadline(client.opening, lastWritten: client.lastWriteProgress) {
+                close(client, note: policy.http1Note(client.opening))
+            }
             return
         }
         guard let ending = policy.ending(
@@ -220,6 +230,19 @@ public final class EventLoopServer: @unchecked Sendable {
         queueOutbound(client)
         flushBlocking(client)
         close(client, note: nil)
+    }
+
+    /// Our side is done, everything written: TLS's close_notify (RFC 8446 §6.1), then a FIN; what
+    /// the client still sends is read and dropped until it closes too, or for `lingerSeconds`, so that
+    /// a close with its octets unread does not reset the connection and destroy the end of a response
+    /// still in the kernel's buffers (RFC 9112 §9.6's staged close; as nginx's lingering close).
+    func lingeringClose(_ client: Client) {
+        guard client.lingeringSince == nil else { return }
+        client.tls?.shutdown()
+        shutdown(client.fd, Int32(SHUT_WR))
+        client.lingeringSince = ServerConnection.now()
+        client.readingPaused = false
+        updateInterest(client)
     }
 
     /// How long a lingering close waits for the client to close its side.
@@ -337,7 +360,7 @@ public final class EventLoopServer: @unchecked Sendable {
                 close(client, note: client.lingeringSince == nil ? "the client closed the connection" : nil)
                 return
             }
-            if client.lingeringSince != nil { continue }  // a lingering close: read and dropped
+            if client.lingeringSince != nil || client.closesWhenWritten { continue }  // closing: read and dropped
             client.lastActive = ServerConnection.now()
             let events: [Event]
             if client.mode == .http2 {
@@ -369,14 +392,15 @@ public final class EventLoopServer: @unchecked Sendable {
     /// while more is needed, or when the connection was answered over HTTP/1.1 (and perhaps closed).
     func open(_ client: Client, _ bytes: ArraySlice<UInt8>) -> [UInt8]? {
         let peer = PeerInfo(connection: client.id, address: "")
-        switch client.opening.receive(bytes, connection: &client.connection, responder: responder, peer: peer, tracer: tracer) {
+        switch client.opening.receive(bytes, now: client.lastActive, policy: policy, connection: &client.connection,
+                                      responder: responder, peer: peer, tracer: tracer) {
         case .read(let write):
             client.outbound += write
             return nil
         case .close(let write):
+            // Written as the client reads it (however long the answer), then a lingering close.
             client.outbound += write
-            flushBlocking(client)
-            if clients[client.fd] != nil { close(client, note: nil) }
+            client.closesWhenWritten = true
             return nil
         case .http2(let write, let initial, let upgrade):
             client.outbound += write
@@ -388,7 +412,8 @@ public final class EventLoopServer: @unchecked Sendable {
 
     /// Octets read into `readBuffer`: the count, 0 at the end of the connection, -1 for "not now".
     func receive(_ client: Client) -> Int {
-        if let tls = client.tls { return readBuffer.withUnsafeMutableBytes { tls.read($0) } }
+        // Lingering, what the client sends is dropped unread: over TLS too, after our close_notify.
+        if let tls = client.tls, client.lingeringSince == nil { return readBuffer.withUnsafeMutableBytes { tls.read($0) } }
         while true {
             let n = readBuffer.withUnsafeMutableBytes { Glibc.read(client.fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
@@ -450,6 +475,7 @@ public final class EventLoopServer: @unchecked Sendable {
             client.written = 0
         }
         if client.readingPaused && client.pending < Self.resumeBelow { client.readingPaused = false }
+        if client.pending == 0 && client.closesWhenWritten { return lingeringClose(client) }
         updateInterest(client)
     }
 
@@ -468,7 +494,7 @@ public final class EventLoopServer: @unchecked Sendable {
 
     func close(_ client: Client, note: String?) {
         if let note { tracer?(client.id, .note(note)) }
-        client.tls?.shutdown()
+        if client.lingeringSince == nil { client.tls?.shutdown() }
         client.tap?.close()
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, client.fd, nil)
         Glibc.close(client.fd)

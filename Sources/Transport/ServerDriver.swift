@@ -51,16 +51,22 @@ public final class ServerConnection: @unchecked Sendable {
             switch next {
             case .read(let write):
                 guard write.isEmpty || (try? stream.write(write)) != nil else { return stream.close() }
+                if !write.isEmpty { lastWritten = Self.now() }
             case .close(let write):
-                _ = try? stream.write(write)
+                if (try? stream.write(write)) != nil { lingeringClose() }
                 return stream.close()
             case .http2(let write, let initial, let upgrade):
                 guard write.isEmpty || (try? stream.write(write)) != nil else { return stream.close() }
                 return runHTTP2(initial: initial, upgradeEvents: upgrade)
             }
-            let deadline = opening.speaksHTTP1 ? policy.http1Deadline(opening) : opening.opened + limits.idleTimeout
-            let left = pollMilliseconds(deadline - Self.now())
-            guard left > 0, stream.waitReadable(milliseconds: left), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
+            let deadline = opening.speaksHTTP1 ? policy.http1Deadline(opening, lastWritten: lastWritten) : opening.opened + limits.idleTimeout
+            var readable = false
+            while !readable && Self.now() < deadline {
+                // Shutting down: an HTTP/1.1 connection between requests closes now.
+                if shouldStop() && opening.speaksHTTP1 && opening.requestStarted == nil { return stream.close() }
+                readable = stream.waitReadable(milliseconds: min(200, pollMilliseconds(deadline - Self.now())))
+            }
+            guard readable, let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 if Self.now() >= deadline {
                     if opening.speaksHTTP1 {
                         tracer?(id, .note(policy.http1Note(opening)))
@@ -74,7 +80,8 @@ public final class ServerConnection: @unchecked Sendable {
                 }
                 return stream.close()
             }
-            next = opening.receive(bytes, connection: &connection, responder: responder, peer: peer, tracer: tracer)
+            next = opening.receive(bytes, now: Self.now(), policy: policy, connection: &connection, responder: responder,
+                                   peer: peer, tracer: tracer)
         }
     }
 
@@ -147,13 +154,13 @@ public final class ServerConnection: @unchecked Sendable {
         }
     }
 
-    /// Shutting down with everything written: our side of a plain TCP connection is shut (FIN)
-    /// and what the client still sends (WINDOW_UPDATEs for the last DATA) is read and dropped until
-    /// it closes too, for at most two seconds. Closing with its frames unread would make the
-    /// kernel reset the connection and destroy the end of the response still in its buffers.
+    /// Closing with everything written (shutting down, or after an HTTP/1.1 `connection: close`):
+    /// our side is shut (TLS's close_notify, then a FIN) and what the client still sends
+    /// (WINDOW_UPDATEs for the last DATA, a pipelined request) is read and dropped until it closes
+    /// too, for at most two seconds. Closing with its octets unread would make the kernel reset the
+    /// connection and destroy the end of the response still in its buffers (RFC 9112 §9.6).
     func lingeringClose() {
-        guard let socket = stream as? TCPSocket else { return }
-        socket.shutdownWrite()
+        let socket = stream.finishWriting()
         let deadline = Self.now() + 2
         while Self.now() < deadline, socket.waitReadable(milliseconds: 200) {
             guard let bytes = try? socket.read(maximum: 65_536), !bytes.isEmpty else { return }

@@ -22,6 +22,12 @@ public struct ServerLimits: Sendable {
     /// Octets of request bodies one connection holds at once; DATA past it is refused on its stream
     /// with ENHANCE_YOUR_CALM (§10.5). Bodies are let go as their streams close.
     public var maxBufferedBody = 16 << 20
+    /// Seconds an HTTP/1.1 connection stays open after an answer, waiting for the next request
+    /// (RFC 9112 §9.3: persistent by default; §9.5: a server may close an idle one at any time).
+    public var keepAliveTimeout: Double = 5
+    /// Requests answered on one HTTP/1.1 connection; the last answer carries `Connection: close`
+    /// (RFC 9112 §9.6) and the connection closes after it.
+    public var keepAliveRequests = 100
     /// Whether the engine reports header blocks field by field (for a trace of events; off, it
     /// decodes and encodes them without the report).
     public var reportsHeaderBlocks = true

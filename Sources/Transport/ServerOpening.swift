@@ -22,15 +22,27 @@ struct ServerOpening {
     let opened: Double
     /// Whether the connection turned out to speak HTTP/1.1.
     private(set) var speaksHTTP1 = false
+    /// When the request being read began (its first octets; the connection's opening for the first);
+    /// nil between requests.
+    private(set) var requestStarted: Double?
+    /// When the last answer was made; nil before the first.
+    private(set) var lastAnswered: Double?
+    /// Requests answered on the connection.
+    private(set) var answered = 0
     /// Octets read while it was undecided.
     private var sniffed: [UInt8] = []
     private var reader = HTTP1RequestReader()
 
-    init(opened: Double) { self.opened = opened }
+    init(opened: Double) {
+        self.opened = opened
+        requestStarted = opened
+    }
 
-    /// Octets read from the connection.
-    mutating func receive<C: Collection>(_ octets: C, connection: inout Connection, responder: any Responder, peer: PeerInfo,
-                                         tracer: Tracer?) -> Next where C.Element == UInt8 {
+    /// Octets read from the connection at `now`. HTTP/1.1 requests are answered in order, as many
+    /// as have arrived whole (pipelining, RFC 9112 §9.3.2), on a connection that persists as
+    /// `policy.persists` says (§9.3).
+    mutating func receive<C: Collection>(_ octets: C, now: Double, policy: ConnectionPolicy, connection: inout Connection,
+                                         responder: any Responder, peer: PeerInfo, tracer: Tracer?) -> Next where C.Element == UInt8 {
         var input: [UInt8]
         if speaksHTTP1 {
             input = Array(octets)
@@ -46,35 +58,50 @@ struct ServerOpening {
             }
         }
         let id = peer.connection
-        let request: HTTP1Request
-        switch reader.append(input) {
-        case .incomplete: return .read(write: [])
-        case .rejected(let status, let reason):
-            tracer?(id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
-            return .close(write: HTTP1Mapping.rejection(status: status, reason: reason))
-        case .request(let complete): request = complete
-        }
-        if let settings = request.h2cUpgradeSettings {
-            let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
-            do {
-                let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
-                tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
-                return .http2(write: HTTP1Mapping.switchingToH2C, initial: reader.leftover, upgrade: events)
-            } catch {
-                tracer?(id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
+        var write: [UInt8] = []
+        while true {
+            if requestStarted == nil && !input.isEmpty { requestStarted = now }
+            let request: HTTP1Request
+            switch reader.append(input) {
+            case .incomplete: return .read(write: write)
+            case .rejected(let status, let reason):
+                tracer?(id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
+                return .close(write: write + HTTP1Mapping.rejection(status: status, reason: reason))
+            case .request(let complete): request = complete
             }
+            input = reader.leftover
+            reader = HTTP1RequestReader()
+            if let settings = request.h2cUpgradeSettings {
+                let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
+                do {
+                    let events = try connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
+                    tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
+                    return .http2(write: write + HTTP1Mapping.switchingToH2C, initial: input, upgrade: events)
+                } catch {
+                    tracer?(id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
+                }
+            }
+            answered += 1
+            let persists = policy.persists(after: request, answered: answered)
+            tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1" + (persists ? "" : ", then closed")))
+            let response = Self.answer(request, responder: responder, peer: peer)
+            write += HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: !persists)
+            requestStarted = nil
+            lastAnswered = now
+            guard persists else { return .close(write: write) }
+            if input.isEmpty { return .read(write: write) }
         }
-        tracer?(id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
-        let response = Self.answer(request, responder: responder, peer: peer)
-        return .close(write: HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
     }
 
     /// The answer to an HTTP/1.1 request that stays HTTP/1.1: the responder's, or 505 from one that
     /// speaks HTTP/2 only.
     static func answer(_ request: HTTP1Request, responder: any Responder, peer: PeerInfo) -> SiteResponse {
         let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
-        return responder.answerHTTP1(SiteRequest(headers: fields, body: request.body), peer: peer)
+        var response = responder.answerHTTP1(SiteRequest(headers: fields, body: request.body), peer: peer)
             ?? SiteResponse(status: 505, headers: [HeaderField("content-type", "text/plain")], body: Array("HTTP/2 only\n".utf8))
+        // RFC 9110 §9.3.2: no content in the answer to HEAD (its fields as for GET).
+        if request.method == "HEAD" { response.body = [] }
+        return response
     }
 }
 

@@ -32,6 +32,10 @@ public protocol ByteStream: AnyObject, Sendable {
     /// Waits up to `milliseconds` for input; true if a read would not block.
     func waitReadable(milliseconds: Int32) -> Bool
     func close()
+    /// Ends our sending side, the peer still able to send: over TLS a close_notify first (RFC 8446
+    /// §6.1), then a FIN. Returns the TCP socket underneath, whose input a lingering close reads and
+    /// drops (ServerConnection.lingeringClose).
+    func finishWriting() -> TCPSocket
 }
 
 /// A connected or listening TCP socket (IPv4). Blocking I/O; one owner at a time.
@@ -214,6 +218,11 @@ public final class TCPSocket: ByteStream, @unchecked Sendable {
 
     /// Half-closes the sending side, so the peer reads end of stream after what was sent.
     public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    public func finishWriting() -> TCPSocket {
+        shutdownWrite()
+        return self
+    }
 
     public func close() {
         closed.withLock { closed in

@@ -213,9 +213,21 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     public func close() {
-        SSL_shutdown(ssl)
+        // Once: a second SSL_shutdown would wait for the peer's close_notify.
+        if !closeNotifySent { SSL_shutdown(ssl) }
         socket.close()
         tap?.close()
+    }
+
+    /// Whether our close_notify went out (finishWriting).
+    private var closeNotifySent = false
+
+    public func finishWriting() -> TCPSocket {
+        if !closeNotifySent {
+            closeNotifySent = true
+            SSL_shutdown(ssl)
+        }
+        return socket.finishWriting()
     }
 }
 

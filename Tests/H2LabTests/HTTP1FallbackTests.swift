@@ -6,8 +6,8 @@ import Testing
 /// on `--threads`, over h2c and over TLS (ALPN http/1.1): every case answered alike.
 @Suite("HTTP/1.1 fallback against RFC 9112 (loopback)", .serialized)
 struct HTTP1FallbackTests {
-    /// The status each case must get; every refusal also closes the connection (§6.3; the fallback
-    /// closes after every answer).
+    /// The status each case must get; every refusal also closes the connection (§6.3, §9.6), every
+    /// HTTP/1.1 request answered leaves it open (§9.3: persistent by default), HTTP/1.0 closes.
     static let expected: [String: Int] = [
         "cl_ok": 200, "cl_two_same": 200,                            // RFC 9110 §8.6: identical values count as one
         "cl_two_different": 400, "cl_list_different": 400,           // §6.3 (5): invalid framing
@@ -34,7 +34,7 @@ struct HTTP1FallbackTests {
         "long_header_section": 431, "endless_header_line": 431,      // RFC 6585 §5
     ]
 
-    @Test("each RFC 9112 case gets the RFC's answer and the connection closes; curl and http.client POST chunked and sized bodies",
+    @Test("each RFC 9112 case gets the RFC's answer, a refusal closes and an answer persists; curl and http.client POST chunked and sized bodies",
           arguments: [[], ["--threads"]], [false, true])
     func cases(mode: [String], tls: Bool) throws {
         let server = try Server(mode, tls: tls)
@@ -47,7 +47,8 @@ struct HTTP1FallbackTests {
         for (name, status) in Self.expected {
             let result = results[name]
             #expect(result?["status"] as? Int == status, "\(name): \(String(describing: result))")
-            #expect(result?["closed"] as? Bool == true, "\(name) left the connection open")
+            let closes = status >= 400 || name == "http10_no_host"
+            #expect(result?["closed"] as? Bool == closes, "\(name): \(closes ? "left the connection open" : "closed a persistent connection")")
             if status >= 400 {
                 // A refusal says why, with the RFC section.
                 #expect((result?["body"] as? String)?.contains("RFC") == true, "\(name): \(String(describing: result))")
@@ -85,5 +86,56 @@ struct HTTP1FallbackTests {
         let times = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast().split(separator: ",")
             .compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         #expect(times.count == 2 && times.allSatisfy { $0 < 4.5 }, "\(result.stdout)\(result.stderr)")
+    }
+
+    /// Runs Tests/HTTP1/keepalive.py's `cases` against `server`; its JSON, case by case.
+    func keepAlive(_ server: Server, _ cases: [String]) throws -> [String: [String: Any]] {
+        let script = packageRoot.appendingPathComponent("Tests/HTTP1/keepalive.py").path
+        let run = try run("python3", [script, "\(server.port)"] + (server.tls ? ["--tls"] : []) + cases, timeout: 120)
+        let line = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        return try #require((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: [String: Any]],
+                            "\(run.stdout)\(run.stderr.suffix(1_500))")
+    }
+
+    @Test("persistent connections (RFC 9112 §9.3): curl re-uses one, pipelining, close, HTTP/1.0, --keep-alive-requests, a lingering close after 8 MB", arguments: [[], ["--threads"]], [false, true])
+    func persistence(mode: [String], tls: Bool) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-keepalive-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let big = [UInt8]((0..<8_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+        try Data(big).write(to: root.appendingPathComponent("big"))
+        let server = try Server(mode + ["--root", root.path, "--keep-alive-requests", "3", "--trace", "frames"], tls: tls)
+        defer { server.stop() }
+        let results = try keepAlive(server, ["curl", "pipelined", "close", "http10", "limit", "big_close"])
+        let curl = results["curl"]
+        #expect(curl?["codes"] as? [String] == ["200", "200"] && curl?["reused"] as? Bool == true && curl?["connects"] as? Int == 1,
+                "\(String(describing: curl))")
+        let pipelined = results["pipelined"]
+        #expect(pipelined?["statuses"] as? [Int] == [200, 200], "\(String(describing: pipelined))")
+        #expect(pipelined?["types"] as? [String] == ["application/json", "text/html; charset=utf-8"], "answers out of order")
+        #expect(pipelined?["closed"] as? Bool == false, "a persistent connection was closed")
+        for name in ["close", "http10"] {
+            let result = results[name]
+            #expect(result?["status"] as? Int == 200 && result?["connection"] as? String == "close" && result?["closed"] as? Bool == true,
+                    "\(name): \(String(describing: result))")
+        }
+        let limit = results["limit"]
+        #expect(limit?["answered"] as? Int == 3 && limit?["said_close"] as? [Int] == [3] && limit?["closed"] as? Bool == true,
+                "\(String(describing: limit))")
+        let bigClose = results["big_close"]
+        #expect(bigClose?["status"] as? Int == 200 && bigClose?["length"] as? Int == big.count && bigClose?["closed"] as? Bool == true,
+                "\(String(describing: bigClose))")
+        #expect(server.process.isRunning)
+    }
+
+    @Test("an HTTP/1.1 connection idle after an answer is closed after --keep-alive-timeout, on both servers", arguments: [[], ["--threads"]])
+    func keepAliveTimeout(mode: [String]) throws {
+        let server = try Server(mode + ["--keep-alive-timeout", "1", "--trace", "frames"])
+        defer { server.stop() }
+        let idle = try keepAlive(server, ["idle"])["idle"]
+        let after = idle?["closed_after"] as? Double ?? 99
+        #expect(idle?["status"] as? Int == 200 && idle?["closed"] as? Bool == true && after >= 0.9 && after < 3, "\(String(describing: idle))")
+        server.stop()  // the trace is written out on exit
+        #expect(server.trace.contains("no new HTTP/1.1 request within 1 s of the last answer: closed (keep-alive timeout)"))
     }
 }

@@ -1,6 +1,7 @@
 """RFC 9112 cases against a server's HTTP/1.1 fallback, over loopback (plain, or TLS with ALPN
 http/1.1), each on a fresh connection. Prints one JSON object: for each case, the status code the
-server answered (None if none), whether it closed the connection afterwards, and the body's start.
+server answered (None if none), whether it closed the connection afterwards (a refusal closes; a
+request answered stays open, RFC 9112 §9.3), and the body's start.
 Also drives Python's http.client (a chunked POST and a Content-Length POST) and curl (`-T -`, which
 sends chunked).
 
@@ -76,7 +77,21 @@ def connect(port, tls):
     return sock
 
 
+def complete(data):
+    """Whether `data` holds a whole response whose length is known by its Content-Length."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(body) >= int(value.strip())
+    return False
+
+
 def probe(port, tls, raw):
+    """The answer to `raw` and whether the server closed the connection after it: waits for the
+    close up to 5 s, or 1 s once a whole response has come (a connection that persists, RFC 9112 §9.3)."""
     sock = connect(port, tls)
     try:
         sock.sendall(raw)
@@ -85,7 +100,10 @@ def probe(port, tls, raw):
     data, closed = b"", False
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
+        if complete(data):
+            deadline = min(deadline, time.monotonic() + 1)
         try:
+            sock.settimeout(max(0.05, deadline - time.monotonic()))
             chunk = sock.recv(65536)
         except socket.timeout:
             break

@@ -163,10 +163,15 @@ public enum HTTP1Mapping {
     /// A server's answer to a request that asks to be upgraded to h2c (RFC 7540 §3.2).
     public static let switchingToH2C = Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
 
-    /// An HTTP/1.1 response for the fallback path.
+    /// An HTTP/1.1 response for the fallback path. Its length is always known, so that the
+    /// connection may persist (RFC 9112 §6.3: a response without Content-Length or chunked coding
+    /// ends only when the connection closes): `content-length` is added when the fields have none,
+    /// except for statuses that never carry content (1xx, 204, 304; RFC 9110 §8.6).
     public static func http1Response(status: Int, fields: [HeaderField], body: [UInt8], close: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(reason(status))\r\n"
         for field in fields where !field.isPseudo { head += "\(field.name): \(field.value)\r\n" }
+        let bodiless = status < 200 || status == 204 || status == 304
+        if !bodiless && !fields.contains(where: { $0.name.lowercased() == "content-length" }) { head += "content-length: \(body.count)\r\n" }
         if close { head += "connection: close\r\n" }
         return Array((head + "\r\n").utf8) + body
     }
