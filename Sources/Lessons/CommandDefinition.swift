@@ -192,11 +192,14 @@ enum CommandWords {
     static let hpackPolicyWords = ["index", "no-index", "never-index", "auto", "huffman", "no-table"]
     static let huffmanModes = ["on", "off", "auto"]
     static let saveKinds = ["transcript", "json", "pcap"]
-    static let listenOptions = ["--tls", "--port", "--timeout", "--cert", "--key"]
+    /// `listen`'s (and `proxy`'s) options: switches, options with a number, options with a file.
+    static let listenSwitches = ["--tls", "tls", "--plain", "plain"]
+    static let listenNumbers = ["--port", "port", "--timeout"]
+    static let listenFiles = ["--cert", "--key"]
     /// How a command names the connection rather than a stream (`window conn 100`).
     static let connection = ["conn", "connection", "0"]
     static let respondModes = ["auto", "manual"]
-    static let flowPolicies = ["half", "eager", "manual"]
+    static var flowPolicies: [String] { WindowUpdatePolicy.allCases.map(\.rawValue) }
     static let methods = ["GET", "POST", "HEAD", "PUT", "DELETE"]
     static let requestFields = ["accept:", "content-type:", "user-agent:", "authorization:"]
     static let editFields = [":path", ":method", ":authority", "user-agent"]

@@ -82,9 +82,15 @@ extension CommandDefinition {
         .init(name: "break", aliases: ["b"], group: .stepping,
               usage: "break frame TYPE | flag NAME | stream N | state STATE | error | goaway | window-zero",
               summary: "stop `continue` when a delivery matches", example: "break state closed",
-              grammar: .choice([("frame", .value(.frameType, .end)), ("flag", .words(CommandWords.flags)),
-                                ("stream", .value(.stream, .end)), ("state", .words(CommandWords.states)),
-                                ("error", .end), ("goaway", .end), ("window-zero", .end)]),
+              grammar: .choice(CommandWords.breakKinds.map { kind in
+                  switch kind {
+                  case "frame": return (kind, .value(.frameType, .end))
+                  case "flag": return (kind, .words(CommandWords.flags))
+                  case "stream": return (kind, .value(.stream, .end))
+                  case "state": return (kind, .words(CommandWords.states))
+                  default: return (kind, .end)
+                  }
+              }),
               parse: { a in .addBreak(try CommandParser.parseBreak(a.words)) }),
         .init(name: "breaks", group: .stepping, usage: "breaks", summary: "list breakpoints", example: "breaks", parse: { _ in .listBreaks }),
         .init(name: "delete", group: .stepping, usage: "delete N", summary: "remove breakpoint N", example: "delete 1",
@@ -109,9 +115,9 @@ extension CommandDefinition {
     ]
 
     /// One of `listen`'s options (`proxy` takes them too).
-    static let listenOption: Grammar = .oneOf([.words(["--tls", "tls", "--plain", "plain"]),
-                                               .words(["--port", "port", "--timeout"], then: .value(.number, .end)),
-                                               .words(["--cert", "--key"], then: .value(.path, .end))])
+    static let listenOption: Grammar = .oneOf([.words(CommandWords.listenSwitches),
+                                               .words(CommandWords.listenNumbers, then: .value(.number, .end)),
+                                               .words(CommandWords.listenFiles, then: .value(.path, .end))])
 }
 
 extension CommandParser {
@@ -142,7 +148,7 @@ extension CommandParser {
                 }
                 port = n
             default:
-                throw CommandError("listen does not take '\(arg)'", hint: "usage: listen [--tls] [--port N] [--timeout S] [--cert F --key F]")
+                throw CommandError("listen does not take '\(arg)'", hint: "usage: " + (CommandDefinition.find("listen")?.usage ?? "listen"))
             }
         }
         if (cert == nil) != (key == nil) {

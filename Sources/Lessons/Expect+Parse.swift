@@ -42,7 +42,7 @@ extension Expectation {
         switch what {
         case "stream":
             guard rest.count >= 2, let id = CommandParser.streamID(rest[0]) else {
-                throw usage("expect \(role) stream N state|status|body|header|request|trailers ...")
+                throw usage("expect \(role) stream N \(streamForms.joined(separator: "|")) ...")
             }
             return try parseStream(role, id, rest[1].lowercased(), Array(rest.dropFirst(2)))
         case "active-streams":
@@ -273,13 +273,7 @@ extension Expectation {
     static let endpointGrammar: [(String, Grammar)] = {
         let number = Grammar.value(.number, .end)
         let count = Grammar.value(.any(), .end)
-        let stream: [(String, Grammar)] = [
-            ("state", .value(.any(offering: CommandWords.states), .text)),
-            ("status", .oneOf([.words(["none"]), number])),
-            ("body", number), ("header", .text),
-            ("request", .value(.any(offering: CommandWords.methods), .value(.any(), .end))),
-            ("trailers", .text),
-        ]
+        let stream = streamGrammar
         let sendRecv = Grammar.words(["send", "recv"], then: count)
         let setting = Grammar.value(.any(offering: SettingID.allNames), .text)
         return [
@@ -298,7 +292,16 @@ extension Expectation {
         ]
     }()
     static let endpointForms = endpointGrammar.map(\.0)
-    static let streamForms = ["state", "status", "body", "header", "request", "trailers"]
+
+    /// What may follow `expect ROLE stream N`.
+    static let streamGrammar: [(String, Grammar)] = [
+        ("state", .value(.any(offering: CommandWords.states), .text)),
+        ("status", .oneOf([.words(["none"]), .value(.number, .end)])),
+        ("body", .value(.number, .end)), ("header", .text),
+        ("request", .value(.any(offering: CommandWords.methods), .value(.any(), .end))),
+        ("trailers", .text),
+    ]
+    static let streamForms = streamGrammar.map(\.0)
 
     /// What may follow `expect`, for completion.
     static let grammar: Grammar = {
