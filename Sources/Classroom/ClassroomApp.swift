@@ -33,16 +33,26 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
     public static let heartbeat = 15.0
     public static let eventInterval = 0.4
 
+    /// Minutes a student's session lives without a request (`h2lab class --student-minutes`).
+    public static let defaultStudentMinutes = 30.0
+
     public struct Configuration: Sendable {
         public var code: String
         public var maxStudents: Int
         public var lessons: String
+        /// Seconds the teacher's session may sit idle.
         public var idleTimeout: Double
-        public init(code: String, maxStudents: Int, lessons: String, idleTimeout: Double) {
+        /// Seconds a student's desk lives without a request from its session: then the student has
+        /// left (their lab is freed, their results stay). An open page polls every 2 s and a
+        /// terminal student's `--join` every few seconds, so only a student who went away reaches it.
+        public var studentTimeout: Double
+        public init(code: String, maxStudents: Int, lessons: String, idleTimeout: Double,
+                    studentTimeout: Double = ClassroomApp.defaultStudentMinutes * 60) {
             self.code = code
             self.maxStudents = maxStudents
             self.lessons = lessons
             self.idleTimeout = idleTimeout
+            self.studentTimeout = studentTimeout
         }
     }
 
@@ -59,6 +69,11 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
     var teacherDesks: [String: Desk] = [:]
     var joinThrottle: LoginThrottle
     var lesson: LessonScript?
+    /// How many times the teacher has chosen a lesson: a terminal student follows when it grows.
+    var lessonSerial = 0
+    /// Students whose session expired (idle past `studentTimeout`), by roster id: the roster shows
+    /// them as left.
+    var departed: [String: (name: String, via: String)] = [:]
     /// The last section students may reach; nil: free.
     var openThrough: Int?
     var ended = false
@@ -177,7 +192,45 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
     func who(_ request: PanelRequest) -> Who? {
         if let (id, session) = gate.session(request) { return .teacher(user: session.user, sessionID: id, csrf: session.csrf) }
         guard let id = request.cookie(Self.sessionCookie), let desk = lock.withLock({ desks[id] }) else { return nil }
+        // A request keeps the desk (a student back within the time finds their lab as it was);
+        // one after the time finds it gone, as the sweep would have left it.
+        let now = self.now()
+        let fresh: Bool = desk.lock.withLock {
+            guard now - desk.lastContact <= configuration.studentTimeout else { return false }
+            desk.lastContact = now
+            return true
+        }
+        guard fresh else {
+            expire([id: desk])
+            return nil
+        }
         return .student(desk, sessionID: id)
+    }
+
+    /// Ends the sessions of students who sent nothing for `studentTimeout` (called every second
+    /// by `h2lab class`): their labs are freed, their rows stay in the results, and the roster
+    /// shows them as left.
+    public func sweep() {
+        let now = self.now()
+        let all = lock.withLock { desks }
+        let idle = all.filter { _, desk in desk.lock.withLock { now - desk.lastContact > configuration.studentTimeout } }
+        if !idle.isEmpty { expire(idle) }
+    }
+
+    func expire(_ idle: [String: Desk]) {
+        let gone: [Desk] = lock.withLock {
+            var gone: [Desk] = []
+            for (id, desk) in idle where desks[id] === desk {
+                desks[id] = nil
+                departed[desk.id] = (desk.name, desk.role == .terminal ? "terminal" : "browser")
+                gone.append(desk)
+            }
+            if !gone.isEmpty { version += 1 }
+            return gone
+        }
+        for _ in gone {
+            log("a student left: no request for \(Int(configuration.studentTimeout / 60)) min (their lab is freed, their results kept)")
+        }
     }
 
     /// The teacher's own desk (their lab for the projector), made at first use.
@@ -345,6 +398,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
             version += 1
             return .success(lesson)
         }
+        let serial = lock.withLock { lessonSerial }
         switch outcome {
         case .failure(let refusal):
             var response = PanelApp.json(refusal.status, ["error": refusal.message])
@@ -356,7 +410,8 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
                 record(desk)
             }
             log("\(terminal ? "a terminal" : "a student") joined from \(address) (\(lock.withLock { desks.count }) in the class)")
-            return Self.jsonObject(200, ["role": "student", "name": name, "csrf": csrf, "lesson": script?.name ?? NSNull()],
+            return Self.jsonObject(200, ["role": "student", "name": name, "csrf": csrf, "lesson": script?.name ?? NSNull(),
+                                         "classLesson": script?.name ?? NSNull(), "lessonSerial": serial],
                                    headers: [HeaderField("set-cookie", PanelApp.cookie(Self.sessionCookie, sessionID, maxAge: nil))])
         }
     }
@@ -372,8 +427,16 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
             let code = configuration.code
             return Self.jsonObject(200, ["role": "teacher", "name": user, "csrf": csrf, "code": code])
         case .student(let desk, _):
-            return Self.jsonObject(200, ["role": "student", "name": desk.name, "csrf": desk.csrf])
+            var reply: [String: Any] = ["role": "student", "name": desk.name, "csrf": desk.csrf]
+            reply.merge(classLesson()) { _, new in new }
+            return Self.jsonObject(200, reply)
         }
+    }
+
+    /// The class's lesson and how many times the teacher has chosen one: a terminal student
+    /// (`h2lab lesson --join`) reads them to follow the teacher as a browser's lab does.
+    func classLesson() -> [String: Any] {
+        lock.withLock { ["classLesson": lesson?.name ?? NSNull(), "lessonSerial": lessonSerial] }
     }
 
     // MARK: The lab
@@ -492,7 +555,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         }, make: { LessonResult(student: desk.id, name: desk.name, lesson: lesson, via: "terminal", started: now) })
         desk.lock.withLock { desk.lastSeen = now }
         lock.withLock { version += 1 }
-        return PanelApp.json(200, ["recorded": "true"])
+        return Self.jsonObject(200, ["recorded": true].merging(classLesson()) { _, new in new })
     }
 
     // MARK: The teacher
@@ -522,6 +585,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         }
         let everyone: [Desk] = lock.withLock {
             lesson = script
+            lessonSerial += 1
             version += 1
             return desks.values.filter { $0.role == .student } + teacherDesks.values
         }
@@ -573,18 +637,20 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
     /// The roster: every student with a desk, and those the results file remembers.
     func rosterJSON() -> String {
         let now = self.now()
-        let (present, current, open, isEnded) = lock.withLock { (Array(desks.values), lesson?.name, openThrough, ended) }
+        let (present, current, open, isEnded, gone) = lock.withLock { (Array(desks.values), lesson?.name, openThrough, ended, departed) }
         let latest = results.latest
         var seen: Set<String> = []
         var students: [[String: Any]] = []
         func row(_ id: String, _ name: String, _ result: LessonResult?, idle: Double?, online: Bool, via: String) -> [String: Any] {
-            [
+            var row: [String: Any] = [
                 "id": id, "name": name, "lesson": result?.lesson ?? NSNull(), "section": result?.section ?? NSNull(),
                 "sections": result?.sections ?? NSNull(), "exercisesOwn": result?.exercisesOwn ?? 0,
                 "exercisesHelped": result?.exercisesHelped ?? 0, "predictionsRight": result?.predictionsRight ?? 0,
                 "predictions": result?.predictions ?? 0, "score": result?.score ?? NSNull(), "complete": result?.complete ?? false,
                 "idleSeconds": idle.map { Int($0) } ?? NSNull(), "online": online, "via": via,
             ]
+            row["left"] = !online && gone[id] != nil
+            return row
         }
         for desk in present.sorted(by: { $0.name.localizedCaseInsensitiveCompare($1.name) == .orderedAscending }) {
             seen.insert(desk.id)
@@ -593,7 +659,12 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
                                 via: desk.role == .terminal ? "terminal" : "browser"))
         }
         for result in latest.values.sorted(by: { $0.name < $1.name }) where !seen.contains(result.student) {
+            seen.insert(result.student)
             students.append(row(result.student, result.name, result, idle: nil, online: false, via: result.via))
+        }
+        // Who left before a lesson gave them a row in the results.
+        for (id, student) in gone.sorted(by: { $0.value.name < $1.value.name }) where !seen.contains(id) {
+            students.append(row(id, student.name, nil, idle: nil, online: false, via: student.via))
         }
         let object: [String: Any] = ["students": students, "lesson": current ?? NSNull(), "open": open ?? NSNull(),
                                      "ended": isEnded, "max": configuration.maxStudents]

@@ -45,7 +45,11 @@ final class Desk: @unchecked Sendable {
     var free: Session
     var output: [String] = []
     var droppedLines = 0
+    /// The last command (the roster's idle time).
     var lastSeen: Double
+    /// The last request of any kind from this desk's session (a page open on it polls): a desk
+    /// without one for the classroom's `studentTimeout` is the desk of a student who left.
+    var lastContact: Double
     var tokens: Double
     var tokensAt: Double
     /// The lesson's folder (the only files a student's lab may read).
@@ -59,6 +63,7 @@ final class Desk: @unchecked Sendable {
         self.folder = folder
         self.limits = limits
         self.lastSeen = now
+        self.lastContact = now
         self.tokens = limits.burst
         self.tokensAt = now
         free = Self.session(folder: folder, limits: limits)
@@ -75,8 +80,9 @@ final class Desk: @unchecked Sendable {
     func begin(_ script: LessonScript, now: Double) -> [String] {
         lock.withLock {
             var run = ClassRun(script: script, session: Self.session(folder: script.folder, limits: limits))
-            let lines = run.start()
+            let started = run.start()
             self.run = run
+            let lines = redact(started)
             if run.mode == .finished { free = run.session }
             append(["", "(the teacher started the lesson \(script.name))"] + lines)
             return lines
@@ -122,6 +128,7 @@ final class Desk: @unchecked Sendable {
             } else {
                 lines = freeCommand(line)
             }
+            lines = redact(lines)
             if lines.count > limits.commandLines {
                 let cut = lines.count - limits.commandLines
                 lines = Array(lines.prefix(limits.commandLines)) + ["  … \(cut) more lines not shown (the classroom shows \(limits.commandLines) per command)"]
@@ -164,6 +171,29 @@ final class Desk: @unchecked Sendable {
         var lines = output.lines
         if let error = output.error { lines.append("error: " + error.message + (error.hint.map { "  (\($0))" } ?? "")) }
         return lines
+    }
+
+    /// The server's paths out of what a student's screen shows: the lesson's file becomes its
+    /// name (`05-multiplexing:12: …` for a lesson's own line that failed), a file of the lesson's
+    /// folder its name in it (`cannot read x.txt: looked for x.txt, …`). The class's own log, on
+    /// the teacher's terminal, may say where things are; a page shown to the class never does.
+    func redact(_ lines: [String]) -> [String] {
+        var replacements: [(String, String)] = []
+        if let script = run?.script {
+            replacements.append((script.path, script.name))
+            replacements.append((URL(fileURLWithPath: script.path).standardized.path, script.name))
+            replacements.append((script.folder + "/", ""))
+        }
+        for place in [folder, URL(fileURLWithPath: folder).resolvingSymlinksInPath().path] where place.count > 1 {
+            replacements.append((place + "/", ""))
+            replacements.append((place, "the lesson folder"))
+        }
+        return lines.map { line in
+            guard line.contains("/") else { return line }
+            var line = line
+            for (path, shown) in replacements where line.contains(path) { line = line.replacingOccurrences(of: path, with: shown) }
+            return line
+        }
     }
 
     func append(_ lines: [String]) {

@@ -27,6 +27,8 @@ struct ClassCommand: ParsableCommand {
     @Option(help: "The most students at once (1-10000).") var maxStudents = 200
     @Option(help: "The results file (default: classroom-results.json beside the users file).") var results: String?
     @Option(help: "Minutes the teacher's session may sit idle.") var sessionMinutes: Double = 120
+    @Option(help: "Minutes a student's session lives with nothing from them (an open page or a joined terminal keeps it): then their lab is freed and the roster shows them as left; their results stay.")
+    var studentMinutes: Double = ClassroomApp.defaultStudentMinutes
     @Option(help: "Write the bound port to FILE once listening (for scripts and tests).") var portFile: String?
 
     func validate() throws {
@@ -41,6 +43,7 @@ struct ClassCommand: ParsableCommand {
         }
         guard (1...10_000).contains(maxStudents) else { throw ValidationError("--max-students must be 1-10000, not \(maxStudents)") }
         guard sessionMinutes > 0, sessionMinutes <= 24 * 60 else { throw ValidationError("--session-minutes must be more than 0 and at most 1440") }
+        guard studentMinutes > 0, studentMinutes <= 24 * 60 else { throw ValidationError("--student-minutes must be more than 0 and at most 1440") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if let lessons {
             var isDirectory: ObjCBool = false
@@ -88,12 +91,16 @@ struct ClassCommand: ParsableCommand {
         installStopSignals()
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
         let app = ClassroomApp(configuration: .init(code: joinCode, maxStudents: maxStudents, lessons: folder,
-                                                    idleTimeout: sessionMinutes * 60),
+                                                    idleTimeout: sessionMinutes * 60, studentTimeout: studentMinutes * 60),
                                users: store, assets: assets, results: book, now: clock) { line in warn("class: " + line) }
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         let addresses = Self.addresses(for: host)
         warn("h2lab class: students open " + addresses.map { "https://\($0):\(listener.localPort)/" }.joined(separator: "  or  "))
         warn("join code: \(joinCode)")
+        if let fingerprint = cert.flatMap(TLSContext.fingerprint(of:)) ?? (try? labCertificate())?.fingerprint {
+            warn("terminal students: h2lab lesson NAME --join https://\(addresses.first ?? "localhost"):\(listener.localPort) --code \(joinCode) "
+                 + "--name NAME --fingerprint SHA256:\(fingerprint)")
+        }
         warn("teacher: log in at https://\(addresses.first ?? "localhost"):\(listener.localPort)/login  (users file \(usersFile.path))")
         warn("results: \(book.path)   (Ctrl-C stops the class; results are kept)")
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
@@ -102,6 +109,7 @@ struct ClassCommand: ParsableCommand {
         Thread.detachNewThread {
             while stopRequested == 0 {
                 sleep(1)
+                app.sweep()
                 app.flush()
             }
         }

@@ -54,10 +54,14 @@ struct LessonCommand: ParsableCommand {
         @Option(help: "Your name as the teacher sees it (with --join).") var name: String?
         @Flag(help: "With --join: do not check the classroom's certificate (a self-signed one: compare its fingerprint).")
         var insecure = false
+        @Option(help: "With --join: the classroom's certificate SHA-256 fingerprint as the teacher reads it out (SHA256:33:A1:…); any other certificate is refused before anything is sent.")
+        var fingerprint: String?
 
         func validate() throws {
             if join != nil && (code == nil || name == nil) { throw ValidationError("--join needs --code and --name (yours)") }
             if join == nil && (code != nil || name != nil) { throw ValidationError("--code and --name go with --join URL") }
+            if fingerprint != nil && join == nil { throw ValidationError("--fingerprint goes with --join URL") }
+            if let fingerprint, ClassLink.digest(fingerprint) == nil { throw ValidationError(ClassLink.fingerprintForm) }
             if noPause && (report != nil || join != nil) { throw ValidationError("--report and --join follow class mode: not with --no-pause") }
             if let report, FileManager.default.fileExists(atPath: report),
                !FileManager.default.isWritableFile(atPath: report) { throw ValidationError("cannot write --report \(report)") }
@@ -89,8 +93,9 @@ struct LessonCommand: ParsableCommand {
             var link: ClassLink?
             if let join, let code, let student = name {
                 do {
-                    let made = try ClassLink(url: join, verify: !insecure)
+                    let made = try ClassLink(url: join, verify: !insecure, fingerprint: fingerprint)
                     try made.join(code: code, name: student)
+                    made.startPolling()
                     link = made
                     warn("joined the class at \(join) as \(student): your teacher sees your progress")
                 } catch {
@@ -98,7 +103,7 @@ struct LessonCommand: ParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            let started = Date()
+            var started = Date()
             let file = report
             var failed = false
             try Repl.interactive(colour: Repl.wantsColour(noColor), startingWith: script, lessonDirectory: options.lessonDirectory) { run in
@@ -112,8 +117,20 @@ struct LessonCommand: ParsableCommand {
                     }
                 }
                 link?.report(result)
+            } follow: {
+                // The teacher started another lesson: the student follows, as the class's browsers do.
+                guard let name = link?.takePending() else { return nil }
+                do {
+                    let next = try LessonScript.load(path: LessonRunner.resolve(name, in: options.lessonDirectory))
+                    warn("(the teacher started the lesson \(name))")
+                    started = Date()
+                    return next
+                } catch {
+                    warn("(the teacher started the lesson \(name), which is not in \(options.lessonDirectory): \(error))")
+                    return nil
+                }
             }
-            link?.client?.close()
+            link?.stop()
         }
     }
 

@@ -49,8 +49,10 @@ struct Repl: ParsableCommand {
     /// mode, where the lesson's prompt takes over until it ends or Ctrl-C leaves it.
     /// `observe` sees the lesson after every line the class types (and when it starts and when
     /// Ctrl-C leaves it): `lesson --report` and `--join` follow the student's progress through it.
+    /// `follow`, asked after every line read, gives a lesson the class has moved to: it starts in
+    /// place of the line (`lesson --join`: the teacher chose another lesson).
     static func interactive(colour: Bool, startingWith start: LessonScript?, lessonDirectory: String,
-                            observe: ((ClassRun) -> Void)? = nil) throws {
+                            observe: ((ClassRun) -> Void)? = nil, follow: (() -> LessonScript?)? = nil) throws {
         var session = makeSession(colour: colour, directory: FileManager.default.currentDirectoryPath)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT) { _ in interruptFlag = 1 }
@@ -90,6 +92,10 @@ struct Repl: ParsableCommand {
             }
             guard let line = read else { break }
             if !interactive { print(prompt + line) }
+            if let next = follow?() {
+                begin(next)
+                continue
+            }
             if interruptFlag != 0 {
                 // Ctrl-C at a prompt: leave the lesson (if one runs), or just start a fresh line.
                 if let run = lesson {

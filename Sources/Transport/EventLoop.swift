@@ -34,14 +34,13 @@ public final class EventLoopServer: @unchecked Sendable {
         /// Records the connection into the capture (`--pcap`): the octets on the socket.
         var tap: WireTap?
         /// What the connection is doing: its TLS handshake; h2c (or TLS without ALPN h2) is sniffed
-        /// first (the preface, or an HTTP/1.1 request: answered, or upgraded to h2c).
+        /// first (the preface, or HTTP/1.1 requests: answered, or upgraded to h2c).
         var mode = Mode.handshaking
-        /// Octets read while sniffing for the preface.
-        var sniffed: [UInt8] = []
-        /// The HTTP/1.1 request being read (RFC 9112), once the connection turned out to speak it.
-        var http1: HTTP1RequestReader?
+        /// Before HTTP/2 begins, and for good on HTTP/1.1: the first octets and the requests (the
+        /// threaded server's rules too).
+        var opening: ServerOpening
 
-        enum Mode { case handshaking, sniffing, http1, http2 }
+        enum Mode { case handshaking, sniffing, http2 }
 
         init(fd: Int32, id: Int, connection: Connection, now: Double) {
             self.fd = fd
@@ -50,6 +49,7 @@ public final class EventLoopServer: @unchecked Sendable {
             lastActive = now
             opened = now
             lastWriteProgress = now
+            opening = ServerOpening(opened: now)
         }
 
         var pending: Int { outbound.count - written }
@@ -62,6 +62,8 @@ public final class EventLoopServer: @unchecked Sendable {
     let listener: TCPSocket
     let responder: any Responder
     let limits: ServerLimits
+    /// The idle rules and the sniffing of the first octets, as on the threaded server.
+    let policy: ConnectionPolicy
     let tracer: Tracer?
     let epoll: Int32
     let tlsContext: TLSContext?
@@ -80,6 +82,7 @@ public final class EventLoopServer: @unchecked Sendable {
         self.capture = capture
         self.responder = responder
         self.limits = limits
+        policy = ConnectionPolicy(limits: limits)
         self.tracer = tracer
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
@@ -146,7 +149,7 @@ public final class EventLoopServer: @unchecked Sendable {
                         continue
                     }
                     tracer?(client.id, .note("shutting down: GOAWAY NO_ERROR, finishing open streams"))
-                    _ = client.connection.sendGoaway(.noError, debug: "server shutting down")
+                    client.connection.end(.shuttingDown)
                     queueOutbound(client)
                     writeTo(client)
                 }
@@ -189,27 +192,34 @@ public final class EventLoopServer: @unchecked Sendable {
             let now = ServerConnection.now()
             if now - lastSweep > 0.5 {
                 lastSweep = now
-                for client in Array(clients.values) {
-                    // The same rules as the threaded server's (ServerLimits.idleVerdict).
-                    guard let (why, code) = limits.idleVerdict(
-                        now: now, opened: client.opened, lastActive: client.lastActive, incompleteSince: client.incompleteSince,
-                        stalledWriteSince: client.pending > 0 ? client.lastWriteProgress : nil,
-                        prefaceReceived: client.connection.prefaceReceived, handshaking: client.mode == .handshaking) else { continue }
-                    let idle = limits.idleTimeout
-                    tracer?(client.id, .note("\(why) for \(ServerConnection.seconds(idle)): GOAWAY and close (idle timeout)"))
-                    _ = client.connection.sendGoaway(code, debug: "idle timeout")
-                    queueOutbound(client)
-                    flushBlocking(client)
-                    close(client, note: nil)
-                }
+                for client in Array(clients.values) { sweep(client, now: now) }
             }
         }
         for client in Array(clients.values) {
-            if drainingSince == nil { _ = client.connection.sendGoaway(.noError, debug: "server shutting down") }
+            if drainingSince == nil { client.connection.end(.shuttingDown) }
             queueOutbound(client)
             flushBlocking(client)
             close(client, note: nil)
         }
+    }
+
+    /// The idle rules (ConnectionPolicy, the threaded server's too): a connection past them ends,
+    /// HTTP/2 with the GOAWAY the engine picks for the reason (ServerEnding).
+    func sweep(_ client: Client, now: Double) {
+        if client.opening.speaksHTTP1 {
+            guard now > policy.http1Deadline(client.opening) else { return }
+            close(client, note: policy.http1Note(client.opening))
+            return
+        }
+        guard let ending = policy.ending(
+            now: now, opened: client.opened, lastActive: client.lastActive, incompleteSince: client.incompleteSince,
+            stalledWriteSince: client.pending > 0 ? client.lastWriteProgress : nil,
+            prefaceReceived: client.connection.prefaceReceived, handshaking: client.mode == .handshaking) else { return }
+        tracer?(client.id, .note(policy.note(ending)))
+        client.connection.end(ending)
+        queueOutbound(client)
+        flushBlocking(client)
+        close(client, note: nil)
     }
 
     /// How long a lingering close waits for the client to close its side.
@@ -267,7 +277,7 @@ public final class EventLoopServer: @unchecked Sendable {
         }) else { return false }
         tracer?(victim.id, .note("the idlest of \(clients.count) connections (--max-connections \(limits.maxConnections)): GOAWAY and close to serve a new one"))
         if victim.mode == .http2 {
-            _ = victim.connection.sendGoaway(.noError, debug: "server full: the idlest connection makes room")
+            victim.connection.end(.makingRoom)
             queueOutbound(victim)
             flushBlocking(victim)
         }
@@ -306,7 +316,7 @@ public final class EventLoopServer: @unchecked Sendable {
             }
             begin(client)
             if !TLSStream.isAcceptable(version: tls.version, cipher: tls.cipher) {
-                _ = client.connection.sendGoaway(.inadequateSecurity, debug: "\(tls.version) \(tls.cipher) breaks RFC 9113 §9.2")
+                client.connection.end(.inadequateSecurity(session: "\(tls.version) \(tls.cipher)"))
                 queueOutbound(client)
                 flushBlocking(client)
                 close(client, note: nil)
@@ -333,7 +343,7 @@ public final class EventLoopServer: @unchecked Sendable {
             if client.mode == .http2 {
                 events = client.connection.receive(bytes: readBuffer[0..<n])
             } else {
-                guard let initial = sniff(client, readBuffer[0..<n]) else { continue }  // more to come, or answered
+                guard let initial = open(client, readBuffer[0..<n]) else { continue }  // more to come, or answered
                 events = client.connection.receive(bytes: initial)
             }
             trace(events, connection: client.id, to: tracer)
@@ -354,62 +364,26 @@ public final class EventLoopServer: @unchecked Sendable {
         if clients[client.fd] != nil { writeTo(client) }
     }
 
-    /// Before HTTP/2 begins on an h2c connection: the preface, or else an HTTP/1.1 request, read
-    /// whole (HTTP1RequestReader, RFC 9112) and then upgraded to h2c when it asks (RFC 7540 §3.2, the
-    /// request becoming stream 1) or answered over HTTP/1.1 and closed, as the threaded server does.
-    /// Returns the octets for HTTP/2 once it has begun; nil while more is needed, or when the
-    /// connection was answered and closed. The whole request must come within the idle timeout (the
-    /// sweep's "no preface" rule).
-    func sniff(_ client: Client, _ bytes: ArraySlice<UInt8>) -> [UInt8]? {
-        var input = bytes
-        if client.mode == .sniffing {
-            client.sniffed += bytes
-            let buffer = client.sniffed
-            if buffer.count < connectionPreface.count && connectionPreface.starts(with: buffer) { return nil }
-            client.sniffed = []
-            guard speaksHTTP1(buffer) else {
-                begin(client)
-                return buffer
-            }
-            client.mode = .http1
-            client.http1 = HTTP1RequestReader()
-            input = buffer[...]
-        }
-        func answer(_ response: [UInt8]) {
-            client.outbound += response
+    /// Before HTTP/2 begins (and for good on HTTP/1.1): the octets go to the connection's
+    /// ServerOpening, and what it says is done. Returns the octets for HTTP/2 once it has begun; nil
+    /// while more is needed, or when the connection was answered over HTTP/1.1 (and perhaps closed).
+    func open(_ client: Client, _ bytes: ArraySlice<UInt8>) -> [UInt8]? {
+        let peer = PeerInfo(connection: client.id, address: "")
+        switch client.opening.receive(bytes, connection: &client.connection, responder: responder, peer: peer, tracer: tracer) {
+        case .read(let write):
+            client.outbound += write
+            return nil
+        case .close(let write):
+            client.outbound += write
             flushBlocking(client)
             if clients[client.fd] != nil { close(client, note: nil) }
-        }
-        guard let outcome = client.http1?.append(input) else { return nil }
-        let request: HTTP1Request
-        switch outcome {
-        case .incomplete: return nil
-        case .rejected(let status, let reason):
-            tracer?(client.id, .note("HTTP/1.1 request refused with \(status): \(reason)"))
-            answer(HTTP1Mapping.rejection(status: status, reason: reason))
             return nil
-        case .request(let complete): request = complete
+        case .http2(let write, let initial, let upgrade):
+            client.outbound += write
+            begin(client)
+            if !upgrade.isEmpty { trace(responder.answer(upgrade, on: &client.connection, peer: peer), connection: client.id, to: tracer) }
+            return initial
         }
-        let leftover = client.http1?.leftover ?? []
-        client.http1 = nil
-        if let settings = request.h2cUpgradeSettings {
-            let (fields, _) = HTTP1Mapping.headers(for: request, scheme: "http")
-            do {
-                let events = try client.connection.acceptUpgrade(request: fields, body: request.body, http2Settings: settings)
-                tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target) upgraded to h2c: it is stream 1"))
-                client.outbound += HTTP1Mapping.switchingToH2C
-                begin(client)
-                let peer = PeerInfo(connection: client.id, address: "")
-                trace(responder.answer(events, on: &client.connection, peer: peer), connection: client.id, to: tracer)
-                return leftover
-            } catch {
-                tracer?(client.id, .note("h2c upgrade refused: \(error); answering over HTTP/1.1"))
-            }
-        }
-        tracer?(client.id, .note("HTTP/1.1 \(request.method) \(request.target): answered over HTTP/1.1"))
-        let response = http1Answer(responder, request)
-        answer(HTTP1Mapping.http1Response(status: response.status, fields: response.headers, body: response.body, close: true))
-        return nil
     }
 
     /// Octets read into `readBuffer`: the count, 0 at the end of the connection, -1 for "not now".
@@ -502,77 +476,6 @@ public final class EventLoopServer: @unchecked Sendable {
         responder.closed(peer: PeerInfo(connection: client.id, address: ""))
         tracer?(client.id, .note("connection closed"))
     }
-}
-
-/// A server-side TLS session on a non-blocking socket, stepped by the event loop.
-final class LoopTLS {
-    enum Step { case done, wantRead, wantWrite, failed }
-
-    let ssl: OpaquePointer
-    private(set) var alpn = ""
-    private(set) var version = ""
-    private(set) var cipher = ""
-    /// The capture's hook on the session's records and secrets, if one is kept.
-    private let wire: UnsafeMutablePointer<h2lab_wire>?
-    /// The capture itself, kept alive as long as the session: the hook holds it unretained, and
-    /// OpenSSL may call it until SSL_free (a shutdown's close_notify, say).
-    private let tap: WireTap?
-
-    init?(fd: Int32, context: TLSContext, tap: WireTap? = nil) {
-        guard let ssl = SSL_new(context.context) else { return nil }
-        self.ssl = ssl
-        self.tap = tap
-        SSL_set_fd(ssl, fd)
-        wire = tap.map { watchWire(ssl, $0) }
-        SSL_set_accept_state(ssl)
-        // Writes may complete in part, and may resume from a buffer that has moved.
-        _ = SSL_ctrl(ssl, SSL_CTRL_MODE, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
-    }
-
-    deinit {
-        SSL_free(ssl)
-        wire?.deallocate()
-    }
-
-    func handshake() -> Step {
-        let result = SSL_do_handshake(ssl)
-        if result == 1 {
-            var buffer = [CChar](repeating: 0, count: 64)
-            let n = h2lab_alpn(ssl, &buffer, Int32(buffer.count))
-            alpn = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            version = String(cString: SSL_get_version(ssl))
-            if let name = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) { cipher = String(cString: name) }
-            return .done
-        }
-        switch SSL_get_error(ssl, result) {
-        case SSL_ERROR_WANT_READ: return .wantRead
-        case SSL_ERROR_WANT_WRITE: return .wantWrite
-        default: return .failed
-        }
-    }
-
-    /// Decrypted octets into `buffer`: the count, 0 at the end, -1 for "not now".
-    func read(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let n = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
-        if n > 0 { return Int(n) }
-        switch SSL_get_error(ssl, n) {
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -1
-        default: return 0
-        }
-    }
-
-    /// Octets of `bytes` taken: the count, 0 when the connection failed, -1 for "not now".
-    func write(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard !bytes.isEmpty else { return -1 }
-        let n = SSL_write(ssl, bytes.baseAddress, Int32(min(bytes.count, Int(Int32.max))))
-        if n > 0 { return Int(n) }
-        switch SSL_get_error(ssl, n) {
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -1
-        default: return 0
-        }
-    }
-
-    func shutdown() { SSL_shutdown(ssl) }
 }
 
 /// Numbers for connections, handed out in order to the loops of one server.

@@ -134,6 +134,17 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         if let name = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) { cipher = String(cString: name) }
     }
 
+    /// The SHA-256 digest of the peer's certificate (what `h2lab class` prints as its
+    /// fingerprint), after the handshake; nil if the peer sent none.
+    public var peerCertificateDigest: [UInt8]? {
+        guard let certificate = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(certificate) }
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1, length == 32 else { return nil }
+        return digest
+    }
+
     /// RFC 9113 §9.2: TLS 1.2 or later; for TLS 1.2, an ephemeral key exchange and an AEAD cipher
     /// (§9.2.2 forbids the rest). Anything else gets GOAWAY INADEQUATE_SECURITY.
     public static func isAcceptable(version: String, cipher: String) -> Bool {

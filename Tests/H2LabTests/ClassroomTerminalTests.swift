@@ -50,6 +50,68 @@ struct ClassroomTerminalTests {
         #expect(csv.contains("\"Dana at a terminal\",\"01-handshake\",6,6,yes,0,1,0,1,50,terminal,"), "\(csv)")
     }
 
+    @Test("the teacher starts another lesson: the terminal student is told, and Enter takes them into it (and onto the roster in it)")
+    func followsTheTeacher() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        let name = "h2lab-follow-\(getpid())"
+        _ = try terminal.startREPL(name, arguments: "lesson 01-handshake --no-color --join \(classroom.url) "
+                                        + "--code \(classroom.code) --name 'Eve at a terminal' --insecure")
+        defer { _ = try? terminal.tmux(["kill-session", "-t", name]) }
+        _ = try terminal.type(name, "", until: "section 2 of 6")
+        #expect(try classroom.post("/api/class/lesson", ["name": "03-get-request"], jar: "teacher").status == 200)
+        var screen = ""
+        #expect(waitUntil(15) {
+            screen = (try? terminal.screen(name)) ?? ""
+            return screen.contains("(the teacher started the lesson 03-get-request: press Enter to follow)")
+        }, "\(screen)")
+        screen = try terminal.type(name, "", until: "section 1 of 5")
+        #expect(screen.contains("(the teacher started the lesson 03-get-request)"), "\(screen)")
+        func roster() -> [String: Any] {
+            let object = classroom.json((try? classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body) ?? "")
+            return (object["students"] as? [[String: Any]])?.first { $0["name"] as? String == "Eve at a terminal" && $0["online"] as? Bool == true } ?? [:]
+        }
+        #expect(waitUntil(10) { roster()["lesson"] as? String == "03-get-request" }, "\(roster())")
+        _ = try terminal.type(name, "", until: "section 2 of 5")
+        #expect(waitUntil(10) { roster()["section"] as? Int == 2 && roster()["lesson"] as? String == "03-get-request" }, "\(roster())")
+    }
+
+    @Test("--fingerprint pins the class's certificate as the teacher prints it (hex with colons, plain hex, base64): a match joins without --insecure, a mismatch is refused before anything is sent")
+    func fingerprint() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        #expect(waitUntil(5) { classroom.log.contains("terminal students: ") })
+        let printed = classroom.log.components(separatedBy: "certificate SHA-256 fingerprint: ").dropFirst().first?.prefix { $0 != "\n" } ?? ""
+        #expect(printed.count == 95, "\(classroom.log)")
+        #expect(classroom.log.contains("--fingerprint SHA256:\(printed)"), "the class prints the line a terminal student types: \(classroom.log)")
+        let octets = printed.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        let forms = ["SHA256:" + printed, printed.replacingOccurrences(of: ":", with: "").lowercased(),
+                     "SHA256:" + Data(octets).base64EncodedString().replacingOccurrences(of: "=", with: "")]
+        for (i, form) in forms.enumerated() {
+            let joined = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", classroom.code,
+                                         "--name", "Pinned \(i)", "--fingerprint", form], input: "\n")
+            #expect(joined.status == 0 && joined.stderr.contains("joined the class"), "\(form): \(joined.stderr)")
+        }
+        // Another certificate's fingerprint: refused, nothing sent (the class saw no join).
+        var wrong = octets
+        wrong[0] ^= 0xff
+        let before = classroom.log.components(separatedBy: "a terminal joined").count
+        let refused = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", classroom.code, "--name", "Mallory",
+                                      "--fingerprint", "SHA256:" + wrong.map { String(format: "%02X", $0) }.joined(separator: ":")], input: "\n")
+        #expect(refused.status == 1 && refused.stderr.contains("not the one you pinned") && refused.stderr.contains("SHA256:\(printed)"),
+                "\(refused.stderr)")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(classroom.log.components(separatedBy: "a terminal joined").count == before, "nothing reached the class")
+        // --insecure still works; a malformed fingerprint is a usage error.
+        let insecure = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", classroom.code, "--name", "Ivy", "--insecure"],
+                               input: "\n")
+        #expect(insecure.status == 0, "\(insecure.stderr)")
+        let malformed = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", classroom.code, "--name", "X",
+                                        "--fingerprint", "SHA256:12:34"])
+        #expect(malformed.status == 64 && malformed.stderr.contains("--fingerprint is the certificate's SHA-256 fingerprint"), "\(malformed.stderr)")
+    }
+
     @Test("a wrong code stops before the lesson, with the class's reason; --join without --code is exit 64")
     func refused() throws {
         let classroom = try ClassProcess()
@@ -58,7 +120,8 @@ struct ClassroomTerminalTests {
                             input: "\n")
         #expect(wrong.status == 1 && wrong.stderr.contains("not the class's code"), "\(wrong.stderr)")
         let verify = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url, "--code", classroom.code, "--name", "X"], input: "\n")
-        #expect(verify.status == 1 && verify.stderr.contains("--insecure"), "a self-signed certificate is refused unless asked: \(verify.stderr)")
+        #expect(verify.status == 1 && verify.stderr.contains("--insecure") && verify.stderr.contains("--fingerprint"),
+                "a self-signed certificate is refused unless asked: \(verify.stderr)")
         let usage = try run(h2lab, ["lesson", "01-handshake", "--join", classroom.url])
         #expect(usage.status == 64 && usage.stderr.contains("--join needs --code and --name"))
     }

@@ -1,5 +1,6 @@
 @testable import Classroom
 import Foundation
+import Lessons
 import Panel
 import Testing
 import Transport
@@ -103,6 +104,7 @@ struct ClassStartTests {
         (["--lessons", "/nonexistent-folder"], "is not a folder"),
         (["--port", "70000"], "is invalid for '--port"),
         (["--host", "not an address"], "--host must be an IP address"),
+        (["--student-minutes", "0"], "--student-minutes must be more than 0"),
     ])
     func badOptions(arguments: [String], message: String) throws {
         let result = try run(h2lab, ["class"] + arguments)
@@ -143,46 +145,16 @@ struct ClassStartTests {
 
 @Suite("h2lab class: the JSON API with 30 HTTP/2 clients, and §5's limits", .serialized)
 struct ClassroomAPITests {
-    @Test("30 students join at once, the teacher starts a lesson, each goes on; the roster, CSV and JSON show all 30; the 31st finds the class full")
+    @Test("30 students, each a Python h2 client with one HTTP/2 connection and session: all join, the 31st finds the class full, the teacher's lesson reaches every lab, and every student's score arrives on the roster (live and asked for), the CSV and the JSON")
     func thirtyStudents() throws {
+        try #require(try run("python3", ["-c", "import h2"]).status == 0, "python3-h2 is installed by scripts/test")
         let classroom = try ClassProcess(["--max-students", "30"])
         defer { classroom.stop() }
-        #expect(try classroom.login() == 303)
-        let statuses = Statuses()
-        DispatchQueue.concurrentPerform(iterations: 30) { i in
-            let result = try? classroom.join("student \(i)", jar: "s\(i)")
-            statuses.add(result?.status ?? 0)
-        }
-        #expect(statuses.all == Array(repeating: 200, count: 30), "\(statuses.all)")
-        let full = try classroom.join("one too many", jar: "s31")
-        #expect(full.status == 503 && full.body.contains("full") && full.headers.lowercased().contains("retry-after"))
-        let started = try classroom.post("/api/class/lesson", ["name": "03-get-request"], jar: "teacher")
-        #expect(started.status == 200 && classroom.json(started.body)["students"] as? Int == 30, "\(started.body)")
-        let replies = Replies()
-        DispatchQueue.concurrentPerform(iterations: 30) { i in
-            replies.add(i, (try? classroom.command("", jar: "s\(i)")) ?? [:])
-        }
-        for (i, reply) in replies.all {
-            #expect(reply["section"] as? Int == 2 && reply["sections"] as? Int == 5 && reply["prompt"] as? String == "answer (a-c)> ",
-                    "student \(i): \(reply)")
-            #expect((reply["output"] as? String)?.contains("── section 2 of 5") == true)
-        }
-        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
-        let students = roster["students"] as? [[String: Any]] ?? []
-        #expect(students.count == 30)
-        #expect(students.allSatisfy { $0["lesson"] as? String == "03-get-request" && $0["section"] as? Int == 2 && $0["sections"] as? Int == 5 })
-        #expect(students.allSatisfy { ["exercisesOwn", "exercisesHelped", "predictionsRight", "predictions", "idleSeconds", "name"].allSatisfy($0.keys.contains) })
-        // Half answer the prediction right (c: the response's END_STREAM closes the stream), half wrong (b).
-        DispatchQueue.concurrentPerform(iterations: 30) { i in _ = try? classroom.command(i % 2 == 0 ? "c" : "b", jar: "s\(i)") }
-        let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher")
-        let rows = csv.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(csv.status == 200 && csv.headers.contains("text/csv") && rows.count == 31, "\(csv.body)")
-        #expect(rows.first == LessonResult.csvHeader)
-        #expect(rows.filter { $0.contains(",1,1,100,browser,") }.count == 15 && rows.filter { $0.contains(",0,1,0,browser,") }.count == 15, "\(rows)")
-        let json = classroom.json(try classroom.curl([classroom.url + "/api/class/scores.json"], jar: "teacher").body)
-        let results = json["results"] as? [[String: Any]] ?? []
-        #expect(results.count == 30 && results.filter { $0["score"] as? Int == 100 }.count == 15)
-        #expect(results.allSatisfy { ($0["items"] as? [String])?.first?.hasPrefix("prediction@") == true })
+        let script = packageRoot.appendingPathComponent("Tests/Peers/class_students.py").path
+        let result = try run("python3", ["-B", script, classroom.url, classroom.code, classroom.password, "30"], timeout: 180)
+        #expect(result.status == 0 && result.stdout.contains("ok 30 students"), "\(result.stdout)\n\(result.stderr.suffix(2_000))")
+        // The server saw 30 students and one refused, each from its own connection.
+        #expect(classroom.log.components(separatedBy: "a student joined").count - 1 == 30, "\(classroom.log.suffix(500))")
     }
 
     @Test("the same lesson gives the same text in the browser's API and at a terminal: every line, prompt and score")
@@ -464,18 +436,62 @@ struct ClassroomAPITests {
     }
 }
 
-final class Statuses: @unchecked Sendable {
-    let lock = NSLock()
-    var list: [Int] = []
-    func add(_ status: Int) { lock.withLock { list.append(status) } }
-    var all: [Int] { lock.withLock { list } }
-}
+@Suite("h2lab class: students who leave, and what a student's screen never shows", .serialized)
+struct ClassroomSessionTests {
+    @Test("a student who left (nothing for --student-minutes) is gone: lab freed, 401, 'left' on the roster, results kept; one back within the time keeps their lab")
+    func idleStudentsLeave() throws {
+        let classroom = try ClassProcess(["--student-minutes", "0.05"])  // 3 seconds
+        defer { classroom.stop() }
+        try classroom.login()
+        _ = try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
+        try classroom.join("Ann", jar: "a")
+        try classroom.join("Ben", jar: "b")
+        #expect(try classroom.command("", jar: "a")["section"] as? Int == 2)
+        #expect(try classroom.command("", jar: "b")["section"] as? Int == 2)
+        // Ann's page stays open (it polls); Ben closed his 6 seconds ago.
+        for _ in 0..<6 {
+            Thread.sleep(forTimeInterval: 1)
+            #expect(try classroom.curl([classroom.url + "/api/lab/output?since=0"], jar: "a").status == 200)
+        }
+        let ann = classroom.json(try classroom.curl([classroom.url + "/api/lab/output"], jar: "a").body)
+        #expect(ann["section"] as? Int == 2 && (ann["lines"] as? [String])?.contains { $0.contains("── section 2 of") } == true,
+                "back within the time, Ann's lab is as she left it: \(ann)")
+        #expect(try classroom.curl([classroom.url + "/api/lab/state"], jar: "b").status == 401, "Ben's session has ended")
+        let roster = classroom.json(try classroom.curl([classroom.url + "/api/class/roster"], jar: "teacher").body)
+        let rows = roster["students"] as? [[String: Any]] ?? []
+        let ben = rows.first { $0["name"] as? String == "Ben" } ?? [:]
+        #expect(ben["online"] as? Bool == false && ben["left"] as? Bool == true && ben["section"] as? Int == 2
+                && ben["lesson"] as? String == "01-handshake", "\(ben)")
+        #expect(rows.first { $0["name"] as? String == "Ann" }?["online"] as? Bool == true)
+        let csv = try classroom.curl([classroom.url + "/api/class/scores.csv"], jar: "teacher").body
+        #expect(csv.contains("\"Ben\",\"01-handshake\",2,"), "Ben's results are kept: \(csv)")
+        #expect(classroom.log.contains("a student left"))
+        // A student who left before any lesson is on the roster as left too.
+        let other = try ClassProcess(["--student-minutes", "0.02"])
+        defer { other.stop() }
+        try other.login()
+        try other.join("Cleo", jar: "c")
+        #expect(waitUntil(8) {
+            let rows = other.json((try? other.curl([other.url + "/api/class/roster"], jar: "teacher").body) ?? "")["students"] as? [[String: Any]]
+            return rows?.first?["left"] as? Bool == true && rows?.first?["name"] as? String == "Cleo"
+        })
+    }
 
-final class Replies: @unchecked Sendable {
-    let lock = NSLock()
-    var map: [Int: [String: Any]] = [:]
-    func add(_ i: Int, _ reply: [String: Any]) { lock.withLock { map[i] = reply } }
-    var all: [(Int, [String: Any])] { lock.withLock { map.sorted { $0.key < $1.key } } }
+    @Test("a student's screen names the lesson and its line or a file by its name, never the server's folders")
+    func noServerPaths() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.login()
+        _ = try classroom.post("/api/class/lesson", ["name": "01-handshake"], jar: "teacher")
+        try classroom.join("Ann", jar: "a")
+        let folder = packageRoot.appendingPathComponent("lessons").path
+        let reply = try classroom.command("request POST /upload body @missing.txt", jar: "a")
+        let output = reply["output"] as? String ?? ""
+        #expect(output.contains("cannot read missing.txt") && output.contains("looked for missing.txt"), "\(output)")
+        #expect(!output.contains(folder) && !output.contains(packageRoot.path), "\(output)")
+        let all = try classroom.curl([classroom.url + "/api/lab/output"], jar: "a").body
+        #expect(!all.contains(packageRoot.path.replacingOccurrences(of: "/", with: "\\/")) && !all.contains(packageRoot.path))
+    }
 }
 
 @Suite("h2lab class in real browsers (Selenium, headless Chromium, Debian's chromedriver)", .serialized)
@@ -504,6 +520,36 @@ struct ClassroomBrowserTests {
 
 @Suite("the classroom's desk: limits a student cannot pass")
 struct DeskTests {
+    @Test("a lesson line that fails shows as LESSON:LINE, not the lesson file's path on the server")
+    func lessonLineWithoutPath() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-desk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("90-broken.h2lab").path
+        try Data("""
+        # A lesson whose reveal fails (RFC 9113 §3.4)
+        #
+        # One section.
+        show wire
+        predict How many frames wait?
+          option three => expect wire 3
+          option four => expect wire 4
+          answer a
+          reveal show frame 999
+          explain The prefaces.
+        end
+
+        """.utf8).write(to: URL(fileURLWithPath: path))
+        let script = try LessonScript.load(path: path)
+        let desk = Desk(id: "d", name: "Ann", role: .student, csrf: "c", folder: folder.path, now: 0)
+        _ = desk.begin(script, now: 0)
+        var lines: [String] = []
+        for line in ["", "a", "", ""] { lines += desk.command(line, openThrough: nil) }
+        let text = lines.joined(separator: "\n")
+        #expect(text.contains("error: 90-broken:9: "), "\(text)")
+        #expect(!text.contains(folder.path) && !desk.output.joined().contains(folder.path), "\(text)")
+    }
+
     @Test("a lab that holds its most frames refuses commands that add more; looking, back and reconnect still run")
     func frames() throws {
         var limits = Desk.Limits()

@@ -8,15 +8,14 @@ Loopback only; bounded: one lesson per student, at most 400 commands each.
 """
 import asyncio
 import json
+import os
 import re
-import ssl
 import sys
 import time
-import urllib.parse
 
-import h2.config
-import h2.connection
-import h2.events
+# The HTTP/2 client the classroom's tests use (Python h2 over TLS).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Peers"))
+from h2_class_client import Client  # noqa: E402
 
 url, code, password, lesson, count, period, pid = sys.argv[1:8]
 count, period = int(count), float(period)
@@ -29,80 +28,6 @@ def rss_kib():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-class Client:
-    """One HTTP/2 connection: requests as coroutines, a cookie jar of one."""
-
-    async def open(self):
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["h2"])
-        self.reader, self.writer = await asyncio.open_connection(host, int(port), ssl=context)
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-        self.conn.initiate_connection()
-        self.conn.increment_flow_control_window(2 ** 24)
-        self.writer.write(self.conn.data_to_send())
-        self.streams = {}
-        self.cookies = {}
-        self.on_data = {}
-        self.task = asyncio.create_task(self.pump())
-
-    async def pump(self):
-        while True:
-            data = await self.reader.read(65536)
-            if not data:
-                break
-            for event in self.conn.receive_data(data):
-                if isinstance(event, h2.events.ResponseReceived):
-                    s = self.streams.get(event.stream_id)
-                    if s is not None:
-                        s["headers"] = event.headers
-                        if event.stream_id in self.on_data:
-                            s["future"].set_result(s)
-                elif isinstance(event, h2.events.DataReceived):
-                    self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-                    if event.stream_id in self.on_data:
-                        self.on_data[event.stream_id](event.data)
-                    elif event.stream_id in self.streams:
-                        self.streams[event.stream_id]["body"] += event.data
-                elif isinstance(event, h2.events.StreamEnded):
-                    s = self.streams.get(event.stream_id)
-                    if s is not None and not s["future"].done():
-                        s["future"].set_result(s)
-            self.writer.write(self.conn.data_to_send())
-
-    async def request(self, method, path, body=None, headers=(), stream=None):
-        sid = self.conn.get_next_available_stream_id()
-        future = asyncio.get_running_loop().create_future()
-        self.streams[sid] = {"future": future, "body": b"", "headers": []}
-        if stream:
-            self.on_data[sid] = stream
-        h = [(":method", method), (":scheme", "https"), (":authority", "%s:%s" % (host, port)), (":path", path)]
-        if self.cookies:
-            h.append(("cookie", "; ".join("%s=%s" % kv for kv in self.cookies.items())))
-        h += list(headers)
-        self.conn.send_headers(sid, h, end_stream=body is None)
-        if body is not None:
-            self.conn.send_data(sid, body, end_stream=True)
-        self.writer.write(self.conn.data_to_send())
-        s = await asyncio.wait_for(future, 60)
-        status = 0
-        self.server_ms = None
-        for name, value in s["headers"]:
-            if name == ":status":
-                status = int(value)
-            if name == "server-timing":
-                self.server_ms = float(value.split("dur=")[1])
-            if name == "set-cookie":
-                k, v = value.split(";")[0].split("=", 1)
-                self.cookies[k] = v
-        return status, s["body"]
-
-    async def post_json(self, path, obj, csrf=""):
-        return await self.request("POST", path, json.dumps(obj).encode(),
-                                  [("content-type", "application/json"), ("x-csrf-token", csrf)])
 
 
 latencies = []
@@ -134,7 +59,7 @@ def on_roster(data):
 
 
 async def student(i, start_at, gate):
-    c = Client()
+    c = Client(host, port)
     async with gate:  # at most 16 TLS handshakes and joins at once
         await c.open()
         status, body = await c.post_json("/api/join", {"code": code, "name": "student %03d" % i})
@@ -167,17 +92,11 @@ async def student(i, start_at, gate):
 
 
 async def main():
-    teacher = Client()
+    teacher = Client(host, port)
     await teacher.open()
-    status, page = await teacher.request("GET", "/login")
-    token = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
-    form = urllib.parse.urlencode({"username": "admin", "password": password, "csrf": token}).encode()
-    status, _ = await teacher.request("POST", "/login", form, [("content-type", "application/x-www-form-urlencoded")])
-    if status != 303:
-        raise SystemExit("teacher login: %d" % status)
-    _, body = await teacher.request("GET", "/api/session")
-    tcsrf = json.loads(body)["csrf"]
-    asyncio.create_task(teacher.request("GET", "/api/class/events", headers=[("accept", "text/event-stream")], stream=on_roster))
+    tcsrf = await teacher.login(password)
+    asyncio.create_task(teacher.request("GET", "/api/class/events", headers=[("accept", "text/event-stream")],
+                                        stream=on_roster, timeout=3600))
     before = rss_kib()
     start_at = asyncio.Event()
     gate = asyncio.Semaphore(16)

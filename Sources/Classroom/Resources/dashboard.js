@@ -13,7 +13,8 @@
     return r;
   }
 
-  function idle(seconds) {
+  function idle(seconds, left) {
+    if (left) return "left";
     if (seconds === null || seconds === undefined) return "offline";
     if (seconds < 60) return seconds + " s";
     return Math.floor(seconds / 60) + " min";
@@ -41,7 +42,7 @@
       tr.appendChild(V.el("td", { class: "num" }, s.exercisesOwn + " / " + s.exercisesHelped));
       tr.appendChild(V.el("td", { class: "num" }, s.predictionsRight + " of " + s.predictions));
       tr.appendChild(V.el("td", { class: "num score" }, s.score === null ? "-" : s.score + "%"));
-      tr.appendChild(V.el("td", { class: "num idle" }, idle(s.idleSeconds)));
+      tr.appendChild(V.el("td", { class: "num idle" }, idle(s.idleSeconds, s.left)));
       const actions = V.el("td", { class: "actions" });
       if (s.online && s.via !== "terminal") {
         const view = V.el("button", { type: "button", class: "quiet", "aria-label": "view the lab of " + s.name }, "view");

@@ -185,6 +185,7 @@ extension Connection {
             return fail(.connection(.protocolError, "§6.10", "CONTINUATION on stream \(frame.streamID) without a header block to continue"), into: &events)
         }
         pending.fragments.append(contentsOf: block)
+        pending.continued = true
         // §10.5.1: a header block beyond what we accept is refused before it exhausts memory. A
         // well-formed block is never larger than the header list it decodes to (every field costs 32
         // octets in the list, at most a few octets of framing in the block), so the advertised

@@ -136,6 +136,18 @@ public struct Connection: Sendable {
     struct PendingHeaderBlock: Hashable, Sendable {
         var first: Frame
         var fragments: [UInt8]
+        /// Whether a CONTINUATION (without END_HEADERS) came after `first`.
+        var continued = false
+
+        /// The section whose receiver MUST a frame other than this block's CONTINUATION breaks:
+        /// the one of the frame that left the block open (§6.2 HEADERS, §6.6 PUSH_PROMISE, §6.10
+        /// CONTINUATION: "A receiver MUST treat the receipt of any other type of frame or a frame
+        /// on a different stream as a connection error (Section 5.4.1) of type PROTOCOL_ERROR").
+        var rule: String {
+            if continued { return "§6.10" }
+            if case .pushPromise = first.payload { return "§6.6" }
+            return "§6.2"
+        }
     }
     var pendingHeaderBlock: PendingHeaderBlock?
     /// RFC 9218 §7.1: priorities received for streams still idle, applied when they open (the
@@ -230,10 +242,10 @@ public struct Connection: Sendable {
                 return fail(.connection(.protocolError, "§3.4", "the peer's first frame is \(frame.type), not SETTINGS"), into: &events)
             }
         }
-        // §6.10: a header block must be contiguous: only CONTINUATION on its stream may follow.
+        // §4.3: a header block is contiguous: only CONTINUATION on its stream may follow.
         if let pending = pendingHeaderBlock {
             guard frame.type == .continuation, frame.streamID == pending.first.streamID else {
-                return fail(.connection(.protocolError, "§6.10",
+                return fail(.connection(.protocolError, pending.rule,
                     "\(frame.type) on stream \(frame.streamID) while a header block on stream \(pending.first.streamID) awaits CONTINUATION"),
                     into: &events)
             }
@@ -278,7 +290,7 @@ public struct Connection: Sendable {
             return fail(.connection(.protocolError, "§3.4", "the peer's first frame is \(header.type), not SETTINGS"), into: &events)
         }
         if let pending = pendingHeaderBlock, header.type != .continuation || header.streamID != pending.first.streamID {
-            return fail(.connection(.protocolError, "§6.10",
+            return fail(.connection(.protocolError, pending.rule,
                 "\(header.type) on stream \(header.streamID) while a header block on stream \(pending.first.streamID) awaits CONTINUATION"),
                 into: &events)
         }
