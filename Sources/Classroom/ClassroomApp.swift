@@ -517,7 +517,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         guard let object = request.jsonObject, let before = object["before"] as? String, before.count <= 2_000 else {
             return PanelApp.json(400, ["error": "expected {\"before\": \"the line up to the word\"}"])
         }
-        return Self.jsonObject(200, ["candidates": Completion.candidates(before: before, lessons: [])])
+        return Self.jsonObject(200, ["candidates": Completion.candidates(before: before, lessons: [], capabilities: .classroom)])
     }
 
     /// Keeps a desk's progress in the lesson it is in.

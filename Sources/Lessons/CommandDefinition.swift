@@ -26,6 +26,10 @@ public struct CommandDefinition: Sendable {
     public var aliases: [String] = []
     public var group: Group
     public var sides: Sides = .both
+    /// What the session must be allowed to reach to run it (`Capabilities`): completion offers a
+    /// command only where it may run (the classroom's page offers no `listen`); the session refuses
+    /// it elsewhere (`checkCapabilities`, held to agree with this by a test).
+    public var needs: Capabilities = []
     public var usage: String
     public var summary: String
     public var example: String
@@ -161,13 +165,20 @@ public struct Slot: Sendable {
         // Full names, and names without their number (`lesson flow-control` finds 10-flow-control).
         context.lessons + context.lessons.map { String($0.drop { $0.isNumber }.drop { $0 == "-" }) }
     }, accepts: { _ in true })
-    static let command = Slot(offers: { _ in CommandDefinition.all.map(\.name) }, accepts: { _ in true })
+    static let command = Slot(offers: { context in
+        CommandDefinition.all.filter { context.capabilities.isSuperset(of: $0.needs) }.map(\.name)
+    }, accepts: { _ in true })
 }
 
-/// What completion may need beyond the line: the lesson names (for `lesson NAME`).
+/// What completion may need beyond the line: the lesson names (for `lesson NAME`), and what the
+/// session may reach (commands it may not run are not offered).
 public struct CompletionContext: Sendable {
     public var lessons: [String] = []
-    public init(lessons: [String] = []) { self.lessons = lessons }
+    public var capabilities: Capabilities = .all
+    public init(lessons: [String] = [], capabilities: Capabilities = .all) {
+        self.lessons = lessons
+        self.capabilities = capabilities
+    }
 }
 
 /// Word lists that more than one command (or a command and `expect`) take: written once.
@@ -181,11 +192,14 @@ enum CommandWords {
     static let hpackPolicyWords = ["index", "no-index", "never-index", "auto", "huffman", "no-table"]
     static let huffmanModes = ["on", "off", "auto"]
     static let saveKinds = ["transcript", "json", "pcap"]
-    static let listenOptions = ["--tls", "--port", "--timeout", "--cert", "--key"]
+    /// `listen`'s (and `proxy`'s) options: switches, options with a number, options with a file.
+    static let listenSwitches = ["--tls", "tls", "--plain", "plain"]
+    static let listenNumbers = ["--port", "port", "--timeout"]
+    static let listenFiles = ["--cert", "--key"]
     /// How a command names the connection rather than a stream (`window conn 100`).
     static let connection = ["conn", "connection", "0"]
     static let respondModes = ["auto", "manual"]
-    static let flowPolicies = ["half", "eager", "manual"]
+    static var flowPolicies: [String] { WindowUpdatePolicy.allCases.map(\.rawValue) }
     static let methods = ["GET", "POST", "HEAD", "PUT", "DELETE"]
     static let requestFields = ["accept:", "content-type:", "user-agent:", "authorization:"]
     static let editFields = [":path", ":method", ":authority", "user-agent"]

@@ -16,7 +16,7 @@ extension CommandDefinition {
               parse: { a in .show(try CommandParser.parseShow(a.words)) }),
         .init(name: "history", group: .seeing, usage: "history", summary: "the frames so far as a ladder diagram", example: "history",
               parse: { _ in .show(.history) }),
-        .init(name: "save", group: .seeing, usage: "save transcript FILE | save json FILE | save pcap FILE",
+        .init(name: "save", group: .seeing, needs: .writeFiles, usage: "save transcript FILE | save json FILE | save pcap FILE",
               summary: "write the session so far (pcap: a capture Wireshark decodes as HTTP/2)", example: "save transcript /tmp/session.txt",
               grammar: .words(CommandWords.saveKinds, then: .value(.path, .end)),
               parse: { a in

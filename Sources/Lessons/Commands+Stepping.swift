@@ -6,7 +6,7 @@ extension CommandDefinition {
     static let stepping: [CommandDefinition] = [
         .init(name: "connect", group: .stepping,
               sides: .neither({ CommandError("connect takes no '\($0)': our client connects, the real server takes the server's place") }),
-              usage: "connect http://HOST:PORT | https://HOST:PORT",
+              needs: .network, usage: "connect http://HOST:PORT | https://HOST:PORT",
               summary: "our client talks to a real server; its frames wait on the wire until stepped", example: "connect http://127.0.0.1:8080",
               grammar: .value(.any(offering: ["http://127.0.0.1:", "https://127.0.0.1:"]), .end),
               parse: { a in
@@ -15,13 +15,13 @@ extension CommandDefinition {
               }),
         .init(name: "listen", group: .stepping,
               sides: .neither({ CommandError("listen takes no '\($0)': our server listens, the real client takes the client's place") }),
-              usage: "listen [--tls] [--port N] [--timeout S] [--cert F --key F]",
+              needs: .network, usage: "listen [--tls] [--port N] [--timeout S] [--cert F --key F]",
               summary: "our server waits for a real client (browser, curl); its frames wait until stepped",
               example: "listen --tls --port 8443", grammar: .many(listenOption, then: .end),
               parse: { a in try CommandParser.parseListen(a.words) }),
         .init(name: "proxy", group: .stepping,
               sides: .neither({ CommandError("proxy takes no '\($0)': a real client and a real server take both places") }),
-              usage: "proxy --to URL [--tls] [--port N] [--timeout S] [--cert F --key F]",
+              needs: .network, usage: "proxy --to URL [--tls] [--port N] [--timeout S] [--cert F --key F]",
               summary: "sit between a real client and the real server at URL; both sides' frames wait until stepped",
               example: "proxy --to http://127.0.0.1:8080 --tls --port 8443",
               grammar: .many(.oneOf([.words(["--to"], then: .value(.any(), .end)), listenOption]), then: .end),
@@ -82,9 +82,15 @@ extension CommandDefinition {
         .init(name: "break", aliases: ["b"], group: .stepping,
               usage: "break frame TYPE | flag NAME | stream N | state STATE | error | goaway | window-zero",
               summary: "stop `continue` when a delivery matches", example: "break state closed",
-              grammar: .choice([("frame", .value(.frameType, .end)), ("flag", .words(CommandWords.flags)),
-                                ("stream", .value(.stream, .end)), ("state", .words(CommandWords.states)),
-                                ("error", .end), ("goaway", .end), ("window-zero", .end)]),
+              grammar: .choice(CommandWords.breakKinds.map { kind in
+                  switch kind {
+                  case "frame": return (kind, .value(.frameType, .end))
+                  case "flag": return (kind, .words(CommandWords.flags))
+                  case "stream": return (kind, .value(.stream, .end))
+                  case "state": return (kind, .words(CommandWords.states))
+                  default: return (kind, .end)
+                  }
+              }),
               parse: { a in .addBreak(try CommandParser.parseBreak(a.words)) }),
         .init(name: "breaks", group: .stepping, usage: "breaks", summary: "list breakpoints", example: "breaks", parse: { _ in .listBreaks }),
         .init(name: "delete", group: .stepping, usage: "delete N", summary: "remove breakpoint N", example: "delete 1",
@@ -109,9 +115,9 @@ extension CommandDefinition {
     ]
 
     /// One of `listen`'s options (`proxy` takes them too).
-    static let listenOption: Grammar = .oneOf([.words(["--tls", "tls", "--plain", "plain"]),
-                                               .words(["--port", "port", "--timeout"], then: .value(.number, .end)),
-                                               .words(["--cert", "--key"], then: .value(.path, .end))])
+    static let listenOption: Grammar = .oneOf([.words(CommandWords.listenSwitches),
+                                               .words(CommandWords.listenNumbers, then: .value(.number, .end)),
+                                               .words(CommandWords.listenFiles, then: .value(.path, .end))])
 }
 
 extension CommandParser {
@@ -142,7 +148,7 @@ extension CommandParser {
                 }
                 port = n
             default:
-                throw CommandError("listen does not take '\(arg)'", hint: "usage: listen [--tls] [--port N] [--timeout S] [--cert F --key F]")
+                throw CommandError("listen does not take '\(arg)'", hint: "usage: " + (CommandDefinition.find("listen")?.usage ?? "listen"))
             }
         }
         if (cert == nil) != (key == nil) {

@@ -5,10 +5,11 @@ import Engine
 /// completes file paths itself (`wantsPath`).
 public enum Completion {
     /// The words that may stand where the cursor is. `before` is the line up to the start of the
-    /// word being completed; `lessons` are the lesson names (for `lesson NAME`).
-    public static func candidates(before: String, lessons: [String] = []) -> [String] {
+    /// word being completed; `lessons` are the lesson names (for `lesson NAME`). Only commands
+    /// the session's `capabilities` allow are offered (the classroom's page offers no `listen`).
+    public static func candidates(before: String, lessons: [String] = [], capabilities: Capabilities = .all) -> [String] {
         if before.hasSuffix("=") { return [] }  // a value: nothing to offer
-        return offer(before: before, CompletionContext(lessons: lessons))?.words ?? []
+        return offer(before: before, CompletionContext(lessons: lessons, capabilities: capabilities))?.words ?? []
     }
 
     /// Whether the word at the cursor is a file path: after `@` (a body or an HTTP/1.1 request
@@ -36,13 +37,14 @@ public enum Completion {
             words = words.dropFirst()
             roleGiven = true
         }
+        let allowed = CommandDefinition.all.filter { context.capabilities.isSuperset(of: $0.needs) }
         guard let command = words.first else {
             if roleGiven {
-                return Offer(words: CommandDefinition.all.filter { if case .both = $0.sides { return true } else { return false } }.map(\.name))
+                return Offer(words: allowed.filter { if case .both = $0.sides { return true } else { return false } }.map(\.name))
             }
-            return Offer(words: CommandDefinition.all.map(\.name) + CommandWords.sides)
+            return Offer(words: allowed.map(\.name) + CommandWords.sides)
         }
-        guard let definition = CommandDefinition.find(command) else { return nil }
+        guard let definition = CommandDefinition.find(command), context.capabilities.isSuperset(of: definition.needs) else { return nil }
         return walk(definition.grammar, words.dropFirst(), [], context)
     }
 

@@ -42,65 +42,18 @@ extension Expectation {
         switch what {
         case "stream":
             guard rest.count >= 2, let id = CommandParser.streamID(rest[0]) else {
-                throw usage("expect \(role) stream N state|status|body|header|request|trailers ...")
+                throw usage("expect \(role) stream N \(streamForms.joined(separator: "|")) ...")
             }
             return try parseStream(role, id, rest[1].lowercased(), Array(rest.dropFirst(2)))
         case "active-streams":
             guard rest.count == 1 else { throw usage("expect \(role) active-streams N") }
             return .activeStreams(role, try count(rest[0], "a number of streams"))
         case "window":
-            // `window stream 3 recv N` reads as `window 3 recv N`.
-            let rest = rest.count == 4 && rest[0].lowercased() == "stream" ? Array(rest.dropFirst()) : rest
-            guard rest.count == 3 else { throw usage("expect \(role) window conn|[stream] N send|recv VALUE") }
-            let stream: UInt32
-            if CommandWords.connection.contains(rest[0].lowercased()) {
-                stream = 0
-            } else if let id = CommandParser.streamID(rest[0]) {
-                stream = id
-            } else {
-                throw usage("a window is `conn` or a stream number, not '\(rest[0])'")
-            }
-            let side: WindowSide
-            switch rest[1].lowercased() {
-            case "send": side = .send
-            case "recv", "receive": side = .receive
-            default: throw usage("a window is send (what \(role) may still send) or recv (what it will accept), not '\(rest[1])'")
-            }
-            guard let value = Int(rest[2]) else { throw usage("a window is a number (it may be negative), not '\(rest[2])'") }
-            return .window(role, stream: stream, side: side, value)
+            return try parseWindow(role, rest)
         case "hpack":
-            guard rest.count >= 3, let side = HPACKSide(rawValue: rest[0].lowercased()) else {
-                throw usage("expect \(role) hpack encoder|decoder size|max-size|entries|entry ...")
-            }
-            let values = Array(rest.dropFirst(2))
-            switch rest[1].lowercased() {
-            case "size" where values.count == 1: return .hpack(role, side, .size(try count(values[0], "a size in octets")))
-            case "max-size" where values.count == 1: return .hpack(role, side, .maxSize(try count(values[0], "a size in octets")))
-            case "entries" where values.count == 1: return .hpack(role, side, .entries(try count(values[0], "a number of entries")))
-            case "entry" where values.count >= 2:
-                let index = try count(values[0], "an index")
-                guard index > StaticTable.count else {
-                    throw usage("dynamic table entries start at index \(StaticTable.count + 1); 1-\(StaticTable.count) are the static table")
-                }
-                return .hpack(role, side, .entry(index, try field(Array(values.dropFirst()))))
-            default:
-                throw usage("expect \(role) hpack \(side.rawValue) size N | max-size N | entries N | entry I NAME: VALUE")
-            }
+            return try parseTable(role, rest)
         case "setting", "peer-setting":
-            // NAME=VALUE, as the `settings` command takes it, or NAME VALUE.
-            let rest = rest.count == 1 && rest[0].contains("=") ? rest[0].split(separator: "=", maxSplits: 1).map(String.init) : rest
-            guard rest.count == 2, let id = SettingID(parsing: rest[0]) else {
-                throw CommandError("expect \(role) \(what) NAME VALUE",
-                                   hint: rest.first.map { CommandParser.hintFor($0, SettingID.allNames) } ?? "`help expect` lists every form")
-            }
-            let value: UInt32?
-            if rest[1].lowercased() == "unlimited" {
-                value = nil
-            } else {
-                guard let n = UInt32(rest[1]) else { throw usage("a setting's value is a number or `unlimited`, not '\(rest[1])'") }
-                value = n
-            }
-            return .setting(role, peer: what == "peer-setting", id, value)
+            return try parseSetting(role, peer: what == "peer-setting", rest)
         case "settings-pending":
             guard rest.count == 1 else { throw usage("expect \(role) settings-pending N") }
             return .settingsPending(role, try count(rest[0], "a number of SETTINGS frames"))
@@ -117,28 +70,95 @@ extension Expectation {
             guard rest.count == 1, ["open", "closed"].contains(rest[0].lowercased()) else { throw usage("expect \(role) connection open|closed") }
             return .connectionClosed(role, rest[0].lowercased() == "closed")
         case "goaway":
-            guard let direction = rest.first.flatMap({ Direction(rawValue: $0.lowercased()) }) else {
-                throw usage("expect \(role) goaway sent|received [CODE] [last-stream N]")
-            }
-            var code: ErrorCode?
-            var last: UInt32?
-            var i = 1
-            while i < rest.count {
-                if rest[i].lowercased() == "last-stream", i + 1 < rest.count, let n = CommandParser.streamID(rest[i + 1]) {
-                    last = n
-                    i += 2
-                } else if let c = namedErrorCode(rest[i]) {
-                    code = c
-                    i += 1
-                } else {
-                    throw usage("expect \(role) goaway sent|received [CODE] [last-stream N]: '\(rest[i])' is neither")
-                }
-            }
-            return .goaway(role, direction, code, lastStream: last)
+            return try parseGoaway(role, rest)
         default:
             let forms = endpointForms
             throw CommandError("cannot expect '\(words[0])' of the \(role)", hint: CommandParser.hintFor(what, forms))
         }
+    }
+
+    /// `window conn|[stream] N send|recv VALUE`.
+    static func parseWindow(_ role: Role, _ rest: [String]) throws(CommandError) -> Expectation {
+    // `window stream 3 recv N` reads as `window 3 recv N`.
+    let rest = rest.count == 4 && rest[0].lowercased() == "stream" ? Array(rest.dropFirst()) : rest
+    guard rest.count == 3 else { throw usage("expect \(role) window conn|[stream] N send|recv VALUE") }
+    let stream: UInt32
+    if CommandWords.connection.contains(rest[0].lowercased()) {
+        stream = 0
+    } else if let id = CommandParser.streamID(rest[0]) {
+        stream = id
+    } else {
+        throw usage("a window is `conn` or a stream number, not '\(rest[0])'")
+    }
+    let side: WindowSide
+    switch rest[1].lowercased() {
+    case "send": side = .send
+    case "recv", "receive": side = .receive
+    default: throw usage("a window is send (what \(role) may still send) or recv (what it will accept), not '\(rest[1])'")
+    }
+    guard let value = Int(rest[2]) else { throw usage("a window is a number (it may be negative), not '\(rest[2])'") }
+    return .window(role, stream: stream, side: side, value)
+    }
+
+    /// `hpack encoder|decoder size|max-size|entries N | entry I NAME: VALUE`.
+    static func parseTable(_ role: Role, _ rest: [String]) throws(CommandError) -> Expectation {
+    guard rest.count >= 3, let side = HPACKSide(rawValue: rest[0].lowercased()) else {
+        throw usage("expect \(role) hpack encoder|decoder size|max-size|entries|entry ...")
+    }
+    let values = Array(rest.dropFirst(2))
+    switch rest[1].lowercased() {
+    case "size" where values.count == 1: return .hpack(role, side, .size(try count(values[0], "a size in octets")))
+    case "max-size" where values.count == 1: return .hpack(role, side, .maxSize(try count(values[0], "a size in octets")))
+    case "entries" where values.count == 1: return .hpack(role, side, .entries(try count(values[0], "a number of entries")))
+    case "entry" where values.count >= 2:
+        let index = try count(values[0], "an index")
+        guard index > StaticTable.count else {
+            throw usage("dynamic table entries start at index \(StaticTable.count + 1); 1-\(StaticTable.count) are the static table")
+        }
+        return .hpack(role, side, .entry(index, try field(Array(values.dropFirst()))))
+    default:
+        throw usage("expect \(role) hpack \(side.rawValue) size N | max-size N | entries N | entry I NAME: VALUE")
+    }
+    }
+
+    /// `setting|peer-setting NAME VALUE` or `NAME=VALUE`.
+    static func parseSetting(_ role: Role, peer: Bool, _ rest: [String]) throws(CommandError) -> Expectation {
+    // NAME=VALUE, as the `settings` command takes it, or NAME VALUE.
+    let rest = rest.count == 1 && rest[0].contains("=") ? rest[0].split(separator: "=", maxSplits: 1).map(String.init) : rest
+    guard rest.count == 2, let id = SettingID(parsing: rest[0]) else {
+        throw CommandError("expect \(role) \(peer ? "peer-setting" : "setting") NAME VALUE",
+                           hint: rest.first.map { CommandParser.hintFor($0, SettingID.allNames) } ?? "`help expect` lists every form")
+    }
+    let value: UInt32?
+    if rest[1].lowercased() == "unlimited" {
+        value = nil
+    } else {
+        guard let n = UInt32(rest[1]) else { throw usage("a setting's value is a number or `unlimited`, not '\(rest[1])'") }
+        value = n
+    }
+    return .setting(role, peer: peer, id, value)
+    }
+
+    /// `goaway sent|received [CODE] [last-stream N]`.
+    static func parseGoaway(_ role: Role, _ rest: [String]) throws(CommandError) -> Expectation {
+    guard let direction = rest.first.flatMap({ Direction(rawValue: $0.lowercased()) }) else {
+        throw usage("expect \(role) goaway sent|received [CODE] [last-stream N]")
+    }
+    var code: ErrorCode?
+    var last: UInt32?
+    var i = 1
+    while i < rest.count {
+        if rest[i].lowercased() == "last-stream", i + 1 < rest.count, let n = CommandParser.streamID(rest[i + 1]) {
+            last = n
+            i += 2
+        } else if let c = namedErrorCode(rest[i]) {
+            code = c
+            i += 1
+        } else {
+            throw usage("expect \(role) goaway sent|received [CODE] [last-stream N]: '\(rest[i])' is neither")
+        }
+    }
+    return .goaway(role, direction, code, lastStream: last)
     }
 
     static func parseStream(_ role: Role, _ id: UInt32, _ what: String, _ values: [String]) throws(CommandError) -> Expectation {
@@ -253,13 +273,7 @@ extension Expectation {
     static let endpointGrammar: [(String, Grammar)] = {
         let number = Grammar.value(.number, .end)
         let count = Grammar.value(.any(), .end)
-        let stream: [(String, Grammar)] = [
-            ("state", .value(.any(offering: CommandWords.states), .text)),
-            ("status", .oneOf([.words(["none"]), number])),
-            ("body", number), ("header", .text),
-            ("request", .value(.any(offering: CommandWords.methods), .value(.any(), .end))),
-            ("trailers", .text),
-        ]
+        let stream = streamGrammar
         let sendRecv = Grammar.words(["send", "recv"], then: count)
         let setting = Grammar.value(.any(offering: SettingID.allNames), .text)
         return [
@@ -278,7 +292,16 @@ extension Expectation {
         ]
     }()
     static let endpointForms = endpointGrammar.map(\.0)
-    static let streamForms = ["state", "status", "body", "header", "request", "trailers"]
+
+    /// What may follow `expect ROLE stream N`.
+    static let streamGrammar: [(String, Grammar)] = [
+        ("state", .value(.any(offering: CommandWords.states), .text)),
+        ("status", .oneOf([.words(["none"]), .value(.number, .end)])),
+        ("body", .value(.number, .end)), ("header", .text),
+        ("request", .value(.any(offering: CommandWords.methods), .value(.any(), .end))),
+        ("trailers", .text),
+    ]
+    static let streamForms = streamGrammar.map(\.0)
 
     /// What may follow `expect`, for completion.
     static let grammar: Grammar = {

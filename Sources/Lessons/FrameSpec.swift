@@ -41,7 +41,7 @@ enum FrameSpec {
         guard let typeWord = args.first, let type = FrameType(parsing: typeWord) else {
             throw CommandError("unknown frame type '\(args.first ?? "")'", hint: CommandParser.hintFor(args.first ?? "", FrameType.names))
         }
-        var values: [String: String] = [:]
+        var values = Values()
         var written: [String] = []  // the keys in the order written: an error names the first wrong one
         var settings: [Setting] = []
         for arg in args.dropFirst() {
@@ -50,69 +50,85 @@ enum FrameSpec {
             if type == .settings, k != "stream", k != "flags", let setting = try? CommandParser.parseSetting(arg) {
                 settings.append(setting)
             } else {
-                values[k] = value
+                values.text[k] = value
                 written.append(k)
             }
         }
-        let allowed = fields(of: type)
-        for key in written where !(["stream", "flags"] + allowed).contains(key) {
-            throw CommandError("\(type.name) has no field '\(key)'",
-                               hint: "fields: " + (["stream", "flags"] + allowed).joined(separator: ", "))
+        let allowed = ["stream", "flags"] + fields(of: type)
+        for key in written where !allowed.contains(key) {
+            throw CommandError("\(type.name) has no field '\(key)'", hint: "fields: " + allowed.joined(separator: ", "))
         }
+        let defaultStream = [.settings, .ping, .goaway, .windowUpdate, .priorityUpdate].contains(type) ? 0 : 1
+        let stream = UInt32(truncatingIfNeeded: try values.int("stream", defaultStream))
+        let pad: UInt8? = try values.text["pad"].map { UInt8(clamping: try CommandParser.number($0, "pad")) }
+        return Frame(streamID: stream, flags: try flags(values.text["flags"], of: type),
+                     payload: try payload(type, values, settings), padLength: pad)
+    }
+
+    /// `flags=A|B`: names the type defines (`END_STREAM`, `end-stream`) or `0xNN` for any bits.
+    static func flags(_ text: String?, of type: FrameType) throws -> FrameFlags {
+        var flags = FrameFlags()
+        guard let text else { return flags }
+        for name in text.split(separator: "|").map({ $0.uppercased().replacingOccurrences(of: "-", with: "_") }) {
+            if let found = type.definedFlags.first(where: { $0.1 == name }) {
+                flags.insert(found.0)
+            } else if let n = UInt8(name.trimmingPrefix("0X"), radix: 16) {
+                flags.insert(FrameFlags(rawValue: n))
+            } else {
+                throw CommandError("\(type.name) has no flag \(name)",
+                                   hint: "flags: " + (type.definedFlags.map(\.1) + ["0xNN"]).joined(separator: ", "))
+            }
+        }
+        return flags
+    }
+
+    /// The payload of a frame of `type` from its fields (RFC 9113 §6, one case per frame type).
+    static func payload(_ type: FrameType, _ values: Values, _ settings: [Setting]) throws -> FramePayload {
+        switch type {
+        case .data: return .data(Array((values.text["data"] ?? "").utf8))
+        case .headers: return .headers(block: try values.bytes("block"), priority: try values.priority())
+        case .priority: return .priority(try values.priority() ?? PriorityFields())
+        case .rstStream: return .rstStream(try values.code())
+        case .settings: return .settings(settings)
+        case .pushPromise: return .pushPromise(promisedStreamID: UInt32(truncatingIfNeeded: try values.int("promised", 2)), block: try values.bytes("block"))
+        case .ping: return .ping(UInt64(try values.int("data", 0)))
+        case .goaway: return .goaway(lastStreamID: UInt32(truncatingIfNeeded: try values.int("last", 0)), errorCode: try values.code(),
+                                     debugData: Array((values.text["debug"] ?? "").utf8))
+        case .windowUpdate: return .windowUpdate(increment: UInt32(truncatingIfNeeded: try values.int("increment", 0)))
+        case .continuation: return .continuation(block: try values.bytes("block"))
+        case .priorityUpdate:
+            return .priorityUpdate(prioritizedStreamID: UInt32(truncatingIfNeeded: try values.int("prioritized", 1)),
+                                   fieldValue: Array((values.text["value"] ?? "").utf8))
+        default: return .unknown(type: type.rawValue, payload: try values.bytes("payload"))
+        }
+    }
+
+    /// The `key=value` words of a `send` line, read as the field each key names.
+    struct Values {
+        var text: [String: String] = [:]
+
         func int(_ key: String, _ fallback: Int) throws -> Int {
-            guard let text = values[key] else { return fallback }
-            return try CommandParser.number(text, key)
+            guard let value = text[key] else { return fallback }
+            return try CommandParser.number(value, key)
         }
+
         func bytes(_ key: String) throws -> [UInt8] {
-            guard let text = values[key] else { return [] }
-            guard let decoded = repeatedHex(text) ?? Hex.decode(text) else {
-                throw CommandError("\(key) must be hex, or N*HH for N octets of HH, not '\(text)'", hint: "example: \(key)=828784 or \(key)=200*00")
+            guard let value = text[key] else { return [] }
+            guard let decoded = repeatedHex(value) ?? Hex.decode(value) else {
+                throw CommandError("\(key) must be hex, or N*HH for N octets of HH, not '\(value)'", hint: "example: \(key)=828784 or \(key)=200*00")
             }
             return decoded
         }
+
         func code() throws -> ErrorCode {
-            guard let text = values["code"] else { return .noError }
-            return try CommandParser.errorCode(text)
+            guard let value = text["code"] else { return .noError }
+            return try CommandParser.errorCode(value)
         }
-        let defaultStream = [.settings, .ping, .goaway, .windowUpdate, .priorityUpdate].contains(type) ? 0 : 1
-        let stream = UInt32(truncatingIfNeeded: try int("stream", defaultStream))
-        var flags = FrameFlags()
-        if let text = values["flags"] {
-            for name in text.split(separator: "|").map({ $0.uppercased().replacingOccurrences(of: "-", with: "_") }) {
-                if let found = type.definedFlags.first(where: { $0.1 == name }) {
-                    flags.insert(found.0)
-                } else if let n = UInt8(name.trimmingPrefix("0X"), radix: 16) {
-                    flags.insert(FrameFlags(rawValue: n))
-                } else {
-                    throw CommandError("\(type.name) has no flag \(name)",
-                                       hint: "flags: " + (type.definedFlags.map(\.1) + ["0xNN"]).joined(separator: ", "))
-                }
-            }
-        }
-        let pad: UInt8? = try values["pad"].map { UInt8(clamping: try CommandParser.number($0, "pad")) }
+
         func priority() throws -> PriorityFields? {
-            guard values["depends"] != nil || values["weight"] != nil || values["exclusive"] != nil else { return nil }
-            return PriorityFields(exclusive: values["exclusive"] != nil, dependency: UInt32(truncatingIfNeeded: try int("depends", 0)),
+            guard text["depends"] != nil || text["weight"] != nil || text["exclusive"] != nil else { return nil }
+            return PriorityFields(exclusive: text["exclusive"] != nil, dependency: UInt32(truncatingIfNeeded: try int("depends", 0)),
                                   weight: UInt8(clamping: max(0, try int("weight", 16) - 1)))
         }
-        let payload: FramePayload
-        switch type {
-        case .data: payload = .data(Array((values["data"] ?? "").utf8))
-        case .headers: payload = .headers(block: try bytes("block"), priority: try priority())
-        case .priority: payload = .priority(try priority() ?? PriorityFields())
-        case .rstStream: payload = .rstStream(try code())
-        case .settings: payload = .settings(settings)
-        case .pushPromise: payload = .pushPromise(promisedStreamID: UInt32(truncatingIfNeeded: try int("promised", 2)), block: try bytes("block"))
-        case .ping: payload = .ping(UInt64(try int("data", 0)))
-        case .goaway: payload = .goaway(lastStreamID: UInt32(truncatingIfNeeded: try int("last", 0)), errorCode: try code(),
-                                        debugData: Array((values["debug"] ?? "").utf8))
-        case .windowUpdate: payload = .windowUpdate(increment: UInt32(truncatingIfNeeded: try int("increment", 0)))
-        case .continuation: payload = .continuation(block: try bytes("block"))
-        case .priorityUpdate:
-            payload = .priorityUpdate(prioritizedStreamID: UInt32(truncatingIfNeeded: try int("prioritized", 1)),
-                                      fieldValue: Array((values["value"] ?? "").utf8))
-        default: payload = .unknown(type: type.rawValue, payload: try bytes("payload"))
-        }
-        return Frame(streamID: stream, flags: flags, payload: payload, padLength: pad)
     }
 }

@@ -244,6 +244,22 @@ struct ClassroomAPITests {
         #expect(form.status == 415)
     }
 
+    @Test("Tab on the page: the same completion as the terminal, from the command definitions, without what a student may not run")
+    func completion() throws {
+        let classroom = try ClassProcess()
+        defer { classroom.stop() }
+        try classroom.join("Ann", jar: "a")
+        func offered(_ before: String) throws -> [String] {
+            classroom.json(try classroom.post("/api/lab/complete", ["before": before], jar: "a").body)["candidates"] as? [String] ?? []
+        }
+        let first = try offered("")
+        #expect(first.contains("request") && first.contains("expect"))
+        #expect(!first.contains("listen") && !first.contains("connect") && !first.contains("save"), "\(first)")
+        #expect(try offered("show ").contains("hpack"))
+        #expect(try offered("expect client stream 3 status ").contains("none"))
+        #expect(try classroom.post("/api/lab/complete", ["line": "x"], jar: "a").status == 400)
+    }
+
     @Test("wrong codes: 403, then 429 after 60 from one address a minute; ten typos do not lock the room out")
     func codes() throws {
         let classroom = try ClassProcess()

@@ -288,6 +288,34 @@ struct CompletionTests {
         #expect(!Completion.wantsPath(before: "listen --port "))
     }
 
+    @Test("only commands the session may run are offered: the classroom's page offers no listen, connect, proxy or save")
+    func capabilities() {
+        let all = Completion.candidates(before: "")
+        let classroom = Completion.candidates(before: "", capabilities: .classroom)
+        #expect(["listen", "connect", "proxy", "save"].allSatisfy { all.contains($0) && !classroom.contains($0) })
+        #expect(classroom.contains("request") && classroom.contains("expect"))
+        #expect(Completion.candidates(before: "listen ", capabilities: .classroom) == [])
+        #expect(Completion.candidates(before: "listen ").contains("--tls"))
+        #expect(!Completion.candidates(before: "help ", capabilities: .classroom).contains("listen"))
+    }
+
+    @Test("a definition's needs agree with what the session refuses: each example is refused exactly where its needs are missing")
+    func needsAgreeWithTheSession() throws {
+        for definition in CommandDefinition.all {
+            let command = try #require(try CommandParser.parse(definition.example).get(), "\(definition.example)")
+            var session = Session()
+            session.capabilities = .classroom
+            let refused: Bool
+            do {
+                try session.checkCapabilities(command)
+                refused = false
+            } catch {
+                refused = true
+            }
+            #expect(refused == !Capabilities.classroom.isSuperset(of: definition.needs), "\(definition.name)")
+        }
+    }
+
     @Test("nothing is offered where nothing fits; paths after @ and save")
     func elsewhere() {
         #expect(Completion.candidates(before: "send data stream=") == [])

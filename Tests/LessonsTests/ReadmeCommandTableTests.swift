@@ -7,18 +7,19 @@ import Testing
 /// H2LAB_UPDATE_README=1 to write it).
 @Suite("README's command table")
 struct ReadmeCommandTableTests {
-    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("README.md")
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
-    @Test("the README's command table is current")
-    func current() throws {
-        let text = try String(contentsOf: Self.readme, encoding: .utf8)
-        let updated = try #require(CommandHelp.updatingReadme(text), "README.md lacks the \(CommandHelp.readmeBegin) markers")
+    @Test("the command table in the README and in docs/lessons.md is current", arguments: ["README.md", "docs/lessons.md"])
+    func current(_ file: String) throws {
+        let url = Self.root.appendingPathComponent(file)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let updated = try #require(CommandHelp.updatingReadme(text), "\(file) lacks the \(CommandHelp.readmeBegin) markers")
         if ProcessInfo.processInfo.environment["H2LAB_UPDATE_README"] == "1" {
-            try updated.write(to: Self.readme, atomically: true, encoding: .utf8)
+            try updated.write(to: url, atomically: true, encoding: .utf8)
             return
         }
-        #expect(updated == text, "README.md's command table is stale: run scripts/readme-commands")
+        #expect(updated == text, "\(file)'s command table is stale: run scripts/readme-commands")
     }
 
     @Test("the table has a row for every command, by group, with pipes escaped")
