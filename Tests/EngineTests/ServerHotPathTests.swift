@@ -157,20 +157,22 @@ struct ServerHotPathTests {
         }
     }
 
-    @Test("a record taken out and put back is the changed record, in its place")
-    func putBack() throws {
-        var table = StreamTable()
-        for id in stride(from: UInt32(1), through: 41, by: 2) { table[id] = StreamRecord(id: id, sendWindow: 100, receiveWindow: 100) }
-        let taken = table.take(7)
-        var record = try #require(taken)
-        record.sentBodyLength = 12
-        record.requestHeaders = [HeaderField(":path", "/html")]
-        table.putBack(&record)
-        #expect(record.sentBodyLength == 0 && record.requestHeaders == nil)  // the stand-in came out
-        #expect(table[7]?.sentBodyLength == 12 && table[7]?.requestHeaders == [HeaderField(":path", "/html")])
-        #expect(table.count == 21)
-        var absent = StreamRecord(id: 99, sendWindow: 1, receiveWindow: 1)
-        table.putBack(&absent)
-        #expect(table[99] != nil && table.count == 22)
+    /// `withStream` moves the record out for the call and back after it, however the closure
+    /// returns: the change is in the table, the table holds a stand-in only during the call, and a
+    /// stream with no record gets no call.
+    @Test("a record changed through withStream is the changed record, in its place, after any return")
+    func withStream() throws {
+        var connection = Connection(role: .server)
+        for id in stride(from: UInt32(1), through: 41, by: 2) { connection.streams[id] = StreamRecord(id: id, sendWindow: 100, receiveWindow: 100) }
+        let seen = connection.withStream(7) { connection, record -> UInt32? in
+            record.sentBodyLength = 12
+            record.requestHeaders = [HeaderField(":path", "/html")]
+            guard record.sentBodyLength == 0 else { return connection.streams.read(7, \.sentBodyLength).map(UInt32.init) }  // an early return
+            return nil
+        }
+        #expect(seen == .some(.some(0)), "during the call the table holds a stand-in")
+        #expect(connection.streams[7]?.sentBodyLength == 12 && connection.streams[7]?.requestHeaders == [HeaderField(":path", "/html")])
+        #expect(connection.streams.count == 21)
+        #expect(connection.withStream(99) { _, _ in true } == nil && !connection.streams.contains(99))
     }
 }
