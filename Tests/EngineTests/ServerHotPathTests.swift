@@ -13,13 +13,33 @@ struct ServerHotPathTests {
           arguments: ["/", "/json", "/html", "/styles.css", "/html?greeting=1", "/?"])
     func fixedPageIsTheSitesAnswer(path: String) throws {
         let request = Self.list([(":method", "GET"), (":scheme", "https"), (":path", path), (":authority", "lab"), ("accept", "*/*")])
-        let kept = try #require(DemoSite.fixedPage(getting: request))
+        let kept = try #require(DemoSite().staticAnswer(getting: request))
         let made = DemoSite().respond(to: SiteRequest(headers: request, body: []))
         #expect(kept.headerList == made.headerList)
         #expect(kept.body == made.body)
         // The same order of pseudo-headers, any of them first.
         let reordered = Self.list([(":path", path), (":authority", "lab"), (":method", "GET"), (":scheme", "https")])
-        #expect(DemoSite.fixedPage(getting: reordered)?.headerList == made.headerList)
+        #expect(DemoSite().staticAnswer(getting: reordered)?.headerList == made.headerList)
+    }
+
+    /// A site with a clock and files (`serve --root`): the kept lists with Date added are what
+    /// the site makes for the same request, for a file and a fixed page, and a HEAD of a file
+    /// carries its fields without the body.
+    @Test("a GET of a static file or a fixed page on a site with a clock is the site's answer, Date included",
+          arguments: ["/notes/a.txt", "/notes/a.txt?x=1", "/html"])
+    func staticAnswerWithDate(path: String) throws {
+        var site = DemoSite()
+        site.files = ["/notes/a.txt": StaticFile(contentType: "text/plain; charset=utf-8", body: Array("hello\n".utf8),
+                                                 lastModified: 784_111_777)]
+        site.date = { "Sun, 06 Nov 1994 08:49:37 GMT" }
+        let request = Self.list([(":method", "GET"), (":scheme", "https"), (":path", path), (":authority", "lab")])
+        let kept = try #require(site.staticAnswer(getting: request))
+        let made = site.respond(to: SiteRequest(headers: request, body: []))
+        #expect(kept.headerList == made.headerList)
+        #expect(kept.body == made.body)
+        #expect(made.headers.contains(HeaderField("date", "Sun, 06 Nov 1994 08:49:37 GMT")))
+        let head = site.respond(to: SiteRequest(method: "HEAD", path: path))
+        #expect(head.body.isEmpty && head.headers == made.headers)
     }
 
     @Test("anything but a GET of a fixed page goes to the site as a request")
@@ -39,7 +59,7 @@ struct ServerHotPathTests {
             [],
         ]
         for pairs in cases {
-            #expect(DemoSite.fixedPage(getting: Self.list(pairs)) == nil, "\(pairs)")
+            #expect(DemoSite().staticAnswer(getting: Self.list(pairs)) == nil, "\(pairs)")
         }
     }
 
