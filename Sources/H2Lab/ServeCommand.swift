@@ -84,6 +84,7 @@ struct Serve: ParsableCommand {
         }
         var site = DemoSite()
         if let root { site.files = try StaticFiles.load(root) }
+        site.date = ServeClock.shared.date
         site.debugState = !noDebugState
         site.earlyHints = earlyHints
         let listener: TCPSocket
@@ -175,19 +176,47 @@ enum StaticFiles {
                         "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml",
                         "ico": "image/x-icon", "wasm": "application/wasm", "pdf": "application/pdf"]
 
-    static func load(_ root: String) throws -> [String: (contentType: String, body: [UInt8])] {
+    /// Every regular file under `root`, read now, with its modification time: never later than
+    /// now, as RFC 9110 §8.8.2.1 requires of Last-Modified beside Date.
+    static func load(_ root: String) throws -> [String: StaticFile] {
         let base = URL(fileURLWithPath: root).standardizedFileURL
-        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        let keys: Set<URLResourceKey> = [.isRegularFileKey, .contentModificationDateKey]
+        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: Array(keys)) else {
             throw ValidationError("cannot read --root \(root)")
         }
-        var files: [String: (contentType: String, body: [UInt8])] = [:]
+        let now = Int(Date().timeIntervalSince1970)
+        var files: [String: StaticFile] = [:]
         for case let url as URL in walker {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
+            guard let values = try? url.resourceValues(forKeys: keys), values.isRegularFile == true,
                   let data = FileManager.default.contents(atPath: url.path) else { continue }
             let path = "/" + url.standardizedFileURL.path.dropFirst(base.path.count).drop { $0 == "/" }
-            files[path] = (types[url.pathExtension.lowercased()] ?? "application/octet-stream", Array(data))
+            let modified = values.contentModificationDate.map { min(now, Int($0.timeIntervalSince1970)) }
+            files[path] = StaticFile(contentType: types[url.pathExtension.lowercased()] ?? "application/octet-stream",
+                                     body: Array(data), lastModified: modified)
         }
         return files
+    }
+}
+
+/// The time for `serve`'s Date fields (RFC 9110 §6.6.1), as IMF-fixdate, made at most once a
+/// second and shared by the event loops (the site itself has no clock: the lab's has none).
+final class ServeClock: @unchecked Sendable {
+    static let shared = ServeClock()
+    private let lock = NSLock()
+    private var second = -1
+    private var text = ""
+
+    var date: @Sendable () -> String { { [self] in now() } }
+
+    func now() -> String {
+        let now = time(nil)
+        return lock.withLock {
+            if second != now {
+                second = now
+                text = HTTPDate.format(secondsSince1970: now)
+            }
+            return text
+        }
     }
 }
 

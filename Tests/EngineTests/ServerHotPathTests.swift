@@ -13,13 +13,33 @@ struct ServerHotPathTests {
           arguments: ["/", "/json", "/html", "/styles.css", "/html?greeting=1", "/?"])
     func fixedPageIsTheSitesAnswer(path: String) throws {
         let request = Self.list([(":method", "GET"), (":scheme", "https"), (":path", path), (":authority", "lab"), ("accept", "*/*")])
-        let kept = try #require(DemoSite.fixedPage(getting: request))
+        let kept = try #require(DemoSite().staticAnswer(getting: request))
         let made = DemoSite().respond(to: SiteRequest(headers: request, body: []))
         #expect(kept.headerList == made.headerList)
         #expect(kept.body == made.body)
         // The same order of pseudo-headers, any of them first.
         let reordered = Self.list([(":path", path), (":authority", "lab"), (":method", "GET"), (":scheme", "https")])
-        #expect(DemoSite.fixedPage(getting: reordered)?.headerList == made.headerList)
+        #expect(DemoSite().staticAnswer(getting: reordered)?.headerList == made.headerList)
+    }
+
+    /// A site with a clock and files (`serve --root`): the kept lists with Date added are what
+    /// the site makes for the same request, for a file and a fixed page, and a HEAD of a file
+    /// carries its fields without the body.
+    @Test("a GET of a static file or a fixed page on a site with a clock is the site's answer, Date included",
+          arguments: ["/notes/a.txt", "/notes/a.txt?x=1", "/html"])
+    func staticAnswerWithDate(path: String) throws {
+        var site = DemoSite()
+        site.files = ["/notes/a.txt": StaticFile(contentType: "text/plain; charset=utf-8", body: Array("hello\n".utf8),
+                                                 lastModified: 784_111_777)]
+        site.date = { "Sun, 06 Nov 1994 08:49:37 GMT" }
+        let request = Self.list([(":method", "GET"), (":scheme", "https"), (":path", path), (":authority", "lab")])
+        let kept = try #require(site.staticAnswer(getting: request))
+        let made = site.respond(to: SiteRequest(headers: request, body: []))
+        #expect(kept.headerList == made.headerList)
+        #expect(kept.body == made.body)
+        #expect(made.headers.contains(HeaderField("date", "Sun, 06 Nov 1994 08:49:37 GMT")))
+        let head = site.respond(to: SiteRequest(method: "HEAD", path: path))
+        #expect(head.body.isEmpty && head.headers == made.headers)
     }
 
     @Test("anything but a GET of a fixed page goes to the site as a request")
@@ -39,7 +59,7 @@ struct ServerHotPathTests {
             [],
         ]
         for pairs in cases {
-            #expect(DemoSite.fixedPage(getting: Self.list(pairs)) == nil, "\(pairs)")
+            #expect(DemoSite().staticAnswer(getting: Self.list(pairs)) == nil, "\(pairs)")
         }
     }
 
@@ -157,20 +177,22 @@ struct ServerHotPathTests {
         }
     }
 
-    @Test("a record taken out and put back is the changed record, in its place")
-    func putBack() throws {
-        var table = StreamTable()
-        for id in stride(from: UInt32(1), through: 41, by: 2) { table[id] = StreamRecord(id: id, sendWindow: 100, receiveWindow: 100) }
-        let taken = table.take(7)
-        var record = try #require(taken)
-        record.sentBodyLength = 12
-        record.requestHeaders = [HeaderField(":path", "/html")]
-        table.putBack(&record)
-        #expect(record.sentBodyLength == 0 && record.requestHeaders == nil)  // the stand-in came out
-        #expect(table[7]?.sentBodyLength == 12 && table[7]?.requestHeaders == [HeaderField(":path", "/html")])
-        #expect(table.count == 21)
-        var absent = StreamRecord(id: 99, sendWindow: 1, receiveWindow: 1)
-        table.putBack(&absent)
-        #expect(table[99] != nil && table.count == 22)
+    /// `withStream` moves the record out for the call and back after it, however the closure
+    /// returns: the change is in the table, the table holds a stand-in only during the call, and a
+    /// stream with no record gets no call.
+    @Test("a record changed through withStream is the changed record, in its place, after any return")
+    func withStream() throws {
+        var connection = Connection(role: .server)
+        for id in stride(from: UInt32(1), through: 41, by: 2) { connection.streams[id] = StreamRecord(id: id, sendWindow: 100, receiveWindow: 100) }
+        let seen = connection.withStream(7) { connection, record -> UInt32? in
+            record.sentBodyLength = 12
+            record.requestHeaders = [HeaderField(":path", "/html")]
+            guard record.sentBodyLength == 0 else { return connection.streams.read(7, \.sentBodyLength).map(UInt32.init) }  // an early return
+            return nil
+        }
+        #expect(seen == .some(.some(0)), "during the call the table holds a stand-in")
+        #expect(connection.streams[7]?.sentBodyLength == 12 && connection.streams[7]?.requestHeaders == [HeaderField(":path", "/html")])
+        #expect(connection.streams.count == 21)
+        #expect(connection.withStream(99) { _, _ in true } == nil && !connection.streams.contains(99))
     }
 }

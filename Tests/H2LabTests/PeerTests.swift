@@ -129,6 +129,44 @@ struct ServePeerTests {
         #expect(result.stdout.contains("recv DATA frame"))
     }
 
+    /// Issue 24 §3's "same work": a file from --root gets the fields nghttpd sends for the same
+    /// file (nghttp -v names them), Date as IMF-fixdate (RFC 9110 §6.6.1, §5.6.7) and Last-Modified
+    /// (§8.8.2) no later than Date.
+    @Test("serve --root answers a file with the fields nghttpd sends for it: date, last-modified, cache-control, content-type, content-length, server")
+    func rootFileFields() throws {
+        try #require(installed("nghttp") && installed("nghttpd"), "nghttp2-client and nghttp2-server are installed by scripts/test")
+        let files = ["note.txt": "a file served by both servers\n"]
+        let (port, nghttpd) = try startNghttpd(files, offset: 11)
+        defer { kill(nghttpd.processIdentifier, SIGKILL); nghttpd.waitUntilExit() }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-opt-\(getpid())-11")
+        let server = try Server(["--root", root.path])
+        defer { server.stop() }
+        func fields(_ url: String) throws -> [String: String] {
+            let result = try run("nghttp", ["-v", "-t", "20", url])
+            #expect(result.status == 0, "\(result.stderr)")
+            var found: [String: String] = [:]
+            for line in result.stdout.split(separator: "\n") {
+                // "[  0.017] recv (stream_id=13) server: nghttpd nghttp2/1.52.0"
+                guard let start = line.range(of: "recv (stream_id="), let close = line[start.upperBound...].range(of: ") ") else { continue }
+                let field = line[close.upperBound...]
+                guard let colon = field.dropFirst().firstIndex(of: ":") else { continue }
+                found[String(field[..<colon])] = field[field.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            return found
+        }
+        let theirs = try fields("http://127.0.0.1:\(port)/note.txt")
+        let ours = try fields(server.url + "/note.txt")
+        #expect(Set(theirs.keys).subtracting(ours.keys).isEmpty, "nghttpd sent \(theirs.keys.sorted()), h2lab \(ours.keys.sorted())")
+        #expect(ours["content-length"] == "30" && ours["cache-control"] == "max-age=3600" && ours["server"] == "h2lab")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let date = try #require(ours["date"].flatMap(formatter.date(from:)), "\(ours)")
+        let modified = try #require(ours["last-modified"].flatMap(formatter.date(from:)), "\(ours)")
+        #expect(abs(date.timeIntervalSinceNow) < 60 && modified <= date)
+    }
+
     @Test("TLS: the certificate is self-signed for localhost, its fingerprint printed; SSLKEYLOGFILE gets the secrets; HTTP/1.1 over TLS; threads and event loops",
           arguments: [["--threads"], []])
     func tlsDetails(mode: [String]) throws {

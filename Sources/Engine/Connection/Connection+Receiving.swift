@@ -9,7 +9,7 @@ extension Connection {
     func misdirected(_ id: UInt32, _ type: FrameType) -> Misdirected {
         // §6.8: after our GOAWAY, frames on the peer's streams above its last stream id are
         // discarded (a DATA frame has already been counted toward the connection window).
-        if let goaway = goawaySent, isPeerInitiated(id), id > goaway.lastStreamID, streams[id] == nil {
+        if let goaway = goawaySent, isPeerInitiated(id), id > goaway.lastStreamID, !streams.contains(id) {
             return .ignore("stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)")
         }
         switch state(of: id) {
@@ -62,25 +62,35 @@ extension Connection {
         connectionUnacknowledged += length
         if length > 0 { progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events) }
 
-        guard var stream = streams[id], stream.state == .open || stream.state == .halfClosedLocal else {
+        guard streams.read(id, { $0.state == .open || $0.state == .halfClosedLocal }) == true else {
             handle(misdirected(id, .data), frame, into: &events)
             replenish(nil, into: &events)
             return
         }
-        guard length <= stream.receiveWindow.value else {
-            fail(.stream(id, .flowControlError, "§6.9.1",
-                "DATA of \(length) octets exceeds stream \(id)'s window \(stream.receiveWindow.value)"), into: &events)
-            replenish(nil, into: &events)
+        let refused = withStream(id) { connection, stream in connection.takeData(frame, bytes, into: &stream, events: &events) } ?? nil
+        if let refused {
+            fail(refused.error, into: &events)
+            if refused.replenish { replenish(nil, into: &events) }
             return
+        }
+        if frame.endStream { finishMessage(id, into: &events) }
+        replenish(id, into: &events)
+    }
+
+    /// DATA on a stream that may receive it: its window, its body and, with END_STREAM, its
+    /// half-close. Returns why the stream must be reset instead (acted on by the caller once the
+    /// record is back), and whether the connection's credit is given back then.
+    private mutating func takeData(_ frame: Frame, _ bytes: [UInt8], into stream: inout StreamRecord,
+                                   events: inout [Event]) -> (error: ProtocolError, replenish: Bool)? {
+        let id = stream.id, length = frame.payloadLength
+        guard length <= stream.receiveWindow.value else {
+            return (.stream(id, .flowControlError, "§6.9.1", "DATA of \(length) octets exceeds stream \(id)'s window \(stream.receiveWindow.value)"), true)
         }
         // A response to HEAD, and a 204 or 304, have no content (RFC 9110 §6.4.1): DATA that carries
         // octets is an extraneous frame, which makes the response malformed (§8.1.1).
         if role == .client && stream.isResponseToHead && !bytes.isEmpty {
-            streams[id] = stream
-            fail(.stream(id, .protocolError, "§8.1.1",
-                "\(bytes.count) octets of DATA in a response that has no content (a response to HEAD, 204 or 304)"), into: &events)
-            replenish(nil, into: &events)
-            return
+            return (.stream(id, .protocolError, "§8.1.1",
+                "\(bytes.count) octets of DATA in a response that has no content (a response to HEAD, 204 or 304)"), true)
         }
         let streamBefore = stream.receiveWindow.value
         stream.receiveWindow.consume(length)
@@ -88,29 +98,20 @@ extension Connection {
         if length > 0 { progress(.windowChanged(stream: id, side: .receive, from: streamBefore, to: stream.receiveWindow.value), into: &events) }
         stream.receivedBodyLength += bytes.count
         if configuration.keepBodies, let limit = configuration.maxHeldBodyOctets, heldBodyOctets + bytes.count > limit {
-            streams[id] = stream
-            fail(.stream(id, .enhanceYourCalm, "§10.5",
-                "\(bytes.count) more octets of DATA on stream \(id) would pass the \(limit) octets of bodies this endpoint holds per connection"),
-                into: &events)
-            replenish(nil, into: &events)
-            return
+            return (.stream(id, .enhanceYourCalm, "§10.5",
+                "\(bytes.count) more octets of DATA on stream \(id) would pass the \(limit) octets of bodies this endpoint holds per connection"), true)
         }
         if configuration.keepBodies {
             heldBodyOctets += bytes.count
-            // The record still in the table lets go of the body first, so that this copy's is the only
-            // reference and grows in place (else every DATA frame would copy the whole body so far).
-            streams.update(id) { $0.receivedBody = [] }
             stream.receivedBody.append(contentsOf: bytes)
         }
         progress(.dataReceived(stream: id, length: bytes.count, endStream: frame.endStream), into: &events)
         if stream.tunnelProtocol != nil && !bytes.isEmpty { events.append(.tunnelData(stream: id)) }
         if let expected = stream.expectedContentLength, stream.receivedBodyLength > expected {
-            streams[id] = stream
-            return fail(.stream(id, .protocolError, "§8.1.1",
-                "\(stream.receivedBodyLength) octets of DATA exceed content-length \(expected)"), into: &events)
+            return (.stream(id, .protocolError, "§8.1.1", "\(stream.receivedBodyLength) octets of DATA exceed content-length \(expected)"), false)
         }
-        store(stream, endStream: frame.endStream, into: &events)
-        replenish(id, into: &events)
+        if frame.endStream { transition(&stream, .endStream(.received), into: &events) }
+        return nil
     }
 
     /// Gives flow-control credit back according to the policy (§6.9).
@@ -126,25 +127,19 @@ extension Connection {
             outbox.append(.frame(.windowUpdate(0, increment: UInt32(increment))))
             progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events)
         }
-        guard let id, var stream = streams[id], stream.state.canReceive else { return }
+        guard let id else { return }
         let threshold = policy == .eager ? 1 : max(1, Int(localSettings.initialWindowSize) / 2)
-        guard stream.unacknowledgedReceived >= threshold else { return }
-        let increment = stream.unacknowledgedReceived
-        stream.unacknowledgedReceived = 0
-        let before = stream.receiveWindow.value
-        _ = stream.receiveWindow.increase(by: increment)
-        streams[id] = stream
-        outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
-        progress(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value), into: &events)
-    }
-
-    /// Saves a stream after a received DATA or HEADERS; with END_STREAM, half-closes it and reports
-    /// the message.
-    mutating func store(_ stream: consuming StreamRecord, endStream: Bool, into events: inout [Event]) {
-        let id = stream.id
-        if endStream { transition(&stream, .endStream(.received), into: &events) }
-        streams[id] = consume stream
-        if endStream { finishMessage(id, into: &events) }
+        let given = streams.update(id) { stream -> (increment: Int, before: Int, after: Int)? in
+            guard stream.state.canReceive, stream.unacknowledgedReceived >= threshold else { return nil }
+            let increment = stream.unacknowledgedReceived
+            stream.unacknowledgedReceived = 0
+            let before = stream.receiveWindow.value
+            _ = stream.receiveWindow.increase(by: increment)
+            return (increment, before, stream.receiveWindow.value)
+        } ?? nil
+        guard let given else { return }
+        outbox.append(.frame(.windowUpdate(id, increment: UInt32(given.increment))))
+        progress(.windowChanged(stream: id, side: .receive, from: given.before, to: given.after), into: &events)
     }
 
     /// END_STREAM arrived: check the body against content-length (§8.1.1) and report the message.
@@ -160,7 +155,7 @@ extension Connection {
         events.append(.messageComplete(stream: id, kind: kind))
         // The request's content waited for a 100 (Continue) that never came: the whole response is
         // here, so the client ends its side of the stream without sending it (RFC 9110 §10.1.1).
-        if role == .client, streams.read(id, \.awaitingContinue) == true, state(of: id) != .closed {
+        if role == .client, streams.read(id, { $0.awaitingContinue }) == true, state(of: id) != .closed {
             resetStream(id, .cancel, into: &events)
         }
     }
@@ -267,21 +262,24 @@ extension Connection {
         if selfDependent && (current == .reservedRemote || current == .open || current == .halfClosedLocal) {
             return fail(.stream(id, .protocolError, "§5.3.1", "stream \(id) depends on itself"), into: &events)
         }
-        if current == .reservedRemote, var stream = streams[id] {
-            transition(&stream, .headers(.received), into: &events)
-            streams[id] = stream
+        if current == .reservedRemote,
+           withStream(id, { connection, stream in connection.transition(&stream, .headers(.received), into: &events) }) != nil {
             return acceptHeaders(id, first, decoded, kind: .response, into: &events)
         }
-        guard let stream = streams[id], current == .open || current == .halfClosedLocal else {
+        guard let awaitsResponse = streams.read(id, { $0.responseHeaders == nil }), current == .open || current == .halfClosedLocal else {
             return handle(misdirected(id, .headers), first, into: &events)
         }
-        let kind: HeaderBlockKind
-        if role == .client && stream.responseHeaders == nil {
-            kind = .response
-        } else {
-            kind = .trailers
-        }
+        let kind: HeaderBlockKind = role == .client && awaitsResponse ? .response : .trailers
         acceptHeaders(id, first, decoded, kind: kind, checked: checker, into: &events)
+    }
+
+    /// What `recordHeaders` found, acted on once the stream's record is back in the table.
+    private enum HeadersOutcome {
+        /// Recorded (and half-closed with END_STREAM).
+        case recorded
+        /// A 100 (Continue) released the request's content, to be sent now (RFC 9110 §10.1.1).
+        case continueReleased
+        case malformed(ProtocolError)
     }
 
     /// A header block for an open stream: check it (§8), record it, apply END_STREAM.
@@ -289,9 +287,29 @@ extension Connection {
     /// check is made again here if it turns out to be another).
     mutating func acceptHeaders(_ id: UInt32, _ frame: Frame, _ decoded: DecodedHeaderBlock, kind: HeaderBlockKind,
                                 checked: HTTPSemantics.FieldChecker? = nil, into events: inout [Event]) {
-        // Taken out of the table while it changes (every path below puts it back): a copy left in
-        // the table would share the record's header lists, and the first write would copy them.
-        guard var stream = streams.take(id) else { return }
+        let outcome = withStream(id) { connection, stream in
+            connection.recordHeaders(frame, decoded, kind: kind, checked: checked, on: &stream, into: &events)
+        }
+        switch outcome {
+        case nil:
+            return
+        case .malformed(let error):
+            fail(error, into: &events)
+        case .continueReleased:
+            if !pendingSendIDs.contains(id) { pendingSendIDs.append(id) }
+            flushPendingData(into: &events)
+            if frame.endStream {
+                fail(.stream(id, .protocolError, "§8.1", "an informational (1xx) response with END_STREAM"), into: &events)
+            }
+        case .recorded:
+            if frame.endStream { finishMessage(id, into: &events) }
+        }
+    }
+
+    private mutating func recordHeaders(_ frame: Frame, _ decoded: DecodedHeaderBlock, kind: HeaderBlockKind,
+                                        checked: HTTPSemantics.FieldChecker?, on stream: inout StreamRecord,
+                                        into events: inout [Event]) -> HeadersOutcome {
+        let id = stream.id
         var kind = kind
         let fields = decoded.headerFields
         if kind == .response, let status = fields.first(where: { $0.name == ":status" })?.value,
@@ -301,21 +319,19 @@ extension Connection {
         if decoded.isReported { events.append(.headersReceived(stream: id, kind: kind, block: decoded)) }
         let check = checked.flatMap { $0.kind == kind ? $0.finish() : nil } ?? HTTPSemantics.check(fields, kind: kind)
         if let problem = check.problem {
-            streams[id] = stream
-            return fail(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"), into: &events)
+            return .malformed(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"))
         }
         // RFC 8441 §4: CONNECT with :protocol opens a tunnel, only where this server offered it.
         let tunnel = kind == .request ? Self.extendedConnectProtocol(fields) : nil
         if let tunnel, !(role == .server && announcedConnectProtocol) {
-            streams[id] = stream
-            return fail(.stream(id, .protocolError, "RFC 8441 §4",
-                "extended CONNECT (:protocol \(tunnel)) without SETTINGS_ENABLE_CONNECT_PROTOCOL=1 from this server"), into: &events)
+            return .malformed(.stream(id, .protocolError, "RFC 8441 §4",
+                "extended CONNECT (:protocol \(tunnel)) without SETTINGS_ENABLE_CONNECT_PROTOCOL=1 from this server"))
         }
         switch kind {
         case .request:
             stream.requestHeaders = fields
             // RFC 9218 §5 and §7.1: the `priority` field, or a PRIORITY_UPDATE that came first.
-            stream.priority = idlePriorities.removeValue(forKey: id) ?? Priority.of(request: fields)
+            stream.priority = (idlePriorities.isEmpty ? nil : idlePriorities.removeValue(forKey: id)) ?? Priority.of(request: fields)
             // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
             // responder decides (an immediate 100, or a final status).
             if !frame.endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
@@ -334,11 +350,7 @@ extension Connection {
             stream.informationalHeaders.append(fields)
             if stream.awaitingContinue && fields.contains(where: { $0.name == ":status" && $0.value == "100" }) {
                 stream.awaitingContinue = false
-                if !pendingSendIDs.contains(id) { pendingSendIDs.append(id) }
-                streams[id] = stream
-                flushPendingData(into: &events)
-                guard let back = streams.take(id) else { return }
-                stream = back
+                return .continueReleased
             }
         case .trailers:
             stream.trailers = fields
@@ -346,24 +358,19 @@ extension Connection {
             break
         }
         if kind == .trailers && !frame.endStream {
-            streams[id] = stream
-            return fail(.stream(id, .protocolError, "§8.1", "trailers without END_STREAM"), into: &events)
+            return .malformed(.stream(id, .protocolError, "§8.1", "trailers without END_STREAM"))
         }
         if kind == .informational && frame.endStream {
-            streams[id] = stream
-            return fail(.stream(id, .protocolError, "§8.1", "an informational (1xx) response with END_STREAM"), into: &events)
+            return .malformed(.stream(id, .protocolError, "§8.1", "an informational (1xx) response with END_STREAM"))
         }
         if kind == .request || kind == .response {
             switch check.contentLength {
             case .success(let length): stream.expectedContentLength = length
-            case .failure(let problem):
-                streams[id] = stream
-                return fail(.stream(id, .protocolError, "§8.1.1", problem.text), into: &events)
+            case .failure(let problem): return .malformed(.stream(id, .protocolError, "§8.1.1", problem.text))
             }
         }
-        // Not `consume stream`: Swift 6.3 rejects it here since the extended CONNECT branch
-        // (a compiler limitation); the copy costs a few reference-count operations per block.
-        store(stream, endStream: frame.endStream, into: &events)
+        if frame.endStream { transition(&stream, .endStream(.received), into: &events) }
+        return .recorded
     }
 
     /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), nil for any other request.
@@ -443,11 +450,13 @@ extension Connection {
             return fail(.connection(.protocolError, "§6.4", "RST_STREAM on idle stream \(id)"), into: &events)
         }
         events.append(.streamReset(stream: id, code: code, direction: .received))
-        guard var stream = streams[id], current != .closed else { return }
-        transition(&stream, .rstStream(.received), into: &events)
-        stream.closeReason = .resetReceived
-        stream.dropPendingSend()
-        streams[id] = stream
+        guard current != .closed else { return }
+        let known: Void? = withStream(id) { connection, stream in
+            connection.transition(&stream, .rstStream(.received), into: &events)
+            stream.closeReason = .resetReceived
+            stream.dropPendingSend()
+        }
+        guard known != nil else { return }
         // Rapid reset (CVE-2023-44487): a client that opens streams and resets them before their
         // response is complete makes the server work for nothing. Past a bounded number, the
         // connection ends with ENHANCE_YOUR_CALM (§5.4.1, §10.5).
@@ -499,13 +508,14 @@ extension Connection {
     /// the difference (it may go negative). Returns the first stream whose window would pass 2^31−1.
     mutating func adjustStreamWindows(_ side: WindowSide, by delta: Int, into events: inout [Event]) -> UInt32? {
         guard delta != 0 else { return nil }
-        for id in streams.keys.sorted() {
-            guard var stream = streams[id], stream.state != .closed else { continue }
-            let before = side == .send ? stream.sendWindow.value : stream.receiveWindow.value
-            let fits = side == .send ? stream.sendWindow.adjust(by: delta) : stream.receiveWindow.adjust(by: delta)
-            guard fits else { return id }
-            streams[id] = stream
-            progress(.windowChanged(stream: id, side: side, from: before, to: side == .send ? stream.sendWindow.value : stream.receiveWindow.value), into: &events)
+        for id in streams.keys.sorted() where streams.read(id, { $0.state != .closed }) == true {
+            let moved = streams.update(id) { stream -> (before: Int, after: Int)? in
+                let before = side == .send ? stream.sendWindow.value : stream.receiveWindow.value
+                let fits = side == .send ? stream.sendWindow.adjust(by: delta) : stream.receiveWindow.adjust(by: delta)
+                return fits ? (before, side == .send ? stream.sendWindow.value : stream.receiveWindow.value) : nil
+            }
+            guard let change = moved ?? nil else { return id }
+            progress(.windowChanged(stream: id, side: side, from: change.before, to: change.after), into: &events)
         }
         return nil
     }
@@ -531,12 +541,13 @@ extension Connection {
         events.append(.goawayReceived(lastStreamID: last, code: code, debug: String(decoding: debug, as: UTF8.self)))
         // §6.8: streams we opened above the last stream ID were not processed; they may be retried.
         for id in streams.keys.sorted() where !isPeerInitiated(id) && id > last {
-            guard var stream = streams[id], stream.state != .closed else { continue }
-            noteActivity(id, from: stream.state, to: .closed)
-            stream.state = .closed
-            stream.closeReason = .goaway
-            stream.dropPendingSend()
-            streams[id] = stream
+            withStream(id) { connection, stream in
+                guard stream.state != .closed else { return }
+                connection.noteActivity(id, from: stream.state, to: .closed)
+                stream.state = .closed
+                stream.closeReason = .goaway
+                stream.dropPendingSend()
+            }
         }
         if code != .noError {
             isClosed = true
@@ -557,13 +568,15 @@ extension Connection {
             if current == .idle {
                 return fail(.connection(.protocolError, "§5.1", "WINDOW_UPDATE on idle stream \(id)"), into: &events)
             }
-            guard var stream = streams[id], current != .closed else { return }
-            let before = stream.sendWindow.value
-            guard stream.sendWindow.increase(by: increment) else {
+            guard current != .closed, let moved = streams.update(id, { stream -> (before: Int, after: Int)? in
+                let before = stream.sendWindow.value
+                guard stream.sendWindow.increase(by: increment) else { return nil }
+                return (before, stream.sendWindow.value)
+            }) else { return }
+            guard let moved else {
                 return fail(.stream(id, .flowControlError, "§6.9.1", "WINDOW_UPDATE makes stream \(id)'s window exceed 2^31-1"), into: &events)
             }
-            streams[id] = stream
-            progress(.windowChanged(stream: id, side: .send, from: before, to: stream.sendWindow.value), into: &events)
+            progress(.windowChanged(stream: id, side: .send, from: moved.before, to: moved.after), into: &events)
         }
         flushPendingData(into: &events)
     }

@@ -55,16 +55,15 @@ extension Connection {
     ) throws(UsageError) -> [Event] {
         // Only the state is read here: a copy of the record held across the writes below would
         // make each of them copy the record's header lists first.
-        guard let current = streams.read(id, \.state), current.canSend else {
+        guard let current = streams.read(id, { $0.state }), current.canSend else {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
         // A response's HEADERS, DATA and transitions in one allocation; without progress reports
         // (a server) there are seldom any events at all, and no allocation is made for none.
         if configuration.reportsProgress { events.reserveCapacity(8) }
-        if current == .reservedLocal, var reserved = streams[id] {
-            transition(&reserved, .headers(.sent), into: &events)
-            streams[id] = reserved
+        if current == .reservedLocal {
+            withStream(id) { connection, reserved in connection.transition(&reserved, .headers(.sent), into: &events) }
         }
         let status = headers.first { $0.name == ":status" }?.value
         let informational = status.map(HTTPSemantics.isInformational(status:)) ?? false
@@ -100,7 +99,7 @@ extension Connection {
     /// `sendData` (a stream of server-sent events, say).
     @discardableResult
     public mutating func sendResponseHead(_ id: UInt32, _ headers: [HeaderField]) throws(UsageError) -> [Event] {
-        guard let stream = streams[id], stream.state == .open || stream.state == .halfClosedRemote else {
+        guard streams.read(id, { $0.state == .open || $0.state == .halfClosedRemote }) == true else {
             throw UsageError("stream \(id) is \(state(of: id)): no response can be sent on it")
         }
         var events: [Event] = []
@@ -112,10 +111,11 @@ extension Connection {
     /// Sends DATA on a stream, split by the peer's SETTINGS_MAX_FRAME_SIZE and paced by both windows.
     @discardableResult
     public mutating func sendData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool) throws(UsageError) -> [Event] {
-        guard let stream = streams[id], stream.state == .open || stream.state == .halfClosedRemote else {
+        guard let (canSend, endQueued) = streams.read(id, { ($0.state == .open || $0.state == .halfClosedRemote, $0.pendingEndStream) }),
+              canSend else {
             throw UsageError("stream \(id) is \(state(of: id)): DATA cannot be sent on it")
         }
-        if stream.pendingEndStream { throw UsageError("stream \(id) already has END_STREAM queued") }
+        if endQueued { throw UsageError("stream \(id) already has END_STREAM queued") }
         var events: [Event] = []
         queueData(id, bytes, endStream: endStream, into: &events)
         return events
@@ -125,7 +125,7 @@ extension Connection {
     /// §10.1.1: a client "MAY proceed to send the content" before a response arrives).
     @discardableResult
     public mutating func releaseContinue(_ id: UInt32) throws(UsageError) -> [Event] {
-        guard streams.read(id, \.awaitingContinue) == true else { throw UsageError("stream \(id) is not waiting for 100 (Continue)") }
+        guard streams.read(id, { $0.awaitingContinue }) == true else { throw UsageError("stream \(id) is not waiting for 100 (Continue)") }
         var events: [Event] = []
         streams.update(id) { $0.awaitingContinue = false }
         flushPendingData(into: &events)
@@ -135,11 +135,13 @@ extension Connection {
     /// Sends a HEADERS frame carrying trailers (or any header list) on an open stream.
     @discardableResult
     public mutating func sendTrailers(_ id: UInt32, _ headers: [HeaderField]) throws(UsageError) -> [Event] {
-        guard let stream = streams[id], stream.state == .open || stream.state == .halfClosedRemote else {
+        guard let (canSend, waiting) = streams.read(id, { ($0.state == .open || $0.state == .halfClosedRemote,
+                                                             $0.pendingSendCount > 0 || $0.pendingEndStream) }),
+              canSend else {
             throw UsageError("stream \(id) is \(state(of: id)): trailers cannot be sent on it")
         }
         var events: [Event] = []
-        if stream.pendingSendCount > 0 || stream.pendingEndStream {
+        if waiting {
             streams.update(id) {
                 $0.pendingTrailers = headers
                 $0.pendingEndStream = true
@@ -189,9 +191,8 @@ extension Connection {
             encoder.encode(headers, into: &bytes)
             emitHeaderFrames(id, bytes, endStream: endStream, pushPromise: nil)
         }
-        if endStream, var stream = streams.take(id) {
-            transition(&stream, .endStream(.sent), into: &events)
-            streams[id] = consume stream
+        if endStream {
+            withStream(id) { connection, stream in connection.transition(&stream, .endStream(.sent), into: &events) }
         }
     }
 
@@ -291,7 +292,7 @@ extension Connection {
         let maxFrame = Int(remoteSettings.maxFrameSize)
         // Without priority signals (the usual server case) streams go in ascending order, each as
         // far as the windows allow: what RFC 9218 §10 advises for the default priority.
-        let prioritized = waiting.count > 1 && waiting.contains { (streams.read($0, \.priority) ?? nil) != nil }
+        let prioritized = waiting.count > 1 && waiting.contains { (streams.read($0, { $0.priority }) ?? nil) != nil }
         guard prioritized else {
             waiting.sort()
             for id in waiting { flush(id, maxFrame: maxFrame, into: &events) }
@@ -300,7 +301,7 @@ extension Connection {
         // RFC 9218 §10: higher urgency (a lower u) first; within an urgency, non-incremental
         // responses one after the other in stream order, then the incremental ones sharing the
         // connection a frame at a time (the order of the two kinds is this server's choice).
-        let keyed = waiting.map { id in (id: id, priority: (streams.read(id, \.priority) ?? nil) ?? .default) }
+        let keyed = waiting.map { id in (id: id, priority: (streams.read(id, { $0.priority }) ?? nil) ?? .default) }
             .sorted { a, b in
                 (a.priority.urgency, a.priority.incremental ? 1 : 0, a.id) < (b.priority.urgency, b.priority.incremental ? 1 : 0, b.id)
             }
@@ -326,11 +327,24 @@ extension Connection {
     /// frames. Returns whether more waits that the windows would let through now.
     @discardableResult
     private mutating func flush(_ id: UInt32, maxFrame: Int, frames: Int = .max, into events: inout [Event]) -> Bool {
-        // Taken out while it changes and moved back after (every path below sets it back): a
-        // copy would retain every array the record holds.
-        guard var stream = streams.take(id) else { return false }
+        guard let sent = withStream(id, { connection, stream in
+            connection.sendPending(&stream, maxFrame: maxFrame, frames: frames, into: &events)
+        }) else { return false }
+        // The trailers go once the record is back: HEADERS with END_STREAM closes it (§8.1).
+        if let trailers = sent.trailers { emitHeaders(id, trailers, kind: .trailers, endStream: true, policies: [], into: &events) }
+        if sent.done { removePendingSend(id) }
+        return sent.more
+    }
+
+    /// `flush` on the stream's record: DATA frames out, windows down, END_STREAM's transition.
+    /// Returns whether more waits that the windows would let through now, whether nothing waits
+    /// any longer, and the trailers to send after the last DATA.
+    private mutating func sendPending(_ stream: inout StreamRecord, maxFrame: Int, frames: Int,
+                                      into events: inout [Event]) -> (more: Bool, done: Bool, trailers: [HeaderField]?) {
+        let id = stream.id
         var sent = 0
         var more = false
+        var trailers: [HeaderField]?
         while true {
             if sent == frames {
                 more = stream.pendingSendCount > 0 || stream.pendingEndStream
@@ -370,11 +384,9 @@ extension Connection {
                 stream.pendingSendOffset = 0
                 if stream.pendingEndStream {
                     stream.pendingEndStream = false
-                    if let trailers = stream.pendingTrailers {
+                    if let pendingTrailers = stream.pendingTrailers {
                         stream.pendingTrailers = nil
-                        streams[id] = stream
-                        emitHeaders(id, trailers, kind: .trailers, endStream: true, policies: [], into: &events)
-                        if let back = streams.take(id) { stream = back }
+                        trailers = pendingTrailers
                     } else {
                         transition(&stream, .endStream(.sent), into: &events)
                     }
@@ -382,9 +394,7 @@ extension Connection {
                 break
             }
         }
-        if stream.pendingSendCount == 0 && !stream.pendingEndStream { removePendingSend(id) }
-        streams.putBack(&stream)
-        return more
+        return (more, stream.pendingSendCount == 0 && !stream.pendingEndStream, trailers)
     }
 
     // MARK: Control frames
@@ -416,14 +426,15 @@ extension Connection {
             connectionUnacknowledged = max(0, connectionUnacknowledged - increment)
             progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events)
         } else {
-            guard var stream = streams[id], stream.state != .idle, stream.state != .closed else {
+            guard let window = streams.read(id, { $0.state != .idle && $0.state != .closed ? $0.receiveWindow : nil }) ?? nil else {
                 throw UsageError("stream \(id) is \(state(of: id)): no WINDOW_UPDATE for it")
             }
-            let before = stream.receiveWindow.value
-            guard stream.receiveWindow.increase(by: increment) else { throw UsageError("stream \(id)'s window would exceed 2^31-1") }
-            stream.unacknowledgedReceived = max(0, stream.unacknowledgedReceived - increment)
-            streams[id] = stream
-            progress(.windowChanged(stream: id, side: .receive, from: before, to: stream.receiveWindow.value), into: &events)
+            guard window.value + increment <= Int(FlowWindow.maximum) else { throw UsageError("stream \(id)'s window would exceed 2^31-1") }
+            streams.update(id) { stream in
+                _ = stream.receiveWindow.increase(by: increment)
+                stream.unacknowledgedReceived = max(0, stream.unacknowledgedReceived - increment)
+            }
+            progress(.windowChanged(stream: id, side: .receive, from: window.value, to: window.value + increment), into: &events)
         }
         outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
         return events
@@ -464,7 +475,7 @@ extension Connection {
     public mutating func sendUnchecked(_ frame: Frame) -> [Event] {
         var events: [Event] = []
         if case .headers = frame.payload, frame.streamID != 0, !isPeerInitiated(frame.streamID),
-           frame.streamID > highestLocalStreamID, streams[frame.streamID] == nil {
+           frame.streamID > highestLocalStreamID, !streams.contains(frame.streamID) {
             var stream = newStream(frame.streamID)
             highestLocalStreamID = frame.streamID
             transition(&stream, .headers(.sent), into: &events)

@@ -326,14 +326,14 @@ public struct Connection: Sendable {
     mutating func resetStream(_ id: UInt32, _ code: ErrorCode, into events: inout [Event]) {
         outbox.append(.frame(.rstStream(id, code)))
         events.append(.streamReset(stream: id, code: code, direction: .sent))
-        if var stream = streams[id] {
+        let known: Void? = withStream(id) { connection, stream in
             if stream.state != .closed {
-                transition(&stream, .rstStream(.sent), into: &events)
+                connection.transition(&stream, .rstStream(.sent), into: &events)
                 stream.closeReason = .resetSent
             }
             stream.dropPendingSend()
-            streams[id] = stream
-        } else {
+        }
+        if known == nil {
             var record = newStream(id)
             noteActivity(id, from: record.state, to: .closed)
             record.state = .closed
@@ -367,7 +367,7 @@ public struct Connection: Sendable {
 
     /// The state of a stream, including idle streams never seen and closed ones forgotten.
     public func state(of id: UInt32) -> StreamState {
-        if let state = streams.read(id, \.state) { return state }
+        if let state = streams.read(id, { $0.state }) { return state }
         if forgottenReason(id) != nil { return .closed }
         let highest = isPeerInitiated(id) ? highestPeerStreamID : highestLocalStreamID
         // §5.1.1: opening a stream implicitly closes idle streams with lower identifiers.
@@ -376,7 +376,7 @@ public struct Connection: Sendable {
 
     /// Why a closed stream closed (also for a stream the connection no longer keeps a record of).
     public func closeReason(of id: UInt32) -> CloseReason? {
-        streams.read(id, \.closeReason) ?? forgottenReason(id)
+        (streams.read(id, { $0.closeReason }) ?? nil) ?? forgottenReason(id)
     }
 
     /// Why a forgotten stream closed; nil if it was not forgotten.
@@ -457,14 +457,14 @@ public struct Connection: Sendable {
         guard streams.count > 256, closedOrder.count > 64 else { return }
         var kept: [UInt32] = []
         for id in closedOrder.prefix(closedOrder.count - 64) {
-            guard let (closed, pending) = streams.read(id, { ($0.closeReason, $0.pendingSendCount) }),
+            guard let (closed, pending, held) = streams.read(id, { ($0.closeReason, $0.pendingSendCount, $0.receivedBody.count) }),
                   let reason = closed else { continue }  // already gone
             if pending > 0 {
                 kept.append(id)
                 continue
             }
-            heldBodyOctets -= streams.read(id, \.receivedBody.count) ?? 0
-            streams[id] = nil
+            heldBodyOctets -= held
+            streams.removeValue(forKey: id)
             let i = forgottenIndex(id)
             if i < forgottenClosed.count && forgottenClosed[i].id == id { continue }
             forgottenClosed.insert((id, reason), at: i)

@@ -6,6 +6,19 @@
 /// hash of the id; a removal shifts the slots after it back, so there are no tombstones, and moves
 /// the last record into the hole. Order is not kept: callers that show streams sort them by id.
 /// A value type like the rest of the connection: a snapshot copies it (copy on write).
+///
+/// How a record is reached (the one trick of this file). A `StreamRecord` holds arrays (bodies,
+/// header lists): a copy of it retains each of them, and a write to a copy while the table's record
+/// lives copies the array written. So the protocol code never copies a record to change it:
+/// - `read(id) { record in … }` looks at it where it lies;
+/// - `update(id) { record in … }` changes it in place;
+/// - `Connection.withStream(id) { connection, record in … }` changes it while the rest of the
+///   connection changes too (a §5.1 transition counts active streams and reports events). For the
+///   call the record is moved out of the table (a swap, no copy) and it is moved back when the
+///   closure returns, by whatever path: nothing to remember on an early return. Meanwhile the
+///   table holds an empty stand-in under its id, so the closure reaches the record only through
+///   its parameter (and acts on the connection's view of the stream, a reset say, after it).
+/// The subscript puts a record in or takes it away whole; its getter hands out a copy, for views.
 public struct StreamTable: Sendable, Equatable {
     /// Per slot: the id held there (0: empty) and its record's position in `records`.
     private var slotIDs: [UInt32]
@@ -22,14 +35,14 @@ public struct StreamTable: Sendable, Equatable {
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
-    /// The record of stream `id`, or nil. Setting nil removes it.
+    /// A copy of the record of stream `id` (for views), or nil. Setting a record puts it in (moved,
+    /// not copied); setting nil removes it.
     public subscript(id: UInt32) -> StreamRecord? {
         get {
             guard let slot = slot(of: id) else { return nil }
             return values[Int(slotPositions[slot])]
         }
         set {
-            // The record is moved in, not copied (a copy would retain every array it holds).
             switch consume newValue {
             case .some(let record): insert(id, record)
             case .none: removeValue(forKey: id)
@@ -37,37 +50,34 @@ public struct StreamTable: Sendable, Equatable {
         }
     }
 
-    /// What `read` makes of the record of stream `id`, looked at where it lies (the subscript
-    /// returns a copy, which retains every array and list the record holds).
+    /// Whether stream `id` has a record.
+    public func contains(_ id: UInt32) -> Bool { slot(of: id) != nil }
+
+    /// What `look` makes of the record of stream `id`, looked at where it lies; nil when there is none.
     public func read<R>(_ id: UInt32, _ look: (StreamRecord) throws -> R) rethrows -> R? {
         guard let slot = slot(of: id) else { return nil }
-        return try look(values[Int(slotPositions[slot])])
+        // Through the buffer: the element is lent to `look` where it lies (the array's subscript
+        // would hand out a copy, retaining everything the record holds).
+        return try values.withUnsafeBufferPointer { try look($0[Int(slotPositions[slot])]) }
     }
 
     /// Changes the record of stream `id` in place; nil (and no call) when there is none.
-    /// (`table[id]?.field = value` would copy the record out and back, and a write to its header
-    /// lists while both copies live would copy those too.)
     @discardableResult
     public mutating func update<R>(_ id: UInt32, _ change: (inout StreamRecord) throws -> R) rethrows -> R? {
         guard let slot = slot(of: id) else { return nil }
         return try change(&values[Int(slotPositions[slot])])
     }
 
-    /// Moves the record of stream `id` out, for a change that needs the rest of the connection
-    /// too (a copy would retain every array the record holds, and writing it back release them
-    /// all). An empty record of the same id stands in its place until the record is set again
-    /// with the subscript; nil when there is none.
-    mutating func take(_ id: UInt32) -> StreamRecord? {
-        guard let slot = slot(of: id) else { return nil }
-        var record = StreamRecord(id: id, sendWindow: 0, receiveWindow: 0)
+    /// Swaps `record` (a stand-in of the same id) with the record of its stream (`withStream`);
+    /// false when there is none.
+    fileprivate mutating func exchange(_ record: inout StreamRecord) -> Bool {
+        guard let slot = slot(of: record.id) else { return false }
         swap(&record, &values[Int(slotPositions[slot])])
-        return record
+        return true
     }
 
-    /// Sets back a record taken with `take`, by swapping it with the stand-in (what `record`
-    /// then holds): no copy, where the compiler cannot yet move a variable (`consume`) that a
-    /// loop reassigns.
-    mutating func putBack(_ record: inout StreamRecord) {
+    /// Moves a taken record back in place of its stand-in (or in anew, if it was removed meanwhile).
+    fileprivate mutating func putBack(_ record: inout StreamRecord) {
         guard let slot = slot(of: record.id) else { return insert(record.id, record) }
         swap(&record, &values[Int(slotPositions[slot])])
     }
@@ -156,5 +166,18 @@ public struct StreamTable: Sendable, Equatable {
             slotIDs[slot] = id
             slotPositions[slot] = Int32(position)
         }
+    }
+}
+
+extension Connection {
+    /// Runs `change` on the record of stream `id` with the whole connection at hand (see the top
+    /// of this file); nil (and no call) when there is none. The record is back in the table when
+    /// this returns, however `change` returned.
+    @discardableResult
+    mutating func withStream<R>(_ id: UInt32, _ change: (inout Connection, inout StreamRecord) throws -> R) rethrows -> R? {
+        var record = StreamRecord(id: id, sendWindow: 0, receiveWindow: 0)  // the stand-in
+        guard streams.exchange(&record) else { return nil }
+        defer { streams.putBack(&record) }
+        return try change(&self, &record)
     }
 }

@@ -30,11 +30,11 @@ extension DemoSite {
             // while the response is sent would share its storage, and the send would copy it.
             let message = connection.streams.read(id) { stream in stream.requestHeaders.map { ($0, stream.receivedBody) } } ?? nil
             guard let (headers, body) = message else { continue }
-            if (connection.streams.read(id, \.tunnelProtocol) ?? nil) != nil { continue }  // a tunnel's end: answered already
+            if (connection.streams.read(id, { $0.tunnelProtocol }) ?? nil) != nil { continue }  // a tunnel's end: answered already
             if earlyHints, let hints = Self.earlyHints(for: headers) {
                 sent += (try? connection.sendResponse(id, hints)) ?? []
             }
-            if pushes == nil, let page = Self.fixedPage(getting: headers) {
+            if pushes == nil, let page = staticAnswer(getting: headers) {
                 let events = (try? connection.sendResponse(id, page.headerList, body: page.body)) ?? []
                 if sent.isEmpty { sent = events } else { sent += events }
                 continue
@@ -65,10 +65,19 @@ extension DemoSite {
 
     static let earlyHintsList = [HeaderField(":status", "103"), HeaderField("link", "</styles.css>; rel=preload; as=style")]
 
-    /// The fixed page a request GETs (its first :method is GET, its first :path one of theirs, the
-    /// query aside), read off the pseudo-headers at the head of the list with no `String` made
-    /// and the target compared as octets; nil for anything else.
-    static func fixedPage(getting headers: [HeaderField]) -> (headerList: [HeaderField], body: [UInt8])? {
+    /// The answer to a GET of a fixed page or a static file (its first :method is GET, its first
+    /// :path one of theirs, the query aside): their own header lists, made once, with Date added
+    /// when the site has a clock. Read off the pseudo-headers at the head of the list, a fixed page
+    /// told by its octets with no `String` made; nil for anything else.
+    func staticAnswer(getting headers: [HeaderField]) -> (headerList: [HeaderField], body: [UInt8])? {
+        guard let (list, body) = Self.staticPage(getting: headers, files: files) else { return nil }
+        guard date != nil else { return (list, body) }
+        var dated = list
+        addDate(to: &dated)
+        return (dated, body)
+    }
+
+    static func staticPage(getting headers: [HeaderField], files: [String: StaticFile]) -> (headerList: [HeaderField], body: [UInt8])? {
         var method: Int?, path: Int?
         for i in headers.indices {
             // §8.3: pseudo-headers come first (checked on receipt). Told apart by length first,
@@ -83,8 +92,9 @@ extension DemoSite {
         }
         guard let method, let path, headers[method].value == "GET" else { return nil }
         let page = HeaderField.withOctets(of: headers[path].value) { fixedPage(octets: $0) }
-        guard let page else { return nil }
-        return (page.headerList, page.response.body)
+        if let page { return (page.headerList, page.response.body) }
+        guard !files.isEmpty, let file = files[withoutQuery(headers[path].value)] else { return nil }
+        return (file.headerList, file.body)
     }
 
     /// `/.well-known/h2/state`: the state of the very connection the request came on, taken when
@@ -93,13 +103,16 @@ extension DemoSite {
         guard request.method == "GET" || request.method == "HEAD" else {
             var response = notAllowed("GET, HEAD")
             response.headers.append(HeaderField("content-length", "\(response.body.count)"))
+            addDate(to: &response.headers)
             return response
         }
         let state = Array(connection.debugState().utf8)
-        return SiteResponse(status: 200, headers: [
+        var headers = [
             HeaderField("content-type", "application/json"), HeaderField("cache-control", "no-store"),
             HeaderField("content-length", "\(state.count)"), HeaderField("server", "h2lab"),
-        ], body: request.method == "HEAD" ? [] : state)
+        ]
+        addDate(to: &headers)
+        return SiteResponse(status: 200, headers: headers, body: request.method == "HEAD" ? [] : state)
     }
 
     /// Promises `path` on stream `id` with PUSH_PROMISE and sends the pushed response; with

@@ -75,11 +75,46 @@ public struct SiteResponse: Hashable, Sendable {
     }
 }
 
+/// A static file the driver read (`serve --root`), with its response made once: a server answers
+/// it again and again with the same fields (only Date changes, added per response).
+public struct StaticFile: Sendable {
+    public let contentType: String
+    public let body: [UInt8]
+    /// When the file last changed (seconds since 1970), nil if unknown.
+    public let lastModified: Int?
+    /// The response to GET, its header list with :status first.
+    let headerList: [HeaderField]
+
+    /// `lastModified` is sent as Last-Modified (RFC 9110 §8.8.2: an origin server SHOULD send it
+    /// when it knows it) and with `cache-control: max-age=3600`: the files are read once when the
+    /// server starts and do not change while it serves them (what nghttpd sends for its files).
+    public init(contentType: String, body: [UInt8], lastModified: Int? = nil) {
+        self.contentType = contentType
+        self.body = body
+        self.lastModified = lastModified
+        var list = [HeaderField(":status", "200"), HeaderField("content-type", contentType)]
+        if let lastModified {
+            list.append(HeaderField("last-modified", HTTPDate.format(secondsSince1970: lastModified)))
+            list.append(HeaderField("cache-control", "max-age=3600"))
+        }
+        list.append(HeaderField("content-length", String(body.count)))
+        list.append(HeaderField("server", "h2lab"))
+        headerList = list
+    }
+}
+
 /// The demo website of seed 000, done properly: /, /echo, /json, /html, /styles.css, /upload, plus
-/// static files supplied by the driver. Pure: a request in, a response out; no clock, no files.
+/// static files supplied by the driver. Pure: a request in, a response out; no files, and no clock
+/// unless the driver gives it one (`date`).
 public struct DemoSite: Sendable {
-    /// Extra static files (path → content type and bytes), e.g. from `serve --root`.
-    public var files: [String: (contentType: String, body: [UInt8])] = [:]
+    /// Extra static files by path, e.g. from `serve --root`.
+    public var files: [String: StaticFile] = [:]
+    /// The Date field's value for a response made now, or nil for a server without a clock. RFC
+    /// 9110 §6.6.1: "An origin server with a clock MUST generate a Date header field in all 2xx
+    /// (Successful), 3xx (Redirection), and 4xx (Client Error) responses" (1xx and 5xx MAY; this
+    /// site adds none to them) and one without a clock MUST NOT. `serve` reads the time; the lab
+    /// has no clock, so its transcripts are the same on every run.
+    public var date: (@Sendable () -> String)?
     /// Whether `/.well-known/h2/state` answers with the connection's state (`serve --no-debug-state`
     /// turns it off).
     public var debugState = true
@@ -98,7 +133,14 @@ public struct DemoSite: Sendable {
         if method == "GET", let page = Self.fixedPage(path) {
             var response = page.response
             if isHead { response.body = [] }
+            addDate(to: &response.headers)
             return response
+        }
+        if method == "GET", let file = files[path] {
+            var headers = file.headerList
+            headers.removeFirst()  // :status
+            addDate(to: &headers)
+            return SiteResponse(status: 200, headers: headers, body: isHead ? [] : file.body)
         }
         var response: SiteResponse
         switch (path, method) {
@@ -115,24 +157,28 @@ public struct DemoSite: Sendable {
         case ("/", _), ("/json", _), ("/html", _), ("/styles.css", _):
             response = notAllowed("GET, HEAD")
         default:
-            if let file = files[path] {
-                response = method == "GET"
-                    ? SiteResponse(status: 200, headers: [HeaderField("content-type", file.contentType)], body: file.body)
-                    : notAllowed("GET, HEAD")
+            if files[path] != nil {
+                response = notAllowed("GET, HEAD")
             } else {
                 response = text(404, "text/plain; charset=utf-8", "no such page: \(path)\n")
             }
         }
         Self.finish(&response)
+        addDate(to: &response.headers)
         if isHead { response.body = [] }
         return response
     }
 
     /// Every response ends with its content-length and the server's name.
     private static func finish(_ response: inout SiteResponse) {
-        response.headers.reserveCapacity(response.headers.count + 2)
+        response.headers.reserveCapacity(response.headers.count + 3)
         response.headers.append(HeaderField("content-length", String(response.body.count)))
         response.headers.append(HeaderField("server", "h2lab"))
+    }
+
+    /// Appends the Date field when this site has a clock (`date`).
+    func addDate(to headers: inout [HeaderField]) {
+        if let date { headers.append(HeaderField("date", date())) }
     }
 
     /// A page whose answer to GET never changes (/, /json, /html, /styles.css): the response and
