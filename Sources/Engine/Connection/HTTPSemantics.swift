@@ -61,7 +61,7 @@ public enum HTTPSemantics {
         /// No problem found so far.
         public var isFine: Bool { problem == nil }
 
-        public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
             guard problem == nil else { return }
             problem = fieldProblem(name, value)
         }

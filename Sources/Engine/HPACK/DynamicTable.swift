@@ -88,6 +88,18 @@ public struct DynamicTable: Sendable, Equatable {
         }
     }
 
+    /// How an entry compares with a field, for the encoder's lookups.
+    enum Match { case none, name, field }
+
+    /// How entry `i` (0 = newest) compares with this field; compared in place.
+    @inline(__always)
+    func match(_ i: Int, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Match {
+        guard i >= 0 && i < count else { return .none }
+        return withOctets(i) { entryName, entryValue in
+            !Self.same(name, entryName) ? .none : Self.same(value, entryValue) ? .field : .name
+        }
+    }
+
     /// Whether two runs of octets are equal, compared eight at a time; the last one to seven
     /// octets in one more load that overlaps the words before it (or two of four, or single
     /// octets for the shortest), not one at a time.

@@ -1,25 +1,23 @@
 /// Finding a field to reuse, for the encoder: which table entry holds exactly this field (an
 /// indexed representation, RFC 7541 §6.1) or at least its name (a literal with an indexed name,
 /// §6.2). A scan of the tables, or a `Dictionary` keyed by strings, costs more than the rest of the
-/// encoding; these are hash chains on a cheap hash of the UTF-8 octets, each candidate confirmed by
-/// comparing the strings.
+/// encoding; these are hash chains on a cheap hash of the name's UTF-8 octets, each candidate
+/// confirmed by comparing the strings. Only names are hashed (as nghttp2 does): entries with one
+/// name are few, so comparing their values costs less than hashing every value sent.
 
-/// A 64-bit hash of a field's name, and of its name and value together, eight octets at a step
-/// (a multiply and a shift per word). Not for adversaries: a collision only costs a string compare.
+/// A 64-bit hash of a field's name, eight octets at a step (a multiply and a shift per word). Not
+/// for adversaries: a collision only costs a string compare.
 struct FieldHash: Equatable {
     var name: UInt64
-    var field: UInt64
 
     init(_ header: HeaderField) {
         name = Self.hash(header.name, 0xcbf2_9ce4_8422_2325)
-        field = Self.hash(header.value, name)
     }
 
-    /// The same hash, of a field given as octets.
+    /// The same hash, of a name given as octets.
     @inline(__always)
-    init(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    init(name: UnsafeBufferPointer<UInt8>) {
         self.name = Self.hash(name, 0xcbf2_9ce4_8422_2325)
-        field = Self.hash(value, self.name)
     }
 
     @inline(__always)
@@ -34,6 +32,7 @@ struct FieldHash: Equatable {
         return m ^ (m >> 32)
     }
 
+    @inline(__always)
     private static func hash(_ octets: UnsafeBufferPointer<UInt8>, _ start: UInt64) -> UInt64 {
         let raw = UnsafeRawBufferPointer(octets)
         let count = raw.count
@@ -64,8 +63,10 @@ struct FieldHash: Equatable {
     }
 }
 
-/// The static table (§2.3.1, Appendix A) as two open-addressed hash tables of 256 slots, built
-/// once and never freed: plain memory, so a lookup costs no reference counting.
+/// The static table (§2.3.1, Appendix A) as an open-addressed hash table of names (256 slots),
+/// built once and never freed: plain memory, so a lookup costs no reference counting. The entries
+/// that share a name stand next to each other in the table (:method 2–3, :status 8–14, …), so an
+/// exact match is looked for among those after the name's first index.
 enum StaticFieldIndex {
     struct Slot {
         var index: Int  // 0: empty
@@ -74,7 +75,8 @@ enum StaticFieldIndex {
 
     struct Tables: @unchecked Sendable {
         let names: UnsafeMutablePointer<Slot>
-        let fields: UnsafeMutablePointer<Slot>
+        /// By static index: the last index with the same name.
+        let lastWithName: UnsafeMutablePointer<Int>
         let entries: UnsafeMutablePointer<HeaderField>
         /// The entries' octets, which the lookups by octets compare against.
         let octets = StaticOctets.shared
@@ -88,19 +90,22 @@ enum StaticFieldIndex {
 
     private static let tables: Tables = {
         let tables = Tables(
-            names: .allocate(capacity: 256), fields: .allocate(capacity: 256),
+            names: .allocate(capacity: 256), lastWithName: .allocate(capacity: StaticTable.count + 1),
             entries: .allocate(capacity: StaticTable.count), sensitive: .allocate(capacity: StaticTable.count + 1))
         tables.names.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
-        tables.fields.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
+        tables.lastWithName.initialize(repeating: 0, count: StaticTable.count + 1)
         tables.sensitive.initialize(repeating: .none, count: StaticTable.count + 1)
         for (offset, field) in StaticTable.entries.enumerated() {
             (tables.entries + offset).initialize(to: field)
             tables.sensitive[offset + 1] = SensitiveFields.builtInRule(field.name)
             let hash = FieldHash(field)
-            if firstIndex(of: field.name, hash: hash.name, in: tables) == nil {
+            if let first = firstIndex(of: field.name, hash: hash.name, in: tables) {
+                precondition(tables.entries[offset - 1].name == field.name, "Appendix A keeps a name's entries together")
+                for index in first...offset { tables.lastWithName[index] = offset + 1 }
+            } else {
                 place(Slot(index: offset + 1, hash: hash.name), in: tables.names)
             }
-            if !field.value.isEmpty { place(Slot(index: offset + 1, hash: hash.field), in: tables.fields) }
+            tables.lastWithName[offset + 1] = offset + 1
         }
         return tables
     }()
@@ -136,6 +141,7 @@ enum StaticFieldIndex {
     }
 
     /// The first static index whose name is these octets (the encoder's lookup: no `String`).
+    @inline(__always)
     static func firstIndex(ofName name: UnsafeBufferPointer<UInt8>, hash: UInt64, in tables: Tables) -> Int? {
         var position = Int(truncatingIfNeeded: hash) & 255
         while tables.names[position].index != 0 {
@@ -146,78 +152,70 @@ enum StaticFieldIndex {
         return nil
     }
 
-    /// The static index of exactly this field, given as octets (entries with a value only).
-    static func index(ofName name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: UInt64,
-                      in tables: Tables) -> Int? {
-        var position = Int(truncatingIfNeeded: hash) & 255
-        while tables.fields[position].index != 0 {
-            let slot = tables.fields[position]
-            if slot.hash == hash && DynamicTable.same(tables.octets.value(slot.index), value)
-                && DynamicTable.same(tables.octets.name(slot.index), name) { return slot.index }
-            position = (position + 1) & 255
+    /// The static index of exactly this field, given the name's first index and the value as
+    /// octets: one of the entries with that name whose value is not empty (an empty value is sent
+    /// as a literal with the name indexed, as it always was here).
+    @inline(__always)
+    static func index(ofValue value: UnsafeBufferPointer<UInt8>, nameIndex first: Int, in tables: Tables) -> Int? {
+        guard !value.isEmpty else { return nil }
+        for index in first...tables.lastWithName[first] where DynamicTable.same(tables.octets.value(index), value) {
+            return index
         }
         return nil
     }
 }
 
-/// Hash chains over the encoder's dynamic table, by insertion number (the first entry ever inserted
-/// is 0). Each chain runs newest to oldest, and the table evicts oldest first, so evicted entries are
-/// always the tail of a chain: a walk stops at the first insertion number older than the oldest live
-/// entry, and eviction has nothing to undo.
+/// Hash chains over the encoder's dynamic table by name, by insertion number (the first entry ever
+/// inserted is 0). Each chain runs newest to oldest, and the table evicts oldest first, so evicted
+/// entries are always the tail of a chain: a walk stops at the first insertion number older than
+/// the oldest live entry, and eviction has nothing to undo.
 struct DynamicFieldIndex: Sendable {
-    /// Per entry, in a ring indexed by insertion number: its hashes and the next older entry in
-    /// each of its chains (-1: none).
-    private var fieldHashes: [UInt64]
+    /// Per entry, in a ring indexed by insertion number: its name's hash and the next older entry
+    /// in its chain (-1: none).
     private var nameHashes: [UInt64]
-    private var nextByField: [Int]
     private var nextByName: [Int]
     /// Per bucket: the newest entry in the chain (-1: none).
-    private var fieldHeads: [Int]
     private var nameHeads: [Int]
 
     init(capacity: Int = 64) {
         var ring = 16
         while ring < capacity { ring *= 2 }
-        fieldHashes = Array(repeating: 0, count: ring)
         nameHashes = Array(repeating: 0, count: ring)
-        nextByField = Array(repeating: -1, count: ring)
         nextByName = Array(repeating: -1, count: ring)
-        fieldHeads = Array(repeating: -1, count: ring * 2)
         nameHeads = Array(repeating: -1, count: ring * 2)
     }
 
     /// How many live entries the ring can tell apart.
-    var capacity: Int { fieldHashes.count }
+    var capacity: Int { nameHashes.count }
 
     /// Records entry `sequence`. The caller keeps `live` (entries still in the table) within capacity.
     mutating func insert(_ sequence: Int, hash: FieldHash) {
-        let slot = sequence & (fieldHashes.count - 1)
-        let fieldBucket = Int(truncatingIfNeeded: hash.field) & (fieldHeads.count - 1)
-        let nameBucket = Int(truncatingIfNeeded: hash.name) & (nameHeads.count - 1)
-        fieldHashes[slot] = hash.field
+        let slot = sequence & (nameHashes.count - 1)
+        let bucket = Int(truncatingIfNeeded: hash.name) & (nameHeads.count - 1)
         nameHashes[slot] = hash.name
-        nextByField[slot] = fieldHeads[fieldBucket]
-        nextByName[slot] = nameHeads[nameBucket]
-        fieldHeads[fieldBucket] = sequence
-        nameHeads[nameBucket] = sequence
+        nextByName[slot] = nameHeads[bucket]
+        nameHeads[bucket] = sequence
     }
 
-    /// The newest live entries (insertion numbers ≥ `oldest`) matching the field exactly and by name;
-    /// `matches(sequence, nameOnly)` confirms a hash match against the table.
-    func find(hash: FieldHash, oldest: Int, matches: (Int, Bool) -> Bool) -> (exact: Int?, name: Int?) {
-        let mask = fieldHashes.count - 1
-        var sequence = fieldHeads[Int(truncatingIfNeeded: hash.field) & (fieldHeads.count - 1)]
+    /// The newest live entry (insertion number ≥ `oldest`) holding exactly this field, with that
+    /// entry as the name match too; else the newest with this name. `match(sequence)` compares an
+    /// entry with the field.
+    @inline(__always)
+    func find(hash: FieldHash, oldest: Int, match: (Int) -> DynamicTable.Match) -> (exact: Int?, name: Int?) {
+        let mask = nameHashes.count - 1
+        var sequence = nameHeads[Int(truncatingIfNeeded: hash.name) & (nameHeads.count - 1)]
+        var name: Int?
         while sequence >= oldest {
             let slot = sequence & mask
-            if fieldHashes[slot] == hash.field && matches(sequence, false) { return (sequence, sequence) }
-            sequence = nextByField[slot]
-        }
-        sequence = nameHeads[Int(truncatingIfNeeded: hash.name) & (nameHeads.count - 1)]
-        while sequence >= oldest {
-            let slot = sequence & mask
-            if nameHashes[slot] == hash.name && matches(sequence, true) { return (nil, sequence) }
+            if nameHashes[slot] == hash.name {
+                switch match(sequence) {
+                case .field: return (sequence, sequence)
+                case .name: if name == nil { name = sequence }
+                case .none: break
+                }
+            }
             sequence = nextByName[slot]
         }
-        return (nil, nil)
+        return (nil, name)
     }
 }

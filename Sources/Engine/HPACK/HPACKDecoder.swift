@@ -61,8 +61,9 @@ public struct HPACKDecoder: Sendable, Equatable {
     }
 
     /// `decode(_:)`, also handing each field's octets to `observe` before its `String`s are made
-    /// (a server checks a request's fields there, §8.2). The octets are valid only during the call.
-    public mutating func decode(
+    /// (a server checks a request's fields there, §8.2). The octets are valid only during the call,
+    /// so this stays inside the engine (the safe `decode(_:)` is the public door).
+    mutating func decode(
         _ block: [UInt8], observing observe: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
     ) throws(HPACKError) -> [HeaderField] {
         var fields: [HeaderField] = []
@@ -82,7 +83,9 @@ public struct HPACKDecoder: Sendable, Equatable {
     /// order (the fast path: no `String`, no allocation and no reference count per field). The
     /// octets are valid only during the call: they point into the block, the tables, or a scratch
     /// buffer for Huffman-coded strings. A block that fails throws after the fields before it.
-    public mutating func decode(
+    /// Pointers that must not outlive a call are no public API: this is for the package's own
+    /// measurements and tests (`h2lab bench hpack`, the fuzz target, the conformance probe).
+    package mutating func decode(
         _ block: UnsafeBufferPointer<UInt8>,
         field: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
     ) throws(HPACKError) {
@@ -131,16 +134,36 @@ public struct HPACKDecoder: Sendable, Equatable {
         }
     }
 
-    /// The decoder: reads each representation (§6), hands the field to `emit`, then changes the
-    /// table. `emit` returns the field as `String`s when there is a report, which shows it.
-    /// Huffman-coded strings are decoded into a scratch buffer big enough
-    /// for any field of the block (on the stack for the usual small block).
-    /// With `makesStrings`, a field indexed from the dynamic table comes as the table's own
-    /// `String`s (`DynamicTable.field(_:)`), made at most once per entry.
+    /// What `emit` receives for each field: its name and value octets, and where it came from.
+    /// It returns the field as `String`s when there is a report, which shows it.
+    typealias Emit = (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
+
+    /// The decoder's place in one header block: the block, the next octet to read, the scratch
+    /// buffer Huffman-coded strings are decoded into (from `used` on), and the static table's
+    /// octets kept at hand (a global is checked for being built at each use).
+    struct BlockCursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var offset = 0
+        let scratch: UnsafeMutablePointer<UInt8>
+        var used = 0
+        let statics = StaticOctets.shared
+        /// The longest string literal accepted.
+        let limit: Int
+    }
+
+    /// One field as a representation function read it: its size by §4.1 (for the header list
+    /// limit), the field as `emit` made it, and the representation, for a report.
+    struct ReadField {
+        var size: Int
+        var made: HeaderField?
+        var representation: FieldRepresentation
+    }
+
+    /// The decoder: a scratch buffer for Huffman-coded strings, big enough for any field of the
+    /// block (on the stack for the usual small block), then `decodeBlock`.
     @inline(__always)
     private mutating func decode(
-        _ bytes: UnsafeBufferPointer<UInt8>, report: inout DecodedHeaderBlock?, makesStrings: Bool,
-        emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
+        _ bytes: UnsafeBufferPointer<UInt8>, report: inout DecodedHeaderBlock?, makesStrings: Bool, emit: Emit
     ) throws(HPACKError) {
         // Two strings of a and b octets decode to at most a*8/5+1 and b*8/5+1 octets (§5.2).
         let capacity = bytes.count * 8 / 5 + 2
@@ -148,7 +171,8 @@ public struct HPACKDecoder: Sendable, Equatable {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { scratch in
             guard let scratch = scratch.baseAddress else { return }
             do throws(HPACKError) {
-                try decode(bytes, scratch: scratch, report: &report, makesStrings: makesStrings, emit: emit)
+                var cursor = BlockCursor(bytes: bytes, scratch: scratch, limit: maxStringLength)
+                try decodeBlock(&cursor, report: &report, makesStrings: makesStrings, emit: emit)
             } catch {
                 failure = error
             }
@@ -156,113 +180,49 @@ public struct HPACKDecoder: Sendable, Equatable {
         if let failure { throw failure }
     }
 
+    /// A header block is a run of representations (§3.2, §6), told apart by their first bits:
+    /// `1` indexed (§6.1), `01` literal with incremental indexing (§6.2.1), `001` size update
+    /// (§6.3), `0001` literal never indexed (§6.2.3), `0000` literal without indexing (§6.2.2).
+    /// Each field goes to `emit` as it is read, then changes the table; size updates may only
+    /// open the block (§4.2), and must when the limit this endpoint set went below the table's
+    /// size. With `makesStrings`, a field indexed from the dynamic table comes as the table's own
+    /// `String`s (`DynamicTable.field(_:)`), made at most once per entry.
     @inline(__always)
-    private mutating func decode(
-        _ bytes: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, report: inout DecodedHeaderBlock?,
-        makesStrings: Bool, emit: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
+    private mutating func decodeBlock(
+        _ cursor: inout BlockCursor, report: inout DecodedHeaderBlock?, makesStrings: Bool, emit: Emit
     ) throws(HPACKError) {
-        let statics = StaticOctets.shared
-        let limit = maxStringLength
-        var offset = 0
         var listSize = 0
         var sawField = false
         var sawSizeUpdate = false
         let mustUpdate = table.maxSize > settingsLimit
-        while offset < bytes.count {
-            let start = offset
-            let first = bytes[offset]
+        while cursor.offset < cursor.bytes.count {
+            let start = cursor.offset
+            let first = cursor.bytes[start]
             if first & 0xe0 == 0x20 {
-                // §6.3 dynamic table size update: only before the first field (§4.2).
                 guard !sawField else { throw .sizeUpdateNotAtStart(offset: start) }
-                let newSize = try IntegerCoding.decode(bytes, at: &offset, prefixBits: 5)
-                guard newSize <= settingsLimit else {
-                    throw .sizeUpdateTooLarge(requested: newSize, limit: settingsLimit, offset: start)
-                }
-                report?.operations.append(.resized(from: table.maxSize, to: newSize))
-                table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
+                try sizeUpdate(&cursor, report: &report)
                 sawSizeUpdate = true
                 continue
             }
             if mustUpdate && !sawSizeUpdate { throw .missingSizeUpdate(limit: settingsLimit) }
             sawField = true
-
-            // The field as `emit` made it, if it did.
-            var made: HeaderField?
-            let representation: FieldRepresentation
-            let entrySize: Int
+            let field: ReadField
             if first & 0x80 != 0 {
-                // §6.1 indexed header field.
-                let index = try IntegerCoding.decode(bytes, at: &offset, prefixBits: 7)
-                if index == 0 { throw .zeroIndex(offset: start) }
-                if index <= StaticTable.count {
-                    let name = statics.name(index), value = statics.value(index)
-                    made = emit(name, value, .field(index))
-                    entrySize = name.count + value.count + 32
-                } else {
-                    let dynamicIndex = index - StaticTable.count - 1
-                    guard dynamicIndex < table.count else {
-                        throw .indexOutOfRange(index: index, tableEntries: table.count, offset: start)
-                    }
-                    let known = makesStrings ? Known.made(table.field(dynamicIndex)) : .none
-                    entrySize = table.withOctets(dynamicIndex) { name, value in
-                        made = emit(name, value, known)
-                        return name.count + value.count + 32
-                    }
-                }
-                representation = .indexed(index: index)
+                field = try indexedField(&cursor, makesStrings: makesStrings, emit: emit)
+            } else if first & 0x40 != 0 {
+                field = try literalWithIncrementalIndexing(&cursor, report: &report, emit: emit)
+            } else if first & 0x10 != 0 {
+                field = try literalNeverIndexed(&cursor, emit: emit)
             } else {
-                let indexing: Indexing
-                let prefix: Int
-                if first & 0x40 != 0 {
-                    indexing = .incremental; prefix = 6
-                } else if first & 0x10 != 0 {
-                    indexing = .neverIndexed; prefix = 4
-                } else {
-                    indexing = .withoutIndexing; prefix = 4
-                }
-                let nameIndex = try IntegerCoding.decode(bytes, at: &offset, prefixBits: prefix)
-                var used = 0
-                var nameHuffman = false
-                var name = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-                var known = Known.none
-                let dynamicName = nameIndex - StaticTable.count - 1  // >= 0 for a name from the dynamic table
-                if nameIndex == 0 {
-                    (name, nameHuffman) = try Self.readString(bytes, at: &offset, scratch: scratch, used: &used, limit: limit)
-                } else if nameIndex <= StaticTable.count {
-                    name = statics.name(nameIndex)
-                    known = .name(nameIndex)
-                } else if dynamicName >= table.count {
-                    throw .indexOutOfRange(index: nameIndex, tableEntries: table.count, offset: start)
-                }
-                let (value, valueHuffman) = try Self.readString(bytes, at: &offset, scratch: scratch, used: &used, limit: limit)
-                var inserted = false
-                if dynamicName >= 0 {
-                    entrySize = table.withOctets(dynamicName) { name, _ in
-                        made = emit(name, value, known)
-                        return name.count + value.count + 32
-                    }
-                    if indexing == .incremental {
-                        inserted = table.insert(nameOf: dynamicName, value: value) { report?.operations.append(.evicted(from: $0)) }
-                    }
-                } else {
-                    made = emit(name, value, known)
-                    entrySize = name.count + value.count + 32
-                    if indexing == .incremental {
-                        inserted = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
-                    }
-                }
-                if inserted, let made { report?.operations.append(.inserted(made, size: entrySize)) }
-                representation = .literal(
-                    indexing: indexing, nameIndex: nameIndex == 0 ? nil : nameIndex,
-                    nameHuffman: nameHuffman, valueHuffman: valueHuffman)
+                field = try literalWithoutIndexing(&cursor, emit: emit)
             }
-            listSize += entrySize
+            listSize += field.size
             if let limit = maxHeaderListSize, listSize > limit {
                 throw .headerListTooLarge(size: listSize, limit: limit)
             }
-            if let made {
+            if let made = field.made {
                 report?.fields.append(
-                    DecodedField(field: made, representation: representation, offset: start, length: offset - start))
+                    DecodedField(field: made, representation: field.representation, offset: start, length: cursor.offset - start))
             }
         }
         if mustUpdate && !sawSizeUpdate && !sawField {
@@ -271,29 +231,143 @@ public struct HPACKDecoder: Sendable, Equatable {
         }
     }
 
-    /// §5.2 string literal: H bit, 7-bit-prefix length, then raw or Huffman-coded octets. Raw
-    /// octets are returned where they lie in the block; Huffman-coded ones are decoded into
-    /// `scratch` from `used` on.
+    /// §6.1 Indexed Header Field: `1`, then the index with a 7-bit prefix; 1...61 are the static
+    /// table (Appendix A), 62 and up the dynamic table, newest first (§2.3.3). Index 0, or one past
+    /// the tables, is a decoding error (§6.1, §2.3.3).
     @inline(__always)
-    private static func readString(
-        _ bytes: UnsafeBufferPointer<UInt8>, at offset: inout Int, scratch: UnsafeMutablePointer<UInt8>,
-        used: inout Int, limit: Int
-    ) throws(HPACKError) -> (UnsafeBufferPointer<UInt8>, huffman: Bool) {
-        let start = offset
-        guard offset < bytes.count else { throw .truncated(offset: start) }
-        let huffman = bytes[offset] & 0x80 != 0
-        let length = try IntegerCoding.decode(bytes, at: &offset, prefixBits: 7)
-        guard length <= bytes.count - offset else { throw .truncated(offset: start) }
-        let raw = UnsafeBufferPointer(rebasing: bytes[offset..<(offset + length)])
-        offset += length
+    private mutating func indexedField(_ cursor: inout BlockCursor, makesStrings: Bool, emit: Emit) throws(HPACKError) -> ReadField {
+        let start = cursor.offset
+        let index = try IntegerCoding.decode(cursor.bytes, at: &cursor.offset, prefixBits: 7)
+        if index == 0 { throw .zeroIndex(offset: start) }
+        var made: HeaderField?
+        let size: Int
+        if index <= StaticTable.count {
+            let name = cursor.statics.name(index), value = cursor.statics.value(index)
+            made = emit(name, value, .field(index))
+            size = name.count + value.count + 32
+        } else {
+            let dynamicIndex = index - StaticTable.count - 1
+            guard dynamicIndex < table.count else {
+                throw .indexOutOfRange(index: index, tableEntries: table.count, offset: start)
+            }
+            let known = makesStrings ? Known.made(table.field(dynamicIndex)) : .none
+            size = table.withOctets(dynamicIndex) { name, value in
+                made = emit(name, value, known)
+                return name.count + value.count + 32
+            }
+        }
+        return ReadField(size: size, made: made, representation: .indexed(index: index))
+    }
+
+    /// §6.2.1 Literal Header Field with Incremental Indexing: `01`, the name's index with a 6-bit
+    /// prefix (0: a literal name follows), then the value; the field is added to the dynamic table
+    /// as its newest entry, after evicting what it needs (§4.4).
+    @inline(__always)
+    private mutating func literalWithIncrementalIndexing(
+        _ cursor: inout BlockCursor, report: inout DecodedHeaderBlock?, emit: Emit
+    ) throws(HPACKError) -> ReadField {
+        try literalField(&cursor, indexing: .incremental, prefixBits: 6, report: &report, emit: emit)
+    }
+
+    /// §6.2.2 Literal Header Field without Indexing: `0000`, the name's index with a 4-bit prefix
+    /// (0: a literal name follows), then the value; the dynamic table is left as it is.
+    @inline(__always)
+    private mutating func literalWithoutIndexing(_ cursor: inout BlockCursor, emit: Emit) throws(HPACKError) -> ReadField {
+        var noReport: DecodedHeaderBlock?
+        return try literalField(&cursor, indexing: .withoutIndexing, prefixBits: 4, report: &noReport, emit: emit)
+    }
+
+    /// §6.2.3 Literal Header Field Never Indexed: `0001`, then as §6.2.2; the table is left as it
+    /// is, and the representation says that an intermediary must re-encode the field the same
+    /// way (the decoder only reports it; `FieldRepresentation` carries it).
+    @inline(__always)
+    private mutating func literalNeverIndexed(_ cursor: inout BlockCursor, emit: Emit) throws(HPACKError) -> ReadField {
+        var noReport: DecodedHeaderBlock?
+        return try literalField(&cursor, indexing: .neverIndexed, prefixBits: 4, report: &noReport, emit: emit)
+    }
+
+    /// The three literals' common form (§6.2): the name's index with a `prefixBits` prefix, a
+    /// literal name (§5.2) when it is 0, then the value (§5.2); inserted into the table only with
+    /// incremental indexing. A name indexed from the dynamic table is read in place, and copied
+    /// within the table when the field is inserted (the entry may be evicted by that insertion).
+    @inline(__always)
+    private mutating func literalField(
+        _ cursor: inout BlockCursor, indexing: Indexing, prefixBits: Int, report: inout DecodedHeaderBlock?, emit: Emit
+    ) throws(HPACKError) -> ReadField {
+        let start = cursor.offset
+        let nameIndex = try IntegerCoding.decode(cursor.bytes, at: &cursor.offset, prefixBits: prefixBits)
+        var nameHuffman = false
+        var name = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var known = Known.none
+        let dynamicName = nameIndex - StaticTable.count - 1  // >= 0 for a name from the dynamic table
+        if nameIndex == 0 {
+            (name, nameHuffman) = try Self.readString(&cursor)
+        } else if nameIndex <= StaticTable.count {
+            name = cursor.statics.name(nameIndex)
+            known = .name(nameIndex)
+        } else if dynamicName >= table.count {
+            throw .indexOutOfRange(index: nameIndex, tableEntries: table.count, offset: start)
+        }
+        let (value, valueHuffman) = try Self.readString(&cursor)
+        var made: HeaderField?
+        var inserted = false
+        let size: Int
+        if dynamicName >= 0 {
+            size = table.withOctets(dynamicName) { name, _ in
+                made = emit(name, value, known)
+                return name.count + value.count + 32
+            }
+            if indexing == .incremental {
+                inserted = table.insert(nameOf: dynamicName, value: value) { report?.operations.append(.evicted(from: $0)) }
+            }
+        } else {
+            made = emit(name, value, known)
+            size = name.count + value.count + 32
+            if indexing == .incremental {
+                inserted = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
+            }
+        }
+        if inserted, let made { report?.operations.append(.inserted(made, size: size)) }
+        let representation = FieldRepresentation.literal(
+            indexing: indexing, nameIndex: nameIndex == 0 ? nil : nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
+        return ReadField(size: size, made: made, representation: representation)
+    }
+
+    /// §6.3 Dynamic Table Size Update: `001`, then the new maximum size with a 5-bit prefix. It may
+    /// not exceed the limit this endpoint's SETTINGS_HEADER_TABLE_SIZE set (§4.2, §6.3); the table
+    /// evicts until it fits (§4.3).
+    @inline(__always)
+    private mutating func sizeUpdate(_ cursor: inout BlockCursor, report: inout DecodedHeaderBlock?) throws(HPACKError) {
+        let start = cursor.offset
+        let newSize = try IntegerCoding.decode(cursor.bytes, at: &cursor.offset, prefixBits: 5)
+        guard newSize <= settingsLimit else {
+            throw .sizeUpdateTooLarge(requested: newSize, limit: settingsLimit, offset: start)
+        }
+        report?.operations.append(.resized(from: table.maxSize, to: newSize))
+        table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
+    }
+
+    /// §5.2 string literal: H bit, 7-bit-prefix length, then raw or Huffman-coded octets. Raw
+    /// octets are returned where they lie in the block; Huffman-coded ones are decoded into the
+    /// cursor's scratch buffer.
+    @inline(__always)
+    private static func readString(_ cursor: inout BlockCursor) throws(HPACKError) -> (UnsafeBufferPointer<UInt8>, huffman: Bool) {
+        let bytes = cursor.bytes
+        let start = cursor.offset
+        guard start < bytes.count else { throw .truncated(offset: start) }
+        let huffman = bytes[start] & 0x80 != 0
+        let length = try IntegerCoding.decode(bytes, at: &cursor.offset, prefixBits: 7)
+        guard length <= bytes.count - cursor.offset else { throw .truncated(offset: start) }
+        let raw = UnsafeBufferPointer(rebasing: bytes[cursor.offset..<(cursor.offset + length)])
+        cursor.offset += length
         if !huffman {
-            guard length <= limit else { throw .stringTooLong(length: length, limit: limit, offset: start) }
+            guard length <= cursor.limit else { throw .stringTooLong(length: length, limit: cursor.limit, offset: start) }
             return (raw, false)
         }
-        let output = UnsafeMutableBufferPointer(start: scratch + used, count: length * 8 / 5 + 1)
+        let output = UnsafeMutableBufferPointer(start: cursor.scratch + cursor.used, count: length * 8 / 5 + 1)
         let count = try HuffmanCoding.decode(raw, into: output, offset: start)
-        guard count <= limit else { throw .stringTooLong(length: count, limit: limit, offset: start) }
-        used += count
-        return (UnsafeBufferPointer(start: scratch + used - count, count: count), true)
+        guard count <= cursor.limit else { throw .stringTooLong(length: count, limit: cursor.limit, offset: start) }
+        cursor.used += count
+        return (UnsafeBufferPointer(start: cursor.scratch + cursor.used - count, count: count), true)
     }
 }

@@ -111,35 +111,77 @@ public struct HPACKEncoder: Sendable, Equatable {
         encode(fields, policies: [], into: &bytes, report: &report)
     }
 
+    /// Writes the block into a temporary buffer, then appends it to `bytes` in one copy: no octet
+    /// written checks a capacity (`OctetWriter`). A field is written only when its worst case fits
+    /// in the room left; when it does not, what is written is appended and a new buffer begun, big
+    /// enough for that field (a block past 4 KiB, or one big field).
     private mutating func encode(_ fields: [HeaderField], policies: [EncoderPolicy?], into bytes: inout [UInt8],
                                  report: inout EncodedHeaderBlock?) {
+        var next = 0
+        var capacity = 4096
+        repeat {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+                guard let base = buffer.baseAddress else { return }
+                var out = OctetWriter(base, capacity: buffer.count)
+                next = encode(fields, from: next, policies: policies, offset: bytes.count, to: &out, report: &report)
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: out.count))
+            }
+            if next < fields.count {
+                let field = fields[next]
+                let huffman = ((next < policies.count ? policies[next] : nil) ?? policy).huffman
+                capacity = max(4096, Self.worstCase(field.name.utf8.count + field.value.utf8.count, huffman))
+            }
+        } while next < fields.count
+    }
+
+    /// The most octets a field of `octets` name and value octets can take: the octets (four times
+    /// as many when Huffman coding is forced, for no code is longer than 30 bits, §5.2 and
+    /// Appendix B) and three integers of at most 10 octets each (§5.1); 20 more for size updates.
+    @inline(__always)
+    static func worstCase(_ octets: Int, _ huffman: HuffmanChoice) -> Int {
+        (huffman == .always ? 4 * octets : octets) + 50
+    }
+
+    /// The encoding itself, from field `first` on into `out`, until a field might not fit; returns
+    /// the index of the first field not written. `offset` is where `out` starts in the caller's
+    /// array (a report gives each field's place in it).
+    private mutating func encode(_ fields: [HeaderField], from first: Int, policies: [EncoderPolicy?], offset: Int,
+                                 to out: inout OctetWriter, report: inout EncodedHeaderBlock?) -> Int {
         for newSize in pendingSizeUpdates {
             report?.operations.append(.resized(from: table.maxSize, to: newSize))
-            IntegerCoding.encode(newSize, prefixBits: 5, flags: 0x20, into: &bytes)
+            out.integer(newSize, prefixBits: 5, flags: 0x20)
             resize(newSize, report: &report)
         }
         pendingSizeUpdates = []
         guard report == nil && policies.isEmpty else {
-            for i in fields.indices {
+            for i in first..<fields.count {
                 let fieldPolicy = (i < policies.count ? policies[i] : nil) ?? policy
-                let start = bytes.count
                 let field = fields[i]
-                let representation = field.withOctets { name, value in
-                    encodeField(name: name, value: value, field: field, policy: fieldPolicy, into: &bytes, report: &report)
+                let written = field.withOctets { name, value -> Bool in
+                    guard out.room >= Self.worstCase(name.count + value.count, fieldPolicy.huffman) else { return false }
+                    let start = out.count
+                    let representation = encodeField(name: name, value: value, field: field, policy: fieldPolicy,
+                                                     to: &out, report: &report)
+                    report?.fields.append(DecodedField(field: field, representation: representation, offset: offset + start,
+                                                       length: out.count - start))
+                    return true
                 }
-                report?.fields.append(DecodedField(field: field, representation: representation, offset: start,
-                                                   length: bytes.count - start))
+                if !written { return i }
             }
-            return
+            return fields.count
         }
         // The hot path (a server's responses): each field's octets looked at where they lie, the
         // field itself never copied (a copy retains and releases both its strings).
         let policy = self.policy
-        for i in fields.indices {
-            fields[i].withOctets { name, value in
-                _ = encodeField(name: name, value: value, field: nil, policy: policy, into: &bytes, report: &report)
+        for i in first..<fields.count {
+            let written = fields[i].withOctets { name, value -> Bool in
+                guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
+                _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
+                return true
             }
+            if !written { return i }
         }
+        return fields.count
     }
 
     /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.
@@ -147,31 +189,30 @@ public struct HPACKEncoder: Sendable, Equatable {
 
     /// One field, from its octets: they are looked at once, here, and used for the hash, the
     /// lookups, the literals and the table. `field` is the same field as `String`s, given only
-    /// when there is a report (which shows it).
+    /// when there is a report (which shows it). An exact match in the static table wins, and is
+    /// looked for first (it spares the dynamic lookup); then one in the dynamic table (§6.1).
     @inline(__always)
     private mutating func encodeField(
         name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, field: HeaderField?,
-        policy: EncoderPolicy, into bytes: inout [UInt8], report: inout EncodedHeaderBlock?
+        policy: EncoderPolicy, to out: inout OctetWriter, report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
-        let hash = FieldHash(name: name, value: value)
+        let hash = FieldHash(name: name)
         let staticName = StaticFieldIndex.firstIndex(ofName: name, hash: hash.name, in: statics)
+        if policy.useIndexedFields, let staticName,
+           let exact = StaticFieldIndex.index(ofValue: value, nameIndex: staticName, in: statics) {
+            out.integer(exact, prefixBits: 7, flags: 0x80)
+            return .indexed(index: exact)
+        }
         var dynamicName: Int?
         if policy.useIndexedFields || staticName == nil {
             let oldest = insertions - table.count
             let found = index.find(hash: hash, oldest: oldest) {
-                table.matches(insertions - 1 - $0, name: name, value: value, nameOnly: $1)
+                table.match(insertions - 1 - $0, name: name, value: value)
             }
-            if policy.useIndexedFields {
-                if staticName != nil,
-                   let exact = StaticFieldIndex.index(ofName: name, value: value, hash: hash.field, in: statics) {
-                    IntegerCoding.encode(exact, prefixBits: 7, flags: 0x80, into: &bytes)
-                    return .indexed(index: exact)
-                }
-                if let sequence = found.exact {
-                    let index = dynamicIndex(sequence)
-                    IntegerCoding.encode(index, prefixBits: 7, flags: 0x80, into: &bytes)
-                    return .indexed(index: index)
-                }
+            if policy.useIndexedFields, let sequence = found.exact {
+                let index = dynamicIndex(sequence)
+                out.integer(index, prefixBits: 7, flags: 0x80)
+                return .indexed(index: index)
             }
             dynamicName = found.name.map(dynamicIndex)
         }
@@ -181,13 +222,13 @@ public struct HPACKEncoder: Sendable, Equatable {
                 : Self.defaultIndexing(size: name.count + value.count + 32, staticName: staticName, policy: policy,
                                        tableSize: table.maxSize))
         switch indexing {
-        case .incremental: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &bytes)
-        case .withoutIndexing: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &bytes)
-        case .neverIndexed: IntegerCoding.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x10, into: &bytes)
+        case .incremental: out.integer(nameIndex ?? 0, prefixBits: 6, flags: 0x40)
+        case .withoutIndexing: out.integer(nameIndex ?? 0, prefixBits: 4, flags: 0x00)
+        case .neverIndexed: out.integer(nameIndex ?? 0, prefixBits: 4, flags: 0x10)
         }
         var nameHuffman = false
-        if nameIndex == nil { nameHuffman = Self.writeString(name, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes) }
-        let valueHuffman = Self.writeString(value, huffman: policy.huffman, codes: huffmanCodes.codes, into: &bytes)
+        if nameIndex == nil { nameHuffman = Self.writeString(name, huffman: policy.huffman, codes: huffmanCodes.codes, to: &out) }
+        let valueHuffman = Self.writeString(value, huffman: policy.huffman, codes: huffmanCodes.codes, to: &out)
         if indexing == .incremental { insert(field, name: name, value: value, hash: hash, report: &report) }
         return .literal(indexing: indexing, nameIndex: nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
     }
@@ -213,7 +254,7 @@ public struct HPACKEncoder: Sendable, Equatable {
         index = DynamicFieldIndex(capacity: capacity)
         let oldest = insertions - table.count
         for sequence in oldest..<insertions {
-            index.insert(sequence, hash: table.withOctets(insertions - 1 - sequence) { FieldHash(name: $0, value: $1) })
+            index.insert(sequence, hash: table.withOctets(insertions - 1 - sequence) { name, _ in FieldHash(name: name) })
         }
     }
 
@@ -229,30 +270,22 @@ public struct HPACKEncoder: Sendable, Equatable {
     }
 
     /// Writes a §5.2 string literal; returns whether it was Huffman-coded.
+    @inline(__always)
     @discardableResult
     static func writeString(_ octets: UnsafeBufferPointer<UInt8>, huffman: HuffmanChoice, codes: UnsafePointer<UInt64>,
-                            into out: inout [UInt8]) -> Bool {
+                            to out: inout OctetWriter) -> Bool {
         let count = octets.count
         var length = 0
         if huffman != .never {
             length = HuffmanCoding.encodedLength(octets, codes: codes)
         }
         guard huffman == .always || (huffman == .auto && length < count) else {
-            IntegerCoding.encode(count, prefixBits: 7, flags: 0, into: &out)
-            out.append(contentsOf: octets)
+            out.integer(count, prefixBits: 7, flags: 0)
+            out.copy(octets)
             return false
         }
-        IntegerCoding.encode(length, prefixBits: 7, flags: 0x80, into: &out)
-        // Room for the code: the octets themselves (a memory copy) when the code is shorter,
-        // which it is unless Huffman coding is forced; then the code is written over them.
-        let start = out.count
-        out.append(contentsOf: octets)
-        if length > count { out.append(contentsOf: repeatElement(0, count: length - count)) }
-        out.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            HuffmanCoding.encode(octets, codes: codes, at: base + start)
-        }
-        if count > length { out.removeLast(count - length) }
+        out.integer(length, prefixBits: 7, flags: 0x80)
+        out.huffman(octets, length: length, codes: codes)
         return true
     }
 }

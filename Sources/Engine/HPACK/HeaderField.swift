@@ -20,9 +20,10 @@ public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
     /// Runs `body` on the name's and the value's UTF-8 octets in place (copied only for a bridged
     /// string), valid during the call: the HPACK encoder, the table and the §8 checks read them so.
     /// A native string's octets are read where they are, with no copy of the string (`withUTF8`
-    /// is mutating, and the copy it needs costs a retain and a release of each string).
+    /// is mutating, and the copy it needs costs a retain and a release of each string). Internal:
+    /// the octets are pointers valid only during the call.
     @inline(__always)
-    public func withOctets<R>(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    func withOctets<R>(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try Self.withOctets(of: name) { name in try Self.withOctets(of: value) { value in try body(name, value) } }
     }
 
