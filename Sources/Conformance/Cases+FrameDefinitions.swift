@@ -280,6 +280,13 @@ extension Cases {
     static func frameDefinitionsSecondPass(_ list: inout CaseList) {
         // The second pass (cases written after the first, kept after it so that no id or line of `check`'s
         // output moves): what must be accepted, and the remaining malformed forms.
+        streamFramesSecondPass(&list)
+        settingsAndPingSecondPass(&list)
+        flowControlAndContinuationSecondPass(&list)
+    }
+
+    /// §6.1-§6.4, second pass: padded DATA and HEADERS, priorities and resets that must be accepted, and their malformed forms.
+    static func streamFramesSecondPass(_ list: inout CaseList) {
         list.add("6.1/4", "sends padded DATA",
             "§6.1: DATA may be padded; the padding is discarded and the request answered") { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST"))
@@ -323,6 +330,10 @@ extension Cases {
             p.send(rawFrame(RST, stream: 1, be32(8)))
             return p.expectIgnored(since: s, "the reset to be accepted")
         }
+    }
+
+    /// §6.5-§6.7, second pass: settings in range applied and acknowledged, malformed SETTINGS and PING.
+    static func settingsAndPingSecondPass(_ list: inout CaseList) {
         list.add("6.5/4", "sends SETTINGS of 7 octets",
             "§6.5: a SETTINGS payload that is not a multiple of 6 is a connection error FRAME_SIZE_ERROR") { p, s in
             p.send(rawFrame(SETTINGS, stream: 0, setting(3, 100) + [0]))
@@ -369,6 +380,10 @@ extension Cases {
             p.send(rawFrame(PING, stream: 0, Array("h2lab!!!!".utf8)))
             return p.expectConnectionError(.frameSizeError, since: s)
         }
+    }
+
+    /// §6.9-§6.10, second pass: WINDOW_UPDATE and the windows, CONTINUATION.
+    static func flowControlAndContinuationSecondPass(_ list: inout CaseList) {
         list.add("6.9/4", "sends WINDOW_UPDATE of 5 octets",
             "§6.9: a WINDOW_UPDATE of any length but 4 is a connection error FRAME_SIZE_ERROR") { p, s in
             p.send(rawFrame(WINDOW, stream: 0, [0, 0, 0, 1, 0]))

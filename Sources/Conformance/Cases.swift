@@ -77,6 +77,7 @@ public enum Cases {
         frameDefinitionsSecondPass(&list)
         httpSemanticsSecondPass(&list)
         hpackSecondPass(&list)
+        generic(&list)
         priority(&list)
         return list.cases
     }()
