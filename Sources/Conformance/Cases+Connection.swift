@@ -4,15 +4,24 @@ import Engine
 /// section compression).
 extension Cases {
     static func connection(_ list: inout CaseList) {
-        // §3.4 The connection preface
+        preface(&list)
+        frameFormat(&list)
+        frameSize(&list)
+        fieldCompression(&list)
+    }
+
+    /// §3.4 The connection preface
+    static func preface(_ list: inout CaseList) {
         list.add("3.4/1", "sends an invalid connection preface",
             "§3.4: a client connection preface that is not exactly the 24 octets PRI * HTTP/2.0… is a connection error PROTOCOL_ERROR",
             handshake: false) { p, s in
             p.send(Array("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".utf8) + rawFrame(SETTINGS, stream: 0))
             return p.expectConnectionError(.protocolError, since: s)
         }
+    }
 
-        // §4.1 Frame format
+    /// §4.1 Frame format
+    static func frameFormat(_ list: inout CaseList) {
         list.add("4.1/1", "sends a frame of an unknown type",
             "§4.1, §5.5: frames of unknown types must be ignored and discarded") { p, s in
             p.send(rawFrame(0x16, stream: 0, Array(repeating: 0, count: 8)))
@@ -33,8 +42,10 @@ extension Cases {
             let answer = p.next { $0.type == .ping || $0.type == .goaway }
             return answer?.type == .ping ? .passed : .failed(expected: "PING ACK", got: p.got(since: s))
         }
+    }
 
-        // §4.2 Frame size
+    /// §4.2 Frame size
+    static func frameSize(_ list: inout CaseList) {
         list.add("4.2/1", "sends a DATA frame larger than SETTINGS_MAX_FRAME_SIZE on an open stream",
             "§4.2: a frame over SETTINGS_MAX_FRAME_SIZE is a FRAME_SIZE_ERROR (a stream error may be a connection error)") { p, s in
             let limit = Int(p.serverSettings.maxFrameSize)
@@ -52,8 +63,10 @@ extension Cases {
             p.send(p.request(1, extra: [big]))
             return p.expectConnectionError(.frameSizeError, since: s)
         }
+    }
 
-        // §4.3 Field section compression and decompression
+    /// §4.3 Field section compression and decompression
+    static func fieldCompression(_ list: inout CaseList) {
         list.add("4.3/1", "sends a header block that cannot be decoded",
             "§4.3: a field block that fails to decompress is a connection error COMPRESSION_ERROR") { p, s in
             p.send(rawFrame(HEADERS, flags: endStream | endHeaders, stream: 1, [0x82, 0x84, 0x86, 0xff, 0xff, 0xff, 0xff, 0xff]))

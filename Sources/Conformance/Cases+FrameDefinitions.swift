@@ -4,7 +4,19 @@ import Engine
 /// WINDOW_UPDATE, CONTINUATION, each frame's rules.
 extension Cases {
     static func frameDefinitions(_ list: inout CaseList) {
-        // §6.1 DATA
+        dataFrames(&list)
+        headersFrames(&list)
+        priorityFrames(&list)
+        resetFrames(&list)
+        settingsFrames(&list)
+        pingFrames(&list)
+        goawayFrames(&list)
+        windowUpdateFrames(&list)
+        continuationFrames(&list)
+    }
+
+    /// §6.1 DATA
+    static func dataFrames(_ list: inout CaseList) {
         list.add("6.1/1", "sends DATA on stream 0",
             "§6.1: DATA must be on a stream; on stream 0 it is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(DATA, flags: endStream, stream: 0, Array("test".utf8)))
@@ -22,8 +34,10 @@ extension Cases {
             p.send(rawFrame(DATA, stream: 1, Array("x".utf8)))
             return p.expectStreamError(1, .streamClosed, since: s)
         }
+    }
 
-        // §6.2 HEADERS
+    /// §6.2 HEADERS
+    static func headersFrames(_ list: inout CaseList) {
         list.add("6.2/1", "sends HEADERS without END_HEADERS, then DATA on the stream",
             "§6.2: a HEADERS without END_HEADERS must be followed by CONTINUATION; anything else is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(HEADERS, stream: 1, p.headerBlock(p.requestFields(method: "POST"))))
@@ -41,8 +55,10 @@ extension Cases {
             p.send(rawFrame(HEADERS, flags: endStream | endHeaders | padded, stream: 1, [UInt8(block.count + 1)] + block))
             return p.expectConnectionError(.protocolError, since: s)
         }
+    }
 
-        // §6.3 PRIORITY
+    /// §6.3 PRIORITY
+    static func priorityFrames(_ list: inout CaseList) {
         list.add("6.3/1", "sends PRIORITY on stream 0",
             "§6.3: PRIORITY on stream 0 is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(PRIORITY, stream: 0, be32(1) + [15]))
@@ -58,8 +74,10 @@ extension Cases {
             p.send(rawFrame(PRIORITY, stream: 9, be32(0) + [15]))
             return p.expectIgnored(since: s, "PRIORITY to be accepted")
         }
+    }
 
-        // §6.4 RST_STREAM
+    /// §6.4 RST_STREAM
+    static func resetFrames(_ list: inout CaseList) {
         list.add("6.4/1", "sends RST_STREAM on stream 0",
             "§6.4: RST_STREAM on stream 0 is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(RST, stream: 0, be32(8)))
@@ -71,8 +89,10 @@ extension Cases {
             p.send(rawFrame(RST, stream: 1, [0, 0, 8]))
             return p.expectConnectionError(.frameSizeError, since: s)
         }
+    }
 
-        // §6.5 SETTINGS
+    /// §6.5 SETTINGS
+    static func settingsFrames(_ list: inout CaseList) {
         list.add("6.5/1", "sends SETTINGS with ACK and a payload",
             "§6.5: a SETTINGS ACK with a payload is a connection error FRAME_SIZE_ERROR") { p, s in
             p.send(rawFrame(SETTINGS, flags: 0x1, stream: 0, setting(3, 100)))
@@ -120,8 +140,10 @@ extension Cases {
             let answer = p.next { ($0.type == .settings && $0.flags & 1 != 0) || $0.type == .goaway }
             return answer?.type == .settings ? .passed : .failed(expected: "SETTINGS ACK", got: p.got(since: s))
         }
+    }
 
-        // §6.7 PING
+    /// §6.7 PING
+    static func pingFrames(_ list: inout CaseList) {
         list.add("6.7/1", "sends PING",
             "§6.7: a PING without ACK is answered by a PING with ACK and the same 8 octets") { p, s in
             p.send(rawFrame(PING, stream: 0, Array("h2lab!!!".utf8)))
@@ -147,15 +169,19 @@ extension Cases {
             p.send(rawFrame(PING, stream: 0, Array("h2lab!".utf8)))
             return p.expectConnectionError(.frameSizeError, since: s)
         }
+    }
 
-        // §6.8 GOAWAY
+    /// §6.8 GOAWAY
+    static func goawayFrames(_ list: inout CaseList) {
         list.add("6.8/1", "sends GOAWAY on stream 1",
             "§6.8: GOAWAY belongs to the connection; on a stream it is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(GOAWAY, stream: 1, be32(0) + be32(0)))
             return p.expectConnectionError(.protocolError, since: s)
         }
+    }
 
-        // §6.9 WINDOW_UPDATE
+    /// §6.9 WINDOW_UPDATE
+    static func windowUpdateFrames(_ list: inout CaseList) {
         list.add("6.9/1", "sends WINDOW_UPDATE of 0 on the connection",
             "§6.9: an increment of 0 for the connection is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(WINDOW, stream: 0, be32(0)))
@@ -210,8 +236,10 @@ extension Cases {
             let length = data.payload.count - (data.flags & padded != 0 ? 1 + Int(data.payload.first ?? 0) : 0)
             return length <= 1 ? .passed : .failed(expected: "DATA of at most 1 octet", got: "DATA of \(length) octets")
         }
+    }
 
-        // §6.10 CONTINUATION
+    /// §6.10 CONTINUATION
+    static func continuationFrames(_ list: inout CaseList) {
         list.add("6.10/1", "sends HEADERS and one CONTINUATION",
             "§6.10: a field block may continue in CONTINUATION frames; the request is answered") { p, s in
             let block = p.headerBlock(p.requestFields())
@@ -252,6 +280,13 @@ extension Cases {
     static func frameDefinitionsSecondPass(_ list: inout CaseList) {
         // The second pass (cases written after the first, kept after it so that no id or line of `check`'s
         // output moves): what must be accepted, and the remaining malformed forms.
+        streamFramesSecondPass(&list)
+        settingsAndPingSecondPass(&list)
+        flowControlAndContinuationSecondPass(&list)
+    }
+
+    /// §6.1-§6.4, second pass: padded DATA and HEADERS, priorities and resets that must be accepted, and their malformed forms.
+    static func streamFramesSecondPass(_ list: inout CaseList) {
         list.add("6.1/4", "sends padded DATA",
             "§6.1: DATA may be padded; the padding is discarded and the request answered") { p, s in
             p.send(p.request(1, flags: endHeaders, method: "POST"))
@@ -295,6 +330,10 @@ extension Cases {
             p.send(rawFrame(RST, stream: 1, be32(8)))
             return p.expectIgnored(since: s, "the reset to be accepted")
         }
+    }
+
+    /// §6.5-§6.7, second pass: settings in range applied and acknowledged, malformed SETTINGS and PING.
+    static func settingsAndPingSecondPass(_ list: inout CaseList) {
         list.add("6.5/4", "sends SETTINGS of 7 octets",
             "§6.5: a SETTINGS payload that is not a multiple of 6 is a connection error FRAME_SIZE_ERROR") { p, s in
             p.send(rawFrame(SETTINGS, stream: 0, setting(3, 100) + [0]))
@@ -341,6 +380,10 @@ extension Cases {
             p.send(rawFrame(PING, stream: 0, Array("h2lab!!!!".utf8)))
             return p.expectConnectionError(.frameSizeError, since: s)
         }
+    }
+
+    /// §6.9-§6.10, second pass: WINDOW_UPDATE and the windows, CONTINUATION.
+    static func flowControlAndContinuationSecondPass(_ list: inout CaseList) {
         list.add("6.9/4", "sends WINDOW_UPDATE of 5 octets",
             "§6.9: a WINDOW_UPDATE of any length but 4 is a connection error FRAME_SIZE_ERROR") { p, s in
             p.send(rawFrame(WINDOW, stream: 0, [0, 0, 0, 1, 0]))

@@ -109,6 +109,10 @@ extension Cases {
             p.send(rawFrame(HEADERS, flags: endStream | endHeaders, stream: 1, [0x3f, 0xe1, 0x1f] + block))
             return p.expectResponse(1, since: s)
         }
+    }
+
+    /// h2spec's "generic" cases: plain requests a server must simply answer.
+    static func generic(_ list: inout CaseList) {
         list.add("generic/1", "sends a GET request",
             "§8.1: a request of HEADERS with END_STREAM gets a complete response") { p, s in
             p.send(p.request(1))

@@ -4,7 +4,13 @@ import Engine
 /// CONNECT.
 extension Cases {
     static func httpSemantics(_ list: inout CaseList) {
-        // §8.1 HTTP message framing
+        messageFraming(&list)
+        fields(&list)
+        requestPseudoHeaders(&list)
+    }
+
+    /// §8.1 HTTP message framing
+    static func messageFraming(_ list: inout CaseList) {
         list.add("8.1/1", "sends a second HEADERS (trailers) without END_STREAM",
             "§8.1: trailers must carry END_STREAM; a second field block without it makes the request malformed: stream error PROTOCOL_ERROR",
             settings: holdOpen) { p, s in
@@ -24,8 +30,10 @@ extension Cases {
             p.send(rawFrame(DATA, stream: 1, Array("te".utf8)) + rawFrame(DATA, flags: endStream, stream: 1, Array("st".utf8)))
             return p.expectStreamError(1, .protocolError, since: s)
         }
+    }
 
-        // §8.2 HTTP fields
+    /// §8.2 HTTP fields
+    static func fields(_ list: inout CaseList) {
         list.add("8.2/1", "sends a field name with uppercase letters",
             "§8.2: field names must be lowercase in HTTP/2; an uppercase one \(malformed)") { p, s in
             p.send(p.request(1, extra: [HeaderField("X-Upper", "1")]))
@@ -61,8 +69,10 @@ extension Cases {
             p.send(p.request(1, extra: [HeaderField("te", "trailers")]))
             return p.expectResponse(1, since: s)
         }
+    }
 
-        // §8.3.1 Request pseudo-header fields
+    /// §8.3.1 Request pseudo-header fields
+    static func requestPseudoHeaders(_ list: inout CaseList) {
         list.add("8.3/1", "sends an unknown pseudo-header field",
             "§8.3: pseudo-header fields other than those defined \(malformed)") { p, s in
             p.send(p.request(1, fields: p.requestFields() + [HeaderField(":foo", "bar")]))

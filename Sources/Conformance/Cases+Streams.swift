@@ -4,7 +4,17 @@ import Engine
 /// error handling, extensions.
 extension Cases {
     static func streams(_ list: inout CaseList) {
-        // §5.1 Stream states
+        streamStates(&list)
+        streamIdentifiers(&list)
+        compressionContext(&list)  // §4.3's audit, run here since it was written (Cases+CompressionContext)
+        streamConcurrency(&list)
+        streamDependencies(&list)
+        connectionErrors(&list)
+        extensions(&list)
+    }
+
+    /// §5.1 Stream states
+    static func streamStates(_ list: inout CaseList) {
         list.add("5.1/1", "idle: sends DATA on an idle stream",
             "§5.1: in idle state, only HEADERS and PRIORITY may be received; anything else is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(DATA, flags: endStream, stream: 1, Array("test".utf8)))
@@ -64,8 +74,10 @@ extension Cases {
             p.send(rawFrame(DATA, flags: endStream, stream: 1, Array("test".utf8)))
             return p.expectStreamError(1, .streamClosed, since: s)
         }
+    }
 
-        // §5.1.1 Stream identifiers
+    /// §5.1.1 Stream identifiers
+    static func streamIdentifiers(_ list: inout CaseList) {
         list.add("5.1.1/1", "sends a request on an even-numbered stream",
             "§5.1.1: streams a client opens have odd identifiers; an even one is a connection error PROTOCOL_ERROR") { p, s in
             p.send(p.request(2))
@@ -78,9 +90,10 @@ extension Cases {
             p.send(p.request(3))
             return p.expectConnectionError(.protocolError, since: s)
         }
-        compressionContext(&list)
+    }
 
-        // §5.1.2 Stream concurrency
+    /// §5.1.2 Stream concurrency
+    static func streamConcurrency(_ list: inout CaseList) {
         list.add("5.1.2/1", "opens more streams than SETTINGS_MAX_CONCURRENT_STREAMS allows",
             "§5.1.2: a stream beyond the advertised limit is a stream error PROTOCOL_ERROR or REFUSED_STREAM", settings: holdOpen) { p, s in
             guard let limit = p.serverSettings.maxConcurrentStreams, limit <= 1_000 else { return .passed }
@@ -97,8 +110,10 @@ extension Cases {
             }
             return outcome
         }
+    }
 
-        // §5.3.1 Stream dependencies
+    /// §5.3.1 Stream dependencies
+    static func streamDependencies(_ list: inout CaseList) {
         list.add("5.3.1/1", "sends HEADERS whose priority depends on its own stream",
             "§5.3.1: a stream cannot depend on itself; that is a stream error PROTOCOL_ERROR") { p, s in
             let block = p.headerBlock(p.requestFields())
@@ -110,8 +125,10 @@ extension Cases {
             p.send(rawFrame(PRIORITY, stream: 1, be32(1) + [15]))
             return p.expectStreamError(1, .protocolError, since: s)
         }
+    }
 
-        // §5.4.1 Connection error handling
+    /// §5.4.1 Connection error handling
+    static func connectionErrors(_ list: inout CaseList) {
         list.add("5.4.1/1", "causes a connection error: GOAWAY, then the connection closes",
             "§5.4.1: after a connection error the endpoint sends GOAWAY and then closes the TCP connection") { p, s in
             p.send(rawFrame(PING, stream: 1, be32(0) + be32(0)))
@@ -120,8 +137,10 @@ extension Cases {
             p.drain(p.timeout)
             return p.closed ? .passed : .failed(expected: "the connection closed after GOAWAY", got: p.got(since: s))
         }
+    }
 
-        // §5.5 Extending HTTP/2
+    /// §5.5 Extending HTTP/2
+    static func extensions(_ list: inout CaseList) {
         list.add("5.5/1", "sends an unknown extension frame on a stream",
             "§5.5: unknown frame types are ignored, on any stream") { p, s in
             p.send(rawFrame(0xfa, stream: 1, Array("ext".utf8)))

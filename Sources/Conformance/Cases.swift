@@ -20,6 +20,8 @@ public struct CheckCase: Sendable {
 // Frame type numbers and flags, for frames built by hand (§6).
 let DATA: UInt8 = 0, HEADERS: UInt8 = 1, PRIORITY: UInt8 = 2, RST: UInt8 = 3, SETTINGS: UInt8 = 4
 let PING: UInt8 = 6, GOAWAY: UInt8 = 7, WINDOW: UInt8 = 8, CONTINUATION: UInt8 = 9
+/// RFC 9218 §7.1.
+let PRIORITY_UPDATE: UInt8 = 0x10
 let endStream: UInt8 = 0x1, endHeaders: UInt8 = 0x4, padded: UInt8 = 0x8, priorityFlag: UInt8 = 0x20
 
 func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
@@ -75,6 +77,8 @@ public enum Cases {
         frameDefinitionsSecondPass(&list)
         httpSemanticsSecondPass(&list)
         hpackSecondPass(&list)
+        generic(&list)
+        priority(&list)
         return list.cases
     }()
 

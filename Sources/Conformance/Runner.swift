@@ -12,10 +12,7 @@ public struct CaseResult: Sendable {
 public enum Runner {
     public static func run(_ target: Probe.Target, section: String? = nil, timeout: Double = 2,
                            progress: (CaseResult) -> Void = { _ in }) -> [CaseResult] {
-        let cases = Cases.all.filter { check in
-            guard let section else { return true }
-            return check.section == section || check.section.hasPrefix(section + ".") || check.id == section
-        }
+        let cases = Cases.all.filter { check in section.map { selects(check, section: $0) } ?? true }
         var results: [CaseResult] = []
         for check in cases {
             let result = runOne(check, target, timeout: timeout)
@@ -23,6 +20,13 @@ public enum Runner {
             results.append(result)
         }
         return results
+    }
+
+    /// Whether `--section` picks `check`: its section, a subsection ("6.9" picks 6.9.1), an RFC's
+    /// prefix ("hpack", "rfc9218", "hpack/5" for RFC 7541 §5's), or the case itself ("5.1.1/2").
+    public static func selects(_ check: CheckCase, section: String) -> Bool {
+        check.section == section || check.section.hasPrefix(section + ".") || check.section.hasPrefix(section + "/")
+            || check.id == section
     }
 
     static func runOne(_ check: CheckCase, _ target: Probe.Target, timeout: Double) -> CaseResult {
@@ -46,7 +50,7 @@ public enum Runner {
 
     /// The text report: a line per case, an explanation under each failure, a summary line.
     public static func report(_ results: [CaseResult], target: String) -> String {
-        var lines = ["h2lab check \(target): \(count(results.count)) from RFC 9113 and RFC 7541", ""]
+        var lines = ["h2lab check \(target): \(count(results.count)) from RFC 9113, RFC 7541 and RFC 9218", ""]
         var section = ""
         for result in results {
             if result.check.section != section {
@@ -127,6 +131,7 @@ public enum Runner {
 
     static func title(of section: String) -> String {
         if section.hasPrefix("hpack/") { return "RFC 7541 §\(section.dropFirst(6)) (HPACK)" }
+        if section.hasPrefix("rfc9218/") { return "RFC 9218 §\(section.dropFirst(8)) (Extensible Prioritization: PRIORITY_UPDATE)" }
         if section == "generic" { return "Generic: requests that must simply work" }
         return "RFC 9113 §\(section) \(titles[section] ?? "")"
     }

@@ -91,140 +91,188 @@ public final class ClientConnection: @unchecked Sendable {
     public var isUsable: Bool { !connection.isClosed && connection.goawayReceived == nil && !streamFailed }
     private var streamFailed = false
 
+    /// The bookkeeping of one `exchange`: which request is on which stream, which wait their turn,
+    /// how often each was refused, the pushes promised, and the results so far.
+    struct Exchange {
+        let requests: [ClientRequest]
+        var results: [ClientResult?]
+        /// Requests not sent yet, by index.
+        var queue: ArraySlice<Int>
+        /// Stream id → request index.
+        var inFlight: [UInt32: Int] = [:]
+        var refusals: [Int: Int] = [:]
+        var promised: Set<UInt32> = []
+        var promisedOn: [UInt32: UInt32] = [:]
+        var resets: [UInt32: ErrorCode] = [:]
+        var failure: String?
+        /// Whether the trace said that requests wait for the server's limit.
+        var queuedNoted = false
+
+        init(_ requests: [ClientRequest], upgraded: Int?) {
+            self.requests = requests
+            results = Array(repeating: nil, count: requests.count)
+            queue = Array(requests.indices)[...]
+            if let upgraded {
+                inFlight[1] = upgraded
+                queue = queue.filter { $0 != upgraded }[...]
+            }
+        }
+
+        /// Whether everything sent has been answered and nothing more will be sent.
+        func isDone(_ connection: Connection) -> Bool {
+            inFlight.isEmpty && promised.isEmpty && (queue.isEmpty || connection.goawayReceived != nil)
+        }
+
+        /// A result for request `index` that ended with `error`.
+        mutating func fail(_ index: Int, stream: UInt32, _ error: String, unprocessed: Bool = false) {
+            results[index] = ClientResult(url: requests[index].url, stream: stream, headers: [], body: [], error: error, unprocessed: unprocessed)
+        }
+    }
+
     /// Runs requests on the (started) connection until each completes; the connection stays open.
     /// `upgraded` names the request that is already stream 1 (h2c upgrade).
     public func exchange(_ requests: [ClientRequest], upgraded: Int? = nil, timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
         start()
         pushed = []
-        var results: [ClientResult?] = Array(repeating: nil, count: requests.count)
-        var queue = Array(requests.indices)[...]
-        var inFlight: [UInt32: Int] = [:]  // stream id → request index
-        var refusals: [Int: Int] = [:]
-        var promised: Set<UInt32> = []
-        var promisedOn: [UInt32: UInt32] = [:]
-        if let upgraded {
-            inFlight[1] = upgraded
-            queue = queue.filter { $0 != upgraded }[...]
-        }
-
-        /// Whether another stream may open now: within the server's limit once its SETTINGS are here,
-        /// one at a time before, none after its GOAWAY.
-        func mayOpen() -> Bool {
-            guard connection.goawayReceived == nil else { return false }
-            guard connection.peerSettingsReceived else { return inFlight.isEmpty }
-            guard let limit = connection.remoteSettings.maxConcurrentStreams else { return true }
-            return inFlight.count < Int(limit)
-        }
-        func finish(_ id: UInt32, _ index: Int) {
-            let record = connection.streams[id]
-            var error: String?
-            if record?.closeReason == .resetReceived || record?.closeReason == .resetSent { error = "stream \(id) was reset" }
-            results[index] = ClientResult(url: requests[index].url, stream: id, status: record?.status,
-                                          headers: record?.responseHeaders ?? [], body: record?.receivedBody ?? [], error: error,
-                                          trailers: record?.trailers, resetCode: resets[id])
-            results[index]?.interim = record?.informationalHeaders ?? []
-        }
-        var resets: [UInt32: ErrorCode] = [:]
-
-        var failure: String?
+        var exchange = Exchange(requests, upgraded: upgraded)
         var waited = 0
-        var queuedNoted = false
-        loop: while failure == nil {
-            while let next = queue.first, mayOpen() {
-                queue = queue.dropFirst()
-                do {
-                    let (id, _) = try connection.sendRequest(requests[next].headers, body: requests[next].body)
-                    inFlight[id] = next
-                } catch {
-                    results[next] = ClientResult(url: requests[next].url, stream: 0, headers: [], body: [], error: error.message)
-                }
+        while exchange.failure == nil {
+            openStreams(&exchange)
+            guard flush() else {
+                exchange.failure = "the connection failed while writing"
+                break
             }
-            if !queue.isEmpty && !queuedNoted && connection.peerSettingsReceived && connection.goawayReceived == nil {
-                queuedNoted = true
-                let limit = connection.remoteSettings.maxConcurrentStreams.map(String.init) ?? "?"
-                tracer?(traceID, .note("\(queue.count) request(s) wait: the server allows \(limit) concurrent stream(s) (§5.1.2)"))
-            }
-            guard flush() else { failure = "the connection failed while writing"; break }
-            if inFlight.isEmpty && promised.isEmpty && (queue.isEmpty || connection.goawayReceived != nil) { break }
+            if exchange.isDone(connection) { break }
             guard stream.waitReadable(milliseconds: 200) else {
                 waited += 200
-                if waited >= timeoutMilliseconds { failure = "timed out after \(timeoutMilliseconds / 1000) s" }
+                if waited >= timeoutMilliseconds { exchange.failure = "timed out after \(timeoutMilliseconds / 1000) s" }
                 continue
             }
             waited = 0
             guard let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
-                failure = "the server closed the connection"
+                exchange.failure = "the server closed the connection"
                 break
             }
             let events = connection.receive(bytes: bytes)
             trace(events)
-            for event in events {
-                if case .streamReset(let id, let code, .received) = event { resets[id] = code }
-                if case .pushPromised(let associated, let id, .received) = event {
-                    promised.insert(id)
-                    promisedOn[id] = associated
-                }
-                switch event {
-                case .streamReset(let id, .refusedStream, .received):
-                    guard let index = inFlight.removeValue(forKey: id) else { continue }
-                    refusals[index, default: 0] += 1
-                    if refusals[index, default: 0] > Self.maximumRefusals {
-                        results[index] = ClientResult(url: requests[index].url, stream: id, headers: [], body: [],
-                                                      error: "the server refused the request \(Self.maximumRefusals + 1) times (REFUSED_STREAM)")
-                    } else {
-                        tracer?(traceID, .note("stream \(id) refused (REFUSED_STREAM): the server did not process it; sending it again (§8.7)"))
-                        queue = [index] + queue
-                    }
-                case .goawayReceived(let last, _, _):
-                    let unprocessed = inFlight.filter { $0.key > last }
-                    for (id, index) in unprocessed {
-                        inFlight[id] = nil
-                        results[index] = ClientResult(url: requests[index].url, stream: id, headers: [], body: [],
-                                                      error: "the server did not process stream \(id) (GOAWAY last stream \(last))",
-                                                      unprocessed: true)
-                    }
-                    if !unprocessed.isEmpty || !queue.isEmpty {
-                        tracer?(traceID, .note("GOAWAY last stream \(last): \(unprocessed.count + queue.count) request(s) were not processed and may be sent on a new connection (§8.7)"))
-                    }
-                case .protocolError(let error) where error.isConnectionError:
-                    failure = error.description
-                case .connectionClosed(let reason):
-                    failure = reason
-                default:
-                    break
-                }
-            }
-            for (id, index) in inFlight where connection.state(of: id) == .closed {
-                inFlight[id] = nil
-                finish(id, index)
-            }
-            for id in promised where connection.state(of: id) == .closed {
-                promised.remove(id)
-                let record = connection.streams[id]
-                let path = record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?"
-                pushed.append(ClientResult(url: path, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
-                                           body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
-                                           resetCode: resets[id], promisedOn: promisedOn[id], promisedRequest: record?.requestHeaders))
-            }
-            if failure != nil { break loop }
-            if connection.isClosed { failure = connection.closeReason ?? "the connection closed" }
+            for event in events { absorb(event, &exchange) }
+            collectFinished(&exchange)
+            if exchange.failure == nil && connection.isClosed { exchange.failure = connection.closeReason ?? "the connection closed" }
         }
-        if failure != nil { streamFailed = true }
+        if exchange.failure != nil { streamFailed = true }
         _ = flush()
-        for (id, index) in inFlight {
-            if connection.state(of: id) == .closed { finish(id, index) } else {
-                results[index] = ClientResult(url: requests[index].url, stream: id, status: connection.streams[id]?.status,
+        return results(of: exchange)
+    }
+
+    /// Sends queued requests while the server's limit allows: within SETTINGS_MAX_CONCURRENT_STREAMS
+    /// once its SETTINGS are here, one at a time before, none after its GOAWAY (§5.1.2, §6.8).
+    func openStreams(_ exchange: inout Exchange) {
+        func mayOpen() -> Bool {
+            guard connection.goawayReceived == nil else { return false }
+            guard connection.peerSettingsReceived else { return exchange.inFlight.isEmpty }
+            guard let limit = connection.remoteSettings.maxConcurrentStreams else { return true }
+            return exchange.inFlight.count < Int(limit)
+        }
+        while let next = exchange.queue.first, mayOpen() {
+            exchange.queue = exchange.queue.dropFirst()
+            do {
+                let (id, _) = try connection.sendRequest(exchange.requests[next].headers, body: exchange.requests[next].body)
+                exchange.inFlight[id] = next
+            } catch {
+                exchange.fail(next, stream: 0, error.message)
+            }
+        }
+        if !exchange.queue.isEmpty && !exchange.queuedNoted && connection.peerSettingsReceived && connection.goawayReceived == nil {
+            exchange.queuedNoted = true
+            let limit = connection.remoteSettings.maxConcurrentStreams.map(String.init) ?? "?"
+            tracer?(traceID, .note("\(exchange.queue.count) request(s) wait: the server allows \(limit) concurrent stream(s) (§5.1.2)"))
+        }
+    }
+
+    /// What one event of the engine means for the exchange: a reset, a push promised, a refused
+    /// stream sent again (§8.7), requests a GOAWAY left unprocessed (§6.8), the connection's end.
+    func absorb(_ event: Event, _ exchange: inout Exchange) {
+        if case .streamReset(let id, let code, .received) = event { exchange.resets[id] = code }
+        if case .pushPromised(let associated, let id, .received) = event {
+            exchange.promised.insert(id)
+            exchange.promisedOn[id] = associated
+        }
+        switch event {
+        case .streamReset(let id, .refusedStream, .received):
+            guard let index = exchange.inFlight.removeValue(forKey: id) else { return }
+            exchange.refusals[index, default: 0] += 1
+            if exchange.refusals[index, default: 0] > Self.maximumRefusals {
+                exchange.fail(index, stream: id, "the server refused the request \(Self.maximumRefusals + 1) times (REFUSED_STREAM)")
+            } else {
+                tracer?(traceID, .note("stream \(id) refused (REFUSED_STREAM): the server did not process it; sending it again (§8.7)"))
+                exchange.queue = [index] + exchange.queue
+            }
+        case .goawayReceived(let last, _, _):
+            let unprocessed = exchange.inFlight.filter { $0.key > last }
+            for (id, index) in unprocessed {
+                exchange.inFlight[id] = nil
+                exchange.fail(index, stream: id, "the server did not process stream \(id) (GOAWAY last stream \(last))", unprocessed: true)
+            }
+            if !unprocessed.isEmpty || !exchange.queue.isEmpty {
+                tracer?(traceID, .note("GOAWAY last stream \(last): \(unprocessed.count + exchange.queue.count) request(s) were not processed and may be sent on a new connection (§8.7)"))
+            }
+        case .protocolError(let error) where error.isConnectionError:
+            exchange.failure = error.description
+        case .connectionClosed(let reason):
+            exchange.failure = reason
+        default:
+            break
+        }
+    }
+
+    /// Requests and pushes whose streams have closed become results.
+    func collectFinished(_ exchange: inout Exchange) {
+        for (id, index) in exchange.inFlight where connection.state(of: id) == .closed {
+            exchange.inFlight[id] = nil
+            exchange.results[index] = finished(id, request: exchange.requests[index], resets: exchange.resets)
+        }
+        for id in exchange.promised where connection.state(of: id) == .closed {
+            exchange.promised.remove(id)
+            let record = connection.streams[id]
+            let path = record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?"
+            pushed.append(ClientResult(url: path, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
+                                       body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
+                                       resetCode: exchange.resets[id], promisedOn: exchange.promisedOn[id],
+                                       promisedRequest: record?.requestHeaders))
+        }
+    }
+
+    /// The result of a request whose stream `id` has closed: the response, or that it was reset.
+    func finished(_ id: UInt32, request: ClientRequest, resets: [UInt32: ErrorCode]) -> ClientResult {
+        let record = connection.streams[id]
+        var error: String?
+        if record?.closeReason == .resetReceived || record?.closeReason == .resetSent { error = "stream \(id) was reset" }
+        var result = ClientResult(url: request.url, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
+                                  body: record?.receivedBody ?? [], error: error, trailers: record?.trailers, resetCode: resets[id])
+        result.interim = record?.informationalHeaders ?? []
+        return result
+    }
+
+    /// Every request's result once the exchange is over: those still in flight or never sent say why.
+    func results(of exchange: Exchange) -> [ClientResult] {
+        var results = exchange.results
+        let failure = exchange.failure
+        for (id, index) in exchange.inFlight {
+            if connection.state(of: id) == .closed {
+                results[index] = finished(id, request: exchange.requests[index], resets: exchange.resets)
+            } else {
+                results[index] = ClientResult(url: exchange.requests[index].url, stream: id, status: connection.streams[id]?.status,
                                               headers: [], body: [], error: failure ?? "incomplete")
             }
         }
-        for index in queue where results[index] == nil {
+        for index in exchange.queue where results[index] == nil {
             let goaway = connection.goawayReceived != nil
-            results[index] = ClientResult(url: requests[index].url, stream: 0, headers: [], body: [],
+            results[index] = ClientResult(url: exchange.requests[index].url, stream: 0, headers: [], body: [],
                                           error: goaway ? "not sent: the server sent GOAWAY" : (failure ?? "not sent"),
                                           unprocessed: goaway)
         }
         return results.enumerated().map { index, result in
-            result ?? ClientResult(url: requests[index].url, stream: 0, headers: [], body: [], error: failure ?? "incomplete")
+            result ?? ClientResult(url: exchange.requests[index].url, stream: 0, headers: [], body: [], error: failure ?? "incomplete")
         }
     }
 

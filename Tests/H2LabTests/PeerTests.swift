@@ -331,14 +331,14 @@ struct ServePeerTests {
 }
 
 extension ServePeerTests {
-    @Test("SIGTERM in the middle of a 4 MB download: GOAWAY, and the stream in flight still finishes whole; loops and threads",
-          arguments: [[], ["--threads"]])
-    func drainOnStop(mode: [String]) throws {
+    @Test("SIGTERM in the middle of a 4 MB download: GOAWAY, and the stream in flight still finishes whole; loops and threads, h2c and TLS",
+          arguments: [[], ["--threads"]], [false, true])
+    func drainOnStop(mode: [String], tls: Bool) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-drain-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let big = root.appendingPathComponent("big.bin").path
         #expect(try run("/bin/sh", ["-c", "head -c 4000000 /dev/urandom > \"$0\"", big]).status == 0)
-        let server = try Server(["--root", root.path, "--trace", "frames"] + mode)
+        let server = try Server(["--root", root.path, "--trace", "frames"] + mode, tls: tls)
         defer { server.stop() }
         // curl reads slowly (1 MB/s); the server is told to stop once the body has begun to arrive
         // (the first 64 KiB written; at most 10 s after curl starts), not after a fixed delay,
@@ -347,9 +347,10 @@ extension ServePeerTests {
         let pid = server.process.processIdentifier
         let script = """
             (i=0; while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -lt 65536 ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; \
-            kill -TERM $2) & curl -s --http2-prior-knowledge --limit-rate 1M -o "$1" $0
+            kill -TERM $2) & curl -s $3 --limit-rate 1M -o "$1" $0
             """
-        let result = try run("/bin/sh", ["-c", script, server.url + "/big.bin", copy, "\(pid)"], timeout: 60)
+        let result = try run("/bin/sh", ["-c", script, server.url + "/big.bin", copy, "\(pid)", server.curlHTTP2.joined(separator: " ")],
+                             timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let copied = try sha256(copy), digest = try sha256(big)
         #expect(copied == digest, "the download was cut short")
