@@ -17,6 +17,22 @@ public enum CommandParser {
 
     /// The line's words, a leading side, the command's definition, then its own parse.
     static func parse(tokens line: String) throws -> Command {
+        let arguments = try arguments(line)
+        if let role = arguments.role {
+            switch arguments.definition.sides {
+            case .both: break
+            case .clientOnly where role == .server:
+                throw CommandError("'\(arguments.word)' is a client action; the server's side is `respond`")
+            case .clientOnly: break
+            case .neither(let why): throw why?(role) ?? arguments.usage()
+            }
+        }
+        return try arguments.definition.parse(arguments)
+    }
+
+    /// The words of a line, each with its place: a leading side, the command's word and its
+    /// definition, the arguments.
+    static func arguments(_ line: String) throws -> Arguments {
         var words = try tokens(line)[...]
         var role: Role?
         if let first = words.first, let r = Role(rawValue: first.text.lowercased()), words.count > 1 {
@@ -28,17 +44,7 @@ public enum CommandParser {
             let guess = CommandHelp.closest(to: word.text.lowercased(), among: CommandDefinition.all.map(\.name))
             throw CommandError("unknown command '\(word.text)'", hint: guess.map { "did you mean '\($0)'? `help` lists commands" } ?? "`help` lists commands")
         }
-        let arguments = Arguments(line: line, tokens: Array(words.dropFirst()), commandToken: word, role: role, definition: definition)
-        if let role {
-            switch definition.sides {
-            case .both: break
-            case .clientOnly where role == .server:
-                throw CommandError("'\(arguments.word)' is a client action; the server's side is `respond`")
-            case .clientOnly: break
-            case .neither(let why): throw why?(role) ?? definition.usageError()
-            }
-        }
-        return try definition.parse(arguments)
+        return Arguments(line: line, tokens: Array(words.dropFirst()), commandToken: word, role: role, definition: definition)
     }
 
     /// A word of a command line and where it lies in the line, so that the text after it can be
@@ -82,15 +88,6 @@ public enum CommandParser {
     /// The words of a line (`tokens` without their places).
     static func tokenize(_ line: String) throws -> [String] {
         try tokens(line).map(\.text)
-    }
-
-    /// The text after the first `n` words of `line` (words as `tokens` makes them: a quoted phrase
-    /// is one word), verbatim.
-    static func rest(of line: String, after n: Int) -> String {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard n > 0 else { return String(line.drop(while: blank)) }
-        guard let words = try? tokens(line), n <= words.count else { return "" }
-        return String(line[words[n - 1].range.upperBound...].drop(while: blank))
     }
 
     /// `text` cut at each `separator` outside double quotes.

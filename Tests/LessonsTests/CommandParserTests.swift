@@ -82,7 +82,7 @@ struct CommandParserTests {
         #expect(parse(line) == expected)
     }
 
-    /// `rest(of:after:)` takes the text after the words by the same rules that made the words: a
+    /// `Arguments.rest(after:)` takes the text after the words from the places of the words: a
     /// quoted phrase before it is one word, and a `--trailers` or `;` inside quotes is text. One
     /// case per place that takes the rest of a line verbatim.
     @Test("the rest of a line starts where the quoted words end", arguments: [
@@ -126,8 +126,12 @@ struct CommandParserTests {
         #expect(tokens.map(\.text) == ["say", "a b", "c", "d"])
         #expect(tokens.map { String(line[$0.range]) } == ["say", "\"a b\"", "c\"\"", "d"])
         #expect(tokens.map(\.quoted) == [false, true, true, false])
-        #expect(CommandParser.rest(of: line, after: 2) == "c\"\" d" && CommandParser.rest(of: line, after: 4) == "")
-        #expect(CommandParser.rest(of: line, after: 9) == "" && CommandParser.rest(of: "  x y", after: 0) == "x y")
+        let arguments = try CommandParser.arguments(line)
+        #expect(arguments.word == "say" && arguments.words == ["a b", "c", "d"])
+        #expect(arguments.rest(after: 0) == "\"a b\"\tc\"\" d" && arguments.rest(after: 1) == "c\"\" d")
+        #expect(arguments.rest(after: 3) == "" && arguments.rest(after: 9) == "")
+        let sided = try CommandParser.arguments("server  goaway  NO_ERROR   two  words")
+        #expect(sided.role == .server && sided.word == "goaway" && sided.rest(after: 1) == "two  words")
     }
 
     @Test("blank lines and comments are nothing")
