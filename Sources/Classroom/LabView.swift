@@ -65,7 +65,6 @@ enum LabView {
     }
 
     static func text(_ lab: Lab) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object(lab), options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSONText.encode(object(lab))
     }
 }

@@ -87,6 +87,12 @@ public final class ClientConnection: @unchecked Sendable {
         connection.start()
     }
 
+    /// Queues PRIORITY_UPDATE (RFC 9218 §7.1) for stream `id`, one of ours, open or still idle (the
+    /// next `exchange` opens it); it goes out before that exchange's requests.
+    public func queuePriorityUpdate(_ id: UInt32, _ priority: Priority) {
+        _ = try? connection.sendPriorityUpdate(id, priority)
+    }
+
     /// Whether the connection can take more requests (not closed, no GOAWAY).
     public var isUsable: Bool { !connection.isClosed && connection.goawayReceived == nil && !streamFailed }
     private var streamFailed = false

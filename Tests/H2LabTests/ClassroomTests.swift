@@ -237,8 +237,10 @@ struct ClassroomAPITests {
         let bens = try classroom.csrf(jar: "b")
         #expect(try classroom.post("/api/lab/command", ["line": "request GET /x"], jar: "a", token: "").status == 403)
         #expect(try classroom.post("/api/lab/command", ["line": "request GET /x"], jar: "a", token: bens).status == 403)
-        #expect(!(try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").body.contains("\"request\":\"GET \\/x\"")))
+        #expect(!(try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").body.contains("\"request\":\"GET /x\"")))
         #expect(try classroom.post("/api/lab/command", ["line": "request GET /x"], jar: "a").status == 200)
+        let state = try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").body
+        #expect(state.contains("\"request\":\"GET /x\""), "the accepted one is in the lab: \(state.prefix(300))")
         // The join itself needs a JSON body (a cross-site form cannot send one without a preflight).
         let form = try classroom.curl(["--data", "code=\(classroom.code)&name=Eve", classroom.url + "/api/join"], jar: "e")
         #expect(form.status == 415)
@@ -571,5 +573,26 @@ struct DeskTests {
         let quiet = Desk(id: "q", name: "Q", role: .student, csrf: "c", folder: "/tmp", now: 0, limits: small)
         for _ in 0..<5 { _ = quiet.command("show windows", openThrough: nil) }
         #expect(quiet.output.count == 10 && quiet.droppedLines > 0)
+    }
+}
+
+@Suite("the classroom's JSON text")
+struct JSONTextTests {
+    @Test("RFC 8259 text that JSONSerialization reads back as written: escapes, integers of any width, nesting, keys in order")
+    func roundTrip() throws {
+        let value: [String: Any] = [
+            "name": "<script>\"quoted\" \\ back\nline\u{1}tab\t", "b": true, "n": NSNull(), "i": -42, "u8": UInt8(255),
+            "u32": UInt32(4_000_000_000), "d": 1.5, "list": [1, "two", ["three": 3]] as [Any], "octets": [UInt8]([0, 127, 255]),
+            "ünïcode": "→ ✓ 😀",
+        ]
+        let text = JSONText.encode(value)
+        let back = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(back["name"] as? String == value["name"] as? String)
+        #expect(back["b"] as? Bool == true && back["n"] is NSNull && back["i"] as? Int == -42 && back["u8"] as? Int == 255)
+        #expect(back["u32"] as? Int == 4_000_000_000 && back["d"] as? Double == 1.5 && back["octets"] as? [Int] == [0, 127, 255])
+        #expect((back["list"] as? [Any])?.count == 3 && back["ünïcode"] as? String == "→ ✓ 😀")
+        #expect(text.hasPrefix("{\"b\":true,\"d\":1.5,\"i\":-42,\"list\":[1,\"two\",{\"three\":3}],\"n\":null,\"name\":"), "\(text)")
+        #expect(text.contains("\\u0001") && text.contains("\\n") && text.contains("\\\""))
+        #expect(JSONText.encode(value) == text, "the same value gives the same text")
     }
 }

@@ -14,6 +14,7 @@ class Client:
     def __init__(self, host, port):
         self.host, self.port = host, int(port)
         self.server_ms = None
+        self.server_cpu_ms = None
 
     async def open(self):
         context = ssl.create_default_context()
@@ -77,12 +78,14 @@ class Client:
         self.writer.write(self.conn.data_to_send())
         s = await asyncio.wait_for(future, timeout)
         status = 0
-        self.server_ms = None
+        self.server_ms = self.server_cpu_ms = None
         for name, value in s["headers"]:
             if name == ":status":
                 status = int(value)
-            if name == "server-timing":
-                self.server_ms = float(value.split("dur=")[1])
+            if name == "server-timing":  # "app;dur=1.234, cpu;dur=0.987"
+                timings = {m.split(";")[0].strip(): float(m.split("dur=")[1]) for m in value.split(",") if "dur=" in m}
+                self.server_ms = timings.get("app")
+                self.server_cpu_ms = timings.get("cpu")
             if name == "set-cookie":
                 k, v = value.split(";")[0].split("=", 1)
                 self.cookies[k] = v

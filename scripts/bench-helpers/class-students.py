@@ -32,6 +32,7 @@ def rss_kib():
 
 latencies = []
 server_times = []
+server_cpu = []         # the server thread's CPU time per step: the same under any load
 reached = {}        # (name, section or "done") -> time the student's answer said so
 delays = []
 seen = {}
@@ -79,6 +80,8 @@ async def student(i, start_at, gate):
         latencies.append(t1 - t0)
         if c.server_ms is not None:
             server_times.append(c.server_ms / 1000)
+        if c.server_cpu_ms is not None:
+            server_cpu.append(c.server_cpu_ms / 1000)
         reply = json.loads(body)
         name = "student %03d" % i
         key = (name, "done" if reply["complete"] else reply["section"])
@@ -123,6 +126,7 @@ async def main():
     latencies.sort()
     delays.sort()
     server_times.sort()
+    server_cpu.sort()
 
     def pct(xs, p):
         return xs[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
@@ -132,6 +136,9 @@ async def main():
           (pct(latencies, .5), pct(latencies, .99), latencies[-1] * 1000))
     print("step time in the server (Server-Timing): p50 %.2f ms, p99 %.2f ms, max %.2f ms" %
           (pct(server_times, .5), pct(server_times, .99), (server_times[-1] if server_times else 0) * 1000))
+    print("step CPU time in the server (Server-Timing cpu, the thread's own): p50 %.2f ms, p99 %.2f ms, max %.2f ms" %
+          (pct(server_cpu, .5), pct(server_cpu, .99), (server_cpu[-1] if server_cpu else 0) * 1000))
+    print("machine load (1-minute average) at the end: %s" % open("/proc/loadavg").read().split()[0])
     print("roster event after a step: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d events measured)" %
           (pct(delays, .5), pct(delays, .99), (delays[-1] if delays else 0) * 1000, len(delays)))
     print("server memory (VmRSS): %.1f MiB before joins, %.1f MiB joined, %.1f MiB after the lesson: %.2f MiB per student" %
