@@ -12,9 +12,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // The protocol: frames, HPACK, streams, flow control, the lab. No I/O.
-        .target(name: "Engine"),
-        // Thin adapters that move bytes between sockets and the engine: TCP (and TLS). No protocol logic.
+        // The protocol and the in-memory world that exercises it, all without I/O (sans-IO: bytes in,
+        // frames, events and bytes out). Its folders say which is which: the protocol as the RFCs
+        // divide it (Frames and Connection: RFC 9113; HPACK: RFC 7541; Priority: RFC 9218; WebSocket:
+        // RFC 6455 framing over RFC 8441; HTTP1: RFC 9112's mapping), then what runs it without a
+        // socket: Lab (two endpoints and the wire between them), Site (the demo site every server and
+        // the lab answer from), Capture (pcapng encoding; Transport writes the file) and Support
+        // (hex, JSON text). Cryptography comes from OpenSSL, as everywhere in H2Lab.
+        .target(name: "Engine", dependencies: ["COpenSSL"]),
+        // Adapters that move bytes between sockets and the engine: TCP and TLS, event loops and
+        // threads, the connection policy (idle time, how many connections, which to close first).
+        // Protocol rules stay in the engine: the GOAWAY a server ends with is chosen there.
         .target(name: "Transport", dependencies: ["Engine", "COpenSSL", "CSystem"]),
         .systemLibrary(name: "CSystem", pkgConfig: nil),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
