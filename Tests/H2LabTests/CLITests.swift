@@ -70,6 +70,9 @@ struct CLITests {
         #expect(check.status == 0, "\(check.stdout)")
         #expect(check.stdout.contains("ok       01-handshake"))
         #expect(check.stdout.hasSuffix("passed, 0 failed\n"))
+        // Every lesson in lessons/ is checked, 27 at least (issue 21's course).
+        let passed = check.stdout.split(separator: "\n").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(passed >= 27, "\(check.stdout)")
         let missing = try run(h2lab, ["lesson", "run", "nope"], directory: packageRoot.path)
         #expect(missing.status == 1 && missing.stderr.contains("no lesson 'nope'"))
     }

@@ -8,12 +8,18 @@ struct TerminalTests {
 
     func screen(_ session: String) throws -> String { try tmux(["capture-pane", "-p", "-J", "-S", "-400", "-t", session]).stdout }
 
-    /// Types a line and waits until the screen shows `marker` (or a time limit passes).
-    func type(_ session: String, _ line: String, until marker: String) throws -> String {
+    /// Types a line and waits until the screen shows `marker` (or a time limit passes); with
+    /// `anchor`, only what follows the anchor's last appearance counts, so that a marker an earlier
+    /// command printed cannot end the wait before this one has done anything.
+    func type(_ session: String, _ line: String, until marker: String, after anchor: String? = nil) throws -> String {
         _ = try tmux(["send-keys", "-t", session, "-l", line])
         _ = try tmux(["send-keys", "-t", session, "Enter"])
         var text = ""
-        guard try waitUntil(15, { text = try screen(session); return text.contains(marker) }) else { return text }
+        let shown = { (text: String) -> Bool in
+            guard let anchor else { return text.contains(marker) }
+            return text.components(separatedBy: anchor).dropFirst().last?.contains(marker) == true
+        }
+        guard try waitUntil(15, { text = try screen(session); return shown(text) }) else { return text }
         usleep(200_000)  // let the rest of the command's output arrive
         return try screen(session)
     }
@@ -215,8 +221,9 @@ struct TerminalTests {
                 """, plainPort], timeout: 20)
         }
         quiet.start()
-        text = try type(name, "", until: "client→server  SETTINGS")
-        text = try type(name, "auto on", until: "server's settings now in force")
+        // The TLS client above printed these markers too: look only after this listen.
+        text = try type(name, "", until: "client→server  SETTINGS", after: "lab> listen --port 0")
+        text = try type(name, "auto on", until: "server's settings now in force", after: "lab> listen --port 0")
         _ = try tmux(["send-keys", "-t", name, "C-c"])
         text = try type(name, "", until: "stopped watching after 4 deliveries; auto stays on")
         #expect(text.contains("stopped watching after 4 deliveries"), "\(text.suffix(1_500))")
