@@ -63,9 +63,14 @@ def tls_context():
     return context
 
 
-def connect(port, timeout=10):
-    """A connection to the server: TCP, or TLS with ALPN h2 (the handshake done) under --tls."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=10, receive_buffer=None):
+    """A connection to the server: TCP, or TLS with ALPN h2 (the handshake done) under --tls. A
+    `receive_buffer` (octets) is set before connecting, so that the TCP window stays that small."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(timeout)
+    sock.connect(("127.0.0.1", port))
     return tls_context().wrap_socket(sock, server_hostname="localhost") if TLS else sock
 
 
@@ -80,8 +85,8 @@ def readable(sock, seconds):
 class Peer:
     """A raw connection: sends bytes, and reads and parses whatever the server sends."""
 
-    def __init__(self, port, preface=True, window=None):
-        self.sock = connect(port)
+    def __init__(self, port, preface=True, window=None, receive_buffer=None):
+        self.sock = connect(port, receive_buffer=receive_buffer)
         self.buffer = b""
         self.goaway = None
         self.resets = []
@@ -202,8 +207,10 @@ def continuation_flood(port):
 
 def unread_flood(port, make_batch, count):
     """Sends `count` frames, 1 000 at a time (`make_batch(n)` gives the n-th batch), each asking for
-    an answer, never reading one."""
-    peer = Peer(port)
+    an answer, never reading one. The client's receive buffer is small (16 KiB), as a client that
+    never reads soon has a full one: otherwise loopback's buffers (megabytes) can hold every answer
+    of a flood sent slowly on a loaded machine, and the server, never stalled, rightly keeps going."""
+    peer = Peer(port, receive_buffer=16384)
     peer.sock.settimeout(30)
     sent = 0
     start = time.monotonic()
@@ -212,6 +219,10 @@ def unread_flood(port, make_batch, count):
             break
         sent += 1000
     stalled = round(time.monotonic() - start, 2)
+    # Still not reading for a while after the last frame: a flood sent slowly (Python encodes each
+    # request) may only outgrow the buffers near its end, and reading at once would end the stall
+    # before the server's idle timeout (2 s in the tests) could see it.
+    time.sleep(5)
     peer.read(15)
     return dict(peer.result(), frames_sent=sent, sending_took=stalled)
 

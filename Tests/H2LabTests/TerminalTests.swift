@@ -217,13 +217,13 @@ struct TerminalTests {
                 import socket, sys, time
                 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
                 s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
-                time.sleep(15)
-                """, plainPort], timeout: 20)
+                time.sleep(40)
+                """, plainPort], timeout: 45)
         }
         quiet.start()
         // The TLS client above printed these markers too: look only after this listen.
         text = try type(name, "", until: "client→server  SETTINGS", after: "lab> listen --port 0")
-        text = try type(name, "auto on", until: "server's settings now in force", after: "lab> listen --port 0")
+        text = try type(name, "auto on", until: "#4 server→client SETTINGS [ACK]", after: "lab> listen --port 0")
         _ = try tmux(["send-keys", "-t", name, "C-c"])
         text = try type(name, "", until: "stopped watching after 4 deliveries; auto stays on")
         #expect(text.contains("stopped watching after 4 deliveries"), "\(text.suffix(1_500))")
