@@ -159,7 +159,7 @@ public struct Slot: Sendable {
     static let number = Slot(offers: { _ in [] }, accepts: { Int($0) != nil || $0.lowercased().hasPrefix("0x") })
     static let stream = Slot(offers: { _ in [] }, accepts: { CommandParser.streamID($0) != nil })
     static let path = Slot(offers: { _ in [] }, accepts: { _ in true }, isPath: true)
-    static let frameType = Slot(offers: { _ in FrameType.names }, accepts: { FrameType(parsing: $0) != nil })
+    static let frameType = Slot(offers: { _ in FrameType.allNames }, accepts: { FrameType(parsing: $0) != nil })
     static let errorCode = Slot(offers: { _ in ErrorCode.names }, accepts: { ErrorCode(parsing: $0) != nil })
     static let lesson = Slot(offers: { context in
         // Full names, and names without their number (`lesson flow-control` finds 10-flow-control).

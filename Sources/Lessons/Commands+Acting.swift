@@ -112,7 +112,7 @@ extension CommandDefinition {
               summary: "craft any frame, valid or not, to see the peer's answer", example: "send window_update stream=0 increment=0",
               grammar: .oneOf([
                   .words(["raw"], then: .text),
-                  .dependent(Slot(offers: { _ in FrameType.names.map { $0.lowercased() } }, accepts: { FrameType(parsing: $0) != nil }), { word in
+                  .dependent(Slot(offers: { _ in FrameType.allNames.map { $0.lowercased() } }, accepts: { FrameType(parsing: $0) != nil }), { word in
                       guard let type = FrameType(parsing: word) else { return .text }
                       return .many(.words(["stream=", "flags="] + FrameSpec.fields(of: type).map { $0 + "=" }), then: .end)
                   }),

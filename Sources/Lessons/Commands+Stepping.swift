@@ -202,7 +202,7 @@ extension CommandParser {
         switch kind {
         case "frame":
             guard let type = FrameType(parsing: value), type.isKnown else {
-                throw CommandError("unknown frame type '\(value)'", hint: hintFor(value, FrameType.names))
+                throw CommandError("unknown frame type '\(value)'", hint: hintFor(value, FrameType.allNames))
             }
             return .frameType(type)
         case "flag":

@@ -228,7 +228,7 @@ extension Expectation {
 
     static func pattern(_ words: [String], allowFrom: Bool) throws(CommandError) -> FramePattern {
         guard let first = words.first, let type = FrameType(parsing: first), type.isKnown else {
-            throw CommandError("expected a frame type, not '\(words.first ?? "")'", hint: CommandParser.hintFor(words.first ?? "", FrameType.names))
+            throw CommandError("expected a frame type, not '\(words.first ?? "")'", hint: CommandParser.hintFor(words.first ?? "", FrameType.allNames))
         }
         var result = FramePattern(type: type)
         // Flags as the views print them: `[END_STREAM END_HEADERS]`, `[ES EH]`, `END_STREAM|END_HEADERS`.
@@ -333,7 +333,7 @@ extension Expectation {
     /// `expect last TYPE streams N ...`: the streams of the last frames of that type, oldest first.
     static func parseLastStreams(_ typeWord: String, _ words: [String]) throws(CommandError) -> Expectation {
         guard let type = FrameType(parsing: typeWord), type.isKnown else {
-            throw CommandError("expected a frame type, not '\(typeWord)'", hint: CommandParser.hintFor(typeWord, FrameType.names))
+            throw CommandError("expected a frame type, not '\(typeWord)'", hint: CommandParser.hintFor(typeWord, FrameType.allNames))
         }
         // Commas as a person writes a list: `streams 3, 1, 5`.
         let numbers = words.flatMap { $0.split(separator: ",").map(String.init) }
@@ -347,7 +347,7 @@ extension Expectation {
     static func parseIgnored(_ role: Role, _ words: [String]) throws(CommandError) -> Expectation {
         guard let first = words.first, let type = FrameType(parsing: first) else {
             throw CommandError("expected a frame type (a name, or a number such as 0xfa), not '\(words.first ?? "")'",
-                               hint: CommandParser.hintFor(words.first ?? "", FrameType.names))
+                               hint: CommandParser.hintFor(words.first ?? "", FrameType.allNames))
         }
         switch words.count {
         case 1: return .ignored(role, type, stream: nil)

@@ -39,7 +39,7 @@ enum FrameSpec {
 
     static func parse(_ args: [String]) throws -> Frame {
         guard let typeWord = args.first, let type = FrameType(parsing: typeWord) else {
-            throw CommandError("unknown frame type '\(args.first ?? "")'", hint: CommandParser.hintFor(args.first ?? "", FrameType.names))
+            throw CommandError("unknown frame type '\(args.first ?? "")'", hint: CommandParser.hintFor(args.first ?? "", FrameType.allNames))
         }
         var values = Values()
         var written: [String] = []  // the keys in the order written: an error names the first wrong one

@@ -90,7 +90,7 @@ extension Session {
                 return ["  no command '\(topic)'" + (guess.map { "; did you mean '\($0)'?" } ?? "")]
             }
             return ["  " + entry.usage, "  " + entry.summary, "  example: " + entry.example]
-                + (entry.name == "send" ? ["  types: " + FrameType.names.joined(separator: " ") + "; a number for an unknown type"] : [])
+                + (entry.name == "send" ? ["  types: " + FrameType.allNames.joined(separator: " ") + "; a number for an unknown type"] : [])
                 + (entry.name == "listen" ? Self.browserPatience : [])
                 + (entry.name == "expect" ? Self.expectForms : [])
                 + (entry.name == "lesson" ? Self.classModeHelp : [])

@@ -266,6 +266,7 @@ struct CompletionTests {
         // The forms issue 21 added, and words the grammar gives that a second list used to miss.
         ("expect client stream 3 status ", "none"), ("expect server limit ", "rapid-resets"), ("expect server ignored ", "CONTINUATION"),
         ("expect last DATA ", "streams"), ("expect refused ", "push"), ("server limit ", "rapid-resets"), ("send priority_update ", "prioritized="),
+        ("send ", "priority_update"), ("break frame ", "PRIORITY_UPDATE"), ("expect server ignored ", "PRIORITY_UPDATE"),
         ("req ", "GET"), ("s ", "server"), ("proxy --to http://x ", "--tls"), ("respond ", "manual"), ("edit 3 ", "remove"),
     ])
     func candidates(_ before: String, _ word: String) {

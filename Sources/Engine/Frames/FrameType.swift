@@ -23,6 +23,9 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
         "WINDOW_UPDATE", "CONTINUATION",
     ]
     public static let all: [FrameType] = (0..<UInt8(10)).map { FrameType($0) }
+    /// Every type a command may name: §6's ten, then the extension types this implementation
+    /// understands (RFC 9218's PRIORITY_UPDATE). Completion, hints and `help send` offer these.
+    public static let allNames = names + [FrameType.priorityUpdate.name]
 
     public var isKnown: Bool { rawValue < UInt8(Self.names.count) }
 
@@ -35,8 +38,8 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public init?(parsing text: String) {
         if let i = Self.names.firstIndex(of: ProtocolName.normalize(text)) {
             self.init(UInt8(i))
-        } else if ProtocolName.normalize(text) == "PRIORITY_UPDATE" {
-            self.init(0x10)
+        } else if ProtocolName.normalize(text) == FrameType.priorityUpdate.name {
+            self.init(FrameType.priorityUpdate.rawValue)
         } else if let n: UInt8 = ProtocolName.number(text) {
             self.init(n)
         } else {
