@@ -67,59 +67,76 @@ public struct HTTP1RequestReader: Sendable {
         return outcome
     }
 
+    /// Runs the phases as far as the buffered octets go: the head, then a body framed by
+    /// Content-Length or the chunked coding (RFC 9112 §6.3).
     private mutating func advance() -> Outcome {
         while true {
             switch phase {
             case .head:
-                guard let end = Self.endOfHead(buffer, from: &scanned) else {
-                    if buffer.count > limits.headerSection {
-                        return .rejected(status: 431, reason: "the header section is longer than \(limits.headerSection) octets (RFC 6585 §5)")
-                    }
-                    if let firstLine = buffer.firstIndex(of: 0x0a) ?? (buffer.count > limits.requestLine ? buffer.count : nil),
-                       firstLine > limits.requestLine {
-                        return .rejected(status: 414, reason: "the request line is longer than \(limits.requestLine) octets (RFC 9112 §3)")
-                    }
-                    return .incomplete
-                }
-                if end.headEnd > limits.headerSection {
-                    return .rejected(status: 431, reason: "the header section is longer than \(limits.headerSection) octets (RFC 6585 §5)")
-                }
-                switch Self.parseHead(buffer[0..<end.headEnd], limits: limits) {
-                case .failure(let rejection): return .rejected(status: rejection.status, reason: rejection.reason)
-                case .success(let (head, framing)):
-                    request = head
-                    buffer.removeFirst(end.bodyStart)
-                    scanned = 0
-                    switch framing {
-                    case .none: return complete(consumedBody: 0)
-                    case .length(let n):
-                        guard n <= limits.body else {
-                            return .rejected(status: 413, reason: "Content-Length \(n) is more than the \(limits.body) octets taken here (RFC 9110 §15.5.14)")
-                        }
-                        phase = .length(n)
-                    case .chunked: phase = .chunked(Chunked())
-                    }
-                }
+                if let outcome = advanceHead() { return outcome }
             case .length(let n):
                 guard buffer.count >= n else { return .incomplete }
                 request?.body = Array(buffer[0..<n])
                 return complete(consumedBody: n)
-            case .chunked(var state):
-                let step = state.advance(buffer, limits: limits)
-                switch step {
-                case .incomplete:
-                    // What was decoded is dropped: the buffer holds only the piece still incomplete.
-                    buffer.removeFirst(state.offset)
-                    state.offset = 0
-                    phase = .chunked(state)
-                    return .incomplete
-                case .rejected(let status, let reason): return .rejected(status: status, reason: reason)
-                case .done(let consumed):
-                    request?.body = state.body
-                    request?.trailers = state.trailers
-                    return complete(consumedBody: consumed)
-                }
+            case .chunked(let state):
+                return advanceChunked(state)
             }
+        }
+    }
+
+    /// The header section, once its end is in: parsed, and the body's phase chosen. Returns nil when
+    /// the reader moves on to a body phase.
+    private mutating func advanceHead() -> Outcome? {
+        guard let end = Self.endOfHead(buffer, from: &scanned) else { return headStillIncomplete() }
+        if end.headEnd > limits.headerSection {
+            return .rejected(status: 431, reason: "the header section is longer than \(limits.headerSection) octets (RFC 6585 §5)")
+        }
+        switch Self.parseHead(buffer[0..<end.headEnd], limits: limits) {
+        case .failure(let rejection): return .rejected(status: rejection.status, reason: rejection.reason)
+        case .success(let (head, framing)):
+            request = head
+            buffer.removeFirst(end.bodyStart)
+            scanned = 0
+            switch framing {
+            case .none: return complete(consumedBody: 0)
+            case .length(let n):
+                guard n <= limits.body else {
+                    return .rejected(status: 413, reason: "Content-Length \(n) is more than the \(limits.body) octets taken here (RFC 9110 §15.5.14)")
+                }
+                phase = .length(n)
+            case .chunked: phase = .chunked(Chunked())
+            }
+            return nil
+        }
+    }
+
+    /// No end of the header section yet: refused once it, or the request line, is already too long.
+    private func headStillIncomplete() -> Outcome {
+        if buffer.count > limits.headerSection {
+            return .rejected(status: 431, reason: "the header section is longer than \(limits.headerSection) octets (RFC 6585 §5)")
+        }
+        if let firstLine = buffer.firstIndex(of: 0x0a) ?? (buffer.count > limits.requestLine ? buffer.count : nil),
+           firstLine > limits.requestLine {
+            return .rejected(status: 414, reason: "the request line is longer than \(limits.requestLine) octets (RFC 9112 §3)")
+        }
+        return .incomplete
+    }
+
+    /// A chunked body (RFC 9112 §7.1): decoded as far as it goes; what was decoded is dropped from
+    /// the buffer, which keeps only the piece still incomplete.
+    private mutating func advanceChunked(_ chunked: Chunked) -> Outcome {
+        var state = chunked
+        switch state.advance(buffer, limits: limits) {
+        case .incomplete:
+            buffer.removeFirst(state.offset)
+            state.offset = 0
+            phase = .chunked(state)
+            return .incomplete
+        case .rejected(let status, let reason): return .rejected(status: status, reason: reason)
+        case .done(let consumed):
+            request?.body = state.body
+            request?.trailers = state.trailers
+            return complete(consumedBody: consumed)
         }
     }
 
@@ -165,9 +182,42 @@ public struct HTTP1RequestReader: Sendable {
     /// The request line and field lines (`head` ends with the LF of the last field line), and the
     /// body's framing.
     static func parseHead(_ head: ArraySlice<UInt8>, limits: Limits) -> Result<(HTTP1Request, Framing), Rejection> {
+        let lines = Self.lines(of: head)
+        guard let requestLine = lines.first else { return .failure(.bad("no request line")) }
+        // §2.2: a bare CR anywhere is invalid; §5.5: so is NUL. (CR LF was taken off each line.)
+        for line in lines where line.contains(0x0d) || line.contains(0x00) {
+            return .failure(.bad("a bare CR or a NUL in the request head (RFC 9112 §2.2, RFC 9110 §5.5)"))
+        }
+        let (method, target, version): (String, String, String)
+        switch Self.parseRequestLine(requestLine, limits: limits) {
+        case .failure(let rejection): return .failure(rejection)
+        case .success(let parts): (method, target, version) = parts
+        }
+        var fields: [HeaderField] = []
+        for line in lines.dropFirst() {
+            switch Self.parseFieldLine(line) {
+            case .failure(let rejection): return .failure(rejection)
+            case .success(let field): fields.append(field)
+            }
+        }
+        var request = HTTP1Request(method: method, target: target, version: version, fields: fields, body: [])
+        return framing(of: request).map { framing in
+            // RFC 9110 §8.6: identical Content-Length values may be replaced by a single one.
+            if case .length(let n) = framing, fields.filter({ $0.name.lowercased() == "content-length" }).count > 1 || fields.contains(where: {
+                $0.name.lowercased() == "content-length" && $0.value.contains(",")
+            }) {
+                request.fields.removeAll { $0.name.lowercased() == "content-length" }
+                request.fields.append(HeaderField("content-length", String(n)))
+            }
+            return (request, framing)
+        }
+    }
+
+    /// The head's lines without their line ends (CR LF, or a bare LF: RFC 9112 §2.2), leading empty
+    /// lines skipped (they were skipped when the end was found, too).
+    static func lines(of head: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
         var lines: [ArraySlice<UInt8>] = []
         var start = head.startIndex
-        // Leading empty lines were skipped when the end was found; skip them here too.
         while start < head.endIndex, head[start] == 0x0d || head[start] == 0x0a { start += 1 }
         var i = start
         while i < head.endIndex {
@@ -180,15 +230,15 @@ public struct HTTP1RequestReader: Sendable {
             i += 1
         }
         if start < head.endIndex { lines.append(head[start..<head.endIndex]) }
-        guard let requestLine = lines.first else { return .failure(.bad("no request line")) }
-        // §2.2: a bare CR anywhere is invalid; §5.5: so is NUL. (CR LF was taken off each line.)
-        for line in lines where line.contains(0x0d) || line.contains(0x00) {
-            return .failure(.bad("a bare CR or a NUL in the request head (RFC 9112 §2.2, RFC 9110 §5.5)"))
-        }
+        return lines
+    }
+
+    /// §3: request-line = method SP request-target SP HTTP-version, single spaces; the version is
+    /// HTTP/1.x (§2.3; another major version is RFC 9110 §15.6.6's 505).
+    static func parseRequestLine(_ requestLine: ArraySlice<UInt8>, limits: Limits) -> Result<(String, String, String), Rejection> {
         guard requestLine.count <= limits.requestLine else {
             return .failure(Rejection(status: 414, reason: "the request line is longer than \(limits.requestLine) octets (RFC 9112 §3)"))
         }
-        // §3: request-line = method SP request-target SP HTTP-version, single spaces.
         let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenChar),
               !parts[1].contains(where: { $0 < 0x21 || $0 == 0x7f }) else {
@@ -201,39 +251,30 @@ public struct HTTP1RequestReader: Sendable {
         guard version.hasPrefix("HTTP/1.") else {
             return .failure(Rejection(status: 505, reason: "\(version) is not HTTP/1.x (RFC 9110 §15.6.6)"))
         }
-        var fields: [HeaderField] = []
-        for line in lines.dropFirst() {
-            // §5.2: obs-fold (a line starting with SP or HTAB; §2.2 for the first) is refused with 400.
-            if line.first == 0x20 || line.first == 0x09 {
-                return .failure(.bad("obsolete line folding (RFC 9112 §5.2)"))
-            }
-            guard let colon = line.firstIndex(of: 0x3a) else { return .failure(.bad("a field line without a colon (RFC 9112 §5)")) }
-            let name = line[line.startIndex..<colon]
-            // §5.1: no whitespace between the field name and the colon; the name is a token (RFC 9110 §5.1).
-            guard !name.isEmpty, name.allSatisfy(isTokenChar) else {
-                return .failure(.bad("the field name \"\(String(decoding: name, as: UTF8.self))\" is not a token, or has whitespace before its colon (RFC 9112 §5.1)"))
-            }
-            var value = line[(colon + 1)...]
-            while let c = value.first, c == 0x20 || c == 0x09 { value = value.dropFirst() }
-            while let c = value.last, c == 0x20 || c == 0x09 { value = value.dropLast() }
-            // RFC 9110 §5.5: no control characters but HTAB in a value.
-            guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
-                return .failure(.bad("a control character in a field value (RFC 9110 §5.5)"))
-            }
-            fields.append(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        return .success((String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self), version))
+    }
+
+    /// One field line (§5): a token name right before its colon, the value without its edge
+    /// whitespace and with no control character but HTAB; obs-fold refused (§5.2).
+    static func parseFieldLine(_ line: ArraySlice<UInt8>) -> Result<HeaderField, Rejection> {
+        // §5.2: obs-fold (a line starting with SP or HTAB; §2.2 for the first) is refused with 400.
+        if line.first == 0x20 || line.first == 0x09 {
+            return .failure(.bad("obsolete line folding (RFC 9112 §5.2)"))
         }
-        var request = HTTP1Request(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
-                                   version: version, fields: fields, body: [])
-        return framing(of: request).map { framing in
-            // RFC 9110 §8.6: identical Content-Length values may be replaced by a single one.
-            if case .length(let n) = framing, fields.filter({ $0.name.lowercased() == "content-length" }).count > 1 || fields.contains(where: {
-                $0.name.lowercased() == "content-length" && $0.value.contains(",")
-            }) {
-                request.fields.removeAll { $0.name.lowercased() == "content-length" }
-                request.fields.append(HeaderField("content-length", String(n)))
-            }
-            return (request, framing)
+        guard let colon = line.firstIndex(of: 0x3a) else { return .failure(.bad("a field line without a colon (RFC 9112 §5)")) }
+        let name = line[line.startIndex..<colon]
+        // §5.1: no whitespace between the field name and the colon; the name is a token (RFC 9110 §5.1).
+        guard !name.isEmpty, name.allSatisfy(isTokenChar) else {
+            return .failure(.bad("the field name \"\(String(decoding: name, as: UTF8.self))\" is not a token, or has whitespace before its colon (RFC 9112 §5.1)"))
         }
+        var value = line[(colon + 1)...]
+        while let c = value.first, c == 0x20 || c == 0x09 { value = value.dropFirst() }
+        while let c = value.last, c == 0x20 || c == 0x09 { value = value.dropLast() }
+        // RFC 9110 §5.5: no control characters but HTAB in a value.
+        guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
+            return .failure(.bad("a control character in a field value (RFC 9110 §5.5)"))
+        }
+        return .success(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
     }
 
     /// Host (RFC 9112 §3.2) and the body's framing (§6.1, §6.2, §6.3).
