@@ -107,6 +107,8 @@ public final class PanelApp: Responder, @unchecked Sendable {
         case feed(server: Int)
     }
 
+    /// The routes anyone may reach (the login page, the assets), then the session and, for a
+    /// change, its CSRF token; then `signedIn`.
     func handle(_ request: PanelRequest) -> Reply {
         let path = request.path
         let method = request.method
@@ -128,6 +130,13 @@ public final class PanelApp: Responder, @unchecked Sendable {
                 return .full(Self.json(403, ["error": "missing or wrong X-CSRF-Token (GET /api/session gives it)"]))
             }
         }
+        return signedIn(request, sessionID: sessionID, session: session)
+    }
+
+    /// The routes behind the login: the page, the session, logout, the password, and the servers.
+    func signedIn(_ request: PanelRequest, sessionID: String, session: SessionStore.Session) -> Reply {
+        let path = request.path
+        let method = request.method
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         // /api/servers/ID[/log|/connections]: the server's number, if the path names one.
         let serverID = parts.count >= 3 && parts[0] == "api" && parts[1] == "servers" ? Int(parts[2]) : nil
@@ -150,29 +159,36 @@ public final class PanelApp: Responder, @unchecked Sendable {
             return .full(Self.jsonText(200, servers.listJSON()))
         case ("POST", "/api/servers"):
             return .full(startServer(request, user: session.user))
-        case ("DELETE", "/api/servers/ID"):
-            guard let number = serverID, servers.stop(number) else { return .full(Self.json(404, ["error": "no server \(parts[2])"])) }
-            log("\(session.user) stopped server \(number)")
-            return .full(Self.jsonText(200, "{\"stopped\": \(number)}"))
-        case ("GET", "/api/servers/ID/log"):
-            guard let number = serverID, let (lines, _) = servers.log(number, from: 0) else {
-                return .full(Self.json(404, ["error": "no server \(parts[2])"]))
-            }
-            if request.header("accept")?.contains("text/event-stream") == true { return .feed(server: number) }
-            return .full(SiteResponse(status: 200, headers: [
-                HeaderField("content-type", "text/plain; charset=utf-8"),
-                HeaderField("content-disposition", "attachment; filename=\"h2lab-server-\(number).log\""),
-            ], body: Array(lines.map { $0 + "\n" }.joined().utf8)))
-        case ("GET", "/api/servers/ID/connections"):
-            guard let number = serverID, let text = servers.connectionsJSON(number) else {
-                return .full(Self.json(404, ["error": "no server \(parts[2])"]))
-            }
-            return .full(Self.jsonText(200, text))
+        case ("DELETE", "/api/servers/ID"), ("GET", "/api/servers/ID/log"), ("GET", "/api/servers/ID/connections"):
+            guard let number = serverID else { return .full(Self.json(404, ["error": "no server \(parts[2])"])) }
+            return server(number, route: route, request, user: session.user)
         case (_, "/api/servers"), (_, "/api/servers/ID"), (_, "/api/servers/ID/log"), (_, "/api/servers/ID/connections"),
              (_, "/api/session"), (_, "/api/password"), (_, "/logout"):
             return .full(Self.json(405, ["error": "\(method) is not allowed on \(path)"]))
         default:
             return .full(Self.json(404, ["error": "no such page: \(path)"]))
+        }
+    }
+
+    /// One running server's routes: stop it, its log (a file, or live as server-sent events), its
+    /// connections; 404 when there is no server with that number.
+    func server(_ number: Int, route: String, _ request: PanelRequest, user: String) -> Reply {
+        let missing = Reply.full(Self.json(404, ["error": "no server \(number)"]))
+        switch route {
+        case "/api/servers/ID":
+            guard servers.stop(number) else { return missing }
+            log("\(user) stopped server \(number)")
+            return .full(Self.jsonText(200, "{\"stopped\": \(number)}"))
+        case "/api/servers/ID/log":
+            guard let (lines, _) = servers.log(number, from: 0) else { return missing }
+            if request.header("accept")?.contains("text/event-stream") == true { return .feed(server: number) }
+            return .full(SiteResponse(status: 200, headers: [
+                HeaderField("content-type", "text/plain; charset=utf-8"),
+                HeaderField("content-disposition", "attachment; filename=\"h2lab-server-\(number).log\""),
+            ], body: Array(lines.map { $0 + "\n" }.joined().utf8)))
+        default:
+            guard let text = servers.connectionsJSON(number) else { return missing }
+            return .full(Self.jsonText(200, text))
         }
     }
 
