@@ -23,86 +23,124 @@ public struct LayoutField: Hashable, Sendable {
 /// marks where they run short.
 public enum FrameLayout {
     public static func describe(_ bytes: [UInt8]) -> [LayoutField] {
-        var fields: [LayoutField] = []
         guard let header = FrameHeader(bytes) else {
             return [LayoutField(name: "Incomplete header", offset: 0, length: bytes.count, meaning: "\(bytes.count) of 9 octets")]
         }
-        let type = header.type
-        fields.append(LayoutField(name: "Length", offset: 0, length: 3, meaning: "\(header.length) octets of payload"))
-        fields.append(LayoutField(name: "Type", offset: 3, length: 1, meaning: type.name))
-        let flagNames = type.flagNames(header.flags)
-        fields.append(LayoutField(name: "Flags", offset: 4, length: 1, meaning: flagNames.isEmpty ? "none" : flagNames.joined(separator: " | ")))
-        fields.append(LayoutField(name: "Reserved (R)", offset: 5, length: 4, bits: (0, 1), meaning: header.reservedBit ? "1 (must be 0)" : "0"))
-        fields.append(LayoutField(name: "Stream Identifier", offset: 5, length: 4, bits: (1, 31),
-                                  meaning: header.streamID == 0 ? "0 (the connection)" : "\(header.streamID)"))
+        var walk = PayloadWalk(bytes: bytes, end: min(bytes.count, 9 + header.length), fields: headerFields(header))
+        walk.payload(of: header)
+        walk.finish(expected: 9 + header.length)
+        return walk.fields
+    }
 
-        var cursor = 9
-        let end = min(bytes.count, 9 + header.length)
-        var padding = 0
-        func take(_ name: String, _ length: Int, bits: (Int, Int)? = nil, _ meaning: (ArraySlice<UInt8>) -> String) -> Bool {
-            guard cursor + length <= end else {
-                if cursor < end || length > 0 {
-                    fields.append(LayoutField(name: name + " (truncated)", offset: cursor, length: end - cursor, meaning: "needs \(length) octets"))
-                }
-                cursor = end
-                return false
+    /// The nine octets every frame starts with (§4.1).
+    static func headerFields(_ header: FrameHeader) -> [LayoutField] {
+        let flagNames = header.type.flagNames(header.flags)
+        return [
+            LayoutField(name: "Length", offset: 0, length: 3, meaning: "\(header.length) octets of payload"),
+            LayoutField(name: "Type", offset: 3, length: 1, meaning: header.type.name),
+            LayoutField(name: "Flags", offset: 4, length: 1, meaning: flagNames.isEmpty ? "none" : flagNames.joined(separator: " | ")),
+            LayoutField(name: "Reserved (R)", offset: 5, length: 4, bits: (0, 1), meaning: header.reservedBit ? "1 (must be 0)" : "0"),
+            LayoutField(name: "Stream Identifier", offset: 5, length: 4, bits: (1, 31),
+                        meaning: header.streamID == 0 ? "0 (the connection)" : "\(header.streamID)"),
+        ]
+    }
+
+    static func preview(_ bytes: ArraySlice<UInt8>) -> String {
+        guard !bytes.isEmpty else { return "" }
+        let printable = bytes.prefix(24).map { $0 >= 32 && $0 < 127 ? Character(UnicodeScalar($0)) : "." }
+        return ": \"" + String(printable) + (bytes.count > 24 ? "…" : "") + "\""
+    }
+}
+
+/// A walk through one payload, field by field in the order of §6's figures: `take` adds the next
+/// field, or marks it truncated and ends the walk when the payload runs short.
+struct PayloadWalk {
+    let bytes: [UInt8]
+    /// Where the payload ends: its length, or fewer octets if fewer arrived.
+    let end: Int
+    var fields: [LayoutField]
+    var cursor = 9
+    /// Padding announced by Pad Length, kept off the field before it (§6.1, §6.2, §6.6).
+    var padding = 0
+
+    init(bytes: [UInt8], end: Int, fields: [LayoutField]) {
+        self.bytes = bytes
+        self.end = end
+        self.fields = fields
+    }
+
+    static func word(_ s: ArraySlice<UInt8>) -> UInt32 { s.reduce(0) { $0 << 8 | UInt32($1) } }
+
+    mutating func take(_ name: String, _ length: Int, bits: (Int, Int)? = nil, _ meaning: (ArraySlice<UInt8>) -> String) -> Bool {
+        guard cursor + length <= end else {
+            if cursor < end || length > 0 {
+                fields.append(LayoutField(name: name + " (truncated)", offset: cursor, length: end - cursor, meaning: "needs \(length) octets"))
             }
-            fields.append(LayoutField(name: name, offset: cursor, length: length, bits: bits,
-                                      meaning: meaning(bytes[cursor..<(cursor + length)])))
-            if bits == nil || bits.map({ $0.0 + $0.1 == length * 8 }) == true { cursor += length }
-            return true
+            cursor = end
+            return false
         }
-        func word(_ s: ArraySlice<UInt8>) -> UInt32 { s.reduce(0) { $0 << 8 | UInt32($1) } }
-        func rest(_ name: String, _ describe: (ArraySlice<UInt8>) -> String) {
-            let length = max(0, end - cursor - padding)
-            if length > 0 || name == "Data" { _ = take(name, length, describe) }
-        }
+        fields.append(LayoutField(name: name, offset: cursor, length: length, bits: bits, meaning: meaning(bytes[cursor..<(cursor + length)])))
+        // A bit field narrower than its octets shares them with the next field.
+        if bits == nil || bits.map({ $0.0 + $0.1 == length * 8 }) == true { cursor += length }
+        return true
+    }
 
+    /// What is left before the padding, as one field.
+    mutating func rest(_ name: String, _ describe: (ArraySlice<UInt8>) -> String) {
+        let length = max(0, end - cursor - padding)
+        if length > 0 || name == "Data" { _ = take(name, length, describe) }
+    }
+
+    /// A reserved bit and a 31-bit stream identifier in one word (PUSH_PROMISE, GOAWAY,
+    /// WINDOW_UPDATE, PRIORITY_UPDATE).
+    mutating func reservedAnd(_ name: String) -> Bool {
+        _ = take("Reserved (R)", 4, bits: (0, 1)) { "\(Self.word($0) >> 31)" }
+        return take(name, 4, bits: (1, 31)) { "\(Self.word($0) & 0x7fff_ffff)" }
+    }
+
+    /// RFC 7540's priority fields, kept in HEADERS (with the PRIORITY flag) and PRIORITY (§6.3).
+    mutating func dependency() {
+        _ = take("Exclusive (E)", 4, bits: (0, 1)) { Self.word($0) >> 31 == 1 ? "1 (exclusive)" : "0" }
+        guard take("Stream Dependency", 4, bits: (1, 31), { "\(Self.word($0) & 0x7fff_ffff)" }) else { return }
+        _ = take("Weight", 1) { "\($0.first ?? 0) (weight \(Int($0.first ?? 0) + 1))" }
+    }
+
+    /// The payload's fields by frame type (§6.1-§6.10, RFC 9218 §7.1; other types §5.5).
+    mutating func payload(of header: FrameHeader) {
         let paddable: Set<FrameType> = [.data, .headers, .pushPromise]
-        if paddable.contains(type) && header.flags.contains(.padded) {
-            guard take("Pad Length", 1, { "\($0.first ?? 0) octets of padding" }) else { return fields }
+        if paddable.contains(header.type) && header.flags.contains(.padded) {
+            guard take("Pad Length", 1, { "\($0.first ?? 0) octets of padding" }) else { return }
             padding = Int(bytes[cursor - 1])
         }
-        switch type {
+        switch header.type {
         case .data:
-            rest("Data") { "\($0.count) octets" + preview($0) }
+            rest("Data") { "\($0.count) octets" + FrameLayout.preview($0) }
         case .headers:
-            if header.flags.contains(.priority) {
-                _ = take("Exclusive (E)", 4, bits: (0, 1)) { word($0) >> 31 == 1 ? "1 (exclusive)" : "0" }
-                guard take("Stream Dependency", 4, bits: (1, 31), { "\(word($0) & 0x7fff_ffff)" }) else { break }
-                _ = take("Weight", 1) { "\($0.first ?? 0) (weight \(Int($0.first ?? 0) + 1))" }
-            }
+            if header.flags.contains(.priority) { dependency() }
             rest("Field Block Fragment") { "\($0.count) octets of HPACK" }
         case .priority:
-            _ = take("Exclusive (E)", 4, bits: (0, 1)) { word($0) >> 31 == 1 ? "1 (exclusive)" : "0" }
-            guard take("Stream Dependency", 4, bits: (1, 31), { "\(word($0) & 0x7fff_ffff)" }) else { break }
-            _ = take("Weight", 1) { "\($0.first ?? 0) (weight \(Int($0.first ?? 0) + 1))" }
+            dependency()
         case .rstStream:
-            _ = take("Error Code", 4) { ErrorCode(word($0)).name }
+            _ = take("Error Code", 4) { ErrorCode(Self.word($0)).name }
         case .settings:
             while cursor < end {
-                guard take("Identifier", 2, { SettingID(UInt16(word($0))).name }) else { break }
-                guard take("Value", 4, { "\(word($0))" }) else { break }
+                guard take("Identifier", 2, { SettingID(UInt16(Self.word($0))).name }) else { break }
+                guard take("Value", 4, { "\(Self.word($0))" }) else { break }
             }
         case .pushPromise:
-            _ = take("Reserved (R)", 4, bits: (0, 1)) { "\(word($0) >> 31)" }
-            guard take("Promised Stream ID", 4, bits: (1, 31), { "\(word($0) & 0x7fff_ffff)" }) else { break }
+            guard reservedAnd("Promised Stream ID") else { return }
             rest("Field Block Fragment") { "\($0.count) octets of HPACK" }
         case .ping:
             _ = take("Opaque Data", 8) { "0x" + Hex.encode($0) }
         case .goaway:
-            _ = take("Reserved (R)", 4, bits: (0, 1)) { "\(word($0) >> 31)" }
-            guard take("Last-Stream-ID", 4, bits: (1, 31), { "\(word($0) & 0x7fff_ffff)" }) else { break }
-            guard take("Error Code", 4, { ErrorCode(word($0)).name }) else { break }
+            guard reservedAnd("Last-Stream-ID"), take("Error Code", 4, { ErrorCode(Self.word($0)).name }) else { return }
             rest("Additional Debug Data") { "\"" + String(decoding: $0, as: UTF8.self) + "\"" }
         case .windowUpdate:
-            _ = take("Reserved (R)", 4, bits: (0, 1)) { "\(word($0) >> 31)" }
-            _ = take("Window Size Increment", 4, bits: (1, 31)) { "\(word($0) & 0x7fff_ffff)" }
+            _ = reservedAnd("Window Size Increment")
         case .continuation:
             rest("Field Block Fragment") { "\($0.count) octets of HPACK" }
         case .priorityUpdate:
-            _ = take("Reserved (R)", 4, bits: (0, 1)) { "\(word($0) >> 31)" }
-            guard take("Prioritized Stream ID", 4, bits: (1, 31), { "\(word($0) & 0x7fff_ffff)" }) else { break }
+            guard reservedAnd("Prioritized Stream ID") else { return }
             rest("Priority Field Value") { value in
                 let text = String(decoding: value, as: UTF8.self)
                 return "\"" + text + "\": " + (Priority(parsing: text)?.description ?? "not a dictionary: ignored") + " (RFC 9218)"
@@ -110,22 +148,19 @@ public enum FrameLayout {
         default:
             rest("Payload") { "\($0.count) octets (unknown type: ignored, §5.5)" }
         }
+    }
+
+    /// The padding, octets no field claims, and what never arrived of a payload `expected` long.
+    mutating func finish(expected: Int) {
         if padding > 0 && cursor + padding <= end {
             _ = take("Padding", padding) { $0.allSatisfy { $0 == 0 } ? "\($0.count) zero octets" : "\($0.count) octets, not all zero" }
         }
         if cursor < end {
             fields.append(LayoutField(name: "Trailing octets", offset: cursor, length: end - cursor, meaning: "not part of any field"))
         }
-        if bytes.count < 9 + header.length {
+        if bytes.count < expected {
             fields.append(LayoutField(name: "Missing", offset: bytes.count, length: 0,
-                                      meaning: "\(9 + header.length - bytes.count) octets of payload not received"))
+                                      meaning: "\(expected - bytes.count) octets of payload not received"))
         }
-        return fields
-    }
-
-    static func preview(_ bytes: ArraySlice<UInt8>) -> String {
-        guard !bytes.isEmpty else { return "" }
-        let printable = bytes.prefix(24).map { $0 >= 32 && $0 < 127 ? Character(UnicodeScalar($0)) : "." }
-        return ": \"" + String(printable) + (bytes.count > 24 ? "…" : "") + "\""
     }
 }
