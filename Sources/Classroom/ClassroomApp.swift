@@ -260,6 +260,8 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
 
     // MARK: Routing
 
+    /// The routes anyone may reach (login, join, the assets), then who is asking, the CSRF token of a
+    /// change, and the teacher's routes kept from students; then `signedIn`.
     func handle(_ request: PanelRequest) -> Reply {
         let path = request.path, method = request.method
         if request.body.count > Self.bodyLimit {
@@ -287,6 +289,12 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         if case .student = who, path.hasPrefix("/api/class/") || path == "/projector" || path == "/api/lessons" || path == "/logout" {
             return .full(PanelApp.json(403, ["error": "only the teacher may do that"]))
         }
+        return signedIn(request, who)
+    }
+
+    /// The routes of someone who joined or logged in, their role already checked.
+    func signedIn(_ request: PanelRequest, _ who: Who) -> Reply {
+        let path = request.path, method = request.method
         switch (method, path) {
         case ("GET", "/"):
             if case .teacher = who { return .full(asset("dashboard.html")) }
@@ -313,36 +321,47 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         case ("GET", "/api/class/roster"): return .full(PanelApp.jsonText(200, rosterJSON()))
         case ("GET", "/api/class/events"): return .events
         case ("GET", "/api/class/scores.csv"):
-            return .full(SiteResponse(status: 200, headers: [
-                HeaderField("content-type", "text/csv; charset=utf-8"),
-                HeaderField("content-disposition", "attachment; filename=\"h2lab-scores.csv\""),
-            ], body: Array(results.csv.utf8)))
+            return .full(download("h2lab-scores.csv", type: "text/csv; charset=utf-8", results.csv))
         case ("GET", "/api/class/scores.json"):
-            return .full(SiteResponse(status: 200, headers: [
-                HeaderField("content-type", "application/json"),
-                HeaderField("content-disposition", "attachment; filename=\"h2lab-scores.json\""),
-            ], body: Array((results.json + "\n").utf8)))
+            return .full(download("h2lab-scores.json", type: "application/json", results.json + "\n"))
         default:
-            break
+            return student(request) ?? .full(unknownRoute(request))
         }
-        // /api/class/students/ID[/state|/output]
+    }
+
+    /// A file the browser saves (the scores).
+    func download(_ name: String, type: String, _ text: String) -> SiteResponse {
+        SiteResponse(status: 200, headers: [
+            HeaderField("content-type", type),
+            HeaderField("content-disposition", "attachment; filename=\"\(name)\""),
+        ], body: Array(text.utf8))
+    }
+
+    /// /api/class/students/ID[/state|/output] (the teacher's): one student's lab, read only, or
+    /// their removal; nil for any other path.
+    func student(_ request: PanelRequest) -> Reply? {
+        let path = request.path, method = request.method
         let parts = path.split(separator: "/").map(String.init)
-        if parts.count >= 4, parts[0] == "api", parts[1] == "class", parts[2] == "students" {
-            guard let desk = lock.withLock({ desks.values.first { $0.id == parts[3] } }) else {
-                return .full(PanelApp.json(404, ["error": "no student \(parts[3]) in the class"]))
-            }
-            switch (method, parts.count == 5 ? parts[4] : "") {
-            case ("GET", "state"): return .full(PanelApp.jsonText(200, LabView.text(desk.lab)))
-            case ("GET", "output"): return .full(output(desk))
-            case ("DELETE", ""): return .full(remove(desk))
-            default: return .full(PanelApp.json(405, ["error": "\(method) is not allowed on \(path)"]))
-            }
+        guard parts.count >= 4, parts[0] == "api", parts[1] == "class", parts[2] == "students" else { return nil }
+        guard let desk = lock.withLock({ desks.values.first { $0.id == parts[3] } }) else {
+            return .full(PanelApp.json(404, ["error": "no student \(parts[3]) in the class"]))
         }
+        switch (method, parts.count == 5 ? parts[4] : "") {
+        case ("GET", "state"): return .full(PanelApp.jsonText(200, LabView.text(desk.lab)))
+        case ("GET", "output"): return .full(output(desk))
+        case ("DELETE", ""): return .full(remove(desk))
+        default: return .full(PanelApp.json(405, ["error": "\(method) is not allowed on \(path)"]))
+        }
+    }
+
+    /// 405 for a known path asked with another method, 404 for any other.
+    func unknownRoute(_ request: PanelRequest) -> SiteResponse {
+        let path = request.path, method = request.method
         let known = ["/", "/projector", "/api/session", "/logout", "/api/lab/command", "/api/lab/complete", "/api/lab/state",
                      "/api/lab/output", "/api/report", "/api/lessons", "/api/class/lesson", "/api/class/pace", "/api/class/end",
                      "/api/class/roster", "/api/class/events", "/api/class/scores.csv", "/api/class/scores.json"]
-        if known.contains(path) { return .full(PanelApp.json(405, ["error": "\(method) is not allowed on \(path)"])) }
-        return .full(PanelApp.json(404, ["error": "no such page: \(path)"]))
+        if known.contains(path) { return PanelApp.json(405, ["error": "\(method) is not allowed on \(path)"]) }
+        return PanelApp.json(404, ["error": "no such page: \(path)"])
     }
 
     func desk(of who: Who) -> Desk {
