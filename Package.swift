@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // RFC 8941 Structured Field Values: RFC 9218's priority field is a Dictionary.
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.1.0"),
     ],
     targets: [
         // The protocol and the in-memory world that exercises it, all without I/O (sans-IO: bytes in,
@@ -18,8 +20,11 @@ let package = Package(
         // RFC 6455 framing over RFC 8441; HTTP1: RFC 9112's mapping), then what runs it without a
         // socket: Lab (two endpoints and the wire between them), Site (the demo site every server and
         // the lab answer from), Capture (pcapng encoding; Transport writes the file) and Support
-        // (hex, JSON text). Cryptography comes from OpenSSL, as everywhere in H2Lab.
-        .target(name: "Engine", dependencies: ["COpenSSL"]),
+        // (hex, JSON text). Cryptography comes from OpenSSL, as everywhere in H2Lab; RFC 8941 field
+        // values (RFC 9218's priority) from swift-http-structured-headers.
+        .target(name: "Engine", dependencies: [
+            "COpenSSL", .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
+        ]),
         // Adapters that move bytes between sockets and the engine: TCP and TLS, event loops and
         // threads, the connection policy (idle time, how many connections, which to close first).
         // Protocol rules stay in the engine: the GOAWAY a server ends with is chosen there.

@@ -352,84 +352,101 @@ extension HTTP1RequestReader {
         var trailers: [HeaderField] = []
         var trailerOctets = 0
 
+        /// Decodes as far as `input` goes; each part returns nil to go on, or the outcome to stop at.
         mutating func advance(_ input: [UInt8], limits: Limits) -> Outcome {
             while true {
+                let stop: Outcome?
                 switch state {
-                case .size:
-                    guard let lf = input[offset...].firstIndex(of: 0x0a) else {
-                        if input.count - offset > limits.chunkLine {
-                            return .rejected(status: 400, reason: "a chunk-size line longer than \(limits.chunkLine) octets (RFC 9112 §7.1.1)")
-                        }
-                        return .incomplete
-                    }
-                    var line = input[offset..<lf]
-                    guard line.count <= limits.chunkLine else {
-                        return .rejected(status: 400, reason: "a chunk-size line longer than \(limits.chunkLine) octets (RFC 9112 §7.1.1)")
-                    }
-                    if line.last == 0x0d { line = line.dropLast() }
-                    let digits = line.prefix { Self.hexValue($0) != nil }
-                    let rest = line[digits.endIndex...]
-                    // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): anything
-                    // after the size must begin an extension.
-                    guard !digits.isEmpty, rest.drop(while: { $0 == 0x20 || $0 == 0x09 }).first.map({ $0 == 0x3b }) ?? true,
-                          !rest.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
-                        return .rejected(status: 400, reason: "\"\(String(decoding: line, as: UTF8.self))\" is not chunk-size [ chunk-ext ] (RFC 9112 §7.1)")
-                    }
-                    let significant = digits.drop { $0 == 0x30 }
-                    guard significant.count <= 8 else {
-                        return .rejected(status: 413, reason: "a chunk of over \(limits.body) octets (RFC 9110 §15.5.14)")
-                    }
-                    let size = significant.reduce(0) { $0 * 16 + Int(Self.hexValue($1) ?? 0) }
-                    guard body.count + size <= limits.body else {
-                        return .rejected(status: 413, reason: "a chunked body of over \(limits.body) octets (RFC 9110 §15.5.14)")
-                    }
-                    offset = lf + 1
-                    state = size == 0 ? .trailers : .data(size)
+                case .size: stop = readSize(input, limits: limits)
                 case .data(let size):
                     guard input.count - offset >= size else { return .incomplete }
                     body += input[offset..<(offset + size)]
                     offset += size
                     state = .dataEnd
-                case .dataEnd:
-                    // chunk-data is followed by CRLF (a bare LF is taken, §2.2).
-                    guard input.count - offset >= 1 else { return .incomplete }
-                    if input[offset] == 0x0a {
-                        offset += 1
-                    } else if input[offset] == 0x0d {
-                        guard input.count - offset >= 2 else { return .incomplete }
-                        guard input[offset + 1] == 0x0a else {
-                            return .rejected(status: 400, reason: "chunk-data not followed by CRLF (RFC 9112 §7.1)")
-                        }
-                        offset += 2
-                    } else {
-                        return .rejected(status: 400, reason: "chunk-data longer than its chunk-size (RFC 9112 §7.1)")
-                    }
-                    state = .size
-                case .trailers:
-                    // trailer-section = *( field-line CRLF ), then CRLF.
-                    guard let lf = input[offset...].firstIndex(of: 0x0a) else {
-                        if trailerOctets + input.count - offset > limits.headerSection {
-                            return .rejected(status: 431, reason: "a trailer section longer than \(limits.headerSection) octets (RFC 6585 §5)")
-                        }
-                        return .incomplete
-                    }
-                    var line = input[offset..<lf]
-                    trailerOctets += line.count + 1
-                    guard trailerOctets <= limits.headerSection else {
-                        return .rejected(status: 431, reason: "a trailer section longer than \(limits.headerSection) octets (RFC 6585 §5)")
-                    }
-                    offset = lf + 1
-                    if line.last == 0x0d { line = line.dropLast() }
-                    if line.isEmpty { return .done(consumed: offset) }
-                    guard line.first != 0x20 && line.first != 0x09, let colon = line.firstIndex(of: 0x3a),
-                          line[line.startIndex..<colon].allSatisfy(isTokenChar), colon > line.startIndex,
-                          !line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
-                        return .rejected(status: 400, reason: "a trailer line that is not a field line (RFC 9112 §7.1.2)")
-                    }
-                    let value = HTTP1Mapping.trim(String(decoding: line[(colon + 1)...], as: UTF8.self))
-                    trailers.append(HeaderField(String(decoding: line[line.startIndex..<colon], as: UTF8.self), value))
+                    stop = nil
+                case .dataEnd: stop = readDataEnd(input)
+                case .trailers: stop = readTrailerLine(input, limits: limits)
                 }
+                if let stop { return stop }
             }
+        }
+
+        /// chunk = chunk-size [ chunk-ext ] CRLF (§7.1, §7.1.1), the line and the body bounded.
+        mutating func readSize(_ input: [UInt8], limits: Limits) -> Outcome? {
+            guard let lf = input[offset...].firstIndex(of: 0x0a) else {
+                if input.count - offset > limits.chunkLine {
+                    return .rejected(status: 400, reason: "a chunk-size line longer than \(limits.chunkLine) octets (RFC 9112 §7.1.1)")
+                }
+                return .incomplete
+            }
+            var line = input[offset..<lf]
+            guard line.count <= limits.chunkLine else {
+                return .rejected(status: 400, reason: "a chunk-size line longer than \(limits.chunkLine) octets (RFC 9112 §7.1.1)")
+            }
+            if line.last == 0x0d { line = line.dropLast() }
+            let digits = line.prefix { Self.hexValue($0) != nil }
+            let rest = line[digits.endIndex...]
+            // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): anything
+            // after the size must begin an extension.
+            guard !digits.isEmpty, rest.drop(while: { $0 == 0x20 || $0 == 0x09 }).first.map({ $0 == 0x3b }) ?? true,
+                  !rest.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
+                return .rejected(status: 400, reason: "\"\(String(decoding: line, as: UTF8.self))\" is not chunk-size [ chunk-ext ] (RFC 9112 §7.1)")
+            }
+            let significant = digits.drop { $0 == 0x30 }
+            guard significant.count <= 8 else {
+                return .rejected(status: 413, reason: "a chunk of over \(limits.body) octets (RFC 9110 §15.5.14)")
+            }
+            let size = significant.reduce(0) { $0 * 16 + Int(Self.hexValue($1) ?? 0) }
+            guard body.count + size <= limits.body else {
+                return .rejected(status: 413, reason: "a chunked body of over \(limits.body) octets (RFC 9110 §15.5.14)")
+            }
+            offset = lf + 1
+            state = size == 0 ? .trailers : .data(size)
+            return nil
+        }
+
+        /// chunk-data is followed by CRLF (a bare LF is taken, §2.2).
+        mutating func readDataEnd(_ input: [UInt8]) -> Outcome? {
+            guard input.count - offset >= 1 else { return .incomplete }
+            if input[offset] == 0x0a {
+                offset += 1
+            } else if input[offset] == 0x0d {
+                guard input.count - offset >= 2 else { return .incomplete }
+                guard input[offset + 1] == 0x0a else {
+                    return .rejected(status: 400, reason: "chunk-data not followed by CRLF (RFC 9112 §7.1)")
+                }
+                offset += 2
+            } else {
+                return .rejected(status: 400, reason: "chunk-data longer than its chunk-size (RFC 9112 §7.1)")
+            }
+            state = .size
+            return nil
+        }
+
+        /// trailer-section = *( field-line CRLF ), then CRLF (§7.1.2), bounded as a header section.
+        mutating func readTrailerLine(_ input: [UInt8], limits: Limits) -> Outcome? {
+            guard let lf = input[offset...].firstIndex(of: 0x0a) else {
+                if trailerOctets + input.count - offset > limits.headerSection {
+                    return .rejected(status: 431, reason: "a trailer section longer than \(limits.headerSection) octets (RFC 6585 §5)")
+                }
+                return .incomplete
+            }
+            var line = input[offset..<lf]
+            trailerOctets += line.count + 1
+            guard trailerOctets <= limits.headerSection else {
+                return .rejected(status: 431, reason: "a trailer section longer than \(limits.headerSection) octets (RFC 6585 §5)")
+            }
+            offset = lf + 1
+            if line.last == 0x0d { line = line.dropLast() }
+            if line.isEmpty { return .done(consumed: offset) }
+            guard line.first != 0x20 && line.first != 0x09, let colon = line.firstIndex(of: 0x3a),
+                  line[line.startIndex..<colon].allSatisfy(isTokenChar), colon > line.startIndex,
+                  !line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
+                return .rejected(status: 400, reason: "a trailer line that is not a field line (RFC 9112 §7.1.2)")
+            }
+            let value = HTTP1Mapping.trim(String(decoding: line[(colon + 1)...], as: UTF8.self))
+            trailers.append(HeaderField(String(decoding: line[line.startIndex..<colon], as: UTF8.self), value))
+            return nil
         }
 
         enum Outcome { case incomplete, rejected(status: Int, reason: String), done(consumed: Int) }
