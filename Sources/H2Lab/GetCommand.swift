@@ -78,6 +78,23 @@ struct Get: ParsableCommand {
         guard targets.allSatisfy({ $0.authority == first.authority && $0.scheme == first.scheme }) else {
             throw ValidationError("all URLs must be on one server (one connection)")
         }
+        if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
+        let requests = try requests(for: targets)
+        signal(SIGPIPE, SIG_IGN)
+        let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
+        defer { printer?.flush() }
+        var capture: CaptureFile?
+        if let pcap {
+            do { capture = try CaptureFile(path: pcap) } catch { throw ValidationError("cannot write \(pcap): \(error)") }
+        }
+        defer { capture?.close() }
+        let finished = try fetch(requests, from: first, tracer: printer?.tracer, capture: capture)
+        printer?.flush()  // the trace before the bodies
+        if !report(finished) { throw ExitCode(1) }
+    }
+
+    /// One request per URL: GET, or POST with `--data`, and the `-H` fields after the ones of §8.3.1.
+    func requests(for targets: [Target]) throws -> [ClientRequest] {
         let body = try data.map { Array(try readInput($0)) } ?? []
         var extra: [HeaderField] = []
         for text in header {
@@ -85,24 +102,18 @@ struct Get: ParsableCommand {
             extra.append(HeaderField(text[..<colon].lowercased().trimmingCharacters(in: .whitespaces),
                                      text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
-        signal(SIGPIPE, SIG_IGN)
-        let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
-        defer { printer?.flush() }
-        let tracer = printer?.tracer
-        let requests = targets.map { target -> ClientRequest in
+        return targets.map { target -> ClientRequest in
             var fields = [HeaderField(":method", body.isEmpty ? "GET" : "POST"), HeaderField(":scheme", target.scheme),
                           HeaderField(":authority", target.authority), HeaderField(":path", target.path),
                           HeaderField("user-agent", "h2lab")]
             if !body.isEmpty { fields.append(HeaderField("content-length", "\(body.count)")) }
             return ("\(target.scheme)://\(target.authority)\(target.path)", fields + extra, body)
         }
-        if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
-        var capture: CaptureFile?
-        if let pcap {
-            do { capture = try CaptureFile(path: pcap) } catch { throw ValidationError("cannot write \(pcap): \(error)") }
-        }
-        defer { capture?.close() }
-        // Requests the server did not process (GOAWAY, §8.7) go again on a new connection, a few times.
+    }
+
+    /// Runs the requests on one connection; those the server did not process (GOAWAY, §8.7) go
+    /// again on a new connection, a few times. The results in the requests' order.
+    func fetch(_ requests: [ClientRequest], from first: Target, tracer: Tracer?, capture: CaptureFile?) throws -> [ClientResult] {
         var results = [ClientResult?](repeating: nil, count: requests.count)
         var remaining = Array(requests.indices)
         for attempt in 0..<4 where !remaining.isEmpty {
@@ -127,8 +138,11 @@ struct Get: ParsableCommand {
             }
             remaining = again
         }
-        let finished = results.compactMap { $0 }
-        printer?.flush()  // the trace before the bodies
+        return results.compactMap { $0 }
+    }
+
+    /// Each body to standard output, statuses and errors to standard error; false if any failed.
+    func report(_ finished: [ClientResult]) -> Bool {
         var failed = false
         for result in finished {
             if let error = result.error {
@@ -145,6 +159,6 @@ struct Get: ParsableCommand {
             if finished.count > 1 || trace != .off || !result.interim.isEmpty { warn("\(result.url): \(result.status ?? "?")") }
             FileHandle.standardOutput.write(Data(result.body))
         }
-        if failed { throw ExitCode(1) }
+        return !failed
     }
 }
