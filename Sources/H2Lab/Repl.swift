@@ -53,7 +53,8 @@ struct Repl: ParsableCommand {
     /// place of the line (`lesson --join`: the teacher chose another lesson).
     static func interactive(colour: Bool, startingWith start: LessonScript?, lessonDirectory: String,
                             observe: ((ClassRun) -> Void)? = nil, follow: (() -> LessonScript?)? = nil) throws {
-        var session = makeSession(colour: colour, directory: FileManager.default.currentDirectoryPath)
+        var state = ReplState(session: makeSession(colour: colour, directory: FileManager.default.currentDirectoryPath),
+                              colour: colour, lessonDirectory: lessonDirectory, observe: observe)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT) { _ in interruptFlag = 1 }
         let interactive = isatty(STDIN_FILENO) == 1
@@ -65,76 +66,33 @@ struct Repl: ParsableCommand {
             h2lab_rl_set_event_hook(readlineEventHook)
             _ = read_history(history)
         }
-        var lesson: ClassRun?
-        func begin(_ script: LessonScript) {
-            var fresh = makeSession(colour: colour, directory: script.folder)
-            fresh.deliveryLimit = session.deliveryLimit
-            var run = ClassRun(script: script, session: fresh)
-            printNow(run.start())
-            observe?(run)
-            lesson = run.mode == .finished ? nil : run
-            if lesson == nil { session = run.session }
-        }
         if let start {
-            begin(start)
+            state.begin(start)
         } else {
-            print(session.renderer.palette.bold(Session.banner))
+            print(state.session.renderer.palette.bold(Session.banner))
         }
         while true {
-            let prompt = lesson?.prompt ?? "lab> "
+            let prompt = state.lesson?.prompt ?? "lab> "
             interruptFlag = 0
             // Live frames at the prompt: the hook works on the session while readline waits.
-            IdleSession.current.session = interactive && lesson == nil && session.isLive ? session : nil
+            IdleSession.current.session = interactive && state.lesson == nil && state.session.isLive ? state.session : nil
             let read = interactive ? readInteractive(prompt) : readLine()
             if let idle = IdleSession.current.session {
-                session = idle
+                state.session = idle
                 IdleSession.current.session = nil
             }
             guard let line = read else { break }
             if !interactive { print(prompt + line) }
             if let next = follow?() {
-                begin(next)
+                state.begin(next)
                 continue
             }
             if interruptFlag != 0 {
                 // Ctrl-C at a prompt: leave the lesson (if one runs), or just start a fresh line.
-                if let run = lesson {
-                    printNow(run.leaving)
-                    observe?(run)
-                    session = run.session
-                    lesson = nil
-                }
+                state.leaveLesson()
                 continue
             }
-            if case .success(.clear?) = CommandParser.parse(line) {
-                // Home and erase: the screen only; the lab and any lesson go on as they were.
-                if interactive { print("\u{1b}[H\u{1b}[2J", terminator: "") }
-                continue
-            }
-            if var run = lesson {
-                printNow(run.input(line, interrupted: { interruptFlag != 0 }))
-                observe?(run)
-                if run.mode == .finished {
-                    session = run.session
-                    lesson = nil
-                } else {
-                    lesson = run
-                }
-                continue
-            }
-            if case .success(.lesson(let name)?) = CommandParser.parse(line) {
-                do {
-                    begin(try LessonScript.load(path: LessonRunner.resolve(name, in: lessonDirectory)))
-                } catch {
-                    print(session.renderer.palette.error("error: \(error)"))
-                }
-                continue
-            }
-            let output = session.execute(line, interrupted: { interruptFlag != 0 }, live: Self.printNow)
-            for text in output.lines { print(text) }
-            if let error = output.error { print(session.renderer.palette.error("error: " + error.message) + (error.hint.map { "  (\($0))" } ?? "")) }
-            fflush(nil)  // stdout may be a pipe: what a command printed shows before the next one waits
-            if output.quit { break }
+            if state.handle(line, interactive: interactive) { break }
         }
         if interactive { _ = write_history(history) }
     }
@@ -239,4 +197,76 @@ let completionGenerator: h2lab_completion_generator = { text, state in
     if completingPath { return rl_filename_completion_function(text, state) }
     guard Int(state) < completionMatches.count else { return nil }
     return strdup(completionMatches[Int(state)])
+}
+
+/// What the REPL keeps between lines: the lab's session, and the lesson that runs in class mode,
+/// if one does (its prompt takes over until it ends or Ctrl-C leaves it).
+struct ReplState {
+    var session: Session
+    var lesson: ClassRun?
+    let colour: Bool
+    let lessonDirectory: String
+    /// Sees the lesson after every line, and when it starts and is left (`--report`, `--join`).
+    let observe: ((ClassRun) -> Void)?
+
+    init(session: Session, colour: Bool, lessonDirectory: String, observe: ((ClassRun) -> Void)?) {
+        self.session = session
+        self.colour = colour
+        self.lessonDirectory = lessonDirectory
+        self.observe = observe
+    }
+
+    /// Starts a lesson in class mode on a fresh lab of its own.
+    mutating func begin(_ script: LessonScript) {
+        var fresh = Repl.makeSession(colour: colour, directory: script.folder)
+        fresh.deliveryLimit = session.deliveryLimit
+        var run = ClassRun(script: script, session: fresh)
+        Repl.printNow(run.start())
+        observe?(run)
+        lesson = run.mode == .finished ? nil : run
+        if lesson == nil { session = run.session }
+    }
+
+    /// Ctrl-C at a prompt: the lesson is left, its lab kept as the REPL's.
+    mutating func leaveLesson() {
+        guard let run = lesson else { return }
+        Repl.printNow(run.leaving)
+        observe?(run)
+        session = run.session
+        lesson = nil
+    }
+
+    /// One line typed: `clear`, a line for the running lesson, `lesson NAME`, or a command for the
+    /// lab. True when the REPL should end (`quit`).
+    mutating func handle(_ line: String, interactive: Bool) -> Bool {
+        if case .success(.clear?) = CommandParser.parse(line) {
+            // Home and erase: the screen only; the lab and any lesson go on as they were.
+            if interactive { print("\u{1b}[H\u{1b}[2J", terminator: "") }
+            return false
+        }
+        if var run = lesson {
+            Repl.printNow(run.input(line, interrupted: { interruptFlag != 0 }))
+            observe?(run)
+            if run.mode == .finished {
+                session = run.session
+                lesson = nil
+            } else {
+                lesson = run
+            }
+            return false
+        }
+        if case .success(.lesson(let name)?) = CommandParser.parse(line) {
+            do {
+                begin(try LessonScript.load(path: LessonRunner.resolve(name, in: lessonDirectory)))
+            } catch {
+                print(session.renderer.palette.error("error: \(error)"))
+            }
+            return false
+        }
+        let output = session.execute(line, interrupted: { interruptFlag != 0 }, live: Repl.printNow)
+        for text in output.lines { print(text) }
+        if let error = output.error { print(session.renderer.palette.error("error: " + error.message) + (error.hint.map { "  (\($0))" } ?? "")) }
+        fflush(nil)  // stdout may be a pipe: what a command printed shows before the next one waits
+        return output.quit
+    }
 }
