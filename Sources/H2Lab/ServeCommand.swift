@@ -82,11 +82,7 @@ struct Serve: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        var site = DemoSite()
-        if let root { site.files = try StaticFiles.load(root) }
-        site.date = ServeClock.shared.date
-        site.debugState = !noDebugState
-        site.earlyHints = earlyHints
+        let site = try demoSite()
         let listener: TCPSocket
         do {
             listener = try TCPSocket.listen(host: host, port: UInt16(port ?? (plain ? 8080 : 8443)), reusePort: !threads)
@@ -101,28 +97,9 @@ struct Serve: ParsableCommand {
         let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
         defer { printer?.flush() }
         let tracer = printer?.tracer
-        var capture: CaptureFile?
-        if let pcap {
-            do {
-                capture = try CaptureFile(path: pcap)
-            } catch {
-                warn("error: cannot write \(pcap): \(error)")
-                throw ExitCode(1)
-            }
-        }
+        let capture = try openCapture()
         ConnectionBudget.raiseDescriptorLimit()
-        var limits = ServerLimits()
-        limits.idleTimeout = idleTimeout
-        limits.keepAliveTimeout = keepAliveTimeout
-        limits.keepAliveRequests = keepAliveRequests
-        limits.maxConnections = maxConnections ?? ConnectionBudget.defaultMaxConnections()
-        limits.rapidResets = maxRapidResets
-        limits.emptyFrames = maxEmptyFrames
-        limits.maxConcurrentStreams = maxConcurrentStreams.value
-        limits.maxHeaderListSize = maxHeaderListSize.value
-        limits.maxBufferedBody = maxBufferedBody.value
-        limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
-        limits.reportsProgress = trace != .off  // frames received reach a trace as events
+        let limits = serverLimits()
         if !threads {
             let count = loops ?? min(256, ProcessInfo.processInfo.activeProcessorCount)
             try EventLoopServer.serve(loops: count, listener: listener, responder: site, limits: limits, tracer: tracer, tls: tls,
@@ -142,6 +119,44 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
+    /// The demo site, with --root's files, the clock for `date`, and --early-hints.
+    func demoSite() throws -> DemoSite {
+        var site = DemoSite()
+        if let root { site.files = try StaticFiles.load(root) }
+        site.date = ServeClock.shared.date
+        site.debugState = !noDebugState
+        site.earlyHints = earlyHints
+        return site
+    }
+
+    /// --pcap's file, opened before the first connection; exit status 1 if it cannot be written.
+    func openCapture() throws -> CaptureFile? {
+        guard let pcap else { return nil }
+        do {
+            return try CaptureFile(path: pcap)
+        } catch {
+            warn("error: cannot write \(pcap): \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The limits the options set (each with its default, issue 23 §3's bounds among them).
+    func serverLimits() -> ServerLimits {
+        var limits = ServerLimits()
+        limits.idleTimeout = idleTimeout
+        limits.keepAliveTimeout = keepAliveTimeout
+        limits.keepAliveRequests = keepAliveRequests
+        limits.maxConnections = maxConnections ?? ConnectionBudget.defaultMaxConnections()
+        limits.rapidResets = maxRapidResets
+        limits.emptyFrames = maxEmptyFrames
+        limits.maxConcurrentStreams = maxConcurrentStreams.value
+        limits.maxHeaderListSize = maxHeaderListSize.value
+        limits.maxBufferedBody = maxBufferedBody.value
+        limits.reportsHeaderBlocks = trace == .all  // only a trace of events prints the reports
+        limits.reportsProgress = trace != .off  // frames received reach a trace as events
+        return limits
+    }
+
     /// The TLS context: --cert/--key, or a self-signed certificate kept under the cache directory.
     func tlsContext() throws -> TLSContext { try makeTLSContext(cert: cert, key: key) }
 }
