@@ -94,18 +94,7 @@ struct ClassCommand: ParsableCommand {
                                                     idleTimeout: sessionMinutes * 60, studentTimeout: studentMinutes * 60),
                                users: store, assets: assets, results: book, now: clock) { line in warn("class: " + line) }
         if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
-        let addresses = Self.addresses(for: host)
-        warn("h2lab class: students open " + addresses.map { "https://\($0):\(listener.localPort)/" }.joined(separator: "  or  "))
-        warn("join code: \(joinCode)")
-        if let fingerprint = cert.flatMap(TLSContext.fingerprint(of:)) ?? (try? labCertificate())?.fingerprint {
-            warn("terminal students: h2lab lesson NAME --join https://\(addresses.first ?? "localhost"):\(listener.localPort) --code \(joinCode) "
-                 + "--name NAME --fingerprint SHA256:\(fingerprint)")
-        }
-        warn("teacher: log in at https://\(addresses.first ?? "localhost"):\(listener.localPort)/login  (users file \(usersFile.path))")
-        warn("results: \(book.path)   (Ctrl-C stops the class; results are kept)")
-        if !["127.0.0.1", "::1", "localhost"].contains(host) {
-            warn("warning: the classroom listens on \(host), not only on loopback: anyone on the network can reach it (they need the code to join)")
-        }
+        announce(boundPort: listener.localPort, code: joinCode, results: book.path)
         Thread.detachNewThread {
             while stopRequested == 0 {
                 sleep(1)
@@ -119,6 +108,24 @@ struct ClassCommand: ParsableCommand {
         }
         app.flush()
         warn("h2lab class: stopped; results in \(book.path)")
+    }
+
+    /// What the teacher reads out: the addresses, the join code, the terminal students' command
+    /// with the certificate's fingerprint, where to log in, where the results go; and a warning
+    /// when the classroom listens beyond loopback.
+    func announce(boundPort: UInt16, code joinCode: String, results: String) {
+        let addresses = Self.addresses(for: host)
+        warn("h2lab class: students open " + addresses.map { "https://\($0):\(boundPort)/" }.joined(separator: "  or  "))
+        warn("join code: \(joinCode)")
+        if let fingerprint = cert.flatMap(TLSContext.fingerprint(of:)) ?? (try? labCertificate())?.fingerprint {
+            warn("terminal students: h2lab lesson NAME --join https://\(addresses.first ?? "localhost"):\(boundPort) --code \(joinCode) "
+                 + "--name NAME --fingerprint SHA256:\(fingerprint)")
+        }
+        warn("teacher: log in at https://\(addresses.first ?? "localhost"):\(boundPort)/login  (users file \(usersFile.path))")
+        warn("results: \(results)   (Ctrl-C stops the class; results are kept)")
+        if !["127.0.0.1", "::1", "localhost"].contains(host) {
+            warn("warning: the classroom listens on \(host), not only on loopback: anyone on the network can reach it (they need the code to join)")
+        }
     }
 
     /// The addresses students type: the bound one, or with a wildcard every non-loopback address
