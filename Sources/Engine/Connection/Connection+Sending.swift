@@ -273,22 +273,16 @@ extension Connection {
             sendOrderScratch = waiting
         }
         var stale = false
-        var signalled = false  // whether any stream waiting has a priority signal
         for id in pendingSendIDs {
-            // nil: gone or nothing to send; otherwise whether it may send now, and whether it has
-            // a priority signal (one look at the record for both).
-            let sendable = streams.read(id) { stream -> (canSend: Bool, signalled: Bool)? in
-                stream.pendingSendCount > 0 || stream.pendingEndStream
-                    ? (stream.state.canSend && !stream.awaitingContinue, stream.priority != nil) : nil
+            // nil: gone or nothing to send; otherwise whether it may send now.
+            let sendable = streams.read(id) { stream in
+                stream.pendingSendCount > 0 || stream.pendingEndStream ? stream.state.canSend && !stream.awaitingContinue : nil
             }
-            guard let (canSend, hasSignal) = sendable ?? nil else {
+            guard let canSend = sendable ?? nil else {
                 stale = true
                 continue
             }
-            if canSend {
-                waiting.append(id)
-                signalled = signalled || hasSignal
-            }
+            if canSend { waiting.append(id) }
         }
         if stale {
             pendingSendIDs = pendingSendIDs.filter { id in
@@ -298,7 +292,7 @@ extension Connection {
         let maxFrame = Int(remoteSettings.maxFrameSize)
         // Without priority signals (the usual server case) streams go in ascending order, each as
         // far as the windows allow: what RFC 9218 §10 advises for the default priority.
-        let prioritized = waiting.count > 1 && signalled
+        let prioritized = waiting.count > 1 && waiting.contains { (streams.read($0, { $0.priority }) ?? nil) != nil }
         guard prioritized else {
             waiting.sort()
             for id in waiting { flush(id, maxFrame: maxFrame, into: &events) }
