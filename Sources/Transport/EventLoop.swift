@@ -15,8 +15,8 @@ public final class EventLoopServer: @unchecked Sendable {
         let fd: Int32
         let id: Int
         var connection: Connection
-        var outbound: [UInt8] = []
-        var written = 0
+        /// What waits to be written: frames, and the bodies DATA carries as they lie (WireQueue).
+        var wire = WireQueue()
         var lastActive: Double
         var interest: UInt32 = EPOLLIN.rawValue
         /// Reading stops while this much waits to be written (a client that does not read).
@@ -54,7 +54,7 @@ public final class EventLoopServer: @unchecked Sendable {
             opening = ServerOpening(opened: now)
         }
 
-        var pending: Int { outbound.count - written }
+        var pending: Int { wire.count }
     }
 
     /// Outbound octets at which a connection's reading pauses, and below which it resumes.
@@ -395,15 +395,15 @@ public final class EventLoopServer: @unchecked Sendable {
         switch client.opening.receive(bytes, now: client.lastActive, policy: policy, connection: &client.connection,
                                       responder: responder, peer: peer, tracer: tracer) {
         case .read(let write):
-            client.outbound += write
+            client.wire.append(write)
             return nil
         case .close(let write):
             // Written as the client reads it (however long the answer), then a lingering close.
-            client.outbound += write
+            client.wire.append(write)
             client.closesWhenWritten = true
             return nil
         case .http2(let write, let initial, let upgrade):
-            client.outbound += write
+            client.wire.append(write)
             begin(client)
             if !upgrade.isEmpty { trace(responder.answer(upgrade, on: &client.connection, peer: peer), connection: client.id, to: tracer) }
             return initial
@@ -423,56 +423,64 @@ public final class EventLoopServer: @unchecked Sendable {
         }
     }
 
-    /// Octets of `client.outbound` written: the count, 0 when the connection failed, -1 for "not now".
+    /// Pieces of the wire queue a gathered write takes at most.
+    static let gatherLimit = 64
+
+    /// Octets of `client.wire` written: the count, 0 when the connection failed, -1 for "not now".
+    /// On TCP the pieces go in one gathered write (sendmsg: a body is not copied to be sent); over
+    /// TLS piece by piece, each a record or more (OpenSSL encrypts from where the piece lies).
     func transmit(_ client: Client) -> Int {
-        client.outbound.withUnsafeBytes { raw -> Int in
-            guard let base = raw.baseAddress else { return 0 }
-            let rest = UnsafeRawBufferPointer(start: base + client.written, count: raw.count - client.written)
-            if let tls = client.tls { return tls.write(rest) }
-            while true {
-                let n = send(client.fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL))
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return -1 }
-                if n > 0, let tap = client.tap { tap.bytes(sent: true, Array(rest.prefix(n))) }
-                return max(0, n)
+        if let tls = client.tls { return client.wire.withBuffers(limit: 1) { $0.first.map(tls.write) ?? -1 } }
+        return client.wire.withBuffers(limit: Self.gatherLimit) { buffers in
+            withUnsafeTemporaryAllocation(of: iovec.self, capacity: buffers.count) { vectors in
+                for i in buffers.indices {
+                    vectors[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: buffers[i].baseAddress), iov_len: buffers[i].count)
+                }
+                var message = msghdr()
+                message.msg_iov = vectors.baseAddress
+                message.msg_iovlen = buffers.count
+                while true {
+                    let n = sendmsg(client.fd, &message, Int32(MSG_NOSIGNAL))
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return -1 }
+                    if n > 0, let tap = client.tap { tap.bytes(sent: true, Self.first(n, of: buffers)) }
+                    return max(0, n)
+                }
             }
         }
     }
 
-    /// Moves what the engine queued into the connection's outbound buffer.
+    /// The first `count` octets of `buffers`, in one array (for the capture).
+    static func first(_ count: Int, of buffers: UnsafeBufferPointer<UnsafeRawBufferPointer>) -> [UInt8] {
+        var octets: [UInt8] = []
+        for buffer in buffers where octets.count < count { octets += buffer.prefix(count - octets.count) }
+        return octets
+    }
+
+    /// Moves what the engine queued onto the connection's wire queue: frames encoded, bodies as
+    /// they lie; with a tracer, frame by frame as values, each traced.
     func queueOutbound(_ client: Client) {
-        // Encoded into a local buffer taken from the client and given back: one access to the
-        // client's property, not one checked access per frame.
-        var outbound = client.outbound
-        client.outbound = []
+        guard let tracer else { return client.connection.takeOutbound(into: &client.wire) }
         for item in client.connection.takeOutbound() {
-            tracer?(client.id, .sent(item))
+            tracer(client.id, .sent(item))
             switch item {
-            case .preface: outbound += connectionPreface
-            case .frame(let frame): FrameEncoder.encode(frame, into: &outbound)
+            case .preface: client.wire.append(connectionPreface)
+            case .frame(let frame): client.wire.append(frame: frame)
             }
         }
-        client.outbound = outbound
     }
 
     func writeTo(_ client: Client) {
-        while client.written < client.outbound.count {
+        while !client.wire.isEmpty {
             let n = transmit(client)
             if n == -1 { break }
             guard n > 0 else {
                 close(client, note: "write failed")
                 return
             }
-            client.written += n
+            client.wire.consume(n)
             client.lastActive = ServerConnection.now()
             client.lastWriteProgress = client.lastActive
-        }
-        if client.written == client.outbound.count {
-            client.outbound.removeAll(keepingCapacity: client.outbound.count <= 65_536)
-            client.written = 0
-        } else if client.written > 1 << 20 {
-            client.outbound.removeSubrange(0..<client.written)
-            client.written = 0
         }
         if client.readingPaused && client.pending < Self.resumeBelow { client.readingPaused = false }
         if client.pending == 0 && client.closesWhenWritten { return lingeringClose(client) }

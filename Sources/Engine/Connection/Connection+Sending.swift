@@ -361,13 +361,16 @@ extension Connection {
             let last = allowed == pending
             let endStream = last && stream.pendingEndStream && stream.pendingTrailers == nil
             let start = stream.pendingSendOffset
-            // All of what waits goes in one frame as it is; a part of it is copied out.
-            let whole = start == 0 && allowed == stream.pendingSend.count
-            let chunk = whole ? stream.pendingSend : Array(stream.pendingSend[start..<(start + allowed)])
             stream.pendingSendOffset += allowed
             if allowed > 0 || endStream {
                 sent += 1
-                outbox.append(.frame(.data(id, chunk, endStream: endStream)))
+                // All of what waits goes in one frame as it is; a part of it goes as a range of the
+                // body, shared with the stream (no copy: OutboxEntry).
+                if start == 0 && allowed == stream.pendingSend.count {
+                    outbox.append(.frame(.data(id, stream.pendingSend, endStream: endStream)))
+                } else {
+                    outbox.append(.data(stream: id, body: stream.pendingSend, range: start..<(start + allowed), endStream: endStream))
+                }
                 stream.sentBodyLength += allowed
                 progress(.dataSent(stream: id, length: allowed, endStream: endStream), into: &events)
             }

@@ -29,6 +29,23 @@ public enum Outbound: Hashable, Sendable {
     }
 }
 
+/// An entry of a connection's outbox: what goes onto the wire, or a DATA frame that carries a part
+/// of a body held by its stream (`range` of `body`: the body is shared, not copied, until a driver
+/// asks for frames as values).
+enum OutboxEntry: Hashable, Sendable {
+    case preface
+    case frame(Frame)
+    case data(stream: UInt32, body: [UInt8], range: Range<Int>, endStream: Bool)
+
+    var outbound: Outbound {
+        switch self {
+        case .preface: return .preface
+        case .frame(let frame): return .frame(frame)
+        case .data(let id, let body, let range, let endStream): return .frame(.data(id, Array(body[range]), endStream: endStream))
+        }
+    }
+}
+
 /// A mistake in how a driver asked the engine to act (not a protocol error: nothing was sent).
 public struct UsageError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
@@ -169,7 +186,8 @@ public struct Connection: Sendable {
     public internal(set) var isClosed = false
     public internal(set) var closeReason: String?
 
-    public internal(set) var outbox: [Outbound] = []
+    /// What waits to go out, in order (`takeOutbound`).
+    var outbox: [OutboxEntry] = []
 
     public init(role: Role, configuration: Configuration? = nil) {
         self.role = role
@@ -200,10 +218,24 @@ public struct Connection: Sendable {
         }
     }
 
-    /// Frames queued since the last call, in order.
+    /// Frames queued since the last call, in order (a DATA frame that carries a part of a body
+    /// gets that part copied out: `takeOutbound(into:)` is the way without copies).
     public mutating func takeOutbound() -> [Outbound] {
         defer { outbox.removeAll(keepingCapacity: true) }
-        return outbox
+        return outbox.map(\.outbound)
+    }
+
+    /// Frames queued since the last call, encoded onto `wire` in order; the bodies DATA frames
+    /// carry are handed over as they lie, not copied (a server's hot path, when nothing traces).
+    public mutating func takeOutbound(into wire: inout WireQueue) {
+        for entry in outbox {
+            switch entry {
+            case .preface: wire.append(connectionPreface)
+            case .frame(let frame): wire.append(frame: frame)
+            case .data(let id, let body, let range, let endStream): wire.appendData(stream: id, body: body, range, endStream: endStream)
+            }
+        }
+        outbox.removeAll(keepingCapacity: true)
     }
 
     // MARK: Receiving

@@ -9,15 +9,9 @@ public enum FrameEncoder {
 
     public static func encode(_ frame: Frame, into out: inout [UInt8]) {
         let length = frame.payloadLength
-        out.reserveCapacity(out.count + 9 + length)
-        // The nine octets of the header (§4.1) in one append, not nine.
-        let stream = frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0)
-        let header: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
-            UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
-            frame.type.rawValue, frame.wireFlags.rawValue,
-            UInt8(truncatingIfNeeded: stream >> 24), UInt8(truncatingIfNeeded: stream >> 16),
-            UInt8(truncatingIfNeeded: stream >> 8), UInt8(truncatingIfNeeded: stream))
-        withUnsafeBytes(of: header) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+        reserve(9 + length, in: &out)
+        encodeHeader(length: length, type: frame.type.rawValue, flags: frame.wireFlags.rawValue,
+                     stream: frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0), into: &out)
         if let pad = frame.padLength { out.append(pad) }
         switch frame.payload {
         case .data(let bytes):
@@ -55,6 +49,27 @@ public enum FrameEncoder {
             out.append(contentsOf: payload)
         }
         if let pad = frame.padLength { out.append(contentsOf: repeatElement(0, count: Int(pad))) }
+    }
+
+    /// Room for `count` more octets. A buffer that many frames are encoded into one after the
+    /// other grows by doubling: asking for exactly what each frame needs would reallocate (and
+    /// copy everything so far) for every frame.
+    @inline(__always)
+    static func reserve(_ count: Int, in out: inout [UInt8]) {
+        let needed = out.count + count
+        if needed > out.capacity { out.reserveCapacity(max(needed, 2 * out.capacity)) }
+    }
+
+    /// The nine octets of a frame header (§4.1), in one append, not nine. `stream` includes the
+    /// reserved bit.
+    @inline(__always)
+    static func encodeHeader(length: Int, type: UInt8, flags: UInt8, stream: UInt32, into out: inout [UInt8]) {
+        let header: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
+            UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+            type, flags,
+            UInt8(truncatingIfNeeded: stream >> 24), UInt8(truncatingIfNeeded: stream >> 16),
+            UInt8(truncatingIfNeeded: stream >> 8), UInt8(truncatingIfNeeded: stream))
+        withUnsafeBytes(of: header) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
     }
 
     private static func appendPriority(_ priority: PriorityFields, to out: inout [UInt8]) {

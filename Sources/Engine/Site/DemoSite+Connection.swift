@@ -70,31 +70,33 @@ extension DemoSite {
     /// when the site has a clock. Read off the pseudo-headers at the head of the list, a fixed page
     /// told by its octets with no `String` made; nil for anything else.
     func staticAnswer(getting headers: [HeaderField]) -> (headerList: [HeaderField], body: [UInt8])? {
-        guard let (list, body) = Self.staticPage(getting: headers, files: files) else { return nil }
-        guard date != nil else { return (list, body) }
-        var dated = list
-        addDate(to: &dated)
-        return (dated, body)
+        guard let (list, body, dated) = Self.staticPage(getting: headers, files: fileIndex) else { return nil }
+        guard let date else { return (list, body) }
+        return (dated.list(list, date: date()), body)
     }
 
-    static func staticPage(getting headers: [HeaderField], files: [String: StaticFile]) -> (headerList: [HeaderField], body: [UInt8])? {
+    static func staticPage(getting headers: [HeaderField], files: FileIndex)
+        -> (headerList: [HeaderField], body: [UInt8], dated: DatedList)? {
         var method: Int?, path: Int?
         for i in headers.indices {
             // §8.3: pseudo-headers come first (checked on receipt). Told apart by length first,
-            // so that at most one comparison of strings is made per field.
-            let name = headers[i].name
-            guard name.utf8.count > 1, headers[i].isPseudo else { break }
-            switch name.utf8.count {
-            case 7 where method == nil && name == ":method": method = i
-            case 5 where path == nil && name == ":path": path = i
-            default: break
+            // then by octets, looked at where they lie (no `String` compared).
+            let kind = HeaderField.withOctets(of: headers[i].name) { name -> Int in
+                guard name.count > 1, name[0] == 0x3a else { return -1 }  // the regular fields begin
+                if name.count == 7 && HTTPSemantics.same(name, ":method") { return 1 }
+                if name.count == 5 && HTTPSemantics.same(name, ":path") { return 2 }
+                return 0
             }
+            if kind < 0 { break }
+            if kind == 1 && method == nil { method = i } else if kind == 2 && path == nil { path = i }
         }
-        guard let method, let path, headers[method].value == "GET" else { return nil }
-        let page = HeaderField.withOctets(of: headers[path].value) { fixedPage(octets: $0) }
-        if let page { return (page.headerList, page.response.body) }
-        guard !files.isEmpty, let file = files[withoutQuery(headers[path].value)] else { return nil }
-        return (file.headerList, file.body)
+        guard let method, let path, HeaderField.withOctets(of: headers[method].value, { HTTPSemantics.same($0, "GET") }) else { return nil }
+        return HeaderField.withOctets(of: headers[path].value) { target in
+            if let page = fixedPage(octets: target) { return (page.headerList, page.response.body, page.dated) }
+            let path = UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)])
+            guard let file = files.file(at: path) else { return nil }
+            return (file.headerList, file.body, file.dated)
+        }
     }
 
     /// `/.well-known/h2/state`: the state of the very connection the request came on, taken when

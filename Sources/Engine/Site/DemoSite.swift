@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A request as the demo site sees it.
 public struct SiteRequest: Hashable, Sendable {
     public var method: String
@@ -84,6 +86,8 @@ public struct StaticFile: Sendable {
     public let lastModified: Int?
     /// The response to GET, its header list with :status first.
     let headerList: [HeaderField]
+    /// `headerList` with the Date of the moment (made once for each Date value).
+    let dated = DatedList()
 
     /// `lastModified` is sent as Last-Modified (RFC 9110 §8.8.2: an origin server SHOULD send it
     /// when it knows it) and with `cache-control: max-age=3600`: the files are read once when the
@@ -103,12 +107,85 @@ public struct StaticFile: Sendable {
     }
 }
 
+/// Static files by path, found by the path's octets: an FNV-1a hash into open-addressed slots,
+/// probed linearly, then one comparison of octets. A `Dictionary` keyed by `String` hashed every
+/// request's path with SipHash and compared Strings, a server's largest cost in finding its answer.
+struct FileIndex: Sendable {
+    /// Per slot: the entry's position in `entries`, or -1 (empty). Twice as many slots as entries
+    /// at least, a power of two.
+    private var slots: [Int32]
+    private var entries: [(path: [UInt8], file: StaticFile)] = []
+
+    init(_ files: [String: StaticFile]) {
+        var size = 8
+        while size < 2 * files.count { size *= 2 }
+        slots = Array(repeating: -1, count: size)
+        for (path, file) in files {
+            let octets = Array(path.utf8)
+            var slot = octets.withUnsafeBufferPointer { Self.hash($0) } & (size - 1)
+            while slots[slot] >= 0 { slot = (slot + 1) & (size - 1) }
+            slots[slot] = Int32(entries.count)
+            entries.append((octets, file))
+        }
+    }
+
+    /// The file at `path` (without its query), if there is one.
+    func file(at path: UnsafeBufferPointer<UInt8>) -> StaticFile? {
+        guard !entries.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = Self.hash(path) & mask
+        while slots[slot] >= 0 {
+            let entry = entries[Int(slots[slot])]
+            if entry.path.count == path.count, entry.path.withUnsafeBufferPointer({ Self.same($0, path) }) { return entry.file }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Whether two runs of octets of the same length are equal.
+    private static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < a.count && a[i] == b[i] { i += 1 }
+        return i == a.count
+    }
+
+    /// FNV-1a, 64 bits.
+    private static func hash(_ octets: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for octet in octets { hash = (hash ^ UInt64(octet)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: hash)
+    }
+}
+
+/// A header list made once (a static answer's) with a Date field appended (RFC 9110 §6.6.1): the
+/// dated list is made once for each Date value, that is once a second on a server, and shared by
+/// the responses of that second, instead of a copy of the whole list (every field retained, then
+/// released) made for each response. Shared by the threads of a server, behind a lock.
+final class DatedList: Sendable {
+    private let latest = Mutex<(date: String, list: [HeaderField])?>(nil)
+
+    init() {}
+
+    /// `list` with `date` appended.
+    func list(_ list: [HeaderField], date: String) -> [HeaderField] {
+        latest.withLock { latest in
+            if let latest, latest.date == date { return latest.list }
+            var dated = list
+            dated.append(HeaderField("date", date))
+            latest = (date, dated)
+            return dated
+        }
+    }
+}
+
 /// The demo website of seed 000, done properly: /, /echo, /json, /html, /styles.css, /upload, plus
 /// static files supplied by the driver. Pure: a request in, a response out; no files, and no clock
 /// unless the driver gives it one (`date`).
 public struct DemoSite: Sendable {
     /// Extra static files by path, e.g. from `serve --root`.
-    public var files: [String: StaticFile] = [:]
+    public var files: [String: StaticFile] = [:] { didSet { fileIndex = FileIndex(files) } }
+    /// `files`, found by a path's octets (a server's hot path).
+    var fileIndex = FileIndex([:])
     /// The Date field's value for a response made now, or nil for a server without a clock. RFC
     /// 9110 §6.6.1: "An origin server with a clock MUST generate a Date header field in all 2xx
     /// (Successful), 3xx (Redirection), and 4xx (Client Error) responses" (1xx and 5xx MAY; this
@@ -187,6 +264,8 @@ public struct DemoSite: Sendable {
     struct FixedPage: Sendable {
         let response: SiteResponse
         let headerList: [HeaderField]
+        /// `headerList` with the Date of the moment (made once for each Date value).
+        let dated = DatedList()
 
         init(_ type: String, _ body: [UInt8]) {
             var response = SiteResponse(status: 200, headers: [HeaderField("content-type", type)], body: body)

@@ -1,0 +1,166 @@
+/// Octets waiting to be written to a connection, as pieces in order: runs of frames encoded into a
+/// buffer of the queue's own, and the parts of bodies that DATA frames carry (RFC 9113 §6.1),
+/// referred to where they lie — shared with the response that holds them, never copied. A driver
+/// writes the pieces with one gathered write (`withBuffers`, then writev) and says how many octets
+/// went (`consume`). Sans-IO: it only holds octets.
+///
+/// The one trick of this file: a body of 100 responses × 64 KiB copied into one flat buffer was
+/// copied again on every partial write that shifted the rest down; here a body is never copied,
+/// and what was written is dropped by moving an index. A small body is copied into the run of
+/// encoded frames after all (below `shareFrom` octets one more piece costs more than the copy).
+public struct WireQueue: Sendable {
+    /// A piece: octets `start..<end` of the queue's own buffer, or of a body shared with a stream.
+    enum Piece: Sendable {
+        case own(start: Int, end: Int)
+        case shared(body: [UInt8], start: Int, end: Int)
+    }
+
+    private var pieces: [Piece] = []
+    /// The first piece not wholly written, and how many of its octets were.
+    private var first = 0
+    private var firstWritten = 0
+    private var octets: [UInt8] = []
+    /// Octets waiting.
+    public private(set) var count = 0
+
+    /// Bodies (or parts) at least this long are referred to; shorter ones are copied.
+    static let shareFrom = 1_024
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Appends octets of its own (the preface, an HTTP/1.1 answer).
+    public mutating func append(_ bytes: some Collection<UInt8>) {
+        let start = octets.count
+        octets.append(contentsOf: bytes)
+        noteOwn(from: start)
+    }
+
+    /// Appends a frame, encoded (FrameEncoder); a large unpadded DATA payload is referred to.
+    public mutating func append(frame: Frame) {
+        let start = octets.count
+        // A response's two frames, unpadded, straight here; any other through FrameEncoder.
+        switch frame.payload {
+        case .data(let body) where frame.padLength == nil:
+            return appendData(stream: frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0), body: body, 0..<body.count,
+                              flags: frame.flags.subtracting(.padded).rawValue)
+        case .headers(let block, nil) where frame.padLength == nil:
+            FrameEncoder.reserve(9 + block.count, in: &octets)
+            FrameEncoder.encodeHeader(length: block.count, type: FrameType.headers.rawValue,
+                                      flags: frame.flags.subtracting([.padded, .priority]).rawValue,
+                                      stream: frame.streamID | (frame.reservedBit ? 0x8000_0000 : 0), into: &octets)
+            octets.append(contentsOf: block)
+        default:
+            FrameEncoder.encode(frame, into: &octets)
+        }
+        noteOwn(from: start)
+    }
+
+    /// Appends a DATA frame carrying `range` of `body`, END_STREAM as asked.
+    mutating func appendData(stream id: UInt32, body: [UInt8], _ range: Range<Int>, endStream: Bool) {
+        appendData(stream: id, body: body, range, flags: endStream ? FrameFlags.endStream.rawValue : 0)
+    }
+
+    private mutating func appendData(stream id: UInt32, body: [UInt8], _ range: Range<Int>, flags: UInt8) {
+        let start = octets.count
+        FrameEncoder.reserve(9 + (range.count < Self.shareFrom ? range.count : 0), in: &octets)
+        FrameEncoder.encodeHeader(length: range.count, type: FrameType.data.rawValue, flags: flags, stream: id, into: &octets)
+        if range.count < Self.shareFrom {
+            body.withUnsafeBufferPointer { octets.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+            return noteOwn(from: start)
+        }
+        noteOwn(from: start)
+        pieces.append(.shared(body: body, start: range.lowerBound, end: range.upperBound))
+        count += range.count
+    }
+
+    /// The octets from `start` to the end of the own buffer were just added: they extend the last
+    /// piece when it ends there.
+    private mutating func noteOwn(from start: Int) {
+        let end = octets.count
+        guard end > start else { return }
+        count += end - start
+        if let last = pieces.last, case .own(let lastStart, start) = last {
+            pieces[pieces.count - 1] = .own(start: lastStart, end: end)
+        } else {
+            pieces.append(.own(start: start, end: end))
+        }
+    }
+
+    /// Drops the first `written` octets (a write took them).
+    public mutating func consume(_ written: Int) {
+        var left = min(written, count)
+        count -= left
+        while left > 0 {
+            let length = pieces[first].length - firstWritten
+            if left < length {
+                firstWritten += left
+                break
+            }
+            left -= length
+            first += 1
+            firstWritten = 0
+        }
+        if count == 0 {
+            pieces.removeAll(keepingCapacity: true)
+            octets.removeAll(keepingCapacity: octets.capacity <= 1 << 16)
+            first = 0
+            firstWritten = 0
+        } else if first >= 256 && first * 2 >= pieces.count {
+            compact()
+        }
+    }
+
+    /// Forgets the pieces written, and the own octets before the first still waiting (a reader
+    /// slower than the writer: the queue does not grow without end). Each piece and octet is moved
+    /// at most once per halving, so the cost stays linear in what passes through.
+    private mutating func compact() {
+        pieces.removeFirst(first)
+        first = 0
+        guard let base = pieces.lazy.compactMap({ piece -> Int? in
+            if case .own(let start, _) = piece { return start } else { return nil }
+        }).first, base >= 1 << 16, base * 2 >= octets.count else { return }
+        octets.removeFirst(base)
+        for i in pieces.indices {
+            if case .own(let start, let end) = pieces[i] { pieces[i] = .own(start: start - base, end: end - base) }
+        }
+    }
+
+    /// Calls `body` with the first pieces waiting (at most `limit`, at least one when the queue is
+    /// not empty), lent where they lie for the call.
+    public func withBuffers<R>(limit: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) throws -> R) rethrows -> R {
+        let n = min(limit, pieces.count - first)
+        return try octets.withUnsafeBytes { own in
+            try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: max(1, n)) { list in
+                try lend(first, upTo: first + n, own: own, into: list, body)
+            }
+        }
+    }
+
+    /// Lends piece `i` and the ones after it up to `end`, one inside the other (a shared body's
+    /// octets are reachable only inside its `withUnsafeBytes`), then calls `body` with them all.
+    private func lend<R>(_ i: Int, upTo end: Int, own: UnsafeRawBufferPointer, into list: UnsafeMutableBufferPointer<UnsafeRawBufferPointer>,
+                         _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) throws -> R) rethrows -> R {
+        guard i < end else { return try body(UnsafeBufferPointer(start: list.baseAddress, count: end - first)) }
+        let skip = i == first ? firstWritten : 0
+        switch pieces[i] {
+        case .own(let start, let stop):
+            list[i - first] = UnsafeRawBufferPointer(rebasing: own[(start + skip)..<stop])
+            return try lend(i + 1, upTo: end, own: own, into: list, body)
+        case .shared(let bytes, let start, let stop):
+            return try bytes.withUnsafeBytes { shared in
+                list[i - first] = UnsafeRawBufferPointer(rebasing: shared[(start + skip)..<stop])
+                return try lend(i + 1, upTo: end, own: own, into: list, body)
+            }
+        }
+    }
+}
+
+extension WireQueue.Piece {
+    var length: Int {
+        switch self {
+        case .own(let start, let end), .shared(_, let start, let end): return end - start
+        }
+    }
+}
