@@ -110,9 +110,6 @@ enum StaticFieldIndex {
         table[position] = slot
     }
 
-    /// How static index `index` (1...61) names a field `SensitiveFields` never indexes (§7.1.3).
-    static func sensitivity(_ index: Int) -> SensitiveFields.Rule { tables.sensitive[index] }
-
     /// Whether the static name at `index` (its first index) names a field whose value seldom
     /// repeats: :path (4), age (21), content-length (28), etag (34), if-modified-since (40),
     /// if-none-match (41), location (46), set-cookie (55) (RFC 7541 Appendix A).

@@ -230,7 +230,7 @@ public struct HPACKEncoder: Sendable, Equatable {
         }
         let nameIndex = staticName ?? dynamicName
         let indexing = policy.indexing
-            ?? (sensitive.neverIndexes(name: name, staticName: staticName, valueLength: value.count) ? .neverIndexed
+            ?? (sensitive.neverIndexes(name: name, staticName: staticName, valueLength: value.count, statics: statics) ? .neverIndexed
                 : Self.defaultIndexing(size: name.count + value.count + 32, staticName: staticName, policy: policy,
                                        tableSize: table.maxSize))
         switch indexing {
