@@ -53,7 +53,7 @@ public enum HuffmanCoding {
             if waiting >= 32 {
                 // 32 to 61 bits waiting: 32 fewer. Said as `&= 31`, not `&-= 32`: with two
                 // counters stepped alike the optimiser paired them in a vector register, which put
-                // its slow moves on every octet's path (20 instructions an octet instead of 12).
+                // its slow moves on every octet's path (20 instructions an octet instead of 13).
                 waiting &= 31
                 UnsafeMutableRawPointer(out + position).storeBytes(of: UInt32(truncatingIfNeeded: accumulator &>> waiting).bigEndian,
                                                                     as: UInt32.self)
