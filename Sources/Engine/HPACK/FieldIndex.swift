@@ -7,22 +7,23 @@
 /// chain and comparing every value along it (a browser's many cookies or referers) cost more than
 /// hashing the value, once the static table has not matched.
 
-/// A 64-bit hash of a field's name, from its length and its first and last eight octets (a
-/// multiply and a shift per word): every octet is not looked at, for names and values that differ
+/// A 64-bit hash of a field's name (a static name's is its static index, mixed), from its length
+/// and its first and last eight octets (a multiply and a shift per word): every octet is not looked at, for names and values that differ
 /// only in their middle are few in a table, and a collision only costs a comparison of the octets
 /// (each candidate is confirmed by one). Not for adversaries: an attacker who makes many fields
 /// collide only lengthens the walk along one chain, which the table's size bounds.
 struct FieldHash: Equatable {
     var name: UInt64
 
-    init(_ header: HeaderField) {
-        name = HeaderField.withOctets(of: header.name) { Self.hash($0, 0xcbf2_9ce4_8422_2325) }
-    }
-
-    /// The same hash, of a name given as octets.
+    /// The hash of a name given as octets; `staticName` is its first static index if it has one
+    /// (`StaticFieldIndex.firstIndex(ofName:in:)`), which then stands for the name, unhashed.
     @inline(__always)
-    init(name: UnsafeBufferPointer<UInt8>) {
-        self.name = Self.hash(name, 0xcbf2_9ce4_8422_2325)
+    init(name: UnsafeBufferPointer<UInt8>, staticName: Int?) {
+        if let staticName {
+            self.name = Self.mix(0x8422_2325_cbf2_9ce4, UInt64(truncatingIfNeeded: staticName))
+        } else {
+            self.name = Self.hash(name, 0xcbf2_9ce4_8422_2325)
+        }
     }
 
     /// The hash of the whole field: its value hashed on from the name's hash.
@@ -57,18 +58,17 @@ struct FieldHash: Equatable {
     }
 }
 
-/// The static table (§2.3.1, Appendix A) as an open-addressed hash table of names (256 slots),
-/// built once and never freed: plain memory, so a lookup costs no reference counting. The entries
-/// that share a name stand next to each other in the table (:method 2–3, :status 8–14, …), so an
-/// exact match is looked for among those after the name's first index.
+/// The static table (§2.3.1, Appendix A), its names found by their shape, as nghttp2 finds them:
+/// a name's length and last octet pick at most two candidates (Appendix A's 52 names share a shape
+/// at most by twos: accept and expect, :status and expires, …), and one comparison confirms; no
+/// hash of the name. Built once and never freed: plain memory, so a lookup costs no reference
+/// counting. The entries that share a name stand next to each other in the table (:method 2–3,
+/// :status 8–14, …), so an exact match is looked for among those after the name's first index.
 enum StaticFieldIndex {
-    struct Slot {
-        var index: Int  // 0: empty
-        var hash: UInt64
-    }
-
     struct Tables: @unchecked Sendable {
-        let names: UnsafeMutablePointer<Slot>
+        /// By shape (`shape(_:)`): the first indexes of the names of that shape, one per octet
+        /// from the low end (0: none).
+        let byShape: UnsafeMutablePointer<UInt16>
         /// By static index: the last index with the same name.
         let lastWithName: UnsafeMutablePointer<Int>
         let entries: UnsafeMutablePointer<HeaderField>
@@ -78,37 +78,47 @@ enum StaticFieldIndex {
         let sensitive: UnsafeMutablePointer<SensitiveFields.Rule>
     }
 
+    /// Names longer than Appendix A's longest (27 octets) are in no shape.
+    private static let shapes = 32 * 256
+
+    /// A name's length and last octet, or nil for a name no static name can be.
+    @inline(__always)
+    private static func shape(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
+        let count = name.count
+        guard count > 0 && count < 32, let base = name.baseAddress else { return nil }
+        return count &<< 8 | Int(base[count &- 1])
+    }
+
     /// The tables, for a caller that keeps them at hand (the encoder: one lookup of the lazily
     /// built global per encoder, not two per field).
     static var shared: Tables { tables }
 
     private static let tables: Tables = {
         let tables = Tables(
-            names: .allocate(capacity: 256), lastWithName: .allocate(capacity: StaticTable.count + 1),
+            byShape: .allocate(capacity: shapes), lastWithName: .allocate(capacity: StaticTable.count + 1),
             entries: .allocate(capacity: StaticTable.count), sensitive: .allocate(capacity: StaticTable.count + 1))
-        tables.names.initialize(repeating: Slot(index: 0, hash: 0), count: 256)
+        tables.byShape.initialize(repeating: 0, count: shapes)
         tables.lastWithName.initialize(repeating: 0, count: StaticTable.count + 1)
         tables.sensitive.initialize(repeating: .none, count: StaticTable.count + 1)
         for (offset, field) in StaticTable.entries.enumerated() {
             (tables.entries + offset).initialize(to: field)
             tables.sensitive[offset + 1] = SensitiveFields.builtInRule(field.name)
-            let hash = FieldHash(field)
-            if let first = firstIndex(of: field.name, hash: hash.name, in: tables) {
+            let first = HeaderField.withOctets(of: field.name) { name in firstIndex(ofName: name, in: tables) }
+            if let first {
                 precondition(tables.entries[offset - 1].name == field.name, "Appendix A keeps a name's entries together")
                 for index in first...offset { tables.lastWithName[index] = offset + 1 }
             } else {
-                place(Slot(index: offset + 1, hash: hash.name), in: tables.names)
+                HeaderField.withOctets(of: field.name) { name in
+                    guard let shape = shape(name) else { preconditionFailure("Appendix A's names are 1-27 octets") }
+                    let candidates = tables.byShape[shape]
+                    precondition(candidates < 0x100, "Appendix A's names share a shape at most by twos")
+                    tables.byShape[shape] = candidates == 0 ? UInt16(offset + 1) : candidates | UInt16(offset + 1) << 8
+                }
             }
             tables.lastWithName[offset + 1] = offset + 1
         }
         return tables
     }()
-
-    private static func place(_ slot: Slot, in table: UnsafeMutablePointer<Slot>) {
-        var position = Int(truncatingIfNeeded: slot.hash) & 255
-        while table[position].index != 0 { position = (position + 1) & 255 }
-        table[position] = slot
-    }
 
     /// Whether the static name at `index` (its first index) names a field whose value seldom
     /// repeats: :path (4), age (21), content-length (28), etag (34), if-modified-since (40),
@@ -120,25 +130,15 @@ enum StaticFieldIndex {
         }
     }
 
-    /// The first static index (1...61) whose name is `name` (as the tables are built).
-    static func firstIndex(of name: String, hash: UInt64, in tables: Tables) -> Int? {
-        var position = Int(truncatingIfNeeded: hash) & 255
-        while tables.names[position].index != 0 {
-            let slot = tables.names[position]
-            if slot.hash == hash && tables.entries[slot.index - 1].name == name { return slot.index }
-            position = (position + 1) & 255
-        }
-        return nil
-    }
-
-    /// The first static index whose name is these octets (the encoder's lookup: no `String`).
+    /// The first static index (1...61) whose name is these octets.
     @inline(__always)
-    static func firstIndex(ofName name: UnsafeBufferPointer<UInt8>, hash: UInt64, in tables: Tables) -> Int? {
-        var position = Int(truncatingIfNeeded: hash) & 255
-        while tables.names[position].index != 0 {
-            let slot = tables.names[position]
-            if slot.hash == hash && DynamicTable.same(tables.octets.name(slot.index), name) { return slot.index }
-            position = (position + 1) & 255
+    static func firstIndex(ofName name: UnsafeBufferPointer<UInt8>, in tables: Tables) -> Int? {
+        guard let shape = shape(name) else { return nil }
+        var candidates = Int(tables.byShape[shape])
+        while candidates != 0 {
+            let index = candidates & 0xff
+            if DynamicTable.same(tables.octets.name(index), name) { return index }
+            candidates &>>= 8
         }
         return nil
     }

@@ -199,13 +199,13 @@ public struct HPACKEncoder: Sendable, Equatable {
         name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, field: HeaderField?,
         policy: EncoderPolicy, to out: inout OctetWriter, report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
-        let hash = FieldHash(name: name)
-        let staticName = StaticFieldIndex.firstIndex(ofName: name, hash: hash.name, in: statics)
+        let staticName = StaticFieldIndex.firstIndex(ofName: name, in: statics)
         if policy.useIndexedFields, let staticName,
            let exact = StaticFieldIndex.index(ofValue: value, nameIndex: staticName, in: statics) {
             out.integer(exact, prefixBits: 7, flags: 0x80)
             return .indexed(index: exact)
         }
+        let hash = FieldHash(name: name, staticName: staticName)
         var dynamicName: Int?
         var fieldHash: UInt64?
         if policy.useIndexedFields || staticName == nil {
@@ -269,7 +269,7 @@ public struct HPACKEncoder: Sendable, Equatable {
         let oldest = insertions - table.count
         for sequence in oldest..<insertions {
             table.withOctets(insertions - 1 - sequence) { name, value in
-                let hash = FieldHash(name: name)
+                let hash = FieldHash(name: name, staticName: StaticFieldIndex.firstIndex(ofName: name, in: statics))
                 index.insert(sequence, hash: hash, field: hash.field(value: value))
             }
         }
