@@ -35,6 +35,8 @@ struct Bench: ParsableCommand {
         var dump: String?
         @Option(help: "Measure only this part, for profiling (\(Part.allCases.map(\.rawValue).joined(separator: ", "))).")
         var only: Part?
+        @Option(help: "Run each measured part exactly this many passes over the stories, not for a time: for counting instructions under callgrind (scripts/bench hpack).")
+        var passes: Int?
 
         enum Part: String, ExpressibleByArgument, CaseIterable {
             case decode, strings, huffman, encode
@@ -64,7 +66,15 @@ struct Bench: ParsableCommand {
             let headerBytes = stories.joined().reduce(0) { $0 + $1.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count } }
             var sink = 0
             func part(_ part: Part) -> Double { only == nil || only == part ? seconds : 0 }
-            let (decodeRuns, decodeTime) = Bench.measure(seconds: part(.strings)) {
+            /// A part measured for its time, or run `passes` times (none when `only` leaves it out).
+            func measure(_ which: Part, seconds: Double, _ body: () -> Void) -> (Int, Double) {
+                guard let passes else { return Bench.measure(seconds: seconds, body) }
+                guard only == nil || only == which else { return (0, 1) }
+                let start = Bench.now()
+                for _ in 0..<max(passes, 0) { body() }
+                return (passes, max(Bench.now() - start, 1e-9))
+            }
+            let (decodeRuns, decodeTime) = measure(.strings, seconds: part(.strings)) {
                 for story in stories {
                     var decoder = HPACKDecoder()
                     for item in story {
@@ -75,7 +85,7 @@ struct Bench: ParsableCommand {
             }
             // The same, with each field handed out as octets (as nghttp2's inflater hands out
             // pointers); the sink reads every value's length, as the reference helper does.
-            let (octetRuns, octetTime) = Bench.measure(seconds: part(.decode)) {
+            let (octetRuns, octetTime) = measure(.decode, seconds: part(.decode)) {
                 for story in stories {
                     var decoder = HPACKDecoder()
                     for item in story {
@@ -94,7 +104,7 @@ struct Bench: ParsableCommand {
             }
             let codedBytes = coded.reduce(0) { $0 + $1.count }
             var scratch = [UInt8](repeating: 0, count: 1 << 16)
-            let (huffmanRuns, huffmanTime) = Bench.measure(seconds: part(.huffman) / 2) {
+            let (huffmanRuns, huffmanTime) = measure(.huffman, seconds: part(.huffman) / 2) {
                 scratch.withUnsafeMutableBufferPointer { output in
                     for octets in coded {
                         octets.withUnsafeBufferPointer { sink &+= (try? HuffmanCoding.decode($0, into: output, offset: 0)) ?? 0 }
@@ -103,7 +113,7 @@ struct Bench: ParsableCommand {
             }
             var out: [UInt8] = []
             out.reserveCapacity(1 << 16)
-            let (encodeRuns, encodeTime) = Bench.measure(seconds: part(.encode)) {
+            let (encodeRuns, encodeTime) = measure(.encode, seconds: part(.encode)) {
                 for story in stories {
                     var encoder = HPACKEncoder(policy: .network)
                     for item in story {

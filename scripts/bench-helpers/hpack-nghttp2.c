@@ -27,8 +27,17 @@ static uint8_t *unhex(const char *s, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: %s DUMP [SECONDS]\n", argv[0]); return 2; }
+    if (argc < 2 || argc == 4) { fprintf(stderr, "usage: %s DUMP [SECONDS] [encode|decode PASSES]\n", argv[0]); return 2; }
     double seconds = argc > 2 ? atof(argv[2]) : 2;
+    /* Fixed passes of one part: 0 = clocked, as long as `seconds`. */
+    long decode_passes = 0, encode_passes = 0;
+    if (argc > 4) {
+        if (strcmp(argv[3], "encode") == 0) encode_passes = atol(argv[4]);
+        else if (strcmp(argv[3], "decode") == 0) decode_passes = atol(argv[4]);
+        else { fprintf(stderr, "PART is encode or decode\n"); return 2; }
+        if (encode_passes + decode_passes < 1) { fprintf(stderr, "PASSES is at least 1\n"); return 2; }
+    }
+    int fixed = argc > 4;
     FILE *f = fopen(argv[1], "r");
     if (!f) { perror(argv[1]); return 1; }
     story *stories = NULL; size_t nstories = 0;
@@ -66,7 +75,7 @@ int main(int argc, char **argv) {
 
     long sink = 0, runs = 0;
     double start = now(), elapsed;
-    do {
+    if (!fixed || decode_passes > 0) do {
         for (size_t i = 0; i < nstories; i++) {
             nghttp2_hd_inflater *in;
             nghttp2_hd_inflate_new(&in);
@@ -87,14 +96,15 @@ int main(int argc, char **argv) {
         }
         runs++;
         elapsed = now() - start;
-    } while (elapsed < seconds);
+    } while (fixed ? runs < decode_passes : elapsed < seconds);
+    elapsed = now() - start;
     double decode = wire_total * (double)runs / elapsed / 1e6;
 
     uint8_t *buf = malloc(1 << 20);
     long encoded = 0;
     runs = 0;
     start = now();
-    do {
+    if (!fixed || encode_passes > 0) do {
         encoded = 0;
         for (size_t i = 0; i < nstories; i++) {
             nghttp2_hd_deflater *out;
@@ -109,7 +119,8 @@ int main(int argc, char **argv) {
         }
         runs++;
         elapsed = now() - start;
-    } while (elapsed < seconds);
+    } while (fixed ? runs < encode_passes : elapsed < seconds);
+    elapsed = now() - start;
     double encode = header_total * (double)runs / elapsed / 1e6;
     printf("nghttp2 %s: %zu stories, %zu blocks, %zu fields\n", nghttp2_version(0)->version_str, nstories, blocks, fields);
     printf("decode MB/s: %.1f\n", decode);

@@ -114,11 +114,13 @@ public struct HPACKEncoder: Sendable, Equatable {
     /// Writes the block into a temporary buffer, then appends it to `bytes` in one copy: no octet
     /// written checks a capacity (`OctetWriter`). A field is written only when its worst case fits
     /// in the room left; when it does not, what is written is appended and a new buffer begun, big
-    /// enough for that field (a block past 4 KiB, or one big field).
+    /// enough for that field (a block past 1 KiB, or one big field). The buffer is 1 KiB, the most
+    /// `withUnsafeTemporaryAllocation` puts on the stack: a bigger one was a `malloc` and a `free`
+    /// per block, about a twentieth of the encoder's instructions.
     private mutating func encode(_ fields: [HeaderField], policies: [EncoderPolicy?], into bytes: inout [UInt8],
                                  report: inout EncodedHeaderBlock?) {
         var next = 0
-        var capacity = 4096
+        var capacity = 1024
         repeat {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
                 guard let base = buffer.baseAddress else { return }
@@ -129,14 +131,15 @@ public struct HPACKEncoder: Sendable, Equatable {
             if next < fields.count {
                 let field = fields[next]
                 let huffman = ((next < policies.count ? policies[next] : nil) ?? policy).huffman
-                capacity = max(4096, Self.worstCase(field.name.utf8.count + field.value.utf8.count, huffman))
+                capacity = max(1024, Self.worstCase(field.name.utf8.count + field.value.utf8.count, huffman))
             }
         } while next < fields.count
     }
 
     /// The most octets a field of `octets` name and value octets can take: the octets (four times
     /// as many when Huffman coding is forced, for no code is longer than 30 bits, §5.2 and
-    /// Appendix B) and three integers of at most 10 octets each (§5.1); 20 more for size updates.
+    /// Appendix B) and three integers of at most 10 octets each (§5.1); 20 more for size updates
+    /// and for the 3 octets a Huffman code given up on may write past the literal (`literal`).
     @inline(__always)
     static func worstCase(_ octets: Int, _ huffman: HuffmanChoice) -> Int {
         (huffman == .always ? 4 * octets : octets) + 50
@@ -196,29 +199,38 @@ public struct HPACKEncoder: Sendable, Equatable {
         name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, field: HeaderField?,
         policy: EncoderPolicy, to out: inout OctetWriter, report: inout EncodedHeaderBlock?
     ) -> FieldRepresentation {
-        let hash = FieldHash(name: name)
-        let staticName = StaticFieldIndex.firstIndex(ofName: name, hash: hash.name, in: statics)
+        let staticName = StaticFieldIndex.firstIndex(ofName: name, in: statics)
         if policy.useIndexedFields, let staticName,
            let exact = StaticFieldIndex.index(ofValue: value, nameIndex: staticName, in: statics) {
             out.integer(exact, prefixBits: 7, flags: 0x80)
             return .indexed(index: exact)
         }
+        let hash = FieldHash(name: name, staticName: staticName)
         var dynamicName: Int?
+        var fieldHash: UInt64?
         if policy.useIndexedFields || staticName == nil {
             let oldest = insertions - table.count
-            let found = index.find(hash: hash, oldest: oldest) {
+            let field = hash.field(value: value)
+            fieldHash = field
+            let exact = index.find(field: field, oldest: oldest) {
                 table.match(insertions - 1 - $0, name: name, value: value)
             }
-            if policy.useIndexedFields, let sequence = found.exact {
+            if let sequence = exact {
                 let index = dynamicIndex(sequence)
-                out.integer(index, prefixBits: 7, flags: 0x80)
-                return .indexed(index: index)
+                guard !policy.useIndexedFields else {
+                    out.integer(index, prefixBits: 7, flags: 0x80)
+                    return .indexed(index: index)
+                }
+                dynamicName = index  // an entry holding the whole field names it, as it always has here
+            } else if staticName == nil {
+                dynamicName = self.index.find(name: hash, oldest: oldest) {
+                    table.matches(insertions - 1 - $0, name: name, value: value, nameOnly: true)
+                }.map(dynamicIndex)
             }
-            dynamicName = found.name.map(dynamicIndex)
         }
         let nameIndex = staticName ?? dynamicName
         let indexing = policy.indexing
-            ?? (sensitive.neverIndexes(name: name, staticName: staticName, valueLength: value.count) ? .neverIndexed
+            ?? (sensitive.neverIndexes(name: name, staticName: staticName, valueLength: value.count, statics: statics) ? .neverIndexed
                 : Self.defaultIndexing(size: name.count + value.count + 32, staticName: staticName, policy: policy,
                                        tableSize: table.maxSize))
         switch indexing {
@@ -229,14 +241,16 @@ public struct HPACKEncoder: Sendable, Equatable {
         var nameHuffman = false
         if nameIndex == nil { nameHuffman = Self.writeString(name, huffman: policy.huffman, codes: huffmanCodes.codes, to: &out) }
         let valueHuffman = Self.writeString(value, huffman: policy.huffman, codes: huffmanCodes.codes, to: &out)
-        if indexing == .incremental { insert(field, name: name, value: value, hash: hash, report: &report) }
+        if indexing == .incremental {
+            insert(field, name: name, value: value, hash: hash, fieldHash: fieldHash ?? hash.field(value: value), report: &report)
+        }
         return .literal(indexing: indexing, nameIndex: nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)
     }
 
     /// Adds a field to the table (§4.4) and to the lookup index.
     private mutating func insert(
         _ field: HeaderField?, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: FieldHash,
-        report: inout EncodedHeaderBlock?
+        fieldHash: UInt64, report: inout EncodedHeaderBlock?
     ) {
         let added = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
         guard added else { return }  // too big for the table: it emptied it, and is not added
@@ -245,7 +259,7 @@ public struct HPACKEncoder: Sendable, Equatable {
         if table.count > index.capacity {
             rebuildIndex(capacity: table.count * 2)
         } else {
-            index.insert(insertions - 1, hash: hash)
+            index.insert(insertions - 1, hash: hash, field: fieldHash)
         }
     }
 
@@ -254,7 +268,10 @@ public struct HPACKEncoder: Sendable, Equatable {
         index = DynamicFieldIndex(capacity: capacity)
         let oldest = insertions - table.count
         for sequence in oldest..<insertions {
-            index.insert(sequence, hash: table.withOctets(insertions - 1 - sequence) { name, _ in FieldHash(name: name) })
+            table.withOctets(insertions - 1 - sequence) { name, value in
+                let hash = FieldHash(name: name, staticName: StaticFieldIndex.firstIndex(ofName: name, in: statics))
+                index.insert(sequence, hash: hash, field: hash.field(value: value))
+            }
         }
     }
 
@@ -274,18 +291,18 @@ public struct HPACKEncoder: Sendable, Equatable {
     @discardableResult
     static func writeString(_ octets: UnsafeBufferPointer<UInt8>, huffman: HuffmanChoice, codes: UnsafePointer<UInt64>,
                             to out: inout OctetWriter) -> Bool {
-        let count = octets.count
-        var length = 0
-        if huffman != .never {
-            length = HuffmanCoding.encodedLength(octets, codes: codes)
-        }
-        guard huffman == .always || (huffman == .auto && length < count) else {
-            out.integer(count, prefixBits: 7, flags: 0)
+        switch huffman {
+        case .auto:
+            return out.literal(octets, codes: codes)
+        case .always:
+            let length = HuffmanCoding.encodedLength(octets, codes: codes)
+            out.integer(length, prefixBits: 7, flags: 0x80)
+            out.huffman(octets, length: length, codes: codes)
+            return true
+        case .never:
+            out.integer(octets.count, prefixBits: 7, flags: 0)
             out.copy(octets)
             return false
         }
-        out.integer(length, prefixBits: 7, flags: 0x80)
-        out.huffman(octets, length: length, codes: codes)
-        return true
     }
 }

@@ -1,6 +1,6 @@
 /// The HPACK Huffman code, RFC 7541 §5.2 and Appendix B.
 ///
-/// Encoding packs each symbol's code into a 64-bit accumulator. Decoding is table-driven: a state
+/// Encoding packs each symbol's code into a 64-bit accumulator, in one pass over the octets. Decoding is table-driven: a state
 /// machine that consumes one whole input byte per step. A state is an internal node of the code tree
 /// (there are 256), and the entry for (state, byte) says which symbols (at most two, since the shortest
 /// code has 5 bits) that byte completes and which node it ends on. The table is computed once, at first
@@ -25,39 +25,54 @@ public enum HuffmanCoding {
     }
 
     /// Writes the Huffman coding of `bytes` at `out`, which has room for all of it (its length
-    /// is `encodedLength`): the encoder's hot path. Codes gather in a 64-bit accumulator and
-    /// leave it 32 bits at a time (the longest code is 30 bits, so it never overflows).
+    /// is `encodedLength`).
     @inline(__always)
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, codes: UnsafePointer<UInt64>, at out: UnsafeMutablePointer<UInt8>) {
+        _ = encode(bytes, codes: codes, at: out, below: .max)
+    }
+
+    /// Writes the Huffman coding of `bytes` at `out` and returns its length, or gives up and
+    /// returns nil as soon as the coding is sure to take `limit` octets or more: the encoder's hot
+    /// path, which wants the code only when it is shorter than the octets (§5.2), and so codes
+    /// once instead of counting the code's length first. `out` has room for `limit + 3` octets
+    /// (or all of the coding, with no limit).
+    ///
+    /// Codes gather in a 64-bit accumulator and leave it 32 bits at a time: fewer than 32 bits
+    /// wait in it, and no code is longer than 30 (Appendix B), so it never overflows.
+    @inline(__always)
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>, codes: UnsafePointer<UInt64>, at out: UnsafeMutablePointer<UInt8>,
+                       below limit: Int) -> Int? {
         var position = 0  // octets written
         var accumulator: UInt64 = 0
-        var total = 0  // bits gathered; those not yet written are the low end of `accumulator`
+        var waiting: UInt64 = 0  // bits not yet written: the low end of `accumulator`
         for byte in bytes {
             let entry = codes[Int(byte)]
-            let bits = Int(truncatingIfNeeded: entry) & 0xff
-            accumulator = (accumulator &<< UInt64(truncatingIfNeeded: bits)) | (entry &>> 8)
-            total &+= bits
-            // Only `position` changes here: with two counters stepped together the optimiser
-            // paired them in a vector register, which put its slow moves on the loop's path.
-            let unwritten: Int = total &- (position &* 8)
-            if unwritten >= 32 {
-                let above = UInt64(truncatingIfNeeded: unwritten &- 32)
-                let word = UInt32(truncatingIfNeeded: accumulator &>> above)
-                UnsafeMutableRawPointer(out + position).storeBytes(of: word.bigEndian, as: UInt32.self)
+            let bits = entry & 0xff
+            accumulator = (accumulator &<< bits) | (entry &>> 8)
+            waiting &+= bits
+            if waiting >= 32 {
+                // 32 to 61 bits waiting: 32 fewer. Said as `&= 31`, not `&-= 32`: with two
+                // counters stepped alike the optimiser paired them in a vector register, which put
+                // its slow moves on every octet's path (20 instructions an octet instead of 13).
+                waiting &= 31
+                UnsafeMutableRawPointer(out + position).storeBytes(of: UInt32(truncatingIfNeeded: accumulator &>> waiting).bigEndian,
+                                                                    as: UInt32.self)
                 position &+= 4
+                if position >= limit { return nil }
             }
         }
-        var pending: Int = total &- (position &* 8)
-        while pending >= 8 {
-            pending &-= 8
-            out[position] = UInt8(truncatingIfNeeded: accumulator &>> UInt64(truncatingIfNeeded: pending))
+        while waiting >= 8 {
+            waiting &-= 8
+            out[position] = UInt8(truncatingIfNeeded: accumulator &>> waiting)
             position &+= 1
         }
-        if pending > 0 {
+        if waiting > 0 {
             // Padded with the most significant bits of EOS (all 1s), §5.2.
-            let padding = UInt64(truncatingIfNeeded: 8 &- pending)
+            let padding = 8 &- waiting
             out[position] = UInt8(truncatingIfNeeded: (accumulator &<< padding) | ((1 &<< padding) &- 1))
+            position &+= 1
         }
+        return position < limit ? position : nil
     }
 
     /// The Huffman code of each octet for the encoder: the code in bits 8 and up, its length in

@@ -52,6 +52,42 @@ struct OctetWriter {
         at += octets.count
     }
 
+    /// The octets §5.1's integer `value` takes with an N-bit prefix.
+    @inline(__always)
+    static func integerLength(_ value: Int, prefixBits: Int) -> Int {
+        var rest = value &- ((1 &<< prefixBits) &- 1)
+        guard rest >= 0 else { return 1 }
+        var length = 2
+        while rest >= 128 {
+            rest &>>= 7
+            length &+= 1
+        }
+        return length
+    }
+
+    /// §5.2: a string literal, Huffman-coded when that is shorter than the octets (the automatic
+    /// choice), else the octets as they are; returns whether it was coded. The code is written
+    /// once, after room for the longest length prefix it can need (the octets' own length's), and
+    /// moved back in the rare case where its own length takes fewer octets; the writer's room
+    /// holds the literal and 3 octets more (`HuffmanCoding.encode(_:codes:at:below:)`).
+    @inline(__always)
+    mutating func literal(_ octets: UnsafeBufferPointer<UInt8>, codes: UnsafePointer<UInt64>) -> Bool {
+        let count = octets.count
+        let prefix = Self.integerLength(count, prefixBits: 7)
+        guard let length = HuffmanCoding.encode(octets, codes: codes, at: at + prefix, below: count) else {
+            integer(count, prefixBits: 7, flags: 0)
+            copy(octets)
+            return false
+        }
+        let lengthPrefix = Self.integerLength(length, prefixBits: 7)
+        if lengthPrefix < prefix {
+            UnsafeMutableRawPointer(at + lengthPrefix).copyMemory(from: at + prefix, byteCount: length)  // a memmove
+        }
+        integer(length, prefixBits: 7, flags: 0x80)
+        at += length
+        return true
+    }
+
     /// §5.2: the Huffman code of `octets`, `length` octets long (`HuffmanCoding.encodedLength`).
     @inline(__always)
     mutating func huffman(_ octets: UnsafeBufferPointer<UInt8>, length: Int, codes: UnsafePointer<UInt64>) {

@@ -67,11 +67,13 @@ public struct SensitiveFields: Hashable, Sendable {
 
     /// Whether a field is sent never-indexed by default. `staticName` is the name's first static
     /// index, if any: every built-in name is in the static table (Appendix A), so they cost one
-    /// table lookup; added names are compared only when there are some.
+    /// table lookup (in `statics`, which the encoder keeps at hand); added names are compared only
+    /// when there are some.
     @inline(__always)
-    func neverIndexes(name: UnsafeBufferPointer<UInt8>, staticName: Int?, valueLength: Int) -> Bool {
+    func neverIndexes(name: UnsafeBufferPointer<UInt8>, staticName: Int?, valueLength: Int,
+                      statics: StaticFieldIndex.Tables) -> Bool {
         if let staticName {
-            switch StaticFieldIndex.sensitivity(staticName) {
+            switch statics.sensitive[staticName] {
             case .always: return true
             case .shortValues where valueLength < Self.shortValueLimit: return true
             default: break
