@@ -265,6 +265,7 @@ public struct Lab: Sendable {
         }
         state.deliveries += 1
         var delivery = Delivery(sequence: state.deliveries, item: item, events: events, queued: collect(from: item.to))
+        if item.to == .server { state.server.releaseSpareBuffers() } else { state.client.releaseSpareBuffers() }
         delivery.relayed = relayed
         log.append(delivery)
         return delivery
