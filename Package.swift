@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "H2Lab",
             dependencies: [
-                "Engine", "Lessons", "Transport", "Panel", "Classroom", "Conformance", "CReadline",
+                "Engine", "Lessons", "Transport", "Panel", "Classroom", "Conformance", "CReadline", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

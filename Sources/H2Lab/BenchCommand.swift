@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSystem
 import Engine
 import Foundation
 import Lessons
@@ -6,7 +7,7 @@ import Lessons
 /// Release-mode benchmarks of the hot paths. Build with `swift build -c release`.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure HPACK and frame codec throughput (use a release build).", subcommands: [HPACKBench.self, FrameBench.self, LabBench.self])
+        abstract: "Measure HPACK and frame codec throughput (use a release build).", subcommands: [HPACKBench.self, FrameBench.self, LabBench.self, MemoryBench.self])
 
     static func now() -> Double {
         var t = timespec()
@@ -211,6 +212,59 @@ struct Bench: ParsableCommand {
             let start = Bench.now()
             _ = fresh.execute("back 1")
             print(String(format: "back 1 after 3 deliveries: %.1f µs", (Bench.now() - start) * 1e6))
+        }
+    }
+
+    struct MemoryBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "memory",
+            abstract: "The heap one classroom student's lab holds after a lesson, and where it goes.",
+            discussion: "Each student runs the lesson in class mode as scripts/bench class's do (Enter through it, `a` to a "
+                + "prediction, `skip` to an exercise), bounded after every command as the classroom bounds it, and keeps "
+                + "its screen's lines. The heap in use (glibc's mallinfo2) is read before and after, then again as each "
+                + "part is let go.")
+        @Option(help: "The lesson.") var lesson = "05-multiplexing"
+        @Option(help: "The lessons' folder.") var lessons = "lessons"
+        @Option(help: "Students (each with a lab of their own).", transform: Numbers.repetitions.parse) var students = 50
+
+        func run() throws {
+            let script = try LessonScript.load(path: LessonRunner.resolve(lesson, in: lessons))
+            print("sizes inline: LabState \(MemoryLayout<LabState>.size) octets, Connection \(MemoryLayout<Connection>.size), "
+                  + "Delivery \(MemoryLayout<Delivery>.size), Session \(MemoryLayout<Session>.size)")
+            let start = h2lab_heap_in_use()
+            var runs: [ClassRun] = []
+            var screens: [[String]] = []
+            var commands = 0
+            for _ in 0..<students {
+                var session = Session(palette: .plain, directory: script.folder)
+                session.capabilities = .classroom
+                session.deliveryLimit = 2_000
+                var run = ClassRun(script: script, session: session)
+                var screen = run.start()
+                for _ in 0..<400 where run.mode != .finished {
+                    screen += run.input(run.mode == .prediction ? "a" : run.mode == .exercise ? "skip" : "")
+                    run.bound(snapshots: 400, transcriptLines: 2_000)
+                    commands += 1
+                }
+                runs.append(run)
+                screens.append(Array(screen.suffix(3_000)))
+            }
+            let all = h2lab_heap_in_use()
+            let deliveries = runs.map(\.session.lab.log.count).reduce(0, +)
+            func perStudent(_ octets: Int) -> String { String(format: "%.3f MiB", Double(octets) / Double(students) / 1_048_576) }
+            print("\(students) students, \(lesson): \(commands / students) commands, \(deliveries / students) deliveries and "
+                  + "\(runs[0].session.transcript.count) transcript lines each")
+            print("heap per student after the lesson: \(perStudent(all - start))")
+            screens = []
+            let noScreens = h2lab_heap_in_use()
+            print("  their screens' lines (the classroom keeps 3 000 for a reload): \(perStudent(all - noScreens))")
+            for i in runs.indices { runs[i].bound(snapshots: 400, transcriptLines: 0) }
+            let noTranscripts = h2lab_heap_in_use()
+            print("  the sessions' transcripts: \(perStudent(noScreens - noTranscripts))")
+            for i in runs.indices { runs[i].bound(snapshots: 0, transcriptLines: 0) }
+            let noSnapshots = h2lab_heap_in_use()
+            print("  the snapshots for `back` (and the log beside them) no undo point shares: \(perStudent(noTranscripts - noSnapshots))")
+            print("  the rest (labs, undo points, saved sessions, the lesson): \(perStudent(noSnapshots - start))")
         }
     }
 }

@@ -194,7 +194,7 @@ public struct ClassRun: Sendable {
     /// every line.
     static let screenLines = 24
 
-    static func fitted(_ lines: [String], deliveries: ArraySlice<Delivery>) -> [String] {
+    static func fitted(_ lines: [String], deliveries: some BidirectionalCollection<Delivery>) -> [String] {
         guard lines.count > screenLines, let first = deliveries.first, let last = deliveries.last else { return lines }
         var counts: [String: Int] = [:]
         var order: [String] = []

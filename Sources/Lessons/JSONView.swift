@@ -2,7 +2,7 @@ import Engine
 
 /// One JSON object per line: each delivery, then each event it caused.
 public enum JSONView {
-    public static func lines(_ log: [Delivery]) -> [String] {
+    public static func lines(_ log: some Collection<Delivery>) -> [String] {
         var lines: [String] = []
         for d in log {
             var frame: [(String, String)] = [("seq", "\(d.sequence)"), ("kind", q("delivery")), ("from", q(d.item.from.rawValue)),

@@ -55,7 +55,7 @@ extension Session {
     /// (127.0.0.1:50000 ⇄ :80) carries what the client sent and what H2Lab forwarded to it, the
     /// server's (127.0.0.1:50001 ⇄ :80) what H2Lab forwarded to the server and what the server sent;
     /// a dropped frame is only on its sender's leg.
-    static func pcap(of log: [Delivery]) -> [UInt8] {
+    static func pcap(of log: some Collection<Delivery>) -> [UInt8] {
         var capture = PcapNG()
         var conversation = PcapNG.Conversation(clientPort: 50_000, serverPort: 80)
         capture.open(&conversation, microseconds: 0)

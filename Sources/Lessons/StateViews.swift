@@ -198,7 +198,7 @@ extension Renderer {
     }
 
     /// The deliveries so far as a ladder: client on the left, server on the right.
-    public func ladder(_ log: [Delivery]) -> [String] {
+    public func ladder(_ log: some Collection<Delivery>) -> [String] {
         let span = 52
         var lines = ["        " + palette.role(.client, "client") + String(repeating: " ", count: span - 2) + palette.role(.server, "server")]
         for d in log {

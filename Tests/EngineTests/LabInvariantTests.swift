@@ -39,6 +39,18 @@ struct LabInvariantTests {
         #expect(steps > 5_000, "the inputs took only \(steps) steps")
     }
 
+    /// The fuzzer runs each input without writing its steps out, and again with them only when a
+    /// rule broke: both runs must take the same steps to the same lab.
+    @Test("a run without step descriptions takes the same steps to the same lab as one with them")
+    func quietRunRepeats() {
+        for input in Self.inputs(seed: 5, count: 60) {
+            var quiet = LabExplorer(input, describing: false), told = LabExplorer(input)
+            #expect(quiet.run(maxSteps: 400) == nil && told.run(maxSteps: 400) == nil)
+            #expect(quiet.steps.isEmpty && quiet.taken == told.steps.count && told.taken == told.steps.count)
+            #expect(LabInvariants.sameState(quiet.lab.state, told.lab.state).isEmpty && quiet.lab.log.count == told.lab.log.count)
+        }
+    }
+
     /// §1 of issue 23, as the fuzzer first found it: a client's HEADERS depending on its own stream,
     /// its block inserting entries; the server refused it before decoding, and its decoder table fell
     /// out of step with the client's encoder.

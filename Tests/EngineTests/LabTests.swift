@@ -6,7 +6,7 @@ func request(_ method: String, _ path: String) -> [HeaderField] {
 }
 
 /// Stream transitions of one endpoint for one stream, as "from→to" strings, in order.
-func transitions(_ deliveries: [Delivery], extra: [Event] = [], endpoint: Role, stream: UInt32) -> [String] {
+func transitions(_ deliveries: some Collection<Delivery>, extra: [Event] = [], endpoint: Role, stream: UInt32) -> [String] {
     (extra + deliveries.filter { $0.item.to == endpoint }.flatMap(\.events)).compactMap {
         if case .streamStateChanged(stream, let from, let to, _) = $0 { return "\(from)→\(to)" }
         return nil

@@ -238,6 +238,13 @@ public struct Connection: Sendable {
         outbox.removeAll(keepingCapacity: true)
     }
 
+    /// Lets go of buffers kept only for reuse (the octets already decoded, the outbox's room): the
+    /// lab calls it after each delivery, so that the snapshots it keeps for `back` hold none of them.
+    mutating func releaseSpareBuffers() {
+        frameDecoder.releaseDecoded()
+        if outbox.isEmpty { outbox = [] }
+    }
+
     // MARK: Receiving
 
     /// Feeds received bytes (any chunking) and processes every complete frame.

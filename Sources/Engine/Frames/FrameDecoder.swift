@@ -59,6 +59,14 @@ public struct FrameDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Lets go of the octets already decoded, and of the buffer's spare room. A server keeps them
+    /// to reuse the buffer; the lab calls this before it keeps a copy of the connection for `back`,
+    /// which would otherwise hold the last frame's octets in every snapshot.
+    mutating func releaseDecoded() {
+        buffer = Array(buffer[readIndex...])
+        readIndex = 0
+    }
+
     /// The next complete item, or nil if more bytes are needed. After a connection error it
     /// returns nil for ever.
     public mutating func next() -> DecodedItem? {

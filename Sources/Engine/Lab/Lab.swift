@@ -106,12 +106,13 @@ public struct RemoteEndpoint: Hashable, Sendable {
 }
 
 /// A lab: our client and our server with a wire between them, stepped one frame at a time, with a
-/// snapshot before every delivery so that `back` is a lookup (DESIGN.md: state is a value).
+/// snapshot before every delivery so that `back` is a lookup (DESIGN.md: state is a value). Copies
+/// of a lab share their past (History.swift): keeping one costs no copy of it.
 public struct Lab: Sendable {
     public private(set) var state: LabState
     /// Every delivery so far, in order.
-    public private(set) var log: [Delivery] = []
-    private var snapshots: [LabState] = []
+    public private(set) var log = History<Delivery>()
+    private var snapshots = History<Snapshot>()
     public var site = DemoSite()
 
     public init(client: Connection.Configuration = .client, server: Connection.Configuration = .server) {
@@ -247,7 +248,7 @@ public struct Lab: Sendable {
     /// Delivers the next item to its receiver and returns what happened; nil if nothing waits.
     public mutating func deliver(from: Role? = nil) -> Delivery? {
         guard let item = nextItem(from: from) else { return nil }
-        snapshots.append(state)
+        snapshots.append(Snapshot(state))
         if item.from == .client { state.toServer.removeFirst() } else { state.toClient.removeFirst() }
         var events: [Event]
         var relayed: Relay.Outcome?
@@ -264,6 +265,7 @@ public struct Lab: Sendable {
         }
         state.deliveries += 1
         var delivery = Delivery(sequence: state.deliveries, item: item, events: events, queued: collect(from: item.to))
+        if item.to == .server { state.server.releaseSpareBuffers() } else { state.client.releaseSpareBuffers() }
         delivery.relayed = relayed
         log.append(delivery)
         return delivery
@@ -279,7 +281,7 @@ public struct Lab: Sendable {
     /// Takes the waiting item with `order` off the wire (frames ahead of it stay), as `drop(from:)`.
     public mutating func drop(order: Int) -> Delivery? {
         guard let item = (state.toServer + state.toClient).first(where: { $0.order == order }) else { return nil }
-        snapshots.append(state)
+        snapshots.append(Snapshot(state))
         if item.from == .client { state.toServer.removeAll { $0.order == order } } else { state.toClient.removeAll { $0.order == order } }
         state.deliveries += 1
         let relayed = state.relay?.deliver(item, drop: true)
@@ -311,7 +313,7 @@ public struct Lab: Sendable {
     public mutating func back(_ count: Int = 1) -> Int {
         let n = min(count, snapshots.count)
         guard n > 0 else { return 0 }
-        state = snapshots[snapshots.count - n]
+        state = snapshots[snapshots.count - n].state
         snapshots.removeLast(n)
         log.removeLast(n)
         return n
@@ -328,6 +330,13 @@ public struct Lab: Sendable {
         guard excess > 0 else { return 0 }
         snapshots.removeFirst(excess)
         return excess
+    }
+
+    /// A state kept for `back`, behind one reference: a `LabState` is over 2 KiB inline, and a
+    /// chunk of the history copied for a lab that goes on (History.swift) copies references only.
+    final class Snapshot: Sendable {
+        let state: LabState
+        init(_ state: LabState) { self.state = state }
     }
 
     /// Changes lab-wide options (auto-respond, push) without a delivery.

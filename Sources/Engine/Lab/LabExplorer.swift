@@ -9,24 +9,47 @@
 public struct LabExplorer: Sendable {
     public private(set) var lab = Lab()
     public private(set) var taint = LabInvariants.Taint()
-    /// One line per step taken, for a report of how a violation was reached.
+    /// One line per step taken, for a report of how a violation was reached (when `describing`).
     public private(set) var steps: [String] = []
+    /// Steps taken so far.
+    public private(set) var taken = 0
+    /// Whether each step is written out in `steps`. The fuzzer runs without (the lines cost more
+    /// than the steps they describe) and runs an input again with them when it broke a rule: the
+    /// lab is deterministic, so the second run takes the same steps.
+    let describing: Bool
     var input: [UInt8]
     var offset = 0
 
-    public init(_ input: [UInt8]) {
+    public init(_ input: [UInt8], describing: Bool = true) {
         self.input = input
+        self.describing = describing
     }
 
     /// Runs the whole input; the first violation found (with the steps that led to it), or nil.
     public static func run(_ input: [UInt8], maxSteps: Int = 400) -> String? {
+        guard violations(input, maxSteps: maxSteps, describing: false) != nil else { return nil }
         var explorer = LabExplorer(input)
-        while explorer.offset < explorer.input.count, explorer.steps.count < maxSteps {
-            if let violations = explorer.step(), !violations.isEmpty {
-                return (["steps:"] + explorer.steps.map { "  " + $0 } + ["violated:"] + violations.map { "  " + $0 }).joined(separator: "\n")
-            }
+        guard let violations = explorer.run(maxSteps: maxSteps) else { return "the input broke a rule once and not when run again" }
+        return (["steps:"] + explorer.steps.map { "  " + $0 } + ["violated:"] + violations.map { "  " + $0 }).joined(separator: "\n")
+    }
+
+    static func violations(_ input: [UInt8], maxSteps: Int, describing: Bool) -> [String]? {
+        var explorer = LabExplorer(input, describing: describing)
+        return explorer.run(maxSteps: maxSteps)
+    }
+
+    /// Takes steps until the input is used up or `maxSteps`; the first violations found, or nil.
+    mutating func run(maxSteps: Int) -> [String]? {
+        while offset < input.count, taken < maxSteps {
+            if let violations = step(), !violations.isEmpty { return violations }
         }
         return nil
+    }
+
+    /// Counts a step and, when describing, writes it out.
+    mutating func note(_ line: @autoclosure () -> String) {
+        taken += 1
+        if describing { steps.append(line()) }
     }
 
     mutating func byte() -> UInt8 {
@@ -140,7 +163,7 @@ public struct LabExplorer: Sendable {
         case 16:
             let count = Int(byte() % 3) + 1
             let undone = lab.back(count)
-            steps.append("back \(count) (undid \(undone))")
+            note("back \(count) (undid \(undone))")
         case 17:
             craftHeaderBlock()
         case 18:
@@ -156,7 +179,7 @@ public struct LabExplorer: Sendable {
     mutating func deliver(from role: Role?) -> [String]? {
         guard let item = lab.nextItem(from: role) else { return [] }
         guard lab.deliver(from: role) != nil else { return [] }
-        steps.append("deliver \(item.from)→\(item.to) \(item.summary)")
+        note("deliver \(item.from)→\(item.to) \(item.summary)")
         var again = lab
         again.back()
         _ = again.deliver(from: role)
@@ -165,12 +188,12 @@ public struct LabExplorer: Sendable {
         return LabInvariants.violations(in: lab, taint: taint)
     }
 
-    mutating func act(_ role: Role, _ what: String, _ body: (inout Connection) throws(UsageError) -> Void) {
+    mutating func act(_ role: Role, _ what: @autoclosure () -> String, _ body: (inout Connection) throws(UsageError) -> Void) {
         do {
             try lab.act(role, body)
-            steps.append(what)
+            note(what())
         } catch {
-            steps.append("\(what): refused (\(error))")
+            note("\(what()): refused (\(error))")
         }
     }
 
@@ -212,9 +235,9 @@ public struct LabExplorer: Sendable {
                     _ = c.sendUnchecked(frame)
                 }
             }
-            steps.append("\(r) crafted \(promise ? "PUSH_PROMISE" : "HEADERS") stream \(id) shape 0x\(String(shape, radix: 16)) in \(pieces) pieces")
+            note("\(r) crafted \(promise ? "PUSH_PROMISE" : "HEADERS") stream \(id) shape 0x\(String(shape, radix: 16)) in \(pieces) pieces")
         } catch {
-            steps.append("\(r) crafted block: refused (\(error))")
+            note("\(r) crafted block: refused (\(error))")
         }
     }
 
@@ -235,7 +258,7 @@ public struct LabExplorer: Sendable {
         let bytes = [UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff), type, flags,
                      UInt8(id >> 24 & 0x7f), UInt8(id >> 16 & 0xff), UInt8(id >> 8 & 0xff), UInt8(id & 0xff)] + payload
         lab.sendRaw(bytes, from: r)
-        steps.append("\(r) crafted frame type 0x\(String(type, radix: 16)) flags 0x\(String(flags, radix: 16)) stream \(id) \(Hex.encode(payload))")
+        note("\(r) crafted frame type 0x\(String(type, radix: 16)) flags 0x\(String(flags, radix: 16)) stream \(id) \(Hex.encode(payload))")
     }
 }
 
