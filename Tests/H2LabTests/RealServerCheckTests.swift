@@ -119,7 +119,9 @@ struct RealServerCheckTests {
         print("h2lab check \(name): \(results.count) tests, \(counts[0]) passed, \(counts[1]) failed, \(counts[2]) inconclusive")
         #expect(object["passed"] as? Int == counts[0] && object["failed"] as? Int == counts[1] && object["inconclusive"] as? Int == counts[2])
         #expect(result.status == (counts[1] > 0 ? 1 : 0))
-        for id in ["5.1.2/1", "6.9/2", "8.1/1", "8.3/4"] {
+        // The four cases that falsely failed against nginx (it answered, then closed). Other
+        // servers may fail them for real: Apache once answered one with INTERNAL_ERROR.
+        for id in ["5.1.2/1", "6.9/2", "8.1/1", "8.3/4"] where name == "nginx" {
             #expect(verdicts[id]?["verdict"] as? String != "failed", "\(name) \(id): \(String(describing: verdicts[id]))")
         }
         for item in results where item["verdict"] as? String == "inconclusive" {
