@@ -276,6 +276,9 @@ try:
     until(projector, "the ladder", lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.ladder g.frame")) >= 5)
     size = projector.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")
     check(size >= 20, "projector type is %s px" % size)
+    # Nobody scrolls a projected terminal sideways: its long lines wrap.
+    sideways = projector.execute_script("var t = document.getElementById('term'); return t.scrollWidth - t.clientWidth")
+    check(sideways <= 2, "the projector's terminal scrolls sideways by %s px" % sideways)
     shot(projector, "projector", "classroom-projector.png")
 
     # 200% zoom of a 1400-pixel window is a 700-CSS-pixel viewport: the page still fits its width.

@@ -99,8 +99,14 @@ public enum HuffmanCoding {
         return (bits &+ 7) &>> 3
     }
 
-    /// Decodes a Huffman-coded string. `offset` is only used to locate errors in the header block.
-    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int = 0) throws(HPACKError) -> [UInt8] {
+    /// Decodes a Huffman-coded string (RFC 7541 §5.2). `offset` is only used to locate errors in
+    /// the header block. The safe entry point; the pointer-taking forms below stay in the package.
+    public static func decode(_ bytes: [UInt8], offset: Int = 0) throws(HPACKError) -> [UInt8] {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(HPACKError) in try decode(buffer, offset: offset) }
+    }
+
+    /// Decodes a Huffman-coded string held at `bytes`.
+    package static func decode(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int = 0) throws(HPACKError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: bytes.count * 8 / 5 + 1)
         let count = try out.withUnsafeMutableBufferPointer { (buffer) throws(HPACKError) -> Int in
             try decode(bytes, into: buffer, offset: offset)
@@ -119,7 +125,7 @@ public enum HuffmanCoding {
     /// (A decoder reading 12 bits at a time from a 16 KiB table, two symbols a step, was tried:
     /// on header values, 13 octets long in the median, it was no faster.)
     @inlinable
-    public static func decode(
+    package static func decode(
         _ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>, offset: Int
     ) throws(HPACKError) -> Int {
         precondition(output.count >= bytes.count * 8 / 5 + 1)

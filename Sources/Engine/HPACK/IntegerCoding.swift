@@ -22,7 +22,7 @@ public enum IntegerCoding {
     /// Values above 2^32−1 are refused: no legitimate header block needs them, and the cap keeps a
     /// hostile run of continuation bytes from overflowing.
     @inlinable
-    public static func decode(
+    package static func decode(
         _ bytes: UnsafeBufferPointer<UInt8>, at offset: inout Int, prefixBits: Int
     ) throws(HPACKError) -> Int {
         let start = offset
