@@ -213,8 +213,7 @@ extension Connection {
         }
         let decoded: DecodedHeaderBlock
         do {
-            decoded = configuration.reportsHeaderBlocks ? try decoder.decodeReporting(block)
-                : DecodedHeaderBlock(unreported: try decoder.decode(block) { checker?.add(name: $0, value: $1) })
+            decoded = try decodeBlock(block, checking: &checker)
         } catch {
             return fail(.connection(.compressionError, "§4.3", "\(error) (\(error.section))"), into: &events)
         }
@@ -226,38 +225,7 @@ extension Connection {
         var selfDependent = false
         if case .headers(_, let priority?) = first.payload, priority.dependency == id { selfDependent = true }
         if current == .idle {
-            guard isPeerInitiated(id) else {
-                return fail(.connection(.protocolError, "§5.1.1",
-                    "HEADERS opening stream \(id), which only this endpoint (the \(role)) may open"), into: &events)
-            }
-            if selfDependent {
-                notePeerStream(id)
-                return fail(.stream(id, .protocolError, "§5.3.1", "stream \(id) depends on itself"), into: &events)
-            }
-            if let goaway = goawaySent, id > goaway.lastStreamID {
-                notePeerStream(id)
-                // Decoded all the same (§6.8, §4.3): the report shows what the table did with it.
-                if decoded.isReported { events.append(.headersReceived(stream: id, kind: .request, block: decoded)) }
-                return events.append(.frameIgnored(first, reason: "stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)"))
-            }
-            var stream = newStream(id)
-            // §5.1.2: a stream beyond our limit is refused with REFUSED_STREAM (nothing was
-            // processed: the peer may retry it, §8.7), also beyond a limit we sent that the peer has
-            // not acknowledged, which it may not have seen yet: a peer that never acknowledges our
-            // SETTINGS must not open streams without bound meanwhile.
-            let limit = peerStreamLimit
-            let refused = limit.map { activeStreams(openedByPeer: true) >= $0.limit } ?? false
-            notePeerStream(id)
-            transition(&stream, .headers(.received), into: &events)
-            streams[id] = consume stream
-            if refused, let limit {
-                return fail(.stream(id, .refusedStream, "§5.1.2",
-                    "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(limit.limit)\(limit.pending ? " (sent, not yet acknowledged)" : "")"),
-                    into: &events)
-            }
-            acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, checked: checker, into: &events)
-            pruneClosedStreams()
-            return
+            return openPeerStream(first, decoded, checked: checker, selfDependent: selfDependent, into: &events)
         }
         if selfDependent && (current == .reservedRemote || current == .open || current == .halfClosedLocal) {
             return fail(.stream(id, .protocolError, "§5.3.1", "stream \(id) depends on itself"), into: &events)
@@ -271,6 +239,53 @@ extension Connection {
         }
         let kind: HeaderBlockKind = role == .client && awaitsResponse ? .response : .trailers
         acceptHeaders(id, first, decoded, kind: kind, checked: checker, into: &events)
+    }
+
+    /// Decodes a complete field block: with a report of each field's representation when events
+    /// are reported, else straight to the fields, handing each field's octets to `checker` (§8).
+    private mutating func decodeBlock(_ block: [UInt8], checking checker: inout HTTPSemantics.FieldChecker?)
+        throws(HPACKError) -> DecodedHeaderBlock {
+        if configuration.reportsHeaderBlocks { return try decoder.decodeReporting(block) }
+        return DecodedHeaderBlock(unreported: try decoder.decode(block) { checker?.add(name: $0, value: $1) })
+    }
+
+    /// A decoded HEADERS block on an idle stream: the peer opens it (§5.1), unless the id is ours
+    /// to open (§5.1.1), it depends on itself (§5.3.1), it is beyond our GOAWAY (§6.8) or over the
+    /// limit on concurrent streams (§5.1.2).
+    private mutating func openPeerStream(_ first: Frame, _ decoded: DecodedHeaderBlock, checked checker: HTTPSemantics.FieldChecker?,
+                                         selfDependent: Bool, into events: inout [Event]) {
+        let id = first.streamID
+        guard isPeerInitiated(id) else {
+            return fail(.connection(.protocolError, "§5.1.1",
+                "HEADERS opening stream \(id), which only this endpoint (the \(role)) may open"), into: &events)
+        }
+        if selfDependent {
+            notePeerStream(id)
+            return fail(.stream(id, .protocolError, "§5.3.1", "stream \(id) depends on itself"), into: &events)
+        }
+        if let goaway = goawaySent, id > goaway.lastStreamID {
+            notePeerStream(id)
+            // Decoded all the same (§6.8, §4.3): the report shows what the table did with it.
+            if decoded.isReported { events.append(.headersReceived(stream: id, kind: .request, block: decoded)) }
+            return events.append(.frameIgnored(first, reason: "stream \(id) is beyond our GOAWAY's last stream \(goaway.lastStreamID) (§6.8)"))
+        }
+        var stream = newStream(id)
+        // §5.1.2: a stream beyond our limit is refused with REFUSED_STREAM (nothing was
+        // processed: the peer may retry it, §8.7), also beyond a limit we sent that the peer has
+        // not acknowledged, which it may not have seen yet: a peer that never acknowledges our
+        // SETTINGS must not open streams without bound meanwhile.
+        let limit = peerStreamLimit
+        let refused = limit.map { activeStreams(openedByPeer: true) >= $0.limit } ?? false
+        notePeerStream(id)
+        transition(&stream, .headers(.received), into: &events)
+        streams[id] = consume stream
+        if refused, let limit {
+            return fail(.stream(id, .refusedStream, "§5.1.2",
+                "stream \(id) would exceed SETTINGS_MAX_CONCURRENT_STREAMS \(limit.limit)\(limit.pending ? " (sent, not yet acknowledged)" : "")"),
+                into: &events)
+        }
+        acceptHeaders(id, first, decoded, kind: role == .server ? .request : .response, checked: checker, into: &events)
+        pruneClosedStreams()
     }
 
     /// What `recordHeaders` found, acted on once the stream's record is back in the table.
@@ -327,35 +342,8 @@ extension Connection {
             return .malformed(.stream(id, .protocolError, "RFC 8441 §4",
                 "extended CONNECT (:protocol \(tunnel)) without SETTINGS_ENABLE_CONNECT_PROTOCOL=1 from this server"))
         }
-        switch kind {
-        case .request:
-            stream.requestHeaders = fields
-            // RFC 9218 §5 and §7.1: the `priority` field, or a PRIORITY_UPDATE that came first.
-            stream.priority = (idlePriorities.isEmpty ? nil : idlePriorities.removeValue(forKey: id)) ?? Priority.of(request: fields)
-            // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
-            // responder decides (an immediate 100, or a final status).
-            if !frame.endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
-            if let tunnel {
-                stream.tunnelProtocol = tunnel
-                events.append(.tunnelRequested(stream: id, protocol: tunnel))
-            }
-        case .response:
-            stream.responseHeaders = fields
-            let status = fields.first { $0.name == ":status" }?.value ?? ""
-            if status == "204" || status == "304" { stream.isResponseToHead = true }
-            // A final status instead of 100 (Continue): the held content is not sent (RFC 9110
-            // §10.1.1); once the response is complete the client resets its side (this client's choice).
-            if stream.awaitingContinue { stream.dropPendingSend() }
-        case .informational:
-            stream.informationalHeaders.append(fields)
-            if stream.awaitingContinue && fields.contains(where: { $0.name == ":status" && $0.value == "100" }) {
-                stream.awaitingContinue = false
-                return .continueReleased
-            }
-        case .trailers:
-            stream.trailers = fields
-        case .pushPromise:
-            break
+        if store(fields, kind: kind, tunnel: tunnel, endStream: frame.endStream, on: &stream, into: &events) {
+            return .continueReleased
         }
         if kind == .trailers && !frame.endStream {
             return .malformed(.stream(id, .protocolError, "§8.1", "trailers without END_STREAM"))
@@ -371,6 +359,45 @@ extension Connection {
         }
         if frame.endStream { transition(&stream, .endStream(.received), into: &events) }
         return .recorded
+    }
+
+    /// Keeps a checked header section on its stream by kind (§8.1): the request with its
+    /// priority (RFC 9218) and what it asks for (100-continue, a tunnel), the response, interim
+    /// responses, trailers. True when a 100 (Continue) released content held for it.
+    private mutating func store(_ fields: [HeaderField], kind: HeaderBlockKind, tunnel: String?, endStream: Bool,
+                                on stream: inout StreamRecord, into events: inout [Event]) -> Bool {
+        let id = stream.id
+        switch kind {
+        case .request:
+            stream.requestHeaders = fields
+            // RFC 9218 §5 and §7.1: the `priority` field, or a PRIORITY_UPDATE that came first.
+            stream.priority = (idlePriorities.isEmpty ? nil : idlePriorities.removeValue(forKey: id)) ?? Priority.of(request: fields)
+            // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
+            // responder decides (an immediate 100, or a final status).
+            if !endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
+            if let tunnel {
+                stream.tunnelProtocol = tunnel
+                events.append(.tunnelRequested(stream: id, protocol: tunnel))
+            }
+        case .response:
+            stream.responseHeaders = fields
+            let status = fields.first { $0.name == ":status" }?.value ?? ""
+            if status == "204" || status == "304" { stream.isResponseToHead = true }
+            // A final status instead of 100 (Continue): the held content is not sent (RFC 9110
+            // §10.1.1); once the response is complete the client resets its side (this client's choice).
+            if stream.awaitingContinue { stream.dropPendingSend() }
+        case .informational:
+            stream.informationalHeaders.append(fields)
+            if stream.awaitingContinue && fields.contains(where: { $0.name == ":status" && $0.value == "100" }) {
+                stream.awaitingContinue = false
+                return true
+            }
+        case .trailers:
+            stream.trailers = fields
+        case .pushPromise:
+            break
+        }
+        return false
     }
 
     /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), nil for any other request.

@@ -172,25 +172,7 @@ public struct Relay: Sendable {
                 withPeer(receiver) { Self.grow(&$0, stream: frame.streamID, by: Int(increment), sending: true, into: &outcome.receiverEvents) }
             }
         case .settings(let list) where !frame.isAck:
-            withPeer(sender) { peer in
-                let before = peer.announced.initialWindowSize
-                for setting in list { peer.announced.apply(setting) }
-                // The peer's receive windows follow its own initial window size (§6.9.2).
-                let delta = Int(peer.announced.initialWindowSize) - Int(before)
-                for id in peer.streams.keys { peer.streams[id]?.receiveWindow += delta }
-                peer.encoder.setPeerLimit(Int(peer.announced.headerTableSize))
-            }
-            if forward {
-                let announced = peer(sender).announced
-                withPeer(receiver) { peer in
-                    // What the sender announced binds the receiver once it has it: its send windows
-                    // (§6.9.2) and its encoder's table size, which our decoder for it must allow.
-                    let delta = Int(announced.initialWindowSize) - peer.initialSendWindow
-                    peer.initialSendWindow = Int(announced.initialWindowSize)
-                    for id in peer.streams.keys { peer.streams[id]?.sendWindow += delta }
-                    peer.decoder.setSettingsLimit(Int(announced.headerTableSize))
-                }
-            }
+            followSettings(list, from: sender, forwarded: forward)
         case .rstStream:
             withPeer(sender) { Self.transition(&$0, frame.streamID, .rstStream(.sent), into: &outcome.senderEvents) }
             if forward { withPeer(receiver) { Self.transition(&$0, frame.streamID, .rstStream(.received), into: &outcome.receiverEvents) } }
@@ -199,6 +181,29 @@ public struct Relay: Sendable {
         }
         if drop { outcome.notes.append("dropped: the \(receiver) never sees it") } else { outcome.forwarded = item.bytes }
         return outcome
+    }
+
+    /// A SETTINGS frame (not an ACK): the sender announced it, and it binds the receiver once
+    /// forwarded.
+    private mutating func followSettings(_ list: [Setting], from sender: Role, forwarded: Bool) {
+        withPeer(sender) { peer in
+            let before = peer.announced.initialWindowSize
+            for setting in list { peer.announced.apply(setting) }
+            // The peer's receive windows follow its own initial window size (§6.9.2).
+            let delta = Int(peer.announced.initialWindowSize) - Int(before)
+            for id in peer.streams.keys { peer.streams[id]?.receiveWindow += delta }
+            peer.encoder.setPeerLimit(Int(peer.announced.headerTableSize))
+        }
+        guard forwarded else { return }
+        let announced = peer(sender).announced
+        withPeer(sender.peer) { peer in
+            // What the sender announced binds the receiver once it has it: its send windows
+            // (§6.9.2) and its encoder's table size, which our decoder for it must allow.
+            let delta = Int(announced.initialWindowSize) - peer.initialSendWindow
+            peer.initialSendWindow = Int(announced.initialWindowSize)
+            for id in peer.streams.keys { peer.streams[id]?.sendWindow += delta }
+            peer.decoder.setSettingsLimit(Int(announced.headerTableSize))
+        }
     }
 
     /// Adds a header fragment; once END_HEADERS has come, decodes the block with the sender's
@@ -242,17 +247,7 @@ public struct Relay: Sendable {
         }
         let fields = decoded.headerFields
         // The sender's side.
-        let kind: HeaderBlockKind
-        if let p = promised {
-            kind = .pushPromise
-            withPeer(sender) { peer in
-                Self.open(&peer, p, .pushPromise(.sent), fields: fields, into: &outcome.senderEvents)
-            }
-        } else {
-            kind = withPeer(sender) { peer in
-                Self.headers(&peer, id, fields: fields, direction: .sent, endStream: first.endStream, into: &outcome.senderEvents)
-            }
-        }
+        let kind = follow(sender, first, promised: promised, fields: fields, direction: .sent, into: &outcome.senderEvents)
         outcome.senderEvents.insert(.headersReceived(stream: promised ?? id, kind: kind, block: decoded), at: 0)
         guard !block.dropped else {
             outcome.notes.append("dropped: the \(receiver) never sees it (H2Lab's decoder for the \(sender) took it, so later blocks still decode)")
@@ -263,23 +258,34 @@ public struct Relay: Sendable {
         if !block.edits.isEmpty {
             outcome.notes.append("edited before forwarding: " + block.edits.map(\.description).joined(separator: "; "))
         }
-        // RFC 7541 §6.2.3: "Intermediaries MUST use the same representation for encoding this
-        // header field": a field the sender never indexed is forwarded never indexed.
-        let neverIndexed = Set(decoded.fields.filter {
-            if case .literal(.neverIndexed, _, _, _) = $0.representation { return true } else { return false }
-        }.map(\.field))
-        let policies: [EncoderPolicy?] = neverIndexed.isEmpty ? [] : edited.map { field in
-            neverIndexed.contains(field) ? EncoderPolicy(indexing: .neverIndexed, useIndexedFields: false) : nil
-        }
+        let policies = Self.keepingNeverIndexed(decoded, edited)
         let encoded = withPeer(receiver) { $0.encoder.encode(edited, policies: policies) }
         outcome.forwarded = framed(encoded.bytes)
         outcome.receiverEvents.append(.headersSent(stream: promised ?? id, kind: kind, block: encoded))
-        withPeer(receiver) { peer in
+        _ = follow(receiver, first, promised: promised, fields: edited, direction: .received, into: &outcome.receiverEvents)
+    }
+
+    /// A header block on one side: a promised stream reserved (§8.4), or HEADERS on its stream.
+    /// Returns what kind of block it was for that side.
+    private mutating func follow(_ role: Role, _ first: Frame, promised: UInt32?, fields: [HeaderField],
+                                 direction: Direction, into events: inout [Event]) -> HeaderBlockKind {
+        withPeer(role) { peer in
             if let promised {
-                Self.open(&peer, promised, .pushPromise(.received), fields: edited, into: &outcome.receiverEvents)
-            } else {
-                _ = Self.headers(&peer, id, fields: edited, direction: .received, endStream: first.endStream, into: &outcome.receiverEvents)
+                Self.open(&peer, promised, .pushPromise(direction), fields: fields, into: &events)
+                return .pushPromise
             }
+            return Self.headers(&peer, first.streamID, fields: fields, direction: direction, endStream: first.endStream, into: &events)
+        }
+    }
+
+    /// RFC 7541 §6.2.3: "Intermediaries MUST use the same representation for encoding this header
+    /// field": a field the sender never indexed is forwarded never indexed.
+    private static func keepingNeverIndexed(_ decoded: DecodedHeaderBlock, _ edited: [HeaderField]) -> [EncoderPolicy?] {
+        let neverIndexed = Set(decoded.fields.filter {
+            if case .literal(.neverIndexed, _, _, _) = $0.representation { return true } else { return false }
+        }.map(\.field))
+        return neverIndexed.isEmpty ? [] : edited.map { field in
+            neverIndexed.contains(field) ? EncoderPolicy(indexing: .neverIndexed, useIndexedFields: false) : nil
         }
     }
 
