@@ -13,8 +13,15 @@ extension Cases {
         extensions(&list)
     }
 
-    /// §5.1 Stream states
+    /// §5.1 Stream states: frames an idle stream may not receive, then frames after a stream
+    /// half-closed or closed.
     static func streamStates(_ list: inout CaseList) {
+        idleStreams(&list)
+        endedStreams(&list)
+    }
+
+    /// §5.1 idle: only HEADERS and PRIORITY may be received.
+    static func idleStreams(_ list: inout CaseList) {
         list.add("5.1/1", "idle: sends DATA on an idle stream",
             "§5.1: in idle state, only HEADERS and PRIORITY may be received; anything else is a connection error PROTOCOL_ERROR") { p, s in
             p.send(rawFrame(DATA, flags: endStream, stream: 1, Array("test".utf8)))
@@ -35,6 +42,10 @@ extension Cases {
             p.send(rawFrame(CONTINUATION, flags: endHeaders, stream: 1, p.headerBlock(p.requestFields())))
             return p.expectConnectionError(.protocolError, since: s)
         }
+    }
+
+    /// §5.1 half-closed (remote) and closed: what may no longer be received.
+    static func endedStreams(_ list: inout CaseList) {
         list.add("5.1/5", "half-closed (remote): sends DATA after END_STREAM",
             "§5.1: a frame other than WINDOW_UPDATE, PRIORITY or RST_STREAM on a half-closed (remote) stream is a stream error STREAM_CLOSED") { p, s in
             p.send(p.request(1, method: "POST"))

@@ -44,24 +44,12 @@ struct Bench: ParsableCommand {
         }
 
         func run() throws {
-            var stories: [[(wire: [UInt8], headers: [HeaderField], tableSize: Int?)]] = []
+            var stories: [Story] = []
             for file in files {
                 let story = try HPACKStory.parse(try readInput(file))
                 stories.append(story.cases.map { (Hex.decode($0.wire ?? "") ?? [], $0.headers, $0.headerTableSize) })
             }
-            if let dump {
-                // S starts a story; W is a block's wire octets (hex); H name TAB value; E ends a block.
-                var text = ""
-                for story in stories {
-                    text += "S\n"
-                    for item in story {
-                        text += "W " + Hex.encode(item.wire) + "\n"
-                        for field in item.headers { text += "H \(field.name)\t\(field.value)\n" }
-                        text += "E\n"
-                    }
-                }
-                try Data(text.utf8).write(to: URL(fileURLWithPath: dump))
-            }
+            if let dump { try Data(Self.dumpText(stories).utf8).write(to: URL(fileURLWithPath: dump)) }
             let wireBytes = stories.joined().reduce(0) { $0 + $1.wire.count }
             let fieldCount = stories.joined().reduce(0) { $0 + $1.headers.count }
             let headerBytes = stories.joined().reduce(0) { $0 + $1.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count } }
@@ -75,28 +63,10 @@ struct Bench: ParsableCommand {
                 for _ in 0..<max(passes, 0) { body() }
                 return (passes, max(Bench.now() - start, 1e-9))
             }
-            let (decodeRuns, decodeTime) = measure(.strings, seconds: part(.strings)) {
-                for story in stories {
-                    var decoder = HPACKDecoder()
-                    for item in story {
-                        if let size = item.tableSize { decoder.setSettingsLimit(size) }
-                        sink &+= (try? decoder.decode(item.wire).count) ?? 0
-                    }
-                }
-            }
+            let (decodeRuns, decodeTime) = measure(.strings, seconds: part(.strings)) { sink &+= Self.decodeToStrings(stories) }
             // The same, with each field handed out as octets (as nghttp2's inflater hands out
             // pointers); the sink reads every value's length, as the reference helper does.
-            let (octetRuns, octetTime) = measure(.decode, seconds: part(.decode)) {
-                for story in stories {
-                    var decoder = HPACKDecoder()
-                    for item in story {
-                        if let size = item.tableSize { decoder.setSettingsLimit(size) }
-                        item.wire.withUnsafeBufferPointer { block in
-                            try? decoder.decode(block) { _, value in sink &+= value.count }
-                        }
-                    }
-                }
-            }
+            let (octetRuns, octetTime) = measure(.decode, seconds: part(.decode)) { sink &+= Self.decodeToOctets(stories) }
             // The Huffman decoder alone, over every value of the stories Huffman-coded.
             let coded = stories.joined().flatMap { $0.headers }.map { field -> [UInt8] in
                 var octets: [UInt8] = []
@@ -114,16 +84,7 @@ struct Bench: ParsableCommand {
             }
             var out: [UInt8] = []
             out.reserveCapacity(1 << 16)
-            let (encodeRuns, encodeTime) = measure(.encode, seconds: part(.encode)) {
-                for story in stories {
-                    var encoder = HPACKEncoder(policy: .network)
-                    for item in story {
-                        out.removeAll(keepingCapacity: true)
-                        encoder.encode(item.headers, into: &out)
-                        sink &+= out.count
-                    }
-                }
-            }
+            let (encodeRuns, encodeTime) = measure(.encode, seconds: part(.encode)) { sink &+= Self.encode(stories, reusing: &out) }
             print("files: \(files.count), header blocks: \(stories.joined().count), wire octets: \(wireBytes), fields: \(fieldCount)")
             print(String(format: "decode MB/s: %.1f  (each field handed out as octets)", Double(wireBytes * octetRuns) / octetTime / 1e6))
             print(String(format: "decode to strings MB/s: %.1f  (each field made a HeaderField of two Strings)", Double(wireBytes * decodeRuns) / decodeTime / 1e6))
@@ -137,6 +98,65 @@ struct Bench: ParsableCommand {
             }
             print("encoded octets: \(encoded)  (header name+value octets in: \(headerBytes))")
             if sink == 42 { print("") }
+        }
+
+        typealias Story = [(wire: [UInt8], headers: [HeaderField], tableSize: Int?)]
+
+        /// The stories as text for the reference helper: S starts a story; W is a block's wire
+        /// octets (hex); H name TAB value; E ends a block.
+        static func dumpText(_ stories: [Story]) -> String {
+            var text = ""
+            for story in stories {
+                text += "S\n"
+                for item in story {
+                    text += "W " + Hex.encode(item.wire) + "\n"
+                    for field in item.headers { text += "H \(field.name)\t\(field.value)\n" }
+                    text += "E\n"
+                }
+            }
+            return text
+        }
+
+        /// One pass decoding every block to `HeaderField`s (two `String`s each); returns a sink.
+        static func decodeToStrings(_ stories: [Story]) -> Int {
+            var sink = 0
+            for story in stories {
+                var decoder = HPACKDecoder()
+                for item in story {
+                    if let size = item.tableSize { decoder.setSettingsLimit(size) }
+                    sink &+= (try? decoder.decode(item.wire).count) ?? 0
+                }
+            }
+            return sink
+        }
+
+        /// One pass decoding every block with its fields handed out as octets; returns a sink.
+        static func decodeToOctets(_ stories: [Story]) -> Int {
+            var sink = 0
+            for story in stories {
+                var decoder = HPACKDecoder()
+                for item in story {
+                    if let size = item.tableSize { decoder.setSettingsLimit(size) }
+                    item.wire.withUnsafeBufferPointer { block in
+                        try? decoder.decode(block) { _, value in sink &+= value.count }
+                    }
+                }
+            }
+            return sink
+        }
+
+        /// One pass encoding every header list into one reused buffer; returns a sink.
+        static func encode(_ stories: [Story], reusing out: inout [UInt8]) -> Int {
+            var sink = 0
+            for story in stories {
+                var encoder = HPACKEncoder(policy: .network)
+                for item in story {
+                    out.removeAll(keepingCapacity: true)
+                    encoder.encode(item.headers, into: &out)
+                    sink &+= out.count
+                }
+            }
+            return sink
         }
     }
 

@@ -144,49 +144,14 @@ public final class EventLoopServer: @unchecked Sendable {
         while true {
             if drainingSince == nil && shouldStop() {
                 drainingSince = ServerConnection.now()
-                _ = epoll_ctl(epoll, EPOLL_CTL_DEL, listener.fd, nil)
-                for client in Array(clients.values) {
-                    guard client.mode == .http2 else {
-                        close(client, note: nil)
-                        continue
-                    }
-                    tracer?(client.id, .note("shutting down: GOAWAY NO_ERROR, finishing open streams"))
-                    client.connection.end(.shuttingDown)
-                    queueOutbound(client)
-                    writeTo(client)
-                }
+                beginDraining()
             }
-            if let since = drainingSince {
-                let now = ServerConnection.now()
-                for client in Array(clients.values) where client.pending == 0 && !Self.hasOpenStreams(client) {
-                    if let lingering = client.lingeringSince {
-                        if now - lingering > Self.lingerSeconds { close(client, note: nil) }
-                    } else {
-                        lingeringClose(client)
-                    }
-                }
-                if clients.isEmpty || ServerConnection.now() - since > limits.idleTimeout { break }
-            }
+            if let since = drainingSince, drained(since: since) { break }
             let ready = epoll_wait(epoll, &events, Int32(events.count), 200)
             if ready < 0 && errno != EINTR { break }
             for i in 0..<max(0, Int(ready)) {
                 let fd = withUnsafePointer(to: &events[i]) { h2lab_event_fd($0) }
-                let flags = events[i].events
-                if fd == listener.fd {
-                    acceptAll()
-                    continue
-                }
-                guard let client = clients[fd] else { continue }
-                if flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 && flags & EPOLLIN.rawValue == 0 {
-                    close(client, note: "the client closed the connection")
-                    continue
-                }
-                if client.mode == .handshaking {
-                    handshake(client)
-                    continue
-                }
-                if flags & EPOLLIN.rawValue != 0 { readFrom(client) }
-                if flags & EPOLLOUT.rawValue != 0, clients[fd] != nil { writeTo(client) }
+                handle(fd: fd, flags: events[i].events)
             }
             let now = ServerConnection.now()
             if now - lastSweep > 0.5 {
@@ -200,6 +165,56 @@ public final class EventLoopServer: @unchecked Sendable {
             flushBlocking(client)
             close(client, note: nil)
         }
+    }
+
+    /// Stops accepting; every HTTP/2 connection gets GOAWAY NO_ERROR and finishes its open
+    /// streams, any other is closed.
+    private func beginDraining() {
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, listener.fd, nil)
+        for client in Array(clients.values) {
+            guard client.mode == .http2 else {
+                close(client, note: nil)
+                continue
+            }
+            tracer?(client.id, .note("shutting down: GOAWAY NO_ERROR, finishing open streams"))
+            client.connection.end(.shuttingDown)
+            queueOutbound(client)
+            writeTo(client)
+        }
+    }
+
+    /// While draining: closes (lingering) the connections with nothing left to send and no open
+    /// stream; true once none is left or the idle timeout has passed since draining began.
+    private func drained(since: Double) -> Bool {
+        let now = ServerConnection.now()
+        for client in Array(clients.values) where client.pending == 0 && !Self.hasOpenStreams(client) {
+            if let lingering = client.lingeringSince {
+                if now - lingering > Self.lingerSeconds { close(client, note: nil) }
+            } else {
+                lingeringClose(client)
+            }
+        }
+        return clients.isEmpty || ServerConnection.now() - since > limits.idleTimeout
+    }
+
+    /// One ready descriptor: the listener accepts; a client hung up, finishes its TLS handshake,
+    /// reads, or writes.
+    private func handle(fd: Int32, flags: UInt32) {
+        if fd == listener.fd {
+            acceptAll()
+            return
+        }
+        guard let client = clients[fd] else { return }
+        if flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 && flags & EPOLLIN.rawValue == 0 {
+            close(client, note: "the client closed the connection")
+            return
+        }
+        if client.mode == .handshaking {
+            handshake(client)
+            return
+        }
+        if flags & EPOLLIN.rawValue != 0 { readFrom(client) }
+        if flags & EPOLLOUT.rawValue != 0, clients[fd] != nil { writeTo(client) }
     }
 
     /// The idle rules (ConnectionPolicy, the threaded server's too): a connection past them ends,

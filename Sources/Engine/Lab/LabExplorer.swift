@@ -102,12 +102,7 @@ public struct LabExplorer: Sendable {
         let op = byte() % 20
         switch op {
         case 0, 1:
-            let list = fields(request: true)
-            let body = [UInt8](repeating: 0x62, count: Int(byte()) * Int(byte() % 4))
-            let end = byte() % 4 != 0
-            act(.client, "request \(list.map(\.description).joined(separator: " ")) body \(body.count) end \(end)") { (c) throws(UsageError) in
-                _ = try c.sendRequest(list, body: body, endStream: end)
-            }
+            request()
         case 2, 3, 4:
             return deliver(from: nil)
         case 5:
@@ -122,16 +117,7 @@ public struct LabExplorer: Sendable {
             let r = role(), id = stream(for: r), code = ErrorCode(UInt32(byte() % 14))
             act(r, "\(r) reset \(id) \(code.name)") { (c) throws(UsageError) in _ = try c.sendReset(id, code) }
         case 8:
-            let r = role()
-            let setting: Setting
-            switch byte() % 5 {
-            case 0: setting = Setting(.initialWindowSize, UInt32(word()) * UInt32(byte() % 3))
-            case 1: setting = Setting(.headerTableSize, UInt32(word() % 5_000))
-            case 2: setting = Setting(.maxConcurrentStreams, UInt32(byte() % 5))
-            case 3: setting = Setting(.maxFrameSize, 16_384 + UInt32(word()))
-            default: setting = Setting(.maxHeaderListSize, UInt32(word()))
-            }
-            act(r, "\(r) settings \(setting)") { (c) throws(UsageError) in try c.sendSettings([setting]) }
+            changeSetting()
         case 9:
             let r = role(), id = stream(for: r), increment = word() * Int(byte() % 8) + 1
             act(r, "\(r) window \(id) +\(increment)") { (c) throws(UsageError) in _ = try c.sendWindowUpdate(id, increment: increment) }
@@ -142,11 +128,7 @@ public struct LabExplorer: Sendable {
             let r = role()
             act(r, "\(r) goaway NO_ERROR") { (c) throws(UsageError) in _ = c.sendGoaway(.noError) }
         case 12:
-            let id = stream(for: .server), list = [HeaderField(":status", ["200", "404", "103", "204"][Int(byte() % 4)])] + fields(request: false)
-            let body = [UInt8](repeating: 0x72, count: Int(byte()) * Int(byte() % 3))
-            act(.server, "server respond \(id) \(list.map(\.description).joined(separator: " ")) body \(body.count)") { (c) throws(UsageError) in
-                _ = try c.sendResponse(id, list, body: body)
-            }
+            respond()
         case 13:
             let id = stream(for: .client), body = [UInt8](repeating: 0x64, count: Int(byte()) * Int(byte() % 4) + 1), end = byte() & 1 == 1
             let r = role()
@@ -155,11 +137,7 @@ public struct LabExplorer: Sendable {
             let id = stream(for: .server), list = fields(request: true)
             act(.server, "server push on \(id)") { (c) throws(UsageError) in _ = try c.push(on: id, request: list) }
         case 15:
-            let r = role()
-            var policy = EncoderPolicy()
-            policy.indexing = [nil, .incremental, .withoutIndexing, .neverIndexed][Int(byte() % 4)]
-            policy.huffman = byte() & 1 == 0 ? .auto : .never
-            act(r, "\(r) hpack policy \(policy.indexing?.rawValue ?? "auto")") { (c) throws(UsageError) in c.setEncoderPolicy(policy) }
+            changeEncoderPolicy()
         case 16:
             let count = Int(byte() % 3) + 1
             let undone = lab.back(count)
@@ -173,6 +151,48 @@ public struct LabExplorer: Sendable {
             act(r, "\(r) ping \(opaque)") { (c) throws(UsageError) in c.sendPing(opaque) }
         }
         return LabInvariants.violations(in: lab, taint: taint)
+    }
+
+    /// The client sends a request: fields, a body of 0-765 octets, END_STREAM three times in four.
+    private mutating func request() {
+        let list = fields(request: true)
+        let body = [UInt8](repeating: 0x62, count: Int(byte()) * Int(byte() % 4))
+        let end = byte() % 4 != 0
+        act(.client, "request \(list.map(\.description).joined(separator: " ")) body \(body.count) end \(end)") { (c) throws(UsageError) in
+            _ = try c.sendRequest(list, body: body, endStream: end)
+        }
+    }
+
+    /// The server responds on one of its streams: a final or interim status, fields, a body.
+    private mutating func respond() {
+        let id = stream(for: .server), list = [HeaderField(":status", ["200", "404", "103", "204"][Int(byte() % 4)])] + fields(request: false)
+        let body = [UInt8](repeating: 0x72, count: Int(byte()) * Int(byte() % 3))
+        act(.server, "server respond \(id) \(list.map(\.description).joined(separator: " ")) body \(body.count)") { (c) throws(UsageError) in
+            _ = try c.sendResponse(id, list, body: body)
+        }
+    }
+
+    /// Either side sends one setting, in or out of §6.5.2's ranges (the engine refuses the latter).
+    private mutating func changeSetting() {
+        let r = role()
+        let setting: Setting
+        switch byte() % 5 {
+        case 0: setting = Setting(.initialWindowSize, UInt32(word()) * UInt32(byte() % 3))
+        case 1: setting = Setting(.headerTableSize, UInt32(word() % 5_000))
+        case 2: setting = Setting(.maxConcurrentStreams, UInt32(byte() % 5))
+        case 3: setting = Setting(.maxFrameSize, 16_384 + UInt32(word()))
+        default: setting = Setting(.maxHeaderListSize, UInt32(word()))
+        }
+        act(r, "\(r) settings \(setting)") { (c) throws(UsageError) in try c.sendSettings([setting]) }
+    }
+
+    /// Either side's encoder changes how it represents fields (RFC 7541 §6).
+    private mutating func changeEncoderPolicy() {
+        let r = role()
+        var policy = EncoderPolicy()
+        policy.indexing = [nil, .incremental, .withoutIndexing, .neverIndexed][Int(byte() % 4)]
+        policy.huffman = byte() & 1 == 0 ? .auto : .never
+        act(r, "\(r) hpack policy \(policy.indexing?.rawValue ?? "auto")") { (c) throws(UsageError) in c.setEncoderPolicy(policy) }
     }
 
     /// Delivers the next item; then `back` and the same delivery again must give the same state.
