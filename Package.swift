@@ -11,7 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // RFC 8941 Structured Field Values: RFC 9218's priority field is a Dictionary.
-        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.7.0"),
     ],
     targets: [
         // The protocol and the in-memory world that exercises it, all without I/O (sans-IO: bytes in,

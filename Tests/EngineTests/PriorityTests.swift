@@ -35,6 +35,10 @@ struct PriorityTests {
         ("u=2;x=y, foo=\"bar\", i", Priority(urgency: 2, incremental: true)),
         ("u=1, u=6", Priority(urgency: 6)),
         ("", Priority()),
+        // RFC 9651's Date and Display String items (parsed by the library): the wrong type,
+        // ignored like any other. The library's deprecated RFC 8941 view of an item traps on them.
+        ("u=@1", Priority()),
+        ("u=2, i=%\"x\"", Priority(urgency: 2)),
     ])
     func parsing(_ text: String, _ expected: Priority) {
         #expect(Priority(parsing: text) == expected)

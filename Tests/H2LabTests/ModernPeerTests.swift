@@ -63,6 +63,20 @@ struct PriorityPeerTests {
         #expect(!out.contains("recv GOAWAY"))
     }
 
+    @Test("nghttp with RFC 9651 items in the priority field (a Date, a Display String): served at the default priority, and the server lives on (it once trapped)",
+          arguments: [["--threads"], []])
+    func newerItems(mode: [String]) throws {
+        try #require(installed("nghttp"), "nghttp2-client is installed by scripts/test")
+        let server = try Server(mode)
+        defer { server.stop() }
+        for value in ["u=@1", "u=1, i=%\"x\""] {
+            let result = try run("nghttp", ["-nv", "-t", "20", "--no-rfc7540-pri", "-H", "priority: " + value, server.url + "/styles.css"])
+            #expect(result.status == 0 && result.stdout.contains(":status: 200"), "\(value): \(result.stdout) \(result.stderr)")
+        }
+        let after = try run("curl", ["-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", server.url + "/json"])
+        #expect(after.stdout == "200", "\(after.stdout) \(after.stderr)")
+    }
+
     @Test("Python h2: three requests and a PRIORITY_UPDATE in one write; serve sends the DATA by urgency (threads and event loops)",
           arguments: [["--threads"], []])
     func pythonOrder(mode: [String]) throws {

@@ -38,7 +38,9 @@ public struct Priority: Hashable, Sendable, CustomStringConvertible {
         guard let members = try? parser.parseDictionaryFieldValue() else { return nil }
         for (key, value) in members {
             guard case .item(let item) = value else { continue }  // an inner list: the wrong type
-            switch (key, item.bareItem) {
+            // The RFC 9651 item, never the library's deprecated RFC 8941 `bareItem`, which traps
+            // on a Date or Display String (`u=@1` from any client): those are the wrong type here.
+            switch (key, item.rfc9651BareItem) {
             case ("u", .integer(let n)) where (0...7).contains(n): urgency = UInt8(n)
             case ("i", .bool(let b)): incremental = b
             default: break
