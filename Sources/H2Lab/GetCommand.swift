@@ -17,7 +17,11 @@ struct Target {
         guard scheme == "http" || scheme == "https" else { throw ValidationError("unsupported scheme \(scheme) in \(text)") }
         self.scheme = scheme
         self.host = host
-        self.port = UInt16(url.port ?? (scheme == "https" ? 443 : 80))
+        // RFC 3986 §3.2.3 allows any digits; a TCP port is 1-65535 (the port, not a trap).
+        guard let port = UInt16(exactly: url.port ?? (scheme == "https" ? 443 : 80)), port > 0 else {
+            throw ValidationError("the port in \(text) is not 1-65535")
+        }
+        self.port = port
         let query = url.percentEncodedQuery.map { "?" + $0 } ?? ""
         self.path = (url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath) + query
     }

@@ -92,8 +92,15 @@ struct LessonCommand: ParsableCommand {
         func follow(_ script: LessonScript) throws {
             var link: ClassLink?
             if let join, let code, let student = name {
+                // A malformed --join or --fingerprint is a bad option (64); a class that cannot be
+                // reached or refuses the code is a failure (1).
+                let made: ClassLink
                 do {
-                    let made = try ClassLink(url: join, verify: !insecure, fingerprint: fingerprint)
+                    made = try ClassLink(url: join, verify: !insecure, fingerprint: fingerprint)
+                } catch {
+                    throw ValidationError("--join: \(error)")
+                }
+                do {
                     try made.join(code: code, name: student)
                     made.startPolling()
                     link = made

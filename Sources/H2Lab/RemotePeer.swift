@@ -16,7 +16,7 @@ final class SocketPeer: RemotePeer, @unchecked Sendable {
         do {
             target = try Target(url)
         } catch {
-            throw CommandError("not a URL: \(url)", hint: "example: connect http://127.0.0.1:8080")
+            throw CommandError("\(error)", hint: "example: connect http://127.0.0.1:8080")
         }
         do {
             // A lab talks to test servers with self-signed certificates: no verification here.

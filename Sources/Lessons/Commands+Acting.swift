@@ -250,7 +250,7 @@ extension CommandParser {
             let (key, value) = split(arg)
             switch key.lowercased() {
             case "weight": fields.weight = UInt8(clamping: max(0, try number(value, "weight") - 1))
-            case "depends", "dependency": fields.dependency = UInt32(try number(value, "dependency"))
+            case "depends", "dependency": fields.dependency = try streamNumber(value)
             case "exclusive": fields.exclusive = true
             default: throw CommandError("priority takes weight=N (1-256), depends=N and exclusive, not '\(arg)'")
             }

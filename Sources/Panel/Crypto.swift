@@ -14,11 +14,14 @@ public enum PanelCrypto {
     /// A random token: 256 bits, URL-safe base64 without padding (43 characters).
     public static func token() -> String? { random(32).map(base64URL) }
 
+    /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2), 32 octets; nil when OpenSSL fails or a count does not
+    /// fit OpenSSL's `int` (never a trap, whatever a users file says).
     public static func pbkdf2(_ password: String, salt: [UInt8], iterations: Int) -> [UInt8]? {
+        guard let rounds = Int32(exactly: iterations), rounds > 0, let saltLength = Int32(exactly: salt.count) else { return nil }
         var out = [UInt8](repeating: 0, count: 32)
         let ok = password.utf8CString.withUnsafeBufferPointer { chars in
-            PKCS5_PBKDF2_HMAC(chars.baseAddress, Int32(chars.count - 1), salt, Int32(salt.count), Int32(iterations),
-                              EVP_sha256(), 32, &out)
+            guard let length = Int32(exactly: chars.count - 1) else { return Int32(0) }
+            return PKCS5_PBKDF2_HMAC(chars.baseAddress, length, salt, saltLength, rounds, EVP_sha256(), 32, &out)
         }
         return ok == 1 ? out : nil
     }
@@ -40,6 +43,9 @@ public enum PanelCrypto {
 public struct PasswordHash: Sendable, Equatable {
     /// OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
     public static let defaultIterations = 600_000
+    /// The most a users file may ask for: a hundred times the default, about a minute per login
+    /// on a slow machine. A larger count is refused as a malformed line, not run (or trapped on).
+    public static let maxIterations = 60_000_000
 
     public var iterations: Int
     public var salt: [UInt8]
@@ -60,7 +66,8 @@ public struct PasswordHash: Sendable, Equatable {
 
     public init?(encoded: String) {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let iterations = Int(parts[1]), iterations > 0,
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let iterations = Int(parts[1]),
+              (1...Self.maxIterations).contains(iterations),
               let salt = Data(base64Encoded: String(parts[2])), let hash = Data(base64Encoded: String(parts[3])),
               hash.count == 32 else { return nil }
         self.init(iterations: iterations, salt: Array(salt), hash: Array(hash))

@@ -50,6 +50,18 @@ struct OptionTests {
         }
     }
 
+    /// A URL's port is digits of any length to RFC 3986 (§3.2.3): `get`, `check`, `proxy --to`
+    /// and `lesson --join` read it through one parser, which once trapped on 99999.
+    @Test("a URL whose port is not 1-65535 is a usage error (64) naming the port, never a trap", arguments: [
+        ["get", "http://127.0.0.1:99999/"], ["get", "https://127.0.0.1:0/"], ["check", "http://127.0.0.1:65536/"],
+        ["proxy", "--to", "http://127.0.0.1:4294967296"],
+        ["lesson", "01-handshake", "--join", "https://127.0.0.1:99999", "--code", "abcdef", "--name", "x"],
+    ])
+    func urlPorts(_ arguments: [String]) throws {
+        let result = try run(h2lab, arguments, input: "", timeout: 20)
+        #expect(result.status == 64 && result.stderr.contains("is not 1-65535"), "\(arguments): \(result.status) \(result.stderr.prefix(300))")
+    }
+
     @Test("contradictory serve options are a usage error before anything is bound")
     func contradictions() throws {
         for arguments in [["serve", "--threads", "--loops", "2"], ["serve", "--threads", "--event-loop"], ["serve", "--cert", "/nonexistent"]] {

@@ -94,6 +94,12 @@ struct PanelUnitTests {
         #expect(a.matches("a long password") && !a.matches("a long passwore") && !a.matches(""))
         #expect(PasswordHash(encoded: a.encoded) == a)
         #expect(PasswordHash(encoded: "pbkdf2-sha256$x$$") == nil && PasswordHash(encoded: "plain") == nil)
+        // An iteration count past OpenSSL's int (or past the bound) is a malformed line, not a trap at login.
+        let hash = Data(repeating: 1, count: 32).base64EncodedString(), salt = Data(repeating: 2, count: 16).base64EncodedString()
+        #expect(PasswordHash(encoded: "pbkdf2-sha256$99999999999$\(salt)$\(hash)") == nil)
+        #expect(PasswordHash(encoded: "pbkdf2-sha256$0$\(salt)$\(hash)") == nil)
+        #expect(PasswordHash(encoded: "pbkdf2-sha256$1000$\(salt)$\(hash)")?.iterations == 1000)
+        #expect(PanelCrypto.pbkdf2("pw", salt: [1, 2, 3], iterations: Int(Int32.max) + 1) == nil)
         #expect(PasswordHash.defaultIterations >= 600_000)
     }
 

@@ -321,6 +321,40 @@ struct CompletionTests {
         }
     }
 
+    /// A classroom runs what its students type on the server: a number that traps brings down
+    /// every student's lab. Every command's example, each number in it replaced by a value past a
+    /// 31-, 32- or 64-bit field (and each `=N`), is parsed and run in a classroom session after a
+    /// request: each gives output or a message. A trap ends the test process, so it fails here.
+    @Test("every command's example with its numbers at the edges (2^31, 2^32, 2^64, 99999999999) runs or is refused with a message, never traps")
+    func extremeNumbers() {
+        let extremes = ["2147483648", "4294967296", "18446744073709551616", "99999999999", "0"]
+        var lines: [String] = []
+        for example in CommandDefinition.all.map(\.example) {
+            let words = example.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            for (i, word) in words.enumerated() {
+                for extreme in extremes {
+                    var changed = words
+                    if Int(word) != nil { changed[i] = extreme }
+                    else if let eq = word.firstIndex(of: "="), Int(word[word.index(after: eq)...]) != nil {
+                        changed[i] = String(word[...eq]) + extreme
+                    } else { continue }
+                    lines.append(changed.joined(separator: " "))
+                }
+            }
+        }
+        lines += ["priority 1 depends=99999999999", "priority 1 weight=99999999999", "window conn 99999999999",
+                  "send HEADERS stream=1 depends=99999999999 block=82", "send DATA stream=99999999999 pad=300 payload=00"]
+        #expect(lines.count > 60, "\(lines.count) lines")
+        for line in lines {
+            var session = Session()
+            session.capabilities = .classroom
+            _ = session.execute("request GET /")
+            _ = session.execute("step")
+            let output = session.execute(line)
+            #expect(!(output.lines.isEmpty && output.error == nil && output.command == nil), "\(line): nothing at all")
+        }
+    }
+
     @Test("nothing is offered where nothing fits; paths after @ and save")
     func elsewhere() {
         #expect(Completion.candidates(before: "send data stream=") == [])
