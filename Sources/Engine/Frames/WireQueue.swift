@@ -107,10 +107,23 @@ public struct WireQueue: Sendable {
             octets.removeAll(keepingCapacity: octets.capacity <= 1 << 16)
             first = 0
             firstWritten = 0
-        } else if first >= 256 && first * 2 >= pieces.count {
+        } else if (first >= 256 && first * 2 >= pieces.count) || (octets.count >= 1 << 16 && ownWritten * 2 >= octets.count) {
             compact()
         }
     }
+
+    /// Own octets before the first own octet still waiting: written already, or part of pieces
+    /// written. (Small frames all extend one own piece, so this is counted within a piece too: a
+    /// reader that never lets the queue empty must not keep every octet it was ever sent.)
+    private var ownWritten: Int {
+        for i in first..<pieces.count {
+            if case .own(let start, _) = pieces[i] { return start + (i == first ? firstWritten : 0) }
+        }
+        return octets.count
+    }
+
+    /// How many octets the queue's own buffer holds, written or not (tests: the bound).
+    var heldOwnOctets: Int { octets.count }
 
     /// Forgets the pieces written, and the own octets before the first still waiting (a reader
     /// slower than the writer: the queue does not grow without end). Each piece and octet is moved
@@ -118,12 +131,18 @@ public struct WireQueue: Sendable {
     private mutating func compact() {
         pieces.removeFirst(first)
         first = 0
-        guard let base = pieces.lazy.compactMap({ piece -> Int? in
-            if case .own(let start, _) = piece { return start } else { return nil }
-        }).first, base >= 1 << 16, base * 2 >= octets.count else { return }
+        let base = ownWritten
+        guard base >= 1 << 16, base * 2 >= octets.count else { return }
         octets.removeFirst(base)
         for i in pieces.indices {
-            if case .own(let start, let end) = pieces[i] { pieces[i] = .own(start: start - base, end: end - base) }
+            guard case .own(let start, let end) = pieces[i] else { continue }
+            if start < base {
+                // The first piece, partly written: what is left of it starts the buffer.
+                pieces[i] = .own(start: 0, end: end - base)
+                firstWritten = 0
+            } else {
+                pieces[i] = .own(start: start - base, end: end - base)
+            }
         }
     }
 
