@@ -341,8 +341,12 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
     /// their removal; nil for any other path.
     func student(_ request: PanelRequest) -> Reply? {
         let path = request.path, method = request.method
-        let parts = path.split(separator: "/").map(String.init)
-        guard parts.count >= 4, parts[0] == "api", parts[1] == "class", parts[2] == "students" else { return nil }
+        // Read exactly as `handle` checked it (the teacher-only prefix): `//api/class/…` or empty
+        // segments must not reach a teacher's route by another spelling.
+        let prefix = "/api/class/students/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let parts = ["api", "class", "students"] + path.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4 || parts.count == 5, !parts[3].isEmpty else { return nil }
         guard let desk = lock.withLock({ desks.values.first { $0.id == parts[3] } }) else {
             return .full(PanelApp.json(404, ["error": "no student \(parts[3]) in the class"]))
         }

@@ -31,6 +31,9 @@ final class Desk: @unchecked Sendable {
         /// Frames a lab may hold, delivered (its log) and waiting on the wire: past this, only
         /// commands that look, go back, go on in the lesson or `reconnect` (a fresh lab) run.
         var frames = 20_000
+        /// Octets a lab's two ends may put on the wire before `reconnect` (Session.octetLimit):
+        /// one line (`repeat 10000 send … block=16777216*00`) once asked for 160 GiB.
+        var octets = 16 << 20
         static let standard = Limits()
     }
 
@@ -73,6 +76,7 @@ final class Desk: @unchecked Sendable {
         var session = Session(palette: .plain, directory: folder)
         session.capabilities = .classroom
         session.deliveryLimit = limits.deliveries
+        session.octetLimit = limits.octets
         return session
     }
 

@@ -16,6 +16,10 @@ public struct Session: Sendable {
     public internal(set) var transcript: [String] = []
     /// The most deliveries one `continue` makes (a runaway guard).
     public var deliveryLimit = 100_000
+    /// The most octets the lab's two ends may put on the wire (nil: no bound). Past it only
+    /// commands that look, check, go back or start a new connection run; checked before every
+    /// command, each of `repeat`'s too, so one line cannot fill a shared server's memory.
+    public var octetLimit: Int?
     /// Where relative paths (body @FILE, save) are resolved.
     public var directory: String
     /// What the session may reach beyond the lab (the classroom's students: nothing).
@@ -144,10 +148,26 @@ public struct Session: Sendable {
         return String(line)
     }
 
+    /// Whether a command may put frames on the wire (what `octetLimit` stops): all but looking,
+    /// checking, going back and starting over.
+    static func mayAddFrames(_ command: Command) -> Bool {
+        switch command {
+        case .help, .quit, .clear, .undo, .say, .expect, .lesson, .show, .save, .back, .listBreaks, .addBreak, .deleteBreak,
+             .reconnect, .reconnectWith:
+            return false
+        default:
+            return true
+        }
+    }
+
     /// Runs one parsed command: each group of the language has its own file (Session+Acting,
     /// +Stepping, +Seeing, +Attach, +Connections).
     mutating func run(_ command: Command, interrupted: @Sendable () -> Bool) throws -> [String] {
         try checkCapabilities(command)
+        if let limit = octetLimit, lab.state.sentOctets >= limit, Self.mayAddFrames(command) {
+            throw CommandError("this lab has put \(lab.state.sentOctets) octets on the wire, the most here (\(limit))",
+                               hint: "`reconnect` starts a new connection; `back` undoes steps")
+        }
         switch command {
         case .help(let topic): return help(topic)
         case .quit, .clear: return []

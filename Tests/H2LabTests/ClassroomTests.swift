@@ -218,6 +218,12 @@ struct ClassroomAPITests {
             #expect(try classroom.post(path, body, jar: "a").status == 403, "\(path)")
         }
         #expect(try classroom.post("/api/class/students/\(benID)", [:], jar: "a", method: "DELETE").status == 403)
+        // Nor by another spelling of a teacher's path (empty segments once reached the route).
+        for path in ["//api/class/students/\(benID)/state", "/api//class/students/\(benID)/state", "/api/class//students/\(benID)/output",
+                     "/./api/class/students/\(benID)/state"] {
+            let answer = try classroom.curl(["--path-as-is", classroom.url + path], jar: "a")
+            #expect((400...499).contains(answer.status) && !answer.body.contains("ben-only"), "\(path): \(answer.status) \(answer.body.prefix(200))")
+        }
         // Ann's lab has nothing of Ben's.
         let state = try classroom.curl([classroom.url + "/api/lab/state"], jar: "a").body
         #expect(!state.contains("ben-only") && !state.isEmpty)
@@ -573,6 +579,46 @@ struct DeskTests {
         let quiet = Desk(id: "q", name: "Q", role: .student, csrf: "c", folder: "/tmp", now: 0, limits: small)
         for _ in 0..<5 { _ = quiet.command("show windows", openThrough: nil) }
         #expect(quiet.output.count == 10 && quiet.droppedLines > 0)
+    }
+
+    @Test("one line cannot fill the server: `repeat 10000 send … block=16777216*00` stops at the lab's octet bound; reconnect starts over")
+    func octets() throws {
+        let desk = Desk(id: "d", name: "Mallory", role: .student, csrf: "c", folder: packageRoot.appendingPathComponent("lessons").path, now: 0)
+        let flood = desk.command("repeat 10000 send continuation stream=1 block=16777216*00", openThrough: nil).joined(separator: "\n")
+        #expect(flood.contains("octets on the wire, the most here"), "\(flood.suffix(300))")
+        let limit = Desk.Limits.standard.octets
+        #expect(desk.lab.state.sentOctets >= limit && desk.lab.state.sentOctets < limit + (17 << 20), "\(desk.lab.state.sentOctets)")
+        #expect(desk.command("request GET /json", openThrough: nil).joined().contains("the most here"))
+        #expect(desk.command("show wire", openThrough: nil).joined().contains("client→server"))
+        #expect(desk.command("reconnect", openThrough: nil).joined().contains("a new connection"))
+        #expect(!desk.command("request GET /json", openThrough: nil).joined().contains("the most here"))
+    }
+
+    @Test("every lesson of the course runs in class mode well inside the classroom's octet bound")
+    func lessonsFitTheBound() throws {
+        let folder = packageRoot.appendingPathComponent("lessons").path
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".h2lab") }.sorted()
+        #expect(names.count >= 27)
+        var most = 0
+        for name in names {
+            var session = Session(directory: folder)
+            session.octetLimit = Desk.Limits.standard.octets
+            let script = try LessonScript.load(path: folder + "/" + name)
+            // The lesson run straight through with the bound set: a refused line would fail it.
+            for section in script.sections {
+                for item in section {
+                    var lines: [String] = []
+                    if case .command(_, let text) = item { lines = [text] }
+                    if case .exercise(let exercise) = item { lines = exercise.solution.map(\.text) }
+                    for line in lines {
+                        let output = session.execute(line)
+                        #expect(output.error.map { !$0.message.contains("the most here") } ?? true, "\(name): \(line)")
+                    }
+                }
+            }
+            most = max(most, session.lab.state.sentOctets)
+        }
+        #expect(most * 4 < Desk.Limits.standard.octets, "the largest lesson puts \(most) octets on the wire")
     }
 }
 

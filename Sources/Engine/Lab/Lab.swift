@@ -50,6 +50,9 @@ public struct LabState: Sendable {
     public var toClient: [WireItem] = []
     public var deliveries = 0
     public var nextOrder = 0
+    /// Octets both ends have put on the wire since this connection began (a bound for labs that
+    /// run on a shared server: the classroom).
+    public var sentOctets = 0
     /// Whether the server answers complete requests from the demo site by itself.
     public var autoRespond = true
     /// Whether the server pushes /styles.css with /html (when the client allows push).
@@ -223,6 +226,7 @@ public struct Lab: Sendable {
     public mutating func sendRaw(_ bytes: [UInt8], from role: Role) -> WireItem {
         let item = WireItem(from: role, bytes: bytes, order: state.nextOrder)
         state.nextOrder += 1
+        state.sentOctets += bytes.count
         if role == .client { state.toServer.append(item) } else { state.toClient.append(item) }
         return item
     }
