@@ -575,7 +575,7 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
         let now = self.now()
         func int(_ key: String) -> Int { max(0, min(10_000, object[key] as? Int ?? 0)) }
         let items = ((object["items"] as? [String]) ?? []).prefix(200).map { String($0.prefix(100)) }
-        results.update(student: desk.id, lesson: lesson, { row in
+        let recorded = results.update(student: desk.id, lesson: lesson, { row in
             row.section = max(1, min(section, 10_000))
             row.sections = max(0, min(sections, 10_000))
             row.complete = object["complete"] as? Bool ?? false
@@ -588,6 +588,9 @@ public final class ClassroomApp: Responder, @unchecked Sendable {
             row.updated = now
             if row.complete && row.finished == nil { row.finished = now }
         }, make: { LessonResult(student: desk.id, name: desk.name, lesson: lesson, via: "terminal", started: now) })
+        guard recorded else {
+            return PanelApp.json(409, ["error": "results for \(ResultBook.lessonsPerStudent) lessons are recorded for you already: no more lessons"])
+        }
         desk.lock.withLock { desk.lastSeen = now }
         lock.withLock { version += 1 }
         return Self.jsonObject(200, ["recorded": true].merging(classLesson()) { _, new in new })

@@ -36,10 +36,13 @@ enum LabView {
         }
         let log = lab.log.suffix(frameLimit)
         let frames: [[String: Any]] = log.map { d in frame(d.item, sequence: d.sequence, renderer: renderer, delivery: d) }
-        let wire = (lab.state.toServer + lab.state.toClient).sorted { $0.order < $1.order }
-            .map { frame($0, sequence: nil, renderer: renderer, delivery: nil) }
-        return ["endpoints": endpoints, "frames": frames, "framesOmitted": lab.log.count - log.count, "wire": wire,
-                "canGoBack": lab.canGoBack]
+        // The next `frameLimit` to be delivered, as many as the page draws of the log: a lab with
+        // thousands waiting must not make every poll of the page megabytes long.
+        let waiting = lab.state.toServer.count + lab.state.toClient.count
+        let wire = (lab.state.toServer.prefix(frameLimit) + lab.state.toClient.prefix(frameLimit)).sorted { $0.order < $1.order }
+            .prefix(frameLimit).map { frame($0, sequence: nil, renderer: renderer, delivery: nil) }
+        return ["endpoints": endpoints, "frames": frames, "framesOmitted": lab.log.count - log.count, "wire": Array(wire),
+                "wireOmitted": waiting - wire.count, "canGoBack": lab.canGoBack]
     }
 
     static func frame(_ item: WireItem, sequence: Int?, renderer: Renderer, delivery: Delivery?) -> [String: Any] {

@@ -108,17 +108,25 @@ public final class ResultBook: @unchecked Sendable {
         (users as NSString).deletingLastPathComponent.appending("/classroom-results.json")
     }
 
-    /// Updates (or adds) a student's row for a lesson.
-    public func update(student: String, lesson: String, _ body: (inout LessonResult) -> Void, make: () -> LessonResult) {
+    /// Lessons one student may have rows for: the course has 27; a report naming a new lesson
+    /// each time must not grow the file without end.
+    public static let lessonsPerStudent = 100
+
+    /// Updates (or adds) a student's row for a lesson; false (nothing changed) when it would be a
+    /// new row past `lessonsPerStudent`.
+    @discardableResult
+    public func update(student: String, lesson: String, _ body: (inout LessonResult) -> Void, make: () -> LessonResult) -> Bool {
         lock.withLock {
             if let index = rows.lastIndex(where: { $0.student == student && $0.lesson == lesson }) {
                 body(&rows[index])
             } else {
+                guard rows.lazy.filter({ $0.student == student }).count < Self.lessonsPerStudent else { return false }
                 var row = make()
                 body(&row)
                 rows.append(row)
             }
             dirty = true
+            return true
         }
     }
 

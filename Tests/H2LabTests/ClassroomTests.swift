@@ -594,6 +594,33 @@ struct DeskTests {
         #expect(!desk.command("request GET /json", openThrough: nil).joined().contains("the most here"))
     }
 
+    @Test("a student's results have at most ResultBook.lessonsPerStudent rows: reports naming a new lesson each time stop there (409)")
+    func resultRows() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("results-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let results = try ResultBook(path: path)
+        let make = { (lesson: String) in LessonResult(student: "s", name: "Mallory", lesson: lesson, via: "terminal", started: 0) }
+        for i in 0..<ResultBook.lessonsPerStudent {
+            #expect(results.update(student: "s", lesson: "x\(i)", { $0.score = 1 }, make: { make("x\(i)") }))
+        }
+        #expect(!results.update(student: "s", lesson: "one more", { $0.score = 1 }, make: { make("one more") }))
+        #expect(results.update(student: "s", lesson: "x7", { $0.score = 2 }, make: { make("x7") }), "an existing row still updates")
+        #expect(results.update(student: "t", lesson: "x0", { $0.score = 1 }, make: { make("x0") }), "another student is not counted")
+        #expect(results.all.count == ResultBook.lessonsPerStudent + 1)
+    }
+
+    @Test("the lab's picture is bounded: at most LabView.frameLimit frames of the wire, the rest counted")
+    func wireBounded() throws {
+        let desk = Desk(id: "d", name: "Ann", role: .student, csrf: "c", folder: packageRoot.appendingPathComponent("lessons").path, now: 0)
+        _ = desk.command("repeat 300 send ping", openThrough: nil)
+        _ = desk.command("repeat 300 server send ping", openThrough: nil)
+        let waiting = desk.lab.state.toServer.count + desk.lab.state.toClient.count
+        #expect(waiting >= 600)
+        let object = LabView.object(desk.lab)
+        let wire = try #require(object["wire"] as? [[String: Any]])
+        #expect(wire.count == LabView.frameLimit && object["wireOmitted"] as? Int == waiting - LabView.frameLimit)
+    }
+
     @Test("every lesson of the course runs in class mode well inside the classroom's octet bound")
     func lessonsFitTheBound() throws {
         let folder = packageRoot.appendingPathComponent("lessons").path

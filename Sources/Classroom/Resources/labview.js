@@ -80,7 +80,7 @@
     const width = compact ? 470 : 620, left = compact ? 40 : 80, right = compact ? 430 : 540, row = compact ? 38 : 34, top = 40;
     const frames = state.frames || [], wire = state.wire || [];
     const lastSeen = previous ? Math.max(0, ...(previous.frames || []).map(f => f.seq || 0)) : Infinity;
-    const height = top + (frames.length + wire.length) * row + 20;
+    const height = top + (frames.length + wire.length) * row + 20 + (state.wireOmitted ? row : 0);
     const s = svg("svg", { class: "ladder", viewBox: `0 0 ${width} ${height}`, role: "list",
                            "aria-label": "ladder diagram of the frames, newest at the bottom" });
     s.appendChild(svg("text", { x: left, y: 22, "text-anchor": "middle", class: "end client" }, "client"));
@@ -120,6 +120,10 @@
       g.addEventListener("keydown", e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); } });
       s.appendChild(g);
     });
+    if (state.wireOmitted) {
+      s.appendChild(svg("text", { x: width / 2, y: top + all.length * row + 8, "text-anchor": "middle", class: "end" },
+                        `(${state.wireOmitted} more frames on the wire not drawn)`));
+    }
     box.replaceChildren(s);
     box.scrollTop = box.scrollHeight;
   }
