@@ -362,7 +362,13 @@ public final class EventLoopServer: @unchecked Sendable {
         }
     }
 
+    /// Full reads one connection gets per wake-up (1 MiB with the 64 KiB buffer): a client that
+    /// keeps its socket full of frames that need no answer must not keep the loop from its other
+    /// connections and its idle sweep. epoll is level-triggered: what is left is reported again.
+    static let readsPerWake = 16
+
     func readFrom(_ client: Client) {
+        var reads = 0
         while clients[client.fd] != nil {
             if client.pending > Self.pauseAbove {
                 client.readingPaused = true
@@ -398,6 +404,9 @@ public final class EventLoopServer: @unchecked Sendable {
             // so a second read that would only say EAGAIN is saved. Over TLS, OpenSSL may hold
             // decrypted octets that epoll cannot see, so those are read until it says so.
             if client.tls == nil && n < readBuffer.count { break }
+            // Its turn is over; over TLS only once OpenSSL holds nothing epoll would not report.
+            reads += 1
+            if reads >= Self.readsPerWake && !(client.tls?.hasPending ?? false) { break }
         }
         if clients[client.fd] != nil { writeTo(client) }
     }

@@ -48,6 +48,9 @@ final class LoopTLS {
         }
     }
 
+    /// Whether OpenSSL holds decrypted octets that epoll cannot see (the rest of a record read).
+    var hasPending: Bool { SSL_pending(ssl) > 0 }
+
     /// Decrypted octets into `buffer`: the count, 0 at the end, -1 for "not now".
     func read(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
         let n = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))

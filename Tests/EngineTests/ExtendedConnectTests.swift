@@ -44,6 +44,25 @@ struct ExtendedConnectTests {
         #expect(lab.state.server.streams[result.stream]?.receivedBody.isEmpty == true)  // consumed
     }
 
+    @Test("echoed tunnel octets no longer count as held: ten times the server's bound goes through one WebSocket (§10.5 bounds what is held)")
+    func echoPastTheBound() throws {
+        var server = Connection.Configuration.server
+        server.settings.append(Setting(.enableConnectProtocol, 1))
+        server.maxHeldBodyOctets = 1_000
+        var lab = Lab(server: server)
+        drain(&lab)
+        let (result, _) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(webSocketRequest) }
+        drain(&lab)
+        let frame = WebSocketFrame(opcode: .binary, payload: [UInt8](repeating: 7, count: 500))
+        for _ in 0..<20 {
+            try lab.act(.client) { (c) throws(UsageError) in _ = try c.sendData(result.stream, frame.encoded(mask: [1, 2, 3, 4]), endStream: false) }
+            drain(&lab)
+        }
+        #expect(lab.state.client.streams[result.stream]?.state == .open, "the tunnel was reset")
+        #expect(lab.state.client.streams[result.stream]?.receivedBody.count == 20 * frame.encoded().count)
+        #expect(lab.state.server.heldBodyOctets == 0)
+    }
+
     @Test("RFC 6455 §5.1: an unmasked frame from a client is answered with close 1002 and the end of the stream")
     func unmasked() throws {
         var lab = offering()

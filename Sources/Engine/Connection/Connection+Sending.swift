@@ -227,9 +227,14 @@ extension Connection {
 
     /// Removes the first `count` octets a tunnel stream received (the responder has used them).
     public mutating func consumeTunnel(_ id: UInt32, _ count: Int) {
-        streams.update(id) { stream in
-            stream.receivedBody.removeFirst(min(count, stream.receivedBody.count))
-        }
+        let taken = streams.update(id) { stream -> Int in
+            let taken = min(count, stream.receivedBody.count)
+            stream.receivedBody.removeFirst(taken)
+            return taken
+        } ?? 0
+        // No longer held: a tunnel that echoes 16 MiB must not then count as holding it (§10.5's
+        // bound is on what is held, not on what passed through).
+        heldBodyOctets -= taken
     }
 
     /// Holds queued DATA back until `resumeDataFlush`, so that the responses to a batch of requests

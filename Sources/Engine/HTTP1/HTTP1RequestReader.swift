@@ -78,8 +78,8 @@ public struct HTTP1RequestReader: Sendable {
                 guard buffer.count >= n else { return .incomplete }
                 request?.body = Array(buffer[0..<n])
                 return complete(consumedBody: n)
-            case .chunked(let state):
-                return advanceChunked(state)
+            case .chunked:
+                return advanceChunked()
             }
         }
     }
@@ -87,6 +87,15 @@ public struct HTTP1RequestReader: Sendable {
     /// The header section, once its end is in: parsed, and the body's phase chosen. Returns nil when
     /// the reader moves on to a body phase.
     private mutating func advanceHead() -> Outcome? {
+        // Empty lines before the request line are ignored (RFC 9112 §2.2): dropped as they come,
+        // so that a run of them sent a few at a time is not searched again on every read.
+        if scanned == 0, let first = buffer.first, first == 0x0d || first == 0x0a {
+            guard let start = buffer.firstIndex(where: { $0 != 0x0d && $0 != 0x0a }) else {
+                buffer.removeAll(keepingCapacity: true)
+                return .incomplete
+            }
+            buffer.removeFirst(start)
+        }
         guard let end = Self.endOfHead(buffer, from: &scanned) else { return headStillIncomplete() }
         if end.headEnd > limits.headerSection {
             return .rejected(status: 431, reason: "the header section is longer than \(limits.headerSection) octets (RFC 6585 §5)")
@@ -124,8 +133,11 @@ public struct HTTP1RequestReader: Sendable {
 
     /// A chunked body (RFC 9112 §7.1): decoded as far as it goes; what was decoded is dropped from
     /// the buffer, which keeps only the piece still incomplete.
-    private mutating func advanceChunked(_ chunked: Chunked) -> Outcome {
-        var state = chunked
+    private mutating func advanceChunked() -> Outcome {
+        guard case .chunked(var state) = phase else { return .incomplete }
+        // Taken out of `phase` while it is advanced, so that its body grows in place rather than
+        // being copied whole on every read (a body sent a chunk at a time cost its square).
+        phase = .head
         switch state.advance(buffer, limits: limits) {
         case .incomplete:
             buffer.removeFirst(state.offset)
