@@ -62,6 +62,8 @@ public final class DemoServers: @unchecked Sendable {
     public static let frameLimit = 300
     /// At most this many servers at once.
     public static let serverLimit = 16
+    /// Connections one demo server serves at once (a thread each).
+    static let connectionLimit = 64
 
     let lock = NSLock()
     var servers: [Int: Server] = [:]
@@ -113,7 +115,20 @@ public final class DemoServers: @unchecked Sendable {
     func accept(_ server: Server) {
         var next = 0
         while !lock.withLock({ server.stopping }) {
-            guard let client = try? server.listener.accept(milliseconds: 200) else { continue }
+            let accepted: TCPSocket?
+            do {
+                accepted = try server.listener.accept(milliseconds: 200)
+            } catch {
+                usleep(10_000)  // out of descriptors, say: wait a moment rather than spin
+                continue
+            }
+            guard let client = accepted else { continue }
+            // A thread per connection: bounded, so that one local client cannot use them all up.
+            guard lock.withLock({ server.open.count }) < Self.connectionLimit else {
+                client.close()
+                append(server, "refused a connection: \(Self.connectionLimit) are open (a demo server's most)")
+                continue
+            }
             next += 1
             let id = next
             lock.withLock {
