@@ -236,6 +236,7 @@ public final class ClientConnection: @unchecked Sendable {
         for (id, index) in exchange.inFlight where connection.state(of: id) == .closed {
             exchange.inFlight[id] = nil
             exchange.results[index] = finished(id, request: exchange.requests[index], resets: exchange.resets)
+            connection.releaseBody(id)  // the result has it: the connection need not keep it too
         }
         for id in exchange.promised where connection.state(of: id) == .closed {
             exchange.promised.remove(id)
@@ -245,6 +246,7 @@ public final class ClientConnection: @unchecked Sendable {
                                        body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
                                        resetCode: exchange.resets[id], promisedOn: exchange.promisedOn[id],
                                        promisedRequest: record?.requestHeaders))
+            connection.releaseBody(id)
         }
     }
 

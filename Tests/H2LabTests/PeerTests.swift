@@ -368,6 +368,23 @@ func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int
 
 @Suite("h2lab get against real servers (loopback)", .serialized)
 struct GetPeerTests {
+    @Test("a client connection kept for many exchanges (the proxy's server leg) holds no body once its result is handed out")
+    func bodiesLetGo() throws {
+        let server = try Server()
+        defer { server.stop() }
+        let client = ClientConnection(stream: try TCPSocket.connect(host: "127.0.0.1", port: server.port), tracer: nil)
+        defer { client.close() }
+        for _ in 0..<3 {
+            let requests: [ClientRequest] = ["/html", "/styles.css"].map { path in
+                (url: path, headers: [HeaderField(":method", "GET"), HeaderField(":scheme", "http"), HeaderField(":authority", "127.0.0.1"),
+                                      HeaderField(":path", path)], body: [])
+            }
+            let results = client.exchange(requests)
+            #expect(results.count == 2 && results.allSatisfy { $0.status == "200" && !$0.body.isEmpty }, "\(results.map(\.error))")
+            #expect(client.connection.heldBodyOctets == 0)
+        }
+    }
+
     @Test("h2lab get against nghttpd: two URLs multiplexed on one connection")
     func nghttpd() throws {
         try #require(installed("nghttpd"), "nghttp2-server is installed by scripts/test")

@@ -456,6 +456,13 @@ public struct Connection: Sendable {
         return true
     }
 
+    /// Lets go of stream `id`'s received body once its reader has it (a client connection kept for
+    /// many requests, as the proxy's server leg: closed streams stay until pruned, their bodies
+    /// need not).
+    public mutating func releaseBody(_ id: UInt32) {
+        withStream(id) { connection, stream in connection.releaseBody(of: &stream) }
+    }
+
     /// Lets go of a stream's received body (and its count in `heldBodyOctets`).
     mutating func releaseBody(of stream: inout StreamRecord) {
         heldBodyOctets -= stream.receivedBody.count
