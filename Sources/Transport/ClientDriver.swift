@@ -294,13 +294,23 @@ public final class ClientConnection: @unchecked Sendable {
         tracer?(traceID, .note("HTTP/1.1 request with Upgrade: h2c"))
         guard (try? stream.write(Array(head.utf8))) != nil else { return .failure(UpgradeFailure("the connection failed while writing")) }
         var buffer: [UInt8] = []
-        while HTTP1Mapping.find([13, 10, 13, 10], in: buffer) == nil {
+        var searched = 0
+        var found: Int?
+        while found == nil {
+            // The 101's head is a few lines: a server that sends more than this without ending it
+            // is not answering the upgrade (and is not read without end).
+            guard buffer.count <= Self.upgradeHeadLimit else {
+                return .failure(UpgradeFailure("the server's answer to the upgrade has no end of its head in \(Self.upgradeHeadLimit) octets"))
+            }
             guard stream.waitReadable(milliseconds: 10_000), let bytes = try? stream.read(maximum: 65_536), !bytes.isEmpty else {
                 return .failure(UpgradeFailure("the server closed the connection before answering the upgrade"))
             }
             buffer += bytes
+            // Searched from where the last search could not have found the end (3 octets back).
+            found = HTTP1Mapping.find([13, 10, 13, 10], in: Array(buffer[max(0, searched - 3)...])).map { $0 + max(0, searched - 3) }
+            searched = buffer.count
         }
-        let end = (HTTP1Mapping.find([13, 10, 13, 10], in: buffer) ?? 0) + 4
+        let end = (found ?? 0) + 4
         let statusLine = String(decoding: buffer.prefix { $0 != 13 }, as: UTF8.self)
         guard statusLine.hasPrefix("HTTP/1.1 101") else {
             return .failure(UpgradeFailure("the server did not upgrade to h2c: \(statusLine)"))
@@ -310,6 +320,9 @@ public final class ClientConnection: @unchecked Sendable {
         _ = try? connection.startUpgraded(request: request.headers)
         return .success(Array(buffer[end...]))
     }
+
+    /// Octets of the server's HTTP/1.1 answer to an upgrade read before its head must have ended.
+    static let upgradeHeadLimit = 64 * 1024
 
     public struct UpgradeFailure: Error { var message: String; init(_ m: String) { message = m } }
 

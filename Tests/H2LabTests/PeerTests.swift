@@ -368,6 +368,34 @@ func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int
 
 @Suite("h2lab get against real servers (loopback)", .serialized)
 struct GetPeerTests {
+    @Test("get --upgrade against a server whose HTTP/1.1 answer never ends its head: refused after 64 KiB, not read without end")
+    func endlessUpgradeAnswer() throws {
+        let script = """
+        import socket, sys
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        print(listener.getsockname()[1], flush=True)
+        client, _ = listener.accept()
+        client.recv(65536)
+        try:
+            client.sendall(b"HTTP/1.1 101 Switching Protocols\\r\\n" + b"x" * (4 << 20))
+        except OSError:
+            pass
+        """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", script]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(Int(line), "no port from the python server: \(line)")
+        let result = try run(h2lab, ["get", "--upgrade", "http://127.0.0.1:\(port)/"], timeout: 30)
+        #expect(result.status != 0 && (result.stdout + result.stderr).contains("no end of its head in 65536 octets"), "\(result.stdout) \(result.stderr)")
+    }
+
     @Test("a client connection kept for many exchanges (the proxy's server leg) holds no body once its result is handed out")
     func bodiesLetGo() throws {
         let server = try Server()
