@@ -90,8 +90,14 @@ public final class ClientConnection: @unchecked Sendable {
     /// Queues PRIORITY_UPDATE (RFC 9218 §7.1) for stream `id`, one of ours, open or still idle (the
     /// next `exchange` opens it); it goes out before that exchange's requests.
     public func queuePriorityUpdate(_ id: UInt32, _ priority: Priority) {
-        _ = try? connection.sendPriorityUpdate(id, priority)
+        start()  // the preface and SETTINGS go first (RFC 9113 §3.4)
+        guard (try? connection.sendPriorityUpdate(id, priority)) != nil else { return }
+        queuedPriorities[id] = priority
     }
+
+    /// Priorities sent for streams not yet opened: the request that opens one keeps its priority
+    /// if it is refused and sent again on another stream.
+    private var queuedPriorities: [UInt32: Priority] = [:]
 
     /// Whether the connection can take more requests (not closed, no GOAWAY).
     public var isUsable: Bool { !connection.isClosed && connection.goawayReceived == nil && !streamFailed }
@@ -107,6 +113,8 @@ public final class ClientConnection: @unchecked Sendable {
         /// Stream id → request index.
         var inFlight: [UInt32: Int] = [:]
         var refusals: [Int: Int] = [:]
+        /// The priority a PRIORITY_UPDATE gave a request's first stream, by request index.
+        var priorities: [Int: Priority] = [:]
         var promised: Set<UInt32> = []
         var promisedOn: [UInt32: UInt32] = [:]
         var resets: [UInt32: ErrorCode] = [:]
@@ -182,8 +190,15 @@ public final class ClientConnection: @unchecked Sendable {
         while let next = exchange.queue.first, mayOpen() {
             exchange.queue = exchange.queue.dropFirst()
             do {
+                if let priority = exchange.priorities[next] {
+                    // Sent again after REFUSED_STREAM: the update names the stream it now goes on
+                    // (RFC 9218 §7.1 names a stream, not a request).
+                    let highest = connection.highestLocalStreamID
+                    _ = try? connection.sendPriorityUpdate(highest == 0 ? 1 : highest + 2, priority)
+                }
                 let (id, _) = try connection.sendRequest(exchange.requests[next].headers, body: exchange.requests[next].body)
                 exchange.inFlight[id] = next
+                if let priority = queuedPriorities.removeValue(forKey: id) { exchange.priorities[next] = priority }
             } catch {
                 exchange.fail(next, stream: 0, error.message)
             }

@@ -368,6 +368,58 @@ func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int
 
 @Suite("h2lab get against real servers (loopback)", .serialized)
 struct GetPeerTests {
+    @Test("a request refused (REFUSED_STREAM) and sent again keeps its PRIORITY_UPDATE, which names the new stream (RFC 9218 §7.1); Python h2 as the server")
+    func priorityFollowsARetry() throws {
+        let script = """
+        import socket, h2.connection, h2.config, h2.events, h2.errors
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        print(listener.getsockname()[1], flush=True)
+        s, _ = listener.accept()
+        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        c.initiate_connection()
+        s.sendall(c.data_to_send())
+        log, refused, done = [], False, False
+        while not done:
+            data = s.recv(65536)
+            if not data: break
+            for e in c.receive_data(data):
+                if isinstance(e, h2.events.UnknownFrameReceived) and e.frame.type == 0x10:
+                    log.append("update %d" % int.from_bytes(e.frame.body[:4], "big"))
+                if isinstance(e, h2.events.RequestReceived):
+                    log.append("request %d" % e.stream_id)
+                    if not refused:
+                        refused = True
+                        c.reset_stream(e.stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
+                    else:
+                        c.send_headers(e.stream_id, [(":status", "200")], end_stream=True)
+                        done = True
+            s.sendall(c.data_to_send())
+        print(", ".join(log), flush=True)
+        """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", script]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        var text = ""
+        while !text.contains("\n") { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        let port = try #require(UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)), "no port: \(text)")
+        let client = ClientConnection(stream: try TCPSocket.connect(host: "127.0.0.1", port: port), tracer: nil)
+        client.queuePriorityUpdate(1, Priority(urgency: 1))
+        let request: ClientRequest = (url: "/", headers: [HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
+                                                         HeaderField(":authority", "lab"), HeaderField(":path", "/")], body: [])
+        let results = client.exchange([request], timeoutMilliseconds: 10_000)
+        client.close()
+        server.waitUntilExit()
+        text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(results.first?.status == "200", "\(results.first?.error ?? "")")
+        #expect(text.contains("update 1, request 1, update 3, request 3"), "\(text)")
+    }
+
     @Test("get --upgrade against a server whose HTTP/1.1 answer never ends its head: refused after 64 KiB, not read without end")
     func endlessUpgradeAnswer() throws {
         let script = """
