@@ -366,17 +366,21 @@ func startNghttpd(_ files: [String: String], offset: Int32) throws -> (port: Int
     try startNghttpd(files, options: [], offset: offset)
 }
 
+/// A Python script that listens on a free loopback port, prints it (for `startPythonServer`),
+/// accepts one client as `s` and then runs `body`.
+func oneClientPythonServer(_ body: String) -> String {
+    "import socket\nlistener = socket.socket()\nlistener.bind((\"127.0.0.1\", 0))\nlistener.listen(1)\n"
+        + "print(listener.getsockname()[1], flush=True)\ns, _ = listener.accept()\n" + body
+}
+
 @Suite("h2lab get against real servers (loopback)", .serialized)
 struct GetPeerTests {
     @Test("a request refused (REFUSED_STREAM) and sent again keeps its PRIORITY_UPDATE, which names the new stream (RFC 9218 §7.1); Python h2 as the server")
     func priorityFollowsARetry() throws {
-        let script = """
-        import socket, h2.connection, h2.config, h2.events, h2.errors
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        print(listener.getsockname()[1], flush=True)
-        s, _ = listener.accept()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("priority-retry-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let (portText, server) = try startPythonServer(oneClientPythonServer("""
+        import h2.connection, h2.config, h2.events, h2.errors
         c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
         c.initiate_connection()
         s.sendall(c.data_to_send())
@@ -396,18 +400,10 @@ struct GetPeerTests {
                         c.send_headers(e.stream_id, [(":status", "200")], end_stream=True)
                         done = True
             s.sendall(c.data_to_send())
-        print(", ".join(log), flush=True)
-        """
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", script]
-        let out = Pipe()
-        server.standardOutput = out
-        try server.run()
+        open("\(log)", "w").write(", ".join(log))
+        """))
         defer { if server.isRunning { server.terminate() } }
-        var text = ""
-        while !text.contains("\n") { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
-        let port = try #require(UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)), "no port: \(text)")
+        let port = try #require(UInt16(portText), "no port: \(portText)")
         let client = ClientConnection(stream: try TCPSocket.connect(host: "127.0.0.1", port: port), tracer: nil)
         client.queuePriorityUpdate(1, Priority(urgency: 1))
         let request: ClientRequest = (url: "/", headers: [HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
@@ -415,35 +411,21 @@ struct GetPeerTests {
         let results = client.exchange([request], timeoutMilliseconds: 10_000)
         client.close()
         server.waitUntilExit()
-        text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(results.first?.status == "200", "\(results.first?.error ?? "")")
         #expect(text.contains("update 1, request 1, update 3, request 3"), "\(text)")
     }
 
     @Test("get --upgrade against a server whose HTTP/1.1 answer never ends its head: refused after 64 KiB, not read without end")
     func endlessUpgradeAnswer() throws {
-        let script = """
-        import socket, sys
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        print(listener.getsockname()[1], flush=True)
-        client, _ = listener.accept()
-        client.recv(65536)
+        let (port, server) = try startPythonServer(oneClientPythonServer("""
+        s.recv(65536)
         try:
-            client.sendall(b"HTTP/1.1 101 Switching Protocols\\r\\n" + b"x" * (4 << 20))
+            s.sendall(b"HTTP/1.1 101 Switching Protocols\\r\\n" + b"x" * (4 << 20))
         except OSError:
             pass
-        """
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", script]
-        let out = Pipe()
-        server.standardOutput = out
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = try #require(Int(line), "no port from the python server: \(line)")
+        """))
+        defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
         let result = try run(h2lab, ["get", "--upgrade", "http://127.0.0.1:\(port)/"], timeout: 30)
         #expect(result.status != 0 && (result.stdout + result.stderr).contains("no end of its head in 65536 octets"), "\(result.stdout) \(result.stderr)")
     }
