@@ -147,11 +147,11 @@ final class Desk: @unchecked Sendable {
         let lab = (run.flatMap { $0.mode == .finished ? nil : $0.session.lab }) ?? free.lab
         guard lab.log.count + lab.state.toServer.count + lab.state.toClient.count >= limits.frames else { return nil }
         switch CommandParser.parse(line) {
-        case .success(nil), .success(.show?), .success(.help?), .success(.back?), .success(.reconnect?), .success(.listBreaks?),
-             .failure:
+        case .success(nil), .failure:
             return nil
         case .success(let command?):
-            if case .expect = command { return nil }
+            // What may add frames is the session's rule (the same as for its octet bound).
+            if !Session.mayAddFrames(command) { return nil }
             // An answer to a prediction or an exercise's word is not a command: class mode takes it.
             if let run, run.mode == .prediction || run.mode == .exercise, line.count <= 8 { return nil }
             return "  your lab holds \(limits.frames) frames, the classroom's most: `reconnect` starts a new connection "

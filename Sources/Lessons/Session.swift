@@ -150,7 +150,7 @@ public struct Session: Sendable {
 
     /// Whether a command may put frames on the wire (what `octetLimit` stops): all but looking,
     /// checking, going back and starting over.
-    static func mayAddFrames(_ command: Command) -> Bool {
+    public static func mayAddFrames(_ command: Command) -> Bool {
         switch command {
         case .help, .quit, .clear, .undo, .say, .expect, .lesson, .show, .save, .back, .listBreaks, .addBreak, .deleteBreak,
              .reconnect, .reconnectWith:

@@ -161,14 +161,10 @@ public struct HTTP1RequestReader: Sendable {
 
     /// The end of the header section: the empty line after the field lines (CRLF CRLF, or bare LFs,
     /// which RFC 9112 §2.2 lets a recipient take as line ends). `from` is where the last search
-    /// stopped, so each octet is searched once.
+    /// stopped, so each octet is searched once. Empty lines before the request line are already
+    /// gone (`advanceHead` drops them as they come).
     static func endOfHead(_ bytes: [UInt8], from start: inout Int) -> (headEnd: Int, bodyStart: Int)? {
         var i = max(0, start)
-        // Leading empty lines before the request line are ignored (RFC 9112 §2.2): skip them first.
-        if i == 0 {
-            while i < bytes.count, bytes[i] == 0x0d || bytes[i] == 0x0a { i += 1 }
-            if i == bytes.count { return nil }
-        }
         while i < bytes.count {
             if bytes[i] == 0x0a {
                 // LF followed by LF, or by CR LF: the empty line.
