@@ -181,9 +181,17 @@ try:
     type_line(ann, "step")
     until(ann, "one goal ✓ after the first step", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#goals li.holds")) == 1)
     # Click a frame in the ladder: its fields and octets.
-    frames = ann.find_elements(By.CSS_SELECTOR, "svg.ladder g.frame")
-    check(len(frames) >= 5, "the ladder has %d frames" % len(frames))
-    frames[2].click()
+    # The ladder is redrawn as each state arrives, so the frame is found again if it was redrawn
+    # between finding and clicking it.
+    until(ann, "five frames in the ladder", lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.ladder g.frame")) >= 5)
+    end = time.time() + 20
+    while True:
+        try:
+            ann.find_elements(By.CSS_SELECTOR, "svg.ladder g.frame")[2].click()
+            break
+        except (StaleElementReferenceException, IndexError):
+            check(time.time() < end, "the ladder kept being redrawn for 20 s")
+            time.sleep(0.1)
     until(ann, "the frame's fields", lambda d: "Length" in text(d, "#frame") or "length" in text(d, "#frame"))
     shot(ann, "student", "classroom-student.png")
     type_line(ann, "step")
