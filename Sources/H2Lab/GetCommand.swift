@@ -69,6 +69,8 @@ struct Get: ParsableCommand {
     @Argument(help: "URLs on one server.") var urls: [String]
     @Option(name: .shortAndLong, help: "POST the contents of FILE (- for standard input).") var data: String?
     @Option(name: .customShort("H"), help: "An extra header, \"name: value\".") var header: [String] = []
+    @Option(help: "The most octets of response bodies held at once (they are printed when the responses end); DATA past it resets its stream.")
+    var maxBody: Int = ClientConnection.defaultMaxBodyOctets
     @Option(help: "Trace level: off, frames, all (to standard error's neighbour, standard output).") var trace: Serve.TraceLevel = .off
     @Flag(help: "Write the trace as JSON lines.") var json = false
     @Flag(help: "h2c Upgrade: send the first request as HTTP/1.1 with Upgrade: h2c (http:// only).") var upgrade = false
@@ -83,6 +85,7 @@ struct Get: ParsableCommand {
             throw ValidationError("all URLs must be on one server (one connection)")
         }
         if upgrade && first.scheme != "http" { throw ValidationError("--upgrade is for http:// (h2c); https uses ALPN") }
+        guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1 octet") }
         let requests = try requests(for: targets)
         signal(SIGPIPE, SIG_IGN)
         let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
@@ -131,7 +134,7 @@ struct Get: ParsableCommand {
                 warn("error: \(error.message)" + (error.isCertificateProblem ? " (-k skips certificate checks)" : ""))
                 throw ExitCode(1)
             }
-            let client = ClientConnection(stream: byteStream, tracer: tracer, push: push)
+            let client = ClientConnection(stream: byteStream, tracer: tracer, push: push, maxBodyOctets: maxBody)
             let round = client.run(remaining.map { requests[$0] }, upgrade: upgrade && attempt == 0)
             for pushed in client.pushed {
                 warn("pushed \(first.scheme)://\(first.authority)\(pushed.url): \(pushed.status ?? "no response") (\(pushed.body.count) octets)")
@@ -150,7 +153,9 @@ struct Get: ParsableCommand {
         var failed = false
         for result in finished {
             if let error = result.error {
-                warn("error: \(result.url): \(error)")
+                // The one bound a plain download can reach: say how to raise it.
+                let hint = error.contains("octets of bodies this endpoint holds") ? " (--max-body raises the bound)" : ""
+                warn("error: \(result.url): \(error)\(hint)")
                 failed = true
                 continue
             }

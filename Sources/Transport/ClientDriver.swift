@@ -43,14 +43,22 @@ public final class ClientConnection: @unchecked Sendable {
     /// The connection number traces carry.
     let traceID: Int
 
-    /// With `push`, SETTINGS_ENABLE_PUSH is 1 and pushed responses are kept in `pushed`.
-    public init(stream: ByteStream, tracer: Tracer?, traceID: Int = 0, push: Bool = false) {
+    /// The most octets of response bodies one connection holds by default (`get --max-body`).
+    public static let defaultMaxBodyOctets = 256 << 20
+
+    /// With `push`, SETTINGS_ENABLE_PUSH is 1 and pushed responses are kept in `pushed`. The
+    /// responses' bodies are held until the run ends, at most `maxBodyOctets` of them at once: DATA
+    /// past it resets its stream (ENHANCE_YOUR_CALM, §10.5), so that a server sending without end
+    /// cannot fill this process.
+    public init(stream: ByteStream, tracer: Tracer?, traceID: Int = 0, push: Bool = false,
+                maxBodyOctets: Int = ClientConnection.defaultMaxBodyOctets) {
         self.stream = stream
         self.tracer = tracer
         self.traceID = traceID
         var configuration = Connection.Configuration(
             settings: [Setting(.enablePush, push ? 1 : 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow)
         configuration.encoderPolicy = .network
+        configuration.maxHeldBodyOctets = maxBodyOctets
         connection = Connection(role: .client, configuration: configuration)
     }
 
@@ -118,6 +126,8 @@ public final class ClientConnection: @unchecked Sendable {
         var promised: Set<UInt32> = []
         var promisedOn: [UInt32: UInt32] = [:]
         var resets: [UInt32: ErrorCode] = [:]
+        /// Why this client reset a stream (a stream error it found), by stream id.
+        var resetReasons: [UInt32: String] = [:]
         var failure: String?
         /// Whether the trace said that requests wait for the server's limit.
         var queuedNoted = false
@@ -213,7 +223,9 @@ public final class ClientConnection: @unchecked Sendable {
     /// What one event of the engine means for the exchange: a reset, a push promised, a refused
     /// stream sent again (§8.7), requests a GOAWAY left unprocessed (§6.8), the connection's end.
     func absorb(_ event: Event, _ exchange: inout Exchange) {
-        if case .streamReset(let id, let code, .received) = event { exchange.resets[id] = code }
+        if case .streamReset(let id, let code, .received) = event, exchange.inFlight[id] != nil || exchange.promised.contains(id) {
+            exchange.resets[id] = code
+        }
         if case .pushPromised(let associated, let id, .received) = event {
             exchange.promised.insert(id)
             exchange.promisedOn[id] = associated
@@ -239,6 +251,11 @@ public final class ClientConnection: @unchecked Sendable {
             }
         case .protocolError(let error) where error.isConnectionError:
             exchange.failure = error.description
+        case .protocolError(let error):
+            // Kept for the streams that become results (not for every stream a server may provoke errors on).
+            if case .stream(let id) = error.scope, exchange.inFlight[id] != nil || exchange.promised.contains(id) {
+                exchange.resetReasons[id] = "\(error.code): \(error.message) (\(error.citation))"
+            }
         case .connectionClosed(let reason):
             exchange.failure = reason
         default:
@@ -250,28 +267,36 @@ public final class ClientConnection: @unchecked Sendable {
     func collectFinished(_ exchange: inout Exchange) {
         for (id, index) in exchange.inFlight where connection.state(of: id) == .closed {
             exchange.inFlight[id] = nil
-            exchange.results[index] = finished(id, request: exchange.requests[index], resets: exchange.resets)
+            exchange.results[index] = finished(id, request: exchange.requests[index], exchange)
             connection.releaseBody(id)  // the result has it: the connection need not keep it too
         }
         for id in exchange.promised where connection.state(of: id) == .closed {
             exchange.promised.remove(id)
             let record = connection.streams[id]
+            let associated = exchange.promisedOn.removeValue(forKey: id)
+            let resetCode = exchange.resets.removeValue(forKey: id)
+            // A promise this client refused before its response began (§8.4.2) is no result.
+            if exchange.resetReasons.removeValue(forKey: id) != nil && record?.responseHeaders == nil { continue }
             let path = record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?"
             pushed.append(ClientResult(url: path, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
                                        body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
-                                       resetCode: exchange.resets[id], promisedOn: exchange.promisedOn[id],
+                                       resetCode: resetCode, promisedOn: associated,
                                        promisedRequest: record?.requestHeaders))
             connection.releaseBody(id)
         }
     }
 
     /// The result of a request whose stream `id` has closed: the response, or that it was reset.
-    func finished(_ id: UInt32, request: ClientRequest, resets: [UInt32: ErrorCode]) -> ClientResult {
+    func finished(_ id: UInt32, request: ClientRequest, _ exchange: Exchange) -> ClientResult {
         let record = connection.streams[id]
         var error: String?
-        if record?.closeReason == .resetReceived || record?.closeReason == .resetSent { error = "stream \(id) was reset" }
+        switch record?.closeReason {
+        case .resetReceived: error = "the server reset stream \(id)" + (exchange.resets[id].map { " (\($0))" } ?? "")
+        case .resetSent: error = "this client reset stream \(id)" + (exchange.resetReasons[id].map { ": \($0)" } ?? "")
+        default: break
+        }
         var result = ClientResult(url: request.url, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
-                                  body: record?.receivedBody ?? [], error: error, trailers: record?.trailers, resetCode: resets[id])
+                                  body: record?.receivedBody ?? [], error: error, trailers: record?.trailers, resetCode: exchange.resets[id])
         result.interim = record?.informationalHeaders ?? []
         return result
     }
@@ -282,7 +307,7 @@ public final class ClientConnection: @unchecked Sendable {
         let failure = exchange.failure
         for (id, index) in exchange.inFlight {
             if connection.state(of: id) == .closed {
-                results[index] = finished(id, request: exchange.requests[index], resets: exchange.resets)
+                results[index] = finished(id, request: exchange.requests[index], exchange)
             } else {
                 results[index] = ClientResult(url: exchange.requests[index].url, stream: id, status: connection.streams[id]?.status,
                                               headers: [], body: [], error: failure ?? "incomplete")

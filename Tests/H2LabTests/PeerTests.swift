@@ -430,6 +430,76 @@ struct GetPeerTests {
         #expect(result.status != 0 && (result.stdout + result.stderr).contains("no end of its head in 65536 octets"), "\(result.stdout) \(result.stderr)")
     }
 
+    @Test("get against a Python h2 server whose response never ends: the body held stops at --max-body, the reset says why and how to raise it")
+    func endlessBody() throws {
+        let (port, server) = try startPythonServer(oneClientPythonServer("""
+        import h2.connection, h2.config, h2.events
+        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        c.initiate_connection()
+        s.sendall(c.data_to_send())
+        chunk, stream, sent = b"x" * 16384, None, 0
+        try:
+            while sent < (64 << 20):
+                data = s.recv(65536)
+                if not data: break
+                for e in c.receive_data(data):
+                    if isinstance(e, h2.events.RequestReceived):
+                        stream = e.stream_id
+                        c.send_headers(stream, [(":status", "200")])
+                    if isinstance(e, h2.events.StreamReset): stream = None
+                while stream is not None and c.local_flow_control_window(stream) >= len(chunk):
+                    c.send_data(stream, chunk)
+                    sent += len(chunk)
+                s.sendall(c.data_to_send())
+        except Exception:
+            pass
+        """))
+        defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
+        let result = try run(h2lab, ["get", "--max-body", "1000000", "http://127.0.0.1:\(port)/"], timeout: 30)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("this client reset stream 1: ENHANCE_YOUR_CALM"), "\(result.stderr)")
+        #expect(result.stderr.contains("the 1000000 octets of bodies this endpoint holds") && result.stderr.contains("--max-body raises the bound"),
+                "\(result.stderr)")
+        let bad = try run(h2lab, ["get", "--max-body", "0", "http://127.0.0.1:\(port)/"])
+        #expect(bad.status == 64 && bad.stderr.contains("--max-body must be at least 1"), "\(bad.stderr)")
+    }
+
+    @Test("get against a server that never acknowledges SETTINGS and promises pushes without end: each refused (CANCEL), none listed, memory flat")
+    func pushFlood() throws {
+        // Raw frames: the server's SETTINGS (never an ACK), then PUSH_PROMISEs on stream 1 for
+        // 3 seconds, then the response to stream 1, each with a new even stream and a field block that inserts into the table.
+        let (port, server) = try startPythonServer(oneClientPythonServer("""
+        import struct, threading, time
+        def frame(t, flags, sid, payload):
+            return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + struct.pack(">I", sid) + payload
+        def drain():  # what the client sends (its resets) is read and dropped
+            try:
+                while s.recv(65536): pass
+            except OSError:
+                pass
+        s.sendall(frame(4, 0, 0, b""))
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        end, n = time.time() + 3, 2
+        try:
+            while time.time() < end:
+                batch = b"".join(frame(5, 4, 1, struct.pack(">I", n + 2 * i) + b"\\x82\\x86\\x84\\x41\\x01a") for i in range(500))
+                s.sendall(batch)
+                n += 1000
+            s.sendall(frame(1, 5, 1, b"\\x88"))
+            reader.join(50)  # until the client has read it all and closed
+        except OSError:
+            pass
+        """))
+        defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
+        let result = try run("/usr/bin/time", ["-f", "max RSS %M KiB", h2lab, "get", "--trace", "frames", "http://127.0.0.1:\(port)/"], timeout: 60)
+        let cancels = result.stdout.components(separatedBy: "RST_STREAM").count - 1
+        #expect(result.status == 0, "\(result.stderr.suffix(500))")
+        #expect(cancels > 10_000 && !result.stderr.contains("pushed"), "\(cancels) refused; \(result.stderr.suffix(300))")
+        let rss = Int(result.stderr.split(separator: "\n").last { $0.hasPrefix("max RSS") }?.split(separator: " ")[2] ?? "") ?? .max
+        #expect(rss < 200_000, "max RSS \(rss) KiB after \(cancels) promises")
+    }
+
     @Test("a client connection kept for many exchanges (the proxy's server leg) holds no body once its result is handed out")
     func bodiesLetGo() throws {
         let server = try Server()

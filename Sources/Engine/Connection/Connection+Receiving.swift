@@ -422,6 +422,8 @@ extension Connection {
         guard promised % 2 == 0, promised != 0, state(of: promised) == .idle else {
             return fail(.connection(.protocolError, "§5.1.1", "PUSH_PROMISE promises stream \(promised), which is not a new even stream"), into: &events)
         }
+        // Counted before this promise reserves its stream.
+        let reserved = reservedPushes
         var stream = newStream(promised)
         notePeerStream(promised)
         transition(&stream, .pushPromise(.received), into: &events)
@@ -431,7 +433,39 @@ extension Connection {
         if decoded.isReported { events.append(.headersReceived(stream: promised, kind: .pushPromise, block: decoded)) }
         if let problem = HTTPSemantics.problem(in: decoded.headerFields, kind: .pushPromise) {
             fail(.stream(promised, .protocolError, "§8.4", "malformed promised request: \(problem)"), into: &events)
+        } else if pushDisablingSent {
+            // §8.4.2: a client that does not want a pushed response resets it with CANCEL or
+            // REFUSED_STREAM. Our ENABLE_PUSH=0 is on its way, not yet acknowledged: the promise
+            // is not an error yet (§6.5.2), and this client refuses it (its choice, as nghttp2's),
+            // so that a server that never acknowledges cannot make it hold promises without bound.
+            fail(.stream(promised, .cancel, "§8.4.2",
+                "push refused: this client sent SETTINGS_ENABLE_PUSH=0, not yet acknowledged (our choice)"), into: &events)
+        } else if reserved >= Self.maxReservedPushes {
+            // Reserved streams do not count toward MAX_CONCURRENT_STREAMS (§5.1.2), so nothing in
+            // the RFC bounds how many promises a server makes: this client holds at most
+            // `maxReservedPushes` waiting at once and refuses the rest (its choice).
+            fail(.stream(promised, .refusedStream, "§8.4.2",
+                "push refused: \(reserved) promised responses are already waiting, the most this client holds (our choice)"),
+                into: &events)
         }
+        pruneClosedStreams()
+    }
+
+    /// The most pushed responses a client keeps promised and not yet begun (`reserved (remote)`).
+    static let maxReservedPushes = 100
+
+    /// Streams the peer has promised and not yet begun (§5.1 `reserved (remote)`).
+    var reservedPushes: Int {
+        streams.values.reduce(0) { $0 + ($1.state == .reservedRemote ? 1 : 0) }
+    }
+
+    /// Whether the newest SETTINGS_ENABLE_PUSH this endpoint sent and the peer has not yet
+    /// acknowledged is 0 (§6.5.2: it takes effect only once acknowledged).
+    var pushDisablingSent: Bool {
+        for list in unacknowledgedSettings.reversed() {
+            if let setting = list.last(where: { $0.id == .enablePush }) { return setting.value == 0 }
+        }
+        return false
     }
 
     // MARK: PRIORITY_UPDATE (RFC 9218 §7.1)
