@@ -80,7 +80,8 @@ public struct Renderer: Sendable {
             }
             return lines
         case .unknown(let type, let payload):
-            return [pad + "type 0x\(String(type, radix: 16)), \(payload.count) octets: ignored (§5.5)"]
+            // Whether it was ignored (§5.5) or broke a rule is the receiver's event, shown after.
+            return [pad + "type 0x\(String(type, radix: 16)), \(payload.count) octets"]
         }
     }
 
@@ -156,9 +157,9 @@ public struct Renderer: Sendable {
                 let name = stream == 0 ? "connection" : "stream \(stream)"
                 lines.append(pad + palette.dim("\(endpoint) \(name) \(side) window \(from) → \(to)"))
             case .remoteSettingsApplied(let list) where !list.isEmpty:
-                lines.append(pad + "\(endpoint) applies peer settings: " + list.map(\.description).joined(separator: ", "))
+                lines.append(pad + "\(endpoint) applies peer settings: " + Self.settingsText(list))
             case .localSettingsAcknowledged(let list):
-                lines.append(pad + "\(endpoint)'s settings now in force" + (list.isEmpty ? "" : ": " + list.map(\.description).joined(separator: ", ")))
+                lines.append(pad + "\(endpoint)'s settings now in force" + (list.isEmpty ? "" : ": " + Self.settingsText(list)))
             case .protocolError(let error):
                 lines.append(pad + palette.error("✗ " + error.description))
             case .frameIgnored(_, let reason):
@@ -246,6 +247,11 @@ public struct Renderer: Sendable {
     }
 
     static let reset = "\u{1b}[0m"
+
+    /// Settings as `NAME=value`, an unknown one marked as what it is to the endpoint: ignored (§6.5.2).
+    static func settingsText(_ list: [Setting]) -> String {
+        list.map { $0.id.isKnown ? $0.description : "\($0.description) (unknown: ignored, §6.5.2)" }.joined(separator: ", ")
+    }
 
     /// A line as characters and whole ANSI escape sequences (which take no column).
     static func units(of line: String) -> [(text: String, width: Int)] {

@@ -57,6 +57,38 @@ struct ShutdownLabTests {
         #expect(open.lines.allSatisfy { !$0.contains("already closed") })
     }
 
+    @Test("crafted frames move the sender's own stream states where §5.1 has an arrow: END_STREAM, RST_STREAM")
+    func craftedFramesMoveTheSendersStates() {
+        var session = Session()
+        _ = session.execute("continue")
+        _ = session.execute("respond manual")
+        // A POST by hand, HEADERS without END_STREAM (POST, :scheme http, :path /echo, :authority lab).
+        _ = session.execute("send headers stream=1 flags=END_HEADERS block=838604052f6563686f01036c6162")
+        _ = session.execute("step")
+        #expect(session.lab.state.client.state(of: 1) == .open)
+        let sent = session.execute("send data stream=1 flags=END_STREAM data=hi")
+        #expect(sent.error == nil)
+        #expect(sent.lines.contains { $0.contains("client stream 1: open → half-closed (local)") }, "\(sent.lines)")
+        #expect(session.lab.state.client.state(of: 1) == .halfClosedLocal)
+        _ = session.execute("continue")
+        #expect(session.lab.state.server.state(of: 1) == .halfClosedRemote)
+        _ = session.execute("server send rst_stream stream=1 code=CANCEL")
+        #expect(session.lab.state.server.state(of: 1) == .closed && session.lab.state.server.streams[1]?.closeReason == .resetSent)
+    }
+
+    @Test("an unknown setting is shown as ignored (§6.5.2); an unknown frame's line leaves what became of it to the receiver")
+    func unknownsShownAsWhatTheyAre() {
+        #expect(Renderer.settingsText([Setting(SettingID(0x99), 5), Setting(.enablePush, 0)])
+                == "0x99=5 (unknown: ignored, §6.5.2), SETTINGS_ENABLE_PUSH=0")
+        var session = Session()
+        _ = session.execute("continue")
+        _ = session.execute("send headers stream=1 flags=END_STREAM block=82")
+        _ = session.execute("send 0xfa stream=0 payload=0102")
+        let shown = session.execute("continue").lines.joined(separator: "\n")
+        #expect(shown.contains("type 0xfa, 2 octets") && !shown.contains("ignored"), "\(shown)")
+        #expect(shown.contains("awaits CONTINUATION"))
+    }
+
     @Test("a file a command cannot read: the error says where it looked")
     func cannotRead() {
         var session = Session(directory: "/tmp")

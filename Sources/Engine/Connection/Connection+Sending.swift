@@ -476,19 +476,36 @@ extension Connection {
     }
 
     /// Queues any frame as it is, bypassing every check, so that a lesson can send an invalid one.
-    /// A crafted HEADERS that opens a new stream of this endpoint's own still opens it here (§5.1:
-    /// sending HEADERS moves an idle stream to open), so that the peer's answer on that stream is
-    /// understood rather than taken for a frame on an idle stream. Returns the transitions.
+    /// The sender's stream states still follow what it sent where §5.1 has an arrow for it: a
+    /// crafted HEADERS that opens a new stream of this endpoint's own opens it (so that the peer's
+    /// answer is understood rather than taken for a frame on an idle stream), HEADERS on a stream
+    /// it reserved begins the pushed response, END_STREAM half-closes or closes, RST_STREAM closes.
+    /// Windows are not charged (a crafted DATA is outside the sender's flow-control bookkeeping).
+    /// Returns the transitions.
     @discardableResult
     public mutating func sendUnchecked(_ frame: Frame) -> [Event] {
         var events: [Event] = []
-        if case .headers = frame.payload, frame.streamID != 0, !isPeerInitiated(frame.streamID),
-           frame.streamID > highestLocalStreamID, !streams.contains(frame.streamID) {
-            var stream = newStream(frame.streamID)
-            highestLocalStreamID = frame.streamID
+        let id = frame.streamID
+        if case .headers = frame.payload, id != 0, !isPeerInitiated(id), id > highestLocalStreamID, !streams.contains(id) {
+            var stream = newStream(id)
+            highestLocalStreamID = id
             transition(&stream, .headers(.sent), into: &events)
             if frame.endStream { transition(&stream, .endStream(.sent), into: &events) }
-            streams[frame.streamID] = stream
+            streams[id] = stream
+        } else if id != 0, streams.contains(id) {
+            withStream(id) { connection, stream in
+                switch frame.payload {
+                case .headers:
+                    if stream.state == .reservedLocal { connection.transition(&stream, .headers(.sent), into: &events) }
+                    if frame.endStream { connection.transition(&stream, .endStream(.sent), into: &events) }
+                case .data:
+                    if frame.endStream { connection.transition(&stream, .endStream(.sent), into: &events) }
+                case .rstStream:
+                    connection.transition(&stream, .rstStream(.sent), into: &events)
+                default:
+                    break
+                }
+            }
         }
         outbox.append(.frame(frame))
         return events

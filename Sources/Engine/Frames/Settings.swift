@@ -28,6 +28,9 @@ public struct SettingID: RawRepresentable, Hashable, Sendable, CustomStringConve
     }
     public var description: String { name }
 
+    /// Whether this endpoint knows the setting; an unknown one is ignored (§6.5.2).
+    public var isKnown: Bool { Self.named.contains { $0.0 == self } }
+
     /// Parses `HEADER_TABLE_SIZE`, `SETTINGS_HEADER_TABLE_SIZE`, `header-table-size` or a number.
     public init?(parsing text: String) {
         var upper = ProtocolName.normalize(text)
