@@ -191,17 +191,41 @@ extension Session {
     /// Moves bytes the real peers sent onto the wire; with `wait`, gives them a moment to answer.
     /// Once something arrives, whatever follows right behind it is taken too, so that a burst (a
     /// browser's preface, SETTINGS, WINDOW_UPDATE and first HEADERS) shows up whole.
+    /// A peer's frames are read only while fewer than this many of them wait on the wire (and
+    /// `wireHoldOctets` of octets): past it the socket is left unread, so that a peer sending
+    /// without pause (a PING flood, an endless download nobody steps through) is held back by TCP's
+    /// own flow control instead of filling this process.
+    public static let wireHoldFrames = 1_024
+    public static let wireHoldOctets = 4 << 20
+
+    /// The octets one pull takes from a peer, about (its last read, of at most 64 KiB, may pass
+    /// it); a browser's first burst fits many times over.
+    public static let pullOctets = 256 << 10
+
+    /// How many more octets `role`'s real peer may have read onto the wire: 0 once the frames it
+    /// sent and the lab has not yet delivered reach the hold.
+    func wireRoom(from role: Role) -> Int {
+        let waiting = lab.state.queue(to: role.peer)
+        if waiting.count >= Self.wireHoldFrames { return 0 }
+        var octets = 0
+        for item in waiting {
+            octets += item.bytes.count
+            if octets >= Self.wireHoldOctets { return 0 }
+        }
+        return min(Self.pullOctets, Self.wireHoldOctets - octets)
+    }
+
     mutating func pullFromRemote(wait: Bool, milliseconds: Int32 = 1_000) {
-        let peers = attached
+        let peers = attached.map { (role: $0.role, peer: $0.peer, room: wireRoom(from: $0.role)) }.filter { $0.room > 0 }
         guard !peers.isEmpty else { return }
         // One peer: wait on it. Two: look at each in turn, briefly, until the time is up.
         let slice: Int32 = wait ? (peers.count == 1 ? milliseconds : 10) : 0
         var waited: Int32 = 0
         while true {
             var arrived = false
-            for (role, peer) in peers {
+            for (role, peer, room) in peers {
                 guard var bytes = peer.receive(waitMilliseconds: slice) else { continue }
-                while bytes.count < 1 << 20, let more = peer.receive(waitMilliseconds: 20) { bytes += more }
+                while bytes.count < room, let more = peer.receive(waitMilliseconds: 20) { bytes += more }
                 lab.receiveFromRemote(bytes, from: role)
                 arrived = true
             }

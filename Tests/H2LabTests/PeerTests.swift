@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Lessons
 import Testing
 import Transport
 
@@ -553,6 +554,42 @@ struct GetPeerTests {
         let streams = out.components(separatedBy: "lab> show streams").last ?? ""
         #expect(streams.split(separator: "\n").contains { $0.contains("client") && $0.contains("GET /hello.txt") && $0.hasSuffix("200") })
         #expect(result.stderr.contains(":7: back is off while attached to a real server (127.0.0.1:\(port))"))
+    }
+
+    @Test("REPL `connect` to a server that sends PINGs without pause: the wire holds a bounded number, `continue` stops at its limit, memory stays flat")
+    func connectToAFlood() throws {
+        // Raw frames: SETTINGS, then PING after PING for up to 60 s; what the client sends is read and dropped.
+        let (port, server) = try startPythonServer(oneClientPythonServer("""
+        import struct, threading, time
+        def frame(t, flags, sid, payload):
+            return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + struct.pack(">I", sid) + payload
+        def drain():
+            try:
+                while s.recv(65536): pass
+            except OSError:
+                pass
+        threading.Thread(target=drain, daemon=True).start()
+        blob, end = frame(6, 0, 0, b"12345678") * 1000, time.time() + 60
+        try:
+            s.sendall(frame(4, 0, 0, b""))
+            while time.time() < end: s.sendall(blob)
+        except OSError:
+            pass
+        """))
+        defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("flood-\(getpid()).h2lab")
+        defer { try? FileManager.default.removeItem(at: script) }
+        try Data("connect http://127.0.0.1:\(port)\nstep 50\nshow wire\ncontinue\n".utf8).write(to: script)
+        let result = try run("/usr/bin/time", ["-f", "max RSS %M KiB", h2lab, "--script", script.path], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr.suffix(300))")
+        // One pull takes about 256 KiB (its last read of at most 64 KiB may pass it: 19 275 PINGs
+        // of 17 octets in all), and none is made past the hold.
+        let wire = result.stdout.components(separatedBy: "lab> show wire").last?.components(separatedBy: "lab> continue").first ?? ""
+        let waiting = wire.split(separator: "\n").filter { $0.contains("server→client  PING") }.count
+        #expect(waiting > 0 && waiting <= Session.wireHoldFrames + (Session.pullOctets + 65_536) / 17, "\(waiting) PINGs wait")
+        #expect(result.stdout.contains("stopped after 100000 deliveries"))
+        let rss = Int(result.stderr.split(separator: "\n").last { $0.hasPrefix("max RSS") }?.split(separator: " ")[2] ?? "") ?? .max
+        #expect(rss < 400_000, "max RSS \(rss) KiB")
     }
 
     @Test("REPL `connect https://…`: TLS with ALPN h2, requests carry :scheme https")

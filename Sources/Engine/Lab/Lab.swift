@@ -249,10 +249,17 @@ public struct Lab: Sendable {
 
     public var wireIsEmpty: Bool { state.toServer.isEmpty && state.toClient.isEmpty }
 
+    /// Keeps the state before a delivery for `back`, in a lab of our own only: a real peer cannot
+    /// be rewound, and a snapshot per frame of a peer that sends without pause would hold a copy of
+    /// every wire it left behind.
+    private mutating func keepSnapshot() {
+        if !state.isAttached { snapshots.append(Snapshot(state)) }
+    }
+
     /// Delivers the next item to its receiver and returns what happened; nil if nothing waits.
     public mutating func deliver(from: Role? = nil) -> Delivery? {
         guard let item = nextItem(from: from) else { return nil }
-        snapshots.append(Snapshot(state))
+        keepSnapshot()
         if item.from == .client { state.toServer.removeFirst() } else { state.toClient.removeFirst() }
         var events: [Event]
         var relayed: Relay.Outcome?
@@ -285,7 +292,7 @@ public struct Lab: Sendable {
     /// Takes the waiting item with `order` off the wire (frames ahead of it stay), as `drop(from:)`.
     public mutating func drop(order: Int) -> Delivery? {
         guard let item = (state.toServer + state.toClient).first(where: { $0.order == order }) else { return nil }
-        snapshots.append(Snapshot(state))
+        keepSnapshot()
         if item.from == .client { state.toServer.removeAll { $0.order == order } } else { state.toClient.removeAll { $0.order == order } }
         state.deliveries += 1
         let relayed = state.relay?.deliver(item, drop: true)
