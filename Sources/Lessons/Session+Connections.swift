@@ -110,10 +110,28 @@ extension Session {
     }
 
     /// Accepts the clients that have connected since, each a new numbered connection.
+    /// The most connections a session follows at once (the current one and the parked): a
+    /// browser opens a few; a client that opens them without end is refused past this, once the
+    /// connections whose peers have gone are forgotten, oldest first.
+    public static let maxConnections = 32
+
     mutating func acceptNew() -> [String] {
         guard let (acceptor, mode) = accepting else { return [] }
         var lines: [String] = []
         while let (peer, name) = acceptor.next(say: { lines.append("  " + $0) }) {
+            if parked.count + 1 >= Self.maxConnections {
+                let gone = parked.keys.sorted().first { n in
+                    parked[n].map { ($0.remote?.isClosed ?? true) && ($0.upstream?.isClosed ?? true) } ?? false
+                }
+                if let gone {
+                    parked[gone] = nil
+                    lines.append("  connection \(gone) forgotten (its peer had gone): a session follows at most \(Self.maxConnections)")
+                } else {
+                    peer.close()
+                    lines.append("  refused a connection from \(name): \(Self.maxConnections) connections are open, the most a session follows")
+                    continue
+                }
+            }
             let attachment: Attachment
             switch mode {
             case .listen:

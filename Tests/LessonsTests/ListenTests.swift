@@ -164,6 +164,31 @@ struct ListenTests {
         #expect(second.isClosed && session.execute("connection").lines.count == 1)
     }
 
+    @Test("a client that opens connections without end: past Session.maxConnections the gone ones are forgotten, then new ones refused")
+    func connectionBound() throws {
+        let first = try EngineClientPeer(requests: [get("/json")])
+        let limit = Session.maxConnections
+        let others = try (0..<(limit + 5)).map { _ in try EngineClientPeer(requests: [get("/html")]) }
+        let more = QueuedAcceptor(others)
+        var session = Session()
+        session.listener = { request, announce, _ in
+            announce("listening on http://127.0.0.1:\(request.port)/")
+            return (first, "127.0.0.1", more)
+        }
+        _ = session.execute("listen")
+        // Two of the parked peers hang up before the crowd arrives in full.
+        others[0].close()
+        others[1].close()
+        let said = session.idle()
+        #expect(session.execute("connection").lines.count == limit, "\(said.suffix(8))")
+        #expect(said.contains("  connection 2 forgotten (its peer had gone): a session follows at most \(limit)"))
+        #expect(said.contains("  connection 3 forgotten (its peer had gone): a session follows at most \(limit)"))
+        // 1 + (limit + 5) clients: limit - 1 parked at first, two more in the places of the gone, 4 refused.
+        #expect(said.filter { $0.contains("refused a connection from") }.count == 4, "\(said.suffix(8))")
+        let refused = others.suffix(4).filter { $0.isClosed }.count
+        #expect(refused == 4)
+    }
+
     @Test("without a listener (a lesson), listen says why; bad arguments get usage")
     func unavailable() {
         var session = Session()
