@@ -28,6 +28,7 @@ extension Probe {
         var parts = frames.prefix(6).map(describe)
         if frames.count > 6 { parts.append("… \(frames.count - 6) more") }
         if closed { parts.append("the connection closed") }
+        if flooded { parts.append("then \(Self.maxReceivedOctets >> 20) MiB had come, and the probe read no more") }
         return parts.isEmpty ? "nothing within \(Self.seconds(timeout))" : parts.joined(separator: "; ")
     }
 

@@ -62,6 +62,12 @@ public final class Probe: @unchecked Sendable {
     public private(set) var sendsByStream: [UInt32: Int] = [:]
     public private(set) var received: [RawFrame] = []
     public private(set) var closed = false
+    /// The most octets one probe reads from the server: past them it stops reading, and what it
+    /// waits for counts as not come (a server that sends without end fills no memory of ours).
+    public static let maxReceivedOctets = 16 << 20
+    public private(set) var receivedOctets = 0
+    /// Whether `maxReceivedOctets` was reached.
+    public var flooded: Bool { receivedOctets >= Self.maxReceivedOctets }
     public var encoder = HPACKEncoder()
     public var decoder = HPACKDecoder(tableSize: 4096, maxHeaderListSize: nil)
     /// The server's settings, from its first SETTINGS frame.
@@ -165,7 +171,7 @@ public final class Probe: @unchecked Sendable {
                 defer { index += 1 }
                 if predicate(received[index]) { return received[index] }
             }
-            if closed { return nil }
+            if closed || flooded { return nil }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { return nil }
             guard stream.waitReadable(milliseconds: pollMilliseconds(left + 0.001)) else { continue }
@@ -173,6 +179,7 @@ public final class Probe: @unchecked Sendable {
                 closed = true
                 continue
             }
+            receivedOctets += bytes.count
             buffer += bytes
             parse()
         }

@@ -106,6 +106,45 @@ struct RealServerCheckTests {
         deinit { stop() }
     }
 
+    @Test("check against a server that answers every connection with DATA without end: each probe stops at 16 MiB, memory stays flat")
+    func floodingServer() throws {
+        // Raw frames: SETTINGS, a 200 on stream 1, then DATA on it for up to 60 s, on every connection.
+        let (port, server) = try startPythonServer("""
+        import socket, struct, threading, time
+        def frame(t, flags, sid, payload):
+            return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + struct.pack(">I", sid) + payload
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        print(listener.getsockname()[1], flush=True)
+        end = time.time() + 60
+        def serve(c):
+            threading.Thread(target=lambda: [None for _ in iter(lambda: c.recv(65536), b"")], daemon=True).start()
+            try:
+                c.sendall(frame(4, 0, 0, b"") + frame(1, 4, 1, b"\\x88"))
+                blob = frame(0, 0, 1, b"x" * 16384) * 16
+                while time.time() < end: c.sendall(blob)
+            except OSError:
+                pass
+            c.close()
+        listener.settimeout(1)
+        while time.time() < end:
+            try:
+                c, _ = listener.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+        """)
+        // SIGKILL: a Python process started by a test may not see SIGTERM.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let result = try run("/usr/bin/time", ["-f", "max RSS %M KiB", h2lab, "check", "http://127.0.0.1:\(port)/", "--section", "6.5",
+                                               "--timeout", "2"], timeout: 120)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("then 16 MiB had come, and the probe read no more"), "\(result.stdout.suffix(600))")
+        let rss = Int(result.stderr.split(separator: "\n").last { $0.hasPrefix("max RSS") }?.split(separator: " ")[2] ?? "") ?? .max
+        #expect(rss < 300_000, "max RSS \(rss) KiB")
+    }
+
     @Test("verdicts against each: the four false failures on nginx are gone; every inconclusive verdict says why; exit 1 only for failures",
           arguments: ["nginx", "h2o", "apache2"])
     func verdicts(server name: String) throws {
