@@ -192,6 +192,16 @@ public enum CommandParser {
         return value
     }
 
+    /// A number a frame field can hold: out of `range`, an error that says the range and why
+    /// (a value that does not fit is never cut down to one that does, silently).
+    static func number(_ text: String, _ what: String, in range: ClosedRange<Int>, _ why: String) throws -> Int {
+        let value = try number(text, what)
+        guard range.contains(value) else {
+            throw CommandError("\(what) must be \(range.lowerBound)-\(range.upperBound) (\(why)), not \(text)")
+        }
+        return value
+    }
+
     static func errorCode(_ text: String) throws -> ErrorCode {
         guard let code = ErrorCode(parsing: text) else {
             throw CommandError("unknown error code '\(text)'", hint: hintFor(text, ErrorCode.names))

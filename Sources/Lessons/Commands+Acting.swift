@@ -249,7 +249,7 @@ extension CommandParser {
         for arg in a.words.dropFirst() {
             let (key, value) = split(arg)
             switch key.lowercased() {
-            case "weight": fields.weight = UInt8(clamping: max(0, try number(value, "weight") - 1))
+            case "weight": fields.weight = UInt8(try number(value, "weight", in: 1...256, FrameSpec.weightRule) - 1)
             case "depends", "dependency": fields.dependency = try streamNumber(value)
             case "exclusive": fields.exclusive = true
             default: throw CommandError("priority takes weight=N (1-256), depends=N and exclusive, not '\(arg)'")

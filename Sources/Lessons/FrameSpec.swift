@@ -2,6 +2,8 @@ import Engine
 
 /// `send TYPE key=value ...`: a frame described field by field, valid or not.
 enum FrameSpec {
+    /// Why a weight is 1-256: the PRIORITY frame's octet holds the weight minus one (RFC 9113 §6.3).
+    static let weightRule = "the Weight octet holds weight − 1, RFC 9113 §6.3"
     /// `N*HH`: N octets of the hex octet HH (floods and big blocks without a page of hex); also
     /// `HEX+N*HH`, a prefix then the run.
     static func repeatedHex(_ text: String) -> [UInt8]? {
@@ -58,9 +60,9 @@ enum FrameSpec {
         for key in written where !allowed.contains(key) {
             throw CommandError("\(type.name) has no field '\(key)'", hint: "fields: " + allowed.joined(separator: ", "))
         }
-        let defaultStream = [.settings, .ping, .goaway, .windowUpdate, .priorityUpdate].contains(type) ? 0 : 1
-        let stream = UInt32(truncatingIfNeeded: try values.int("stream", defaultStream))
-        let pad: UInt8? = try values.text["pad"].map { UInt8(clamping: try CommandParser.number($0, "pad")) }
+        let defaultStream: UInt32 = [.settings, .ping, .goaway, .windowUpdate, .priorityUpdate].contains(type) ? 0 : 1
+        let stream = try values.word("stream", defaultStream)
+        let pad: UInt8? = try values.text["pad"].map { UInt8(try CommandParser.number($0, "pad", in: 0...255, "the Pad Length is one octet, §6.1")) }
         return Frame(streamID: stream, flags: try flags(values.text["flags"], of: type),
                      payload: try payload(type, values, settings), padLength: pad)
     }
@@ -90,14 +92,14 @@ enum FrameSpec {
         case .priority: return .priority(try values.priority() ?? PriorityFields())
         case .rstStream: return .rstStream(try values.code())
         case .settings: return .settings(settings)
-        case .pushPromise: return .pushPromise(promisedStreamID: UInt32(truncatingIfNeeded: try values.int("promised", 2)), block: try values.bytes("block"))
+        case .pushPromise: return .pushPromise(promisedStreamID: try values.word("promised", 2), block: try values.bytes("block"))
         case .ping: return .ping(UInt64(try values.int("data", 0)))
-        case .goaway: return .goaway(lastStreamID: UInt32(truncatingIfNeeded: try values.int("last", 0)), errorCode: try values.code(),
+        case .goaway: return .goaway(lastStreamID: try values.word("last", 0), errorCode: try values.code(),
                                      debugData: Array((values.text["debug"] ?? "").utf8))
-        case .windowUpdate: return .windowUpdate(increment: UInt32(truncatingIfNeeded: try values.int("increment", 0)))
+        case .windowUpdate: return .windowUpdate(increment: try values.word("increment", 0))
         case .continuation: return .continuation(block: try values.bytes("block"))
         case .priorityUpdate:
-            return .priorityUpdate(prioritizedStreamID: UInt32(truncatingIfNeeded: try values.int("prioritized", 1)),
+            return .priorityUpdate(prioritizedStreamID: try values.word("prioritized", 1),
                                    fieldValue: Array((values.text["value"] ?? "").utf8))
         default: return .unknown(type: type.rawValue, payload: try values.bytes("payload"))
         }
@@ -110,6 +112,13 @@ enum FrameSpec {
         func int(_ key: String, _ fallback: Int) throws -> Int {
             guard let value = text[key] else { return fallback }
             return try CommandParser.number(value, key)
+        }
+
+        /// A 32-bit field (a stream identifier with its reserved bit, §4.1; an increment with its
+        /// reserved bit, §6.9): a crafted frame may set the top bit, but no more than 32 bits fit.
+        func word(_ key: String, _ fallback: UInt32) throws -> UInt32 {
+            guard let value = text[key] else { return fallback }
+            return UInt32(try CommandParser.number(value, key, in: 0...Int(UInt32.max), "32 bits on the wire, the top one reserved"))
         }
 
         func bytes(_ key: String) throws -> [UInt8] {
@@ -127,8 +136,8 @@ enum FrameSpec {
 
         func priority() throws -> PriorityFields? {
             guard text["depends"] != nil || text["weight"] != nil || text["exclusive"] != nil else { return nil }
-            return PriorityFields(exclusive: text["exclusive"] != nil, dependency: UInt32(truncatingIfNeeded: try int("depends", 0)),
-                                  weight: UInt8(clamping: max(0, try int("weight", 16) - 1)))
+            let weight = try text["weight"].map { try CommandParser.number($0, "weight", in: 1...256, FrameSpec.weightRule) } ?? 16
+            return PriorityFields(exclusive: text["exclusive"] != nil, dependency: try word("depends", 0), weight: UInt8(weight - 1))
         }
     }
 }
