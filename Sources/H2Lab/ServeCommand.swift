@@ -195,6 +195,11 @@ enum StaticFiles {
     /// now, as RFC 9110 §8.8.2.1 requires of Last-Modified beside Date.
     static func load(_ root: String) throws -> [String: StaticFile] {
         let base = URL(fileURLWithPath: root).standardizedFileURL
+        // The enumerator below walks a missing folder as an empty one: say so instead of serving nothing.
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: base.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--root \(root) is not a folder")
+        }
         let keys: Set<URLResourceKey> = [.isRegularFileKey, .contentModificationDateKey]
         guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: Array(keys)) else {
             throw ValidationError("cannot read --root \(root)")

@@ -62,12 +62,15 @@ struct OptionTests {
         #expect(result.status == 64 && result.stderr.contains("is not 1-65535"), "\(arguments): \(result.status) \(result.stderr.prefix(300))")
     }
 
-    @Test("contradictory serve options are a usage error before anything is bound")
+    @Test("contradictory serve options, or a --root that is no folder, are a usage error before anything is bound")
     func contradictions() throws {
-        for arguments in [["serve", "--threads", "--loops", "2"], ["serve", "--threads", "--event-loop"], ["serve", "--cert", "/nonexistent"]] {
+        for arguments in [["serve", "--threads", "--loops", "2"], ["serve", "--threads", "--event-loop"], ["serve", "--cert", "/nonexistent"],
+                          ["serve", "--plain", "--root", "/nonexistent-folder"], ["serve", "--plain", "--root", "/etc/hostname"]] {
             let result = try run(h2lab, arguments, timeout: 20)
             #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr.prefix(300))")
         }
+        let missing = try run(h2lab, ["serve", "--plain", "--root", "/nonexistent-folder"], timeout: 20)
+        #expect(missing.stderr.contains("--root /nonexistent-folder is not a folder"), "\(missing.stderr)")
     }
 
     @Test("values at the edges of each range are taken")
