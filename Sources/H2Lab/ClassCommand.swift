@@ -93,7 +93,7 @@ struct ClassCommand: ParsableCommand {
         let app = ClassroomApp(configuration: .init(code: joinCode, maxStudents: maxStudents, lessons: folder,
                                                     idleTimeout: sessionMinutes * 60, studentTimeout: studentMinutes * 60),
                                users: store, assets: assets, results: book, now: clock) { line in warn("class: " + line) }
-        if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
+        try OutputFiles.writePort(listener.localPort, to: portFile)
         announce(boundPort: listener.localPort, code: joinCode, results: book.path)
         Thread.detachNewThread {
             while stopRequested == 0 {

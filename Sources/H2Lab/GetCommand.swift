@@ -90,10 +90,7 @@ struct Get: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
         defer { printer?.flush() }
-        var capture: CaptureFile?
-        if let pcap {
-            do { capture = try CaptureFile(path: pcap) } catch { throw ValidationError("cannot write \(pcap): \(error)") }
-        }
+        let capture = try OutputFiles.capture(pcap)
         defer { capture?.close() }
         let finished = try fetch(requests, from: first, tracer: printer?.tracer, capture: capture)
         printer?.flush()  // the trace before the bodies

@@ -71,7 +71,7 @@ struct PanelServe: ParsableCommand {
         let app = PanelApp(users: store, assets: assets, servers: servers, idleTimeout: sessionMinutes * 60, now: clock) { line in
             warn("panel: " + line)
         }
-        if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
+        try OutputFiles.writePort(listener.localPort, to: portFile)
         warn("h2lab panel on https://\(host == "127.0.0.1" ? "localhost" : host):\(listener.localPort)/  (Ctrl-C stops it and its servers)")
         // The demo servers stop first: their live logs end, so the panel's connections can finish.
         ConnectionBudget.raiseDescriptorLimit()

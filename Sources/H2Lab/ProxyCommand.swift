@@ -40,13 +40,7 @@ struct Proxy: ParsableCommand {
             warn("error: \(error)")
             throw ExitCode(1)
         }
-        var capture: CaptureFile?
-        if let pcap {
-            do { capture = try CaptureFile(path: pcap) } catch {
-                warn("error: cannot write \(pcap): \(error)")
-                throw ExitCode(1)
-            }
-        }
+        let capture = try OutputFiles.capture(pcap)
         defer { capture?.close() }
         installStopSignals()
         let printer = trace == .off ? nil : LegPrinter(formatter: TraceFormatter(events: trace == .all, json: json))
@@ -59,7 +53,7 @@ struct Proxy: ParsableCommand {
                 throw SocketError(operation: (error as? Target.ConnectFailure)?.message ?? "\(error)", code: 0)
             }
         }
-        if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
+        try OutputFiles.writePort(listener.localPort, to: portFile)
         warn("h2lab proxy on \(context == nil ? "http" : "https")://\(host):\(listener.localPort)/ → \(target.scheme)://\(target.authority)/  (Ctrl-C stops)")
         defer { printer?.output.flush() }
         ConnectionBudget.raiseDescriptorLimit()

@@ -83,6 +83,7 @@ struct Serve: ParsableCommand {
             }
         }
         let site = try demoSite()
+        let capture = try OutputFiles.capture(pcap)
         let listener: TCPSocket
         do {
             listener = try TCPSocket.listen(host: host, port: UInt16(port ?? (plain ? 8080 : 8443)), reusePort: !threads)
@@ -91,13 +92,12 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         installStopSignals()
-        if let portFile { try Data("\(listener.localPort)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
+        try OutputFiles.writePort(listener.localPort, to: portFile)
         let scheme = plain ? "h2c on http" : "h2 (TLS, ALPN h2 and http/1.1) on https"
         warn("h2lab serving \(scheme)://\(host):\(listener.localPort)/  (Ctrl-C stops gracefully)")
         let printer = trace == .off ? nil : TracePrinter(level: trace, json: json)
         defer { printer?.flush() }
         let tracer = printer?.tracer
-        let capture = try openCapture()
         ConnectionBudget.raiseDescriptorLimit()
         let limits = serverLimits()
         if !threads {
@@ -130,16 +130,6 @@ extension Serve {
     }
 
     /// --pcap's file, opened before the first connection; exit status 1 if it cannot be written.
-    func openCapture() throws -> CaptureFile? {
-        guard let pcap else { return nil }
-        do {
-            return try CaptureFile(path: pcap)
-        } catch {
-            warn("error: cannot write \(pcap): \(error)")
-            throw ExitCode(1)
-        }
-    }
-
     /// The limits the options set (each with its default, issue 23 §3's bounds among them).
     func serverLimits() -> ServerLimits {
         var limits = ServerLimits()

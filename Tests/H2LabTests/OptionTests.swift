@@ -73,6 +73,26 @@ struct OptionTests {
         #expect(missing.stderr.contains("--root /nonexistent-folder is not a folder"), "\(missing.stderr)")
     }
 
+    @Test("a file an option names that cannot be written (--pcap, --port-file) is a usage error naming the option, the path and why, before serving")
+    func unwritableFiles() throws {
+        let users = FileManager.default.temporaryDirectory.appendingPathComponent("option-users-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: users) }
+        let cases: [([String], String)] = [
+            (["serve", "--plain", "--port", "0", "--pcap", "/nonexistent-dir/x.pcap"], "--pcap: cannot write /nonexistent-dir/x.pcap: No such file or directory"),
+            (["proxy", "--to", "http://127.0.0.1:9", "--port", "0", "--pcap", "/nonexistent-dir/x.pcap"], "--pcap: cannot write"),
+            (["get", "--pcap", "/nonexistent-dir/x.pcap", "http://127.0.0.1:9/"], "--pcap: cannot write"),
+            (["serve", "--plain", "--port", "0", "--port-file", "/nonexistent-dir/p"], "--port-file: cannot write /nonexistent-dir/p: No such file or directory"),
+            (["proxy", "--to", "http://127.0.0.1:9", "--port", "0", "--port-file", "/nonexistent-dir/p"], "--port-file: cannot write"),
+            (["panel", "--port", "0", "--users", users, "--port-file", "/nonexistent-dir/p"], "--port-file: cannot write"),
+            (["class", "--port", "0", "--users", users, "--port-file", "/nonexistent-dir/p"], "--port-file: cannot write"),
+        ]
+        for (arguments, message) in cases {
+            let result = try run(h2lab, arguments, input: "", timeout: 20)
+            #expect(result.status == 64 && result.stderr.contains(message), "\(arguments): \(result.status) \(result.stderr.prefix(300))")
+            #expect(!result.stderr.contains("serving") && !result.stderr.contains("NSCocoaErrorDomain"), "\(result.stderr.prefix(300))")
+        }
+    }
+
     @Test("values at the edges of each range are taken")
     func edges() throws {
         let request = FileManager.default.temporaryDirectory.appendingPathComponent("options-\(getpid()).http")
