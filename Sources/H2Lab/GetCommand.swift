@@ -69,7 +69,7 @@ struct Get: ParsableCommand {
     @Argument(help: "URLs on one server.") var urls: [String]
     @Option(name: .shortAndLong, help: "POST the contents of FILE (- for standard input).") var data: String?
     @Option(name: .customShort("H"), help: "An extra header, \"name: value\".") var header: [String] = []
-    @Option(help: "The most octets of response bodies held at once (they are printed when the responses end); DATA past it resets its stream.")
+    @Option(help: "The most octets of response bodies (pushed ones too) held for one connection; they are printed when the responses end, and DATA past it resets its stream.")
     var maxBody: Int = ClientConnection.defaultMaxBodyOctets
     @Option(help: "Trace level: off, frames, all (to standard error's neighbour, standard output).") var trace: Serve.TraceLevel = .off
     @Flag(help: "Write the trace as JSON lines.") var json = false
@@ -134,7 +134,9 @@ struct Get: ParsableCommand {
             let client = ClientConnection(stream: byteStream, tracer: tracer, push: push, maxBodyOctets: maxBody)
             let round = client.run(remaining.map { requests[$0] }, upgrade: upgrade && attempt == 0)
             for pushed in client.pushed {
-                warn("pushed \(first.scheme)://\(first.authority)\(pushed.url): \(pushed.status ?? "no response") (\(pushed.body.count) octets)")
+                let outcome = pushed.error.map { "\(pushed.status ?? "no response"), cut short: \($0)" }
+                    ?? "\(pushed.status ?? "no response") (\(pushed.body.count) octets)"
+                warn("pushed \(first.scheme)://\(first.authority)\(pushed.url): \(outcome)")
             }
             var again: [Int] = []
             for (offset, result) in round.enumerated() {

@@ -118,17 +118,17 @@ extension Session {
     mutating func acceptNew() -> [String] {
         guard let (acceptor, mode) = accepting else { return [] }
         var lines: [String] = []
+        var refused: [String] = []
         while let (peer, name) = acceptor.next(say: { lines.append("  " + $0) }) {
             if parked.count + 1 >= Self.maxConnections {
-                let gone = parked.keys.sorted().first { n in
-                    parked[n].map { ($0.remote?.isClosed ?? true) && ($0.upstream?.isClosed ?? true) } ?? false
-                }
-                if let gone {
-                    parked[gone] = nil
-                    lines.append("  connection \(gone) forgotten (its peer had gone): a session follows at most \(Self.maxConnections)")
+                // Gone once its client has gone (a server leg may stay open long after, idle).
+                let gone = parked.keys.sorted().first { parked[$0]?.remote?.isClosed ?? true }
+                if let gone, let attachment = parked.removeValue(forKey: gone) {
+                    attachment.upstream?.close()
+                    lines.append("  connection \(gone) forgotten (its client had gone): a session follows at most \(Self.maxConnections)")
                 } else {
                     peer.close()
-                    lines.append("  refused a connection from \(name): \(Self.maxConnections) connections are open, the most a session follows")
+                    refused.append(name)
                     continue
                 }
             }
@@ -150,6 +150,13 @@ extension Session {
             if renderer.connection == nil { renderer.connection = connectionNumber }
             lines.append("  connection \(connectionCount): another client from \(name) (browsers open more than one); "
                          + "`connection \(connectionCount)` shows it")
+        }
+        if !refused.isEmpty {
+            // Said once per call, however many came (a client may open them without end).
+            let names = Set(refused).sorted()
+            let from = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+            lines.append("  refused \(refused.count) connection\(refused.count == 1 ? "" : "s") from \(from): "
+                         + "\(Self.maxConnections) connections are open, the most a session follows")
         }
         return lines
     }

@@ -45,6 +45,9 @@ public final class ClientConnection: @unchecked Sendable {
 
     /// The most octets of response bodies one connection holds by default (`get --max-body`).
     public static let defaultMaxBodyOctets = 256 << 20
+    /// The most pushed responses one exchange keeps (their bodies count against the same bound).
+    public static let maxPushedResults = 1_000
+    let maxBodyOctets: Int
 
     /// With `push`, SETTINGS_ENABLE_PUSH is 1 and pushed responses are kept in `pushed`. The
     /// responses' bodies are held until the run ends, at most `maxBodyOctets` of them at once: DATA
@@ -59,6 +62,7 @@ public final class ClientConnection: @unchecked Sendable {
             settings: [Setting(.enablePush, push ? 1 : 0), Setting(.initialWindowSize, 1 << 20)], windowUpdatePolicy: .halfWindow)
         configuration.encoderPolicy = .network
         configuration.maxHeldBodyOctets = maxBodyOctets
+        self.maxBodyOctets = maxBodyOctets
         connection = Connection(role: .client, configuration: configuration)
     }
 
@@ -128,6 +132,14 @@ public final class ClientConnection: @unchecked Sendable {
         var resets: [UInt32: ErrorCode] = [:]
         /// Why this client reset a stream (a stream error it found), by stream id.
         var resetReasons: [UInt32: String] = [:]
+        /// Streams whose response arrived whole (END_STREAM): a reset after it (RST_STREAM NO_ERROR
+        /// to stop the request's body, §8.1) does not undo it.
+        var complete: Set<UInt32> = []
+        /// Octets of bodies handed to results in this exchange: they count against the bound on
+        /// what the connection holds as much as the bodies its streams still hold.
+        var collectedOctets = 0
+        /// Pushed responses not kept because `maxPushedResults` were.
+        var pushesNotKept = 0
         var failure: String?
         /// Whether the trace said that requests wait for the server's limit.
         var queuedNoted = false
@@ -147,6 +159,14 @@ public final class ClientConnection: @unchecked Sendable {
             inFlight.isEmpty && promised.isEmpty && (queue.isEmpty || connection.goawayReceived != nil)
         }
 
+        /// Forgets what was kept of stream `id` for its result, whose body of `octets` is now held there.
+        mutating func forget(_ id: UInt32, collecting octets: Int) {
+            resetReasons[id] = nil
+            resets[id] = nil
+            complete.remove(id)
+            collectedOctets += octets
+        }
+
         /// A result for request `index` that ended with `error`.
         mutating func fail(_ index: Int, stream: UInt32, _ error: String, unprocessed: Bool = false) {
             results[index] = ClientResult(url: requests[index].url, stream: stream, headers: [], body: [], error: error, unprocessed: unprocessed)
@@ -158,6 +178,7 @@ public final class ClientConnection: @unchecked Sendable {
     public func exchange(_ requests: [ClientRequest], upgraded: Int? = nil, timeoutMilliseconds: Int = 30_000) -> [ClientResult] {
         start()
         pushed = []
+        connection.configuration.maxHeldBodyOctets = maxBodyOctets
         var exchange = Exchange(requests, upgraded: upgraded)
         var waited = 0
         while exchange.failure == nil {
@@ -249,6 +270,8 @@ public final class ClientConnection: @unchecked Sendable {
             if !unprocessed.isEmpty || !exchange.queue.isEmpty {
                 tracer?(traceID, .note("GOAWAY last stream \(last): \(unprocessed.count + exchange.queue.count) request(s) were not processed and may be sent on a new connection (§8.7)"))
             }
+        case .messageComplete(let id, .response):
+            if exchange.inFlight[id] != nil || exchange.promised.contains(id) { exchange.complete.insert(id) }
         case .protocolError(let error) where error.isConnectionError:
             exchange.failure = error.description
         case .protocolError(let error):
@@ -263,36 +286,58 @@ public final class ClientConnection: @unchecked Sendable {
         }
     }
 
-    /// Requests and pushes whose streams have closed become results.
+    /// Requests and pushes whose streams have closed become results. Their bodies move out of the
+    /// connection into the results, and still count against `maxBodyOctets` until the exchange
+    /// ends; then the closed streams are forgotten (pruned) as the connection's own rule says.
     func collectFinished(_ exchange: inout Exchange) {
         for (id, index) in exchange.inFlight where connection.state(of: id) == .closed {
             exchange.inFlight[id] = nil
-            exchange.results[index] = finished(id, request: exchange.requests[index], exchange)
+            let result = finished(id, request: exchange.requests[index], exchange)
+            exchange.results[index] = result
+            exchange.forget(id, collecting: result.body.count)
             connection.releaseBody(id)  // the result has it: the connection need not keep it too
         }
         for id in exchange.promised where connection.state(of: id) == .closed {
             exchange.promised.remove(id)
             let record = connection.streams[id]
             let associated = exchange.promisedOn.removeValue(forKey: id)
-            let resetCode = exchange.resets.removeValue(forKey: id)
+            let reason = exchange.resetReasons[id]
+            let resetCode = exchange.resets[id]
+            let complete = exchange.complete.contains(id)
+            defer { exchange.forget(id, collecting: 0) }
             // A promise this client refused before its response began (§8.4.2) is no result.
-            if exchange.resetReasons.removeValue(forKey: id) != nil && record?.responseHeaders == nil { continue }
-            let path = record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?"
-            pushed.append(ClientResult(url: path, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],
-                                       body: record?.receivedBody ?? [], error: nil, trailers: record?.trailers,
-                                       resetCode: resetCode, promisedOn: associated,
+            if reason != nil && record?.responseHeaders == nil { continue }
+            guard pushed.count < Self.maxPushedResults else {
+                exchange.pushesNotKept += 1
+                continue
+            }
+            var error: String?
+            if !complete {
+                error = reason.map { "this client reset pushed stream \(id): \($0)" }
+                    ?? "the server reset pushed stream \(id)" + (resetCode.map { " (\($0))" } ?? "")
+            }
+            let body = record?.receivedBody ?? []
+            exchange.collectedOctets += body.count
+            pushed.append(ClientResult(url: record?.requestHeaders?.first { $0.name == ":path" }?.value ?? "?", stream: id,
+                                       status: record?.status, headers: record?.responseHeaders ?? [], body: body, error: error,
+                                       trailers: record?.trailers, resetCode: resetCode, promisedOn: associated,
                                        promisedRequest: record?.requestHeaders))
             connection.releaseBody(id)
         }
+        connection.configuration.maxHeldBodyOctets = max(0, maxBodyOctets - exchange.collectedOctets)
+        connection.pruneClosedStreams()
     }
 
     /// The result of a request whose stream `id` has closed: the response, or that it was reset.
     func finished(_ id: UInt32, request: ClientRequest, _ exchange: Exchange) -> ClientResult {
         let record = connection.streams[id]
         var error: String?
+        // A reset after the whole response is no failure of it (§8.1: NO_ERROR stops a request's body).
         switch record?.closeReason {
-        case .resetReceived: error = "the server reset stream \(id)" + (exchange.resets[id].map { " (\($0))" } ?? "")
-        case .resetSent: error = "this client reset stream \(id)" + (exchange.resetReasons[id].map { ": \($0)" } ?? "")
+        case .resetReceived where !exchange.complete.contains(id):
+            error = "the server reset stream \(id)" + (exchange.resets[id].map { " (\($0))" } ?? "")
+        case .resetSent where !exchange.complete.contains(id):
+            error = "this client reset stream \(id)" + (exchange.resetReasons[id].map { ": \($0)" } ?? "")
         default: break
         }
         var result = ClientResult(url: request.url, stream: id, status: record?.status, headers: record?.responseHeaders ?? [],

@@ -72,17 +72,21 @@ public final class ProxyResponder: Responder, @unchecked Sendable {
             let result = results[index]
             // Promises first, while the stream they ride on is still open (§8.4).
             if connection.remoteSettings.enablePush {
-                for pushed in leg.pushed where pushed.promisedOn == result.stream && pushed.status != nil {
+                // Only whole pushed responses: one cut short (reset) is not passed on as if it were.
+                for pushed in leg.pushed where pushed.promisedOn == result.stream && pushed.status != nil && pushed.error == nil {
                     guard let request = pushed.promisedRequest,
                           let (promised, events) = try? connection.push(on: item.stream, request: request) else { continue }
                     sent += events
                     sent += (try? connection.sendResponse(promised, pushed.headers, body: pushed.body, trailers: pushed.trailers)) ?? []
                 }
             }
-            if let code = result.resetCode {
-                sent += (try? connection.sendReset(item.stream, code)) ?? []
-            } else if result.error == nil, result.status != nil {
+            if result.error == nil, result.status != nil {
+                // A whole response, then any reset that followed it (NO_ERROR: stop sending the
+                // request's body, §8.1), as the server sent them.
                 sent += (try? connection.sendResponse(item.stream, result.headers, body: result.body, trailers: result.trailers)) ?? []
+                if let code = result.resetCode { sent += (try? connection.sendReset(item.stream, code)) ?? [] }
+            } else if let code = result.resetCode {
+                sent += (try? connection.sendReset(item.stream, code)) ?? []
             } else {
                 sent += Self.badGateway(item.stream, result.error ?? "no response", &connection)
             }

@@ -21,12 +21,15 @@ struct PushBoundTests {
     func refusedBeforeAcknowledgement() throws {
         var client = try client(push: false, acknowledged: false)
         var encoder = HPACKEncoder()
-        // The promise's block adds an entry (:path /a is no static field) that the response's block refers to.
-        _ = client.receive(bytes: rawFrame(5, flags: 4, stream: 1, be32(2) + requestBlock(&encoder, path: "/promised-path")))
+        // The promise's block adds an entry (x-path) that the response's block refers to by index:
+        // had the client skipped the block, that index would name nothing (or another field).
+        _ = client.receive(bytes: rawFrame(5, flags: 4, stream: 1, be32(2)
+                                           + requestBlock(&encoder, path: "/promised-path", extra: [("x-path", "/promised-path")])))
         #expect(!client.isClosed)
         #expect(sent(&client) == [.rstStream(2, .cancel)])
         #expect(client.state(of: 2) == .closed)
         let response = encoder.encode([HeaderField(":status", "200"), HeaderField("x-path", "/promised-path")])
+        #expect(response.fields.last?.representation == .indexed(index: 62), "the response refers to the promise's entry")
         _ = client.receive(bytes: rawFrame(1, flags: 5, stream: 1, response.bytes))
         #expect(!client.isClosed, "the table stayed in step with the server's encoder (§4.3)")
         #expect(client.streams[1]?.responseHeaders?.last == HeaderField("x-path", "/promised-path"))
@@ -52,6 +55,20 @@ struct PushBoundTests {
         #expect(client.reservedPushes == limit - 1)
         _ = client.receive(bytes: rawFrame(5, flags: 4, stream: 1, be32(next + 2) + requestBlock(&encoder, path: "/again")))
         #expect(sent(&client).isEmpty && client.reservedPushes == limit)
+    }
+
+    @Test("a response that completes in the same read as hundreds of refused promises keeps its record for whoever reads it")
+    func resultOutlivesRefusals() throws {
+        var client = try client(push: false, acknowledged: false)
+        _ = try client.sendRequest(fields([(":method", "GET"), (":scheme", "https"), (":path", "/second"), (":authority", "x")]))
+        var encoder = HPACKEncoder()
+        var read = rawFrame(1, flags: 4, stream: 3, encoder.encode([HeaderField(":status", "200")]).bytes)
+            + rawFrame(0, flags: 1, stream: 3, Array("the body".utf8))
+        for n in 1...500 { read += rawFrame(5, flags: 4, stream: 1, be32(UInt32(2 * n)) + requestBlock(&encoder, path: "/\(n)")) }
+        _ = client.receive(bytes: read)
+        #expect(client.state(of: 3) == .closed)
+        #expect(client.streams[3]?.status == "200" && client.streams[3]?.receivedBody == Array("the body".utf8))
+        #expect(client.streams.count < 10, "refused promises leave no records: \(client.streams.count)")
     }
 
     @Test("a server that never acknowledges and promises without end: the client's streams stay bounded")

@@ -448,7 +448,9 @@ extension Connection {
                 "push refused: \(reserved) promised responses are already waiting, the most this client holds (our choice)"),
                 into: &events)
         }
-        pruneClosedStreams()
+        // A refused promise holds nothing to read: its record goes now (the peer may make them
+        // without end), the others' stay until whoever reads their results has done so.
+        if state(of: promised) == .closed && streams.read(promised, { $0.responseHeaders == nil }) == true { forgetJustClosed(promised) }
     }
 
     /// The most pushed responses a client keeps promised and not yet begun (`reserved (remote)`).

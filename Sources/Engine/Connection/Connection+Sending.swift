@@ -479,7 +479,8 @@ extension Connection {
     /// The sender's stream states still follow what it sent where §5.1 has an arrow for it: a
     /// crafted HEADERS that opens a new stream of this endpoint's own opens it (so that the peer's
     /// answer is understood rather than taken for a frame on an idle stream), HEADERS on a stream
-    /// it reserved begins the pushed response, END_STREAM half-closes or closes, RST_STREAM closes.
+    /// it reserved begins the pushed response, END_STREAM half-closes or closes (and drops DATA
+    /// still queued), RST_STREAM closes, PUSH_PROMISE reserves the stream it promises.
     /// Windows are not charged (a crafted DATA is outside the sender's flow-control bookkeeping).
     /// Returns the transitions.
     @discardableResult
@@ -505,7 +506,17 @@ extension Connection {
                 default:
                     break
                 }
+                // Nothing more may follow what ended or reset the stream: queued DATA goes too.
+                if frame.endStream || frame.type == .rstStream { stream.dropPendingSend() }
             }
+        }
+        // A crafted PUSH_PROMISE reserves the stream it promises, as a real one would (§5.1, §8.4).
+        if case .pushPromise(let promised, _) = frame.payload, promised != 0, !isPeerInitiated(promised),
+           promised > highestLocalStreamID, !streams.contains(promised) {
+            var reserved = newStream(promised)
+            highestLocalStreamID = promised
+            transition(&reserved, .pushPromise(.sent), into: &events)
+            streams[promised] = reserved
         }
         outbox.append(.frame(frame))
         return events

@@ -499,7 +499,7 @@ public struct Connection: Sendable {
     /// what every snapshot copies (a lab stepping for hours, a server under h2load) and what the
     /// per-frame scans look at; `show streams` keeps the most recent closed ones.
     /// (The closed streams are known from `closedOrder`: no scan of every record.)
-    mutating func pruneClosedStreams() {
+    public mutating func pruneClosedStreams() {
         guard streams.count > 256, closedOrder.count > 64 else { return }
         var kept: [UInt32] = []
         for id in closedOrder.prefix(closedOrder.count - 64) {
@@ -516,6 +516,19 @@ public struct Connection: Sendable {
             forgottenClosed.insert((id, reason), at: i)
         }
         closedOrder = kept + closedOrder.suffix(64)
+        if forgottenClosed.count > 4_096 { forgottenClosed.removeFirst(2_048) }
+    }
+
+    /// Forgets the record of stream `id`, which has just closed holding nothing anyone will read (a
+    /// promise refused before its response began): a peer that makes such streams without end
+    /// then leaves none behind, whatever reads the others' results and when.
+    mutating func forgetJustClosed(_ id: UInt32) {
+        guard let (closed, pending) = streams.read(id, { ($0.closeReason, $0.pendingSendCount) }), let reason = closed, pending == 0 else { return }
+        if let held = streams.read(id, { $0.receivedBody.count }) { heldBodyOctets -= held }
+        streams.removeValue(forKey: id)
+        if closedOrder.last == id { closedOrder.removeLast() }
+        let i = forgottenIndex(id)
+        if i == forgottenClosed.count || forgottenClosed[i].id != id { forgottenClosed.insert((id, reason), at: i) }
         if forgottenClosed.count > 4_096 { forgottenClosed.removeFirst(2_048) }
     }
 }
