@@ -86,7 +86,7 @@ extension Session {
         let server = a.lab.state.realPeer(.server)?.name ?? "our server"
         let waiting = a.lab.state.toServer.count + a.lab.state.toClient.count
         let closed = a.remote?.isClosed == true ? ", the client has closed it" : ""
-        return "\(client) ⇄ \(server): \(a.lab.log.count) deliveries, \(waiting) waiting\(closed)"
+        return "\(client) ⇄ \(server): \(a.lab.state.deliveries) deliveries, \(waiting) waiting\(closed)"
     }
 
     /// Makes connection `n` the current one; the current one is kept under its number.

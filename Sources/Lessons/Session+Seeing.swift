@@ -17,10 +17,14 @@ extension Session {
                 return renderer.wire(lab) + peerClosedNote()
             case .history: return renderer.ladder(lab.log)
             case .frame(let n):
-                guard n <= lab.log.count else {
-                    throw CommandError("no delivery #\(n) yet (\(lab.log.count) so far)", hint: "`history` lists them")
+                guard n <= lab.state.deliveries else {
+                    throw CommandError("no delivery #\(n) yet (\(lab.state.deliveries) so far)", hint: "`history` lists them")
                 }
-                return renderer.frameDump(lab.log[n - 1])
+                guard let delivery = lab.delivery(numbered: n) else {
+                    throw CommandError("delivery #\(n) is forgotten: a lab attached to a real peer keeps the last \(Lab.attachedLogLimit)",
+                                       hint: "`history` lists those kept")
+                }
+                return renderer.frameDump(delivery)
             }
         case .save(let kind, let path):
             let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))

@@ -192,6 +192,41 @@ struct ListenTests {
         #expect(refused == 4)
     }
 
+    @Test("an attached lab keeps the last Lab.attachedLogLimit deliveries: a peer that sends without pause does not grow the log without end")
+    func attachedLogBound() throws {
+        // The preface, SETTINGS, then 15 000 PINGs, handed over in pieces as a socket would.
+        final class PingPeer: RemotePeer, @unchecked Sendable {
+            var left = 15_000
+            var preface = true
+            var isClosed: Bool { left == 0 }
+            func send(_ bytes: [UInt8]) {}
+            func receive(waitMilliseconds: Int32) -> [UInt8]? {
+                if preface {
+                    preface = false
+                    return connectionPreface + FrameEncoder.encode(.settings([]))
+                }
+                guard left > 0 else { return nil }
+                let n = min(left, 500)
+                left -= n
+                return (0..<n).flatMap { _ in FrameEncoder.encode(.ping(7, ack: false)) }
+            }
+            func close() { left = 0 }
+        }
+        var session = Session()
+        session.listener = { _, announce, _ in
+            announce("listening")
+            return (PingPeer(), "127.0.0.1", nil)
+        }
+        _ = session.execute("listen")
+        _ = session.execute("continue")
+        #expect(session.lab.state.deliveries > 20_000, "\(session.lab.state.deliveries) deliveries")
+        #expect(session.lab.log.count <= Lab.attachedLogLimit * 11 / 10)
+        let last = session.lab.state.deliveries
+        #expect(session.execute("show frame \(last)").error == nil)
+        #expect(session.execute("show frame 1").error?.message == "delivery #1 is forgotten: a lab attached to a real peer keeps the last \(Lab.attachedLogLimit)")
+        #expect(session.execute("show frame \(last + 1)").error?.message.hasPrefix("no delivery #\(last + 1) yet") == true)
+    }
+
     @Test("without a listener (a lesson), listen says why; bad arguments get usage")
     func unavailable() {
         var session = Session()

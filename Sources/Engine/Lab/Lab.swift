@@ -279,6 +279,7 @@ public struct Lab: Sendable {
         if item.to == .server { state.server.releaseSpareBuffers() } else { state.client.releaseSpareBuffers() }
         delivery.relayed = relayed
         log.append(delivery)
+        boundAttachedLog()
         return delivery
     }
 
@@ -300,6 +301,7 @@ public struct Lab: Sendable {
                                 queued: [], dropped: true)
         delivery.relayed = relayed
         log.append(delivery)
+        boundAttachedLog()
         return delivery
     }
 
@@ -331,6 +333,24 @@ public struct Lab: Sendable {
     }
 
     public var canGoBack: Int { snapshots.count }
+
+    /// The most deliveries a lab attached to a real peer keeps in its log (`history`, `show frame`):
+    /// a peer that sends without pause, watched with `auto on`, would otherwise grow it without end.
+    /// A lab of our own keeps its whole log: `back` and the lessons' `expect` read it.
+    public static let attachedLogLimit = 10_000
+
+    /// Forgets the oldest deliveries of an attached lab's log past `attachedLogLimit` (delivery
+    /// numbers stay as they were: `delivery(numbered:)` finds the ones kept).
+    public mutating func boundAttachedLog() {
+        guard state.isAttached, log.count > Self.attachedLogLimit + Self.attachedLogLimit / 10 else { return }
+        log.removeFirst(log.count - Self.attachedLogLimit)
+    }
+
+    /// Delivery number `n` (as in #4) if the log still holds it.
+    public func delivery(numbered n: Int) -> Delivery? {
+        guard let first = log.first?.sequence, n >= first, n - first < log.count else { return nil }
+        return log[n - first]
+    }
 
     /// Forgets all but the newest `count` snapshots, so that a lab that runs for hours (a
     /// classroom's) holds bounded memory; `back` then reaches only that far. Returns how many it
