@@ -61,7 +61,10 @@ extension Session {
     public mutating func bound(snapshots: Int, transcriptLines: Int) -> Bool {
         let forgot = lab.forgetSnapshots(keeping: snapshots)
         let excess = transcript.count - transcriptLines
-        if excess > 0 { transcript.removeFirst(excess) }
+        if excess > 0 {
+            transcript.removeFirst(excess)
+            transcriptForgotten += excess
+        }
         return forgot > 0 || excess > 0
     }
 }

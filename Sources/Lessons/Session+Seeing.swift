@@ -38,7 +38,9 @@ extension Session {
                 bytes = Self.pcap(of: lab.log)
                 what = "\(lab.log.count) deliveries as a pcapng capture (tshark -r \(path) -Y http2)"
             default:
-                bytes = Array((transcript.map(Palette.plainText).joined(separator: "\n") + "\n").utf8)
+                let forgotten = transcriptForgotten == 0 ? []
+                    : ["(the first \(transcriptForgotten) lines are forgotten: a session keeps the last \(Self.transcriptLimit))"]
+                bytes = Array(((forgotten + transcript.map(Palette.plainText)).joined(separator: "\n") + "\n").utf8)
                 what = "the transcript"
             }
             do {

@@ -123,12 +123,27 @@ public struct Session: Sendable {
         transcript.append("lab> " + line)
         transcript += liveLines + output.lines
         if let error = output.error { transcript.append("error: \(error)") }
+        boundTranscript()
         return output
+    }
+
+    /// The most lines the transcript keeps (`save transcript`): a session attached to a peer that
+    /// sends without pause prints without end. Past it the oldest tenth goes at once.
+    public static let transcriptLimit = 200_000
+    /// Lines forgotten from the start of the transcript.
+    public internal(set) var transcriptForgotten = 0
+
+    mutating func boundTranscript() {
+        guard transcript.count > Self.transcriptLimit else { return }
+        let excess = transcript.count - Self.transcriptLimit * 9 / 10
+        transcript.removeFirst(excess)
+        transcriptForgotten += excess
     }
 
     /// Adds lines to the transcript that no command printed: class mode's results and score.
     public mutating func record(_ lines: [String]) {
         transcript += lines.map(Palette.plainText)
+        boundTranscript()
     }
 
     func format(_ lines: [String]) -> [String] { lines.map(Self.trimTrailingSpaces).flatMap(renderer.wrap) }

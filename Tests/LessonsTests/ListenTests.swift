@@ -225,6 +225,13 @@ struct ListenTests {
         #expect(session.execute("show frame \(last)").error == nil)
         #expect(session.execute("show frame 1").error?.message == "delivery #1 is forgotten: a lab attached to a real peer keeps the last \(Lab.attachedLogLimit)")
         #expect(session.execute("show frame \(last + 1)").error?.message.hasPrefix("no delivery #\(last + 1) yet") == true)
+        // Its transcript is bounded too: the deliveries printed 3 lines each or so.
+        for _ in 0..<3 {
+            _ = session.execute("listen")
+            _ = session.execute("continue")
+        }
+        #expect(session.transcriptForgotten > 0 && session.transcript.count <= Session.transcriptLimit,
+                "\(session.transcript.count) lines, \(session.transcriptForgotten) forgotten")
     }
 
     @Test("without a listener (a lesson), listen says why; bad arguments get usage")
