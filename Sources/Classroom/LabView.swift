@@ -39,7 +39,7 @@ enum LabView {
         // The next `frameLimit` to be delivered, as many as the page draws of the log: a lab with
         // thousands waiting must not make every poll of the page megabytes long.
         let waiting = lab.state.toServer.count + lab.state.toClient.count
-        let wire = (lab.state.toServer.prefix(frameLimit) + lab.state.toClient.prefix(frameLimit)).sorted { $0.order < $1.order }
+        let wire = (Array(lab.state.toServer.prefix(frameLimit)) + Array(lab.state.toClient.prefix(frameLimit))).sorted { $0.order < $1.order }
             .prefix(frameLimit).map { frame($0, sequence: nil, renderer: renderer, delivery: nil) }
         return ["endpoints": endpoints, "frames": frames, "framesOmitted": lab.log.count - log.count, "wire": Array(wire),
                 "wireOmitted": waiting - wire.count, "canGoBack": lab.canGoBack]

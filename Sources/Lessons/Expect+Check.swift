@@ -165,7 +165,7 @@ extension Expectation {
         case .ignored(let role, let type, let stream):
             return checkIgnored(lab, role, type, stream)
         case .wireCount(let n):
-            let items = (lab.state.toServer + lab.state.toClient).sorted { $0.order < $1.order }
+            let items = lab.state.wireItems
             let actual = items.isEmpty ? "empty" : "\(items.count) (" + items.prefix(4).map { "\($0.from)→\($0.to) \($0.summary)" }
                 .joined(separator: ", ") + (items.count > 4 ? ", …" : "") + ")"
             func holding(_ k: Int) -> String { k == 0 ? "is empty" : "holds \(k) frame\(k == 1 ? "" : "s")" }

@@ -125,7 +125,7 @@ extension Session {
                                hint: "in the lab, send what you want: `request GET /json user-agent: me`, or `send headers ...`")
         }
         func target() -> WireItem? {
-            (lab.state.toServer + lab.state.toClient).sorted { $0.order < $1.order }.first { item in
+            lab.state.wireItems.first { item in
                 guard !item.isPreface, let header = FrameHeader(item.bytes),
                       header.type == .headers || header.type == .pushPromise else { return false }
                 return stream == nil || header.streamID == stream

@@ -106,7 +106,7 @@ extension Renderer {
     }
 
     public func wire(_ lab: Lab) -> [String] {
-        let items = (lab.state.toServer + lab.state.toClient).sorted { $0.order < $1.order }
+        let items = lab.state.wireItems
         if items.isEmpty { return ["  the wire is empty"] }
         return items.map {
             "  " + palette.role($0.from, "\($0.from)→\($0.to)".padding(15)) + $0.summary.padding(30) + "\($0.bytes.count) bytes"

@@ -130,6 +130,16 @@ struct ConvertTests {
 
 @Suite("h2lab --script: errors in order, expectations counted")
 struct ScriptTests {
+    @Test("10 000 PINGs queued at once, then delivered: each delivery's snapshot for `back` shares the wire, memory stays flat")
+    func queuedFramesShareTheWire() throws {
+        // Each snapshot held a copy of the wire the delivery had just shortened: 9.7 GB here.
+        let result = try run("/usr/bin/time", ["-f", "max RSS %M KiB", h2lab, "--script", "-"],
+                             input: "continue\nrepeat 10000 ping\ncontinue\nback 3\nexpect wire 3\n", timeout: 300)
+        #expect(result.status == 0, "\(result.stderr.suffix(300))")
+        let rss = Int(result.stderr.split(separator: "\n").last { $0.hasPrefix("max RSS") }?.split(separator: " ")[2] ?? "") ?? .max
+        #expect(rss < 600_000, "max RSS \(rss) KiB")
+    }
+
     @Test("stderr and stdout sent to one file keep the order of the lines; a failing expect fails the script")
     func ordered() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("h2lab-order-\(getpid()).h2lab")

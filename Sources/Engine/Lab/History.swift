@@ -83,6 +83,22 @@ public struct History<Element>: RandomAccessCollection {
     }
 }
 
+extension History {
+    /// Changes the element at `position` in place (copying at most its chunk, if shared).
+    public mutating func update(at position: Int, _ change: (inout Element) -> Void) {
+        precondition(position >= 0 && position < count, "History index out of range")
+        let i = position + dropped
+        change(&chunks[i / Self.chunkSize][i % Self.chunkSize])
+    }
+
+    /// Removes the elements that `shouldRemove` picks (rebuilding the list: for rare removals from
+    /// the middle, such as a frame dropped from the wire before the ones ahead of it).
+    public mutating func removeAll(where shouldRemove: (Element) -> Bool) {
+        guard contains(where: shouldRemove) else { return }
+        self = History(filter { !shouldRemove($0) })
+    }
+}
+
 extension History: Sendable where Element: Sendable {}
 
 extension History: Equatable where Element: Equatable {
