@@ -374,17 +374,24 @@ func oneClientPythonServer(_ body: String) -> String {
         + "print(listener.getsockname()[1], flush=True)\ns, _ = listener.accept()\n" + body
 }
 
+/// `oneClientPythonServer` with Python h2 as the server: `c`, its connection, has sent its preface.
+func oneClientPythonH2Server(_ body: String) -> String {
+    oneClientPythonServer("""
+        import h2.connection, h2.config, h2.events, h2.errors, h2.exceptions
+        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        c.initiate_connection()
+        s.sendall(c.data_to_send())
+
+        """ + body)
+}
+
 @Suite("h2lab get against real servers (loopback)", .serialized)
 struct GetPeerTests {
     @Test("a request refused (REFUSED_STREAM) and sent again keeps its PRIORITY_UPDATE, which names the new stream (RFC 9218 §7.1); Python h2 as the server")
     func priorityFollowsARetry() throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("priority-retry-\(UUID().uuidString).txt").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let (portText, server) = try startPythonServer(oneClientPythonServer("""
-        import h2.connection, h2.config, h2.events, h2.errors
-        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
-        c.initiate_connection()
-        s.sendall(c.data_to_send())
+        let (portText, server) = try startPythonServer(oneClientPythonH2Server("""
         log, refused, done = [], False, False
         while not done:
             data = s.recv(65536)
@@ -433,11 +440,7 @@ struct GetPeerTests {
 
     @Test("get against a Python h2 server whose response never ends: the body held stops at --max-body, the reset says why and how to raise it")
     func endlessBody() throws {
-        let (port, server) = try startPythonServer(oneClientPythonServer("""
-        import h2.connection, h2.config, h2.events
-        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
-        c.initiate_connection()
-        s.sendall(c.data_to_send())
+        let (port, server) = try startPythonServer(oneClientPythonH2Server("""
         chunk, stream, sent = b"x" * 16384, None, 0
         try:
             while sent < (64 << 20):
@@ -469,11 +472,7 @@ struct GetPeerTests {
     func resetAfterCompleteAndBodiesCounted() throws {
         // Python h2 answers each POST at once with 600 000 octets, without reading its body, then
         // RST_STREAM NO_ERROR: "stop sending the request's body, the response is whole" (§8.1).
-        let (port, server) = try startPythonServer(oneClientPythonServer("""
-        import h2.connection, h2.config, h2.events, h2.errors, h2.exceptions
-        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
-        c.initiate_connection()
-        s.sendall(c.data_to_send())
+        let (port, server) = try startPythonServer(oneClientPythonH2Server("""
         left = {}
         while True:
             data = s.recv(65536)

@@ -59,12 +59,9 @@ struct ShutdownLabTests {
 
     @Test("crafted frames move the sender's own stream states where §5.1 has an arrow: END_STREAM, RST_STREAM")
     func craftedFramesMoveTheSendersStates() {
-        var session = Session()
-        _ = session.execute("continue")
-        _ = session.execute("respond manual")
         // A POST by hand, HEADERS without END_STREAM (POST, :scheme http, :path /echo, :authority lab).
-        _ = session.execute("send headers stream=1 flags=END_HEADERS block=838604052f6563686f01036c6162")
-        _ = session.execute("step")
+        var session = session(after: "continue", "respond manual", "send headers stream=1 flags=END_HEADERS block=838604052f6563686f01036c6162",
+                              "step")
         #expect(session.lab.state.client.state(of: 1) == .open)
         let sent = session.execute("send data stream=1 flags=END_STREAM data=hi")
         #expect(sent.error == nil)
@@ -80,10 +77,7 @@ struct ShutdownLabTests {
     func unknownsShownAsWhatTheyAre() {
         #expect(Renderer.settingsText([Setting(SettingID(0x99), 5), Setting(.enablePush, 0)])
                 == "0x99=5 (unknown: ignored, §6.5.2), SETTINGS_ENABLE_PUSH=0")
-        var session = Session()
-        _ = session.execute("continue")
-        _ = session.execute("send headers stream=1 flags=END_STREAM block=82")
-        _ = session.execute("send 0xfa stream=0 payload=0102")
+        var session = session(after: "continue", "send headers stream=1 flags=END_STREAM block=82", "send 0xfa stream=0 payload=0102")
         let shown = session.execute("continue").lines.joined(separator: "\n")
         #expect(shown.contains("type 0xfa, 2 octets") && !shown.contains("ignored"), "\(shown)")
         #expect(shown.contains("awaits CONTINUATION"))

@@ -7,6 +7,13 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 
 func fields(_ pairs: [(String, String)]) -> [HeaderField] { pairs.map { HeaderField($0.0, $0.1) } }
 
+/// A lab session after `commands`, run in order (what each printed is not looked at).
+func session(after commands: String...) -> Session {
+    var session = Session()
+    for command in commands { _ = session.execute(command) }
+    return session
+}
+
 @Suite("The interpreter over a lab")
 struct SessionTests {
     @Test("a request stepped to completion, shown, rewound")
