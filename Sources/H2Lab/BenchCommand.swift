@@ -76,11 +76,7 @@ struct Bench: ParsableCommand {
                 }
             }
             // The Huffman decoder alone, over every value of the stories Huffman-coded.
-            let coded = stories.joined().flatMap { $0.headers }.map { field -> [UInt8] in
-                var octets: [UInt8] = []
-                HuffmanCoding.encode(Array(field.value.utf8), into: &octets)
-                return octets
-            }
+            let coded = Self.huffmanCodedValues(stories)
             let codedBytes = coded.reduce(0) { $0 + $1.count }
             var scratch = [UInt8](repeating: 0, count: 1 << 16)
             let (huffmanRuns, huffmanTime) = measure(.huffman, seconds: part(.huffman) / 2) {
@@ -99,13 +95,27 @@ struct Bench: ParsableCommand {
             print(String(format: "decode fields/s: %.0f  (as octets)", Double(fieldCount * octetRuns) / octetTime))
             print(String(format: "huffman decode MB/s: %.1f  (the values alone, Huffman-coded)", Double(codedBytes * huffmanRuns) / huffmanTime / 1e6))
             print(String(format: "encode MB/s: %.1f", Double(headerBytes * encodeRuns) / encodeTime / 1e6) + "  (header name+value octets in)")
+            print("encoded octets: \(Self.encodedOctets(stories))  (header name+value octets in: \(headerBytes))")
+            if sink == 42 { print("") }
+        }
+
+        /// Every field value of the stories, Huffman-coded (the Huffman decoder's input alone).
+        static func huffmanCodedValues(_ stories: [Story]) -> [[UInt8]] {
+            stories.joined().flatMap { $0.headers }.map { field -> [UInt8] in
+                var octets: [UInt8] = []
+                HuffmanCoding.encode(Array(field.value.utf8), into: &octets)
+                return octets
+            }
+        }
+
+        /// The octets the stories' blocks take when encoded again, each story on a connection of its own.
+        static func encodedOctets(_ stories: [Story]) -> Int {
             var encoded = 0
             for story in stories {
                 var encoder = HPACKEncoder(policy: .network)
                 for item in story { encoded += encoder.encode(item.headers).bytes.count }
             }
-            print("encoded octets: \(encoded)  (header name+value octets in: \(headerBytes))")
-            if sink == 42 { print("") }
+            return encoded
         }
 
         typealias Story = [(wire: [UInt8], headers: [HeaderField], tableSize: Int?)]
