@@ -1,7 +1,7 @@
 #ifndef H2LAB_CSYSTEM_SHIM_H
 #define H2LAB_CSYSTEM_SHIM_H
 // Linux system calls Swift's Glibc module does not bring in: epoll, for the event loop; and the
-// heap's size, for `h2lab bench memory`.
+// heap's size, for `h2lab bench memory`, and its growth step, for the threaded servers.
 #include <sys/epoll.h>
 #include <malloc.h>
 #include <sys/socket.h>
@@ -21,6 +21,9 @@ static inline int h2lab_accept_nonblocking(int fd) {
 // The file descriptor an event is about (epoll_data is a union; Swift reads it through this).
 static inline int h2lab_event_fd(const struct epoll_event *event) { return event->data.fd; }
 static inline void h2lab_event_set_fd(struct epoll_event *event, int fd) { event->data.fd = fd; }
+
+// How far past a request glibc's heap grows at once (M_TOP_PAD): 1 when set.
+static inline int h2lab_heap_top_pad(int octets) { return mallopt(M_TOP_PAD, octets); }
 
 // Octets the heap has handed out and not yet taken back, in all of malloc's arenas (glibc).
 static inline size_t h2lab_heap_in_use(void) { return mallinfo2().uordblks; }

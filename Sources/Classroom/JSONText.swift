@@ -44,20 +44,32 @@ enum JSONText {
     }
 
     /// A string with the escapes RFC 8259 §7 requires (quotation mark, reverse solidus, controls).
+    /// Runs that need no escape are copied whole: every octet that needs one is ASCII, so the runs
+    /// between them end on character boundaries.
     static func string(_ text: String, into out: inout String) {
         out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + String(format: "%02x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+        let octets = text.utf8
+        var run = octets.startIndex
+        var index = run
+        while index != octets.endIndex {
+            let octet = octets[index]
+            guard octet < 0x20 || octet == UInt8(ascii: "\"") || octet == UInt8(ascii: "\\") else {
+                octets.formIndex(after: &index)
+                continue
             }
+            out += Substring(octets[run..<index])
+            switch octet {
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "\n"): out += "\\n"
+            case UInt8(ascii: "\r"): out += "\\r"
+            case UInt8(ascii: "\t"): out += "\\t"
+            default: out += "\\u00" + String(format: "%02x", octet)
+            }
+            octets.formIndex(after: &index)
+            run = index
         }
+        out += Substring(octets[run..<index])
         out += "\""
     }
 }

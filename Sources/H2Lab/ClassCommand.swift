@@ -89,6 +89,8 @@ struct ClassCommand: ParsableCommand {
             throw ExitCode(1)
         }
         installStopSignals()
+        // A lab per student, all growing at once on their own threads (HeapGrowth says why).
+        HeapGrowth.grow(inStepsOf: HeapGrowth.serverStep)
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
         let app = ClassroomApp(configuration: .init(code: joinCode, maxStudents: maxStudents, lessons: folder,
                                                     idleTimeout: sessionMinutes * 60, studentTimeout: studentMinutes * 60),

@@ -656,16 +656,29 @@ struct JSONTextTests {
         let value: [String: Any] = [
             "name": "<script>\"quoted\" \\ back\nline\u{1}tab\t", "b": true, "n": NSNull(), "i": -42, "u8": UInt8(255),
             "u32": UInt32(4_000_000_000), "d": 1.5, "list": [1, "two", ["three": 3]] as [Any], "octets": [UInt8]([0, 127, 255]),
-            "ünïcode": "→ ✓ 😀",
+            "ünïcode": "→ ✓ 😀", "x-edge": "😀\"\r\n\u{1F}é\\ \u{7F}end",
         ]
         let text = JSONText.encode(value)
         let back = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(back["name"] as? String == value["name"] as? String)
+        #expect(back["x-edge"] as? String == value["x-edge"] as? String, "escapes beside characters of 2 and 4 octets")
         #expect(back["b"] as? Bool == true && back["n"] is NSNull && back["i"] as? Int == -42 && back["u8"] as? Int == 255)
         #expect(back["u32"] as? Int == 4_000_000_000 && back["d"] as? Double == 1.5 && back["octets"] as? [Int] == [0, 127, 255])
         #expect((back["list"] as? [Any])?.count == 3 && back["ünïcode"] as? String == "→ ✓ 😀")
         #expect(text.hasPrefix("{\"b\":true,\"d\":1.5,\"i\":-42,\"list\":[1,\"two\",{\"three\":3}],\"n\":null,\"name\":"), "\(text)")
         #expect(text.contains("\\u0001") && text.contains("\\n") && text.contains("\\\""))
         #expect(JSONText.encode(value) == text, "the same value gives the same text")
+    }
+}
+
+@Suite("the classroom's redaction of the server's paths")
+struct RedactionTests {
+    @Test("the lesson folder's paths become names, found octet for octet beside characters of any width; other lines are kept")
+    func paths() {
+        let redaction = Redaction(script: nil, folder: "/srv/h2lab/lessons")
+        #expect(redaction.apply(["cannot read /srv/h2lab/lessons/x.txt: looked for x.txt"]) == ["cannot read x.txt: looked for x.txt"])
+        #expect(redaction.apply(["é→ /srv/h2lab/lessons"]) == ["é→ the lesson folder"])
+        #expect(redaction.apply(["GET /html → 200", "no slash at all", "/srv/h2lab/lesson"]) == ["GET /html → 200", "no slash at all", "/srv/h2lab/lesson"])
+        #expect(Redaction.find(Array("/srv".utf8), in: "x/sr/srv") && !Redaction.find(Array("/srvx".utf8), in: "x/srv"))
     }
 }
