@@ -79,7 +79,16 @@ public struct LabExplorer: Sendable {
     }
 
     static let paths = ["/json", "/html", "/echo", "/upload", "/styles.css", "/nothing", "/events", "/"]
-    static let names = ["x-a", "x-b", "accept", "user-agent", "cookie", "X-Upper", "connection", "te", ":path", "content-length"]
+    static let names = ["x-a", "x-b", "accept", "user-agent", "cookie", "X-Upper", "connection", "te", ":path", "content-length",
+                        "priority", "authorization", "expect"]
+    /// Values no run of letters reaches: RFC 9218 priorities and RFC 8941/9651 items of every
+    /// type, well formed or not (a Date or Display String item once trapped a structured-field
+    /// parser: `u=@1`), numbers at the edges, and octets §8.2.1 forbids or allows at the ends.
+    static let edgeValues = [
+        "u=0", "u=7", "u=8", "u=-1", "u=@1", "u=%\"x\"", "u=:AQ==:", "u=\"3\"", "u=1.5", "u=?1", "i", "i=?0", "u=3, i",
+        "u=1;a=b", "u=(1 2)", "u=99999999999999999999", "u=", "=1", "u=1,,", ", u=2", "u=1 i", "100-continue", "trailers",
+        "gzip, trailers", "", " x", "x ", "a\u{7f}b", "é", "a\tb", "a\u{0}b", "a\r\nb", "Bearer abc", "0", "-1", "18446744073709551616",
+    ]
 
     mutating func fields(request: Bool) -> [HeaderField] {
         var list: [HeaderField] = []
@@ -90,8 +99,10 @@ public struct LabExplorer: Sendable {
         }
         for _ in 0..<Int(byte() % 4) {
             let name = Self.names[Int(byte()) % Self.names.count]
-            let value = String(repeating: String(UnicodeScalar(UInt8(97 + byte() % 26))), count: Int(byte() % 40))
-            list.append(HeaderField(name, name == "content-length" ? "\(byte() % 8)" : value))
+            let shape = byte()
+            let value = shape >= 200 ? Self.edgeValues[Int(shape - 200) % Self.edgeValues.count]
+                : String(repeating: String(UnicodeScalar(UInt8(97 + shape % 26))), count: Int(byte() % 40))
+            list.append(HeaderField(name, name == "content-length" && shape < 200 ? "\(byte() % 8)" : value))
         }
         return list
     }
