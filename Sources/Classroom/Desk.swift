@@ -183,8 +183,10 @@ final class Desk: @unchecked Sendable {
     /// the lesson changes: making them reads the disk (symbolic links).
     func redact(_ lines: [String]) -> [String] {
         let script = run?.script
-        if redaction?.lesson != script?.path { redaction = Redaction(script: script, folder: folder) }
-        return redaction?.apply(lines) ?? lines
+        if let made = redaction, made.lesson == script?.path { return made.apply(lines) }
+        let made = Redaction(script: script, folder: folder)
+        redaction = made
+        return made.apply(lines)
     }
 
     func append(_ lines: [String]) {
