@@ -214,7 +214,8 @@ final class Desk: @unchecked Sendable {
 struct Redaction {
     /// The lesson file's path these were made for (nil: the lab before any lesson).
     let lesson: String?
-    /// Each path as written (found octet for octet: no Unicode equivalence), and what it becomes.
+    /// Each path, its octets, and what it becomes. An ASCII path is found octet for octet; any
+    /// other by Foundation's search, which also finds it written in another Unicode form.
     let replacements: [(path: String, octets: [UInt8], shown: String)]
 
     init(script: LessonScript?, folder: String) {
@@ -236,7 +237,7 @@ struct Redaction {
         lines.map { line in
             guard line.utf8.contains(UInt8(ascii: "/")) else { return line }
             var line = line
-            for (path, octets, shown) in replacements where Self.find(octets, in: line) {
+            for (path, octets, shown) in replacements where octets.allSatisfy({ $0 < 0x80 }) ? Self.find(octets, in: line) : line.contains(path) {
                 line = line.replacingOccurrences(of: path, with: shown)
             }
             return line

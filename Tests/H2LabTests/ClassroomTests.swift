@@ -680,6 +680,9 @@ struct RedactionTests {
         #expect(redaction.apply(["é→ /srv/h2lab/lessons"]) == ["é→ the lesson folder"])
         #expect(redaction.apply(["GET /html → 200", "no slash at all", "/srv/h2lab/lesson"]) == ["GET /html → 200", "no slash at all", "/srv/h2lab/lesson"])
         #expect(Redaction.find(Array("/srv".utf8), in: "x/sr/srv") && !Redaction.find(Array("/srvx".utf8), in: "x/srv"))
+        // A folder named in one Unicode form is found in the other too (é as one scalar, and as e + U+0301).
+        let accented = Redaction(script: nil, folder: "/srv/caf\u{E9}")
+        #expect(accented.apply(["cannot read /srv/cafe\u{301}/x.txt"]) == ["cannot read x.txt"])
     }
 
     @Test("a desk redacts before any lesson as in one (the paths are made once and kept)")
