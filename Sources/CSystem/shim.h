@@ -1,7 +1,7 @@
 #ifndef H2LAB_CSYSTEM_SHIM_H
 #define H2LAB_CSYSTEM_SHIM_H
 // Linux system calls Swift's Glibc module does not bring in: epoll, for the event loop; and the
-// heap's size, for `h2lab bench memory`, and its growth step, for the threaded servers.
+// heap's size, for `h2lab bench memory`, and its growth step, for `h2lab class`.
 #include <sys/epoll.h>
 #include <malloc.h>
 #include <sys/socket.h>

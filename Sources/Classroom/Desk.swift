@@ -214,9 +214,9 @@ final class Desk: @unchecked Sendable {
 struct Redaction {
     /// The lesson file's path these were made for (nil: the lab before any lesson).
     let lesson: String?
-    /// Each path, its octets, and what it becomes. An ASCII path is found octet for octet; any
-    /// other by Foundation's search, which also finds it written in another Unicode form.
-    let replacements: [(path: String, octets: [UInt8], shown: String)]
+    /// Each path, what it becomes, and its octets if it is ASCII: an ASCII path is found octet for
+    /// octet; any other by Foundation's search, which also finds it in another Unicode form.
+    let replacements: [(path: String, shown: String, ascii: [UInt8]?)]
 
     init(script: LessonScript?, folder: String) {
         lesson = script?.path
@@ -230,33 +230,19 @@ struct Redaction {
             pairs.append((place + "/", ""))
             pairs.append((place, "the lesson folder"))
         }
-        replacements = pairs.filter { !$0.0.isEmpty }.map { (path: $0.0, octets: Array($0.0.utf8), shown: $0.1) }
+        replacements = pairs.filter { !$0.0.isEmpty }.map { path, shown in
+            (path, shown, path.utf8.allSatisfy { $0 < 0x80 } ? Array(path.utf8) : nil)
+        }
     }
 
     func apply(_ lines: [String]) -> [String] {
         lines.map { line in
             guard line.utf8.contains(UInt8(ascii: "/")) else { return line }
             var line = line
-            for (path, octets, shown) in replacements where octets.allSatisfy({ $0 < 0x80 }) ? Self.find(octets, in: line) : line.contains(path) {
+            for (path, shown, ascii) in replacements where ascii.map({ OctetSearch.contains($0, in: line) }) ?? line.contains(path) {
                 line = line.replacingOccurrences(of: path, with: shown)
             }
             return line
         }
-    }
-
-    /// Whether `line` holds `needle` (not empty), octet for octet. Foundation's search, which this
-    /// replaced, cost 8 % of the classroom's CPU (perf, 200 students), and the generic one 13 %.
-    static func find(_ needle: [UInt8], in line: String) -> Bool {
-        guard let first = needle.first else { return true }
-        let found = line.utf8.withContiguousStorageIfAvailable { text -> Bool in
-            guard text.count >= needle.count else { return false }
-            for start in 0...(text.count - needle.count) where text[start] == first {
-                var matched = 1
-                while matched < needle.count, text[start + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return true }
-            }
-            return false
-        }
-        return found ?? line.contains(String(decoding: needle, as: UTF8.self))
     }
 }

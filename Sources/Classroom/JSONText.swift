@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// JSON text (RFC 8259) of the classroom's answers: objects with their keys in order (as
@@ -18,7 +19,7 @@ enum JSONText {
 
     static func write(_ value: Any, into out: inout String) {
         switch value {
-        case let text as String: string(text, into: &out)
+        case let text as String: Engine.JSONText.quote(text, into: &out)  // the one string escaper
         case let flag as Bool: out += flag ? "true" : "false"
         case let number as any BinaryInteger: out += "\(number)"
         case let number as Float: write(Double(number), into: &out)
@@ -34,42 +35,12 @@ enum JSONText {
             out += "{"
             for (index, key) in object.keys.sorted(by: { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }).enumerated() {
                 if index > 0 { out += "," }
-                string(key, into: &out)
+                Engine.JSONText.quote(key, into: &out)
                 out += ":"
                 write(object[key] ?? NSNull(), into: &out)
             }
             out += "}"
         default: out += "null"
         }
-    }
-
-    /// A string with the escapes RFC 8259 §7 requires (quotation mark, reverse solidus, controls).
-    /// Runs that need no escape are copied whole: every octet that needs one is ASCII, so the runs
-    /// between them end on character boundaries.
-    static func string(_ text: String, into out: inout String) {
-        out += "\""
-        let octets = text.utf8
-        var run = octets.startIndex
-        var index = run
-        while index != octets.endIndex {
-            let octet = octets[index]
-            guard octet < 0x20 || octet == UInt8(ascii: "\"") || octet == UInt8(ascii: "\\") else {
-                octets.formIndex(after: &index)
-                continue
-            }
-            out += Substring(octets[run..<index])
-            switch octet {
-            case UInt8(ascii: "\""): out += "\\\""
-            case UInt8(ascii: "\\"): out += "\\\\"
-            case UInt8(ascii: "\n"): out += "\\n"
-            case UInt8(ascii: "\r"): out += "\\r"
-            case UInt8(ascii: "\t"): out += "\\t"
-            default: out += "\\u00" + String(format: "%02x", octet)
-            }
-            octets.formIndex(after: &index)
-            run = index
-        }
-        out += Substring(octets[run..<index])
-        out += "\""
     }
 }

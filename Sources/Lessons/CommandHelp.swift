@@ -61,14 +61,7 @@ public struct CommandHelp: Sendable {
     }
 
     /// Whether `text` holds `part`, octet for octet.
-    static func contains(_ text: String, _ part: String) -> Bool {
-        let text = Array(text.utf8), part = Array(part.utf8)
-        guard !part.isEmpty, part.count <= text.count else { return part.isEmpty }
-        for start in 0...(text.count - part.count) where text[start] == part[0] {
-            if text[start..<(start + part.count)].elementsEqual(part) { return true }
-        }
-        return false
-    }
+    static func contains(_ text: String, _ part: String) -> Bool { OctetSearch.contains(Array(part.utf8), in: text) }
 
     /// The Levenshtein distance between `a` and `b`, by octet (names are ASCII); once every
     /// entry of a row exceeds `limit`, the answer is only known to exceed it, and `limit + 1` is

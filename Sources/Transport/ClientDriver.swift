@@ -392,7 +392,7 @@ public final class ClientConnection: @unchecked Sendable {
             }
             buffer += bytes
             // Searched from where the last search could not have found the end (3 octets back).
-            found = HTTP1Mapping.find([13, 10, 13, 10], in: Array(buffer[max(0, searched - 3)...])).map { $0 + max(0, searched - 3) }
+            found = OctetSearch.firstOffset(of: [13, 10, 13, 10], in: buffer[max(0, searched - 3)...]).map { $0 + max(0, searched - 3) }
             searched = buffer.count
         }
         let end = (found ?? 0) + 4

@@ -34,8 +34,8 @@ public enum HTTP1Parse: Hashable, Sendable {
 public enum HTTP1Mapping {
     /// Parses one request (head and a Content-Length body) from the start of `bytes`.
     public static func parseRequest(_ bytes: [UInt8], maxHead: Int = 65_536) -> HTTP1Parse {
-        guard let headEnd = find([13, 10, 13, 10], in: bytes) else {
-            if let lfEnd = find([10, 10], in: bytes) { return parse(bytes, headEnd: lfEnd, separator: 2) }
+        guard let headEnd = OctetSearch.firstOffset(of: [13, 10, 13, 10], in: bytes) else {
+            if let lfEnd = OctetSearch.firstOffset(of: [10, 10], in: bytes) { return parse(bytes, headEnd: lfEnd, separator: 2) }
             return bytes.count > maxHead ? .invalid("request head longer than \(maxHead) octets") : .incomplete
         }
         return parse(bytes, headEnd: headEnd, separator: 4)
@@ -194,13 +194,5 @@ public enum HTTP1Mapping {
         while s.first == " " || s.first == "\t" { s.removeFirst() }
         while s.last == " " || s.last == "\t" { s.removeLast() }
         return String(s)
-    }
-
-    public static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) {
-            return i
-        }
-        return nil
     }
 }
