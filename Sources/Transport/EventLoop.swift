@@ -67,6 +67,9 @@ public final class EventLoopServer: @unchecked Sendable {
     /// The idle rules and the sniffing of the first octets, as on the threaded server.
     let policy: ConnectionPolicy
     let tracer: Tracer?
+    /// Each connection's engine configuration: with no tracer, frames are encoded as they are
+    /// queued (`Connection.Configuration.encodesOutbox`), for nothing reads them as values.
+    let connectionConfiguration: Connection.Configuration
     let epoll: Int32
     let tlsContext: TLSContext?
     let capture: CaptureFile?
@@ -86,6 +89,9 @@ public final class EventLoopServer: @unchecked Sendable {
         self.limits = limits
         policy = ConnectionPolicy(limits: limits)
         self.tracer = tracer
+        var configuration = limits.configuration
+        configuration.encodesOutbox = tracer == nil
+        connectionConfiguration = configuration
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
         _ = fcntl(listener.fd, F_SETFL, fcntl(listener.fd, F_GETFL) | O_NONBLOCK)
@@ -281,7 +287,7 @@ public final class EventLoopServer: @unchecked Sendable {
             }
             var yes: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            let client = Client(fd: fd, id: numbers.next(), connection: Connection(role: .server, configuration: limits.configuration),
+            let client = Client(fd: fd, id: numbers.next(), connection: Connection(role: .server, configuration: connectionConfiguration),
                                 now: ServerConnection.now())
             clients[fd] = client
             watch(fd, EPOLLIN.rawValue)

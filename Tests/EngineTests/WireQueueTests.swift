@@ -7,8 +7,10 @@ import Testing
 struct WireQueueTests {
     /// Three responses with bodies of 100 octets, 64 KiB and 20 000 octets, the large ones split
     /// into DATA frames that carry parts of their bodies.
-    static func answered() -> Connection {
-        var server = handshakenServer()
+    static func answered(encodesOutbox: Bool = false) -> Connection {
+        var configuration = Connection.Configuration.server
+        configuration.encodesOutbox = encodesOutbox
+        var server = handshakenServer(configuration)
         // The connection's window raised by 1 MiB; each stream's stays 65 535 (the 64 KiB body
         // leaves its last octet waiting).
         _ = server.receive(bytes: rawFrame(8, stream: 0, [0x00, 0x10, 0x00, 0x00]))
@@ -19,7 +21,63 @@ struct WireQueueTests {
             let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ k) }
             _ = try? server.sendResponse(id, fields([(":status", "200"), ("content-length", "\(size)")]), body: body)
         }
+        // A field block larger than a frame: HEADERS and CONTINUATION (§6.10).
+        _ = server.receive(bytes: rawFrame(1, flags: 0x5, stream: 7, requestBlock(&peer, path: "/big")))
+        _ = try? server.sendResponse(7, fields([(":status", "200"), ("x-large", String(repeating: "v", count: 40_000))]))
         return server
+    }
+
+    /// All the octets a queue holds, in order, and the queue emptied.
+    static func drain(_ wire: inout WireQueue) -> [UInt8] {
+        var octets: [UInt8] = []
+        wire.withBuffers(limit: Int.max) { buffers in
+            for buffer in buffers { octets += buffer }
+        }
+        wire.consume(wire.count)
+        return octets
+    }
+
+    @Test("frames encoded as they are queued (`encodesOutbox`) are the octets and frames of the outbox of values")
+    func encodedOutbox() {
+        var plain = Self.answered()
+        let frames = plain.takeOutbound()
+        var expected: [UInt8] = []
+        for item in frames { expected += item.bytes }
+        #expect(frames.filter { if case .frame(let f) = $0 { f.type == .continuation } else { false } }.count == 2)
+        var direct = Self.answered(encodesOutbox: true)
+        var wire = WireQueue()
+        direct.takeOutbound(into: &wire)
+        #expect(Self.drain(&wire) == expected)
+        // Asked for values, such a connection reads its frames back from their octets.
+        var asValues = Self.answered(encodesOutbox: true)
+        #expect(asValues.takeOutbound() == frames)
+        #expect(asValues.takeOutbound().isEmpty)
+    }
+
+    @Test("a queue taken onto one that still has octets waiting goes after them, its shared bodies too")
+    func take() {
+        var wire = WireQueue()
+        var expected: [UInt8] = []
+        for frame in [Frame.ping(7), .data(1, Array(repeating: 0xab, count: 5_000), endStream: false)] {
+            wire.append(frame: frame)
+            expected += FrameEncoder.encode(frame)
+        }
+        wire.consume(20)  // the PING and 3 octets of the DATA frame's header written
+        expected.removeFirst(20)
+        var other = WireQueue()
+        for frame in [Frame.data(3, Array(repeating: 0xcd, count: 3_000), endStream: true), .windowUpdate(0, increment: 9)] {
+            other.append(frame: frame)
+            expected += FrameEncoder.encode(frame)
+        }
+        wire.take(&other)
+        #expect(other.isEmpty)
+        #expect(Self.drain(&wire) == expected)
+        // Onto an empty queue: the buffers change hands, and the emptied queue can be used again.
+        other.append(frame: .ping(1))
+        wire.take(&other)
+        other.append(frame: .ping(2))
+        #expect(Self.drain(&wire) == FrameEncoder.encode(.ping(1)))
+        #expect(Self.drain(&other) == FrameEncoder.encode(.ping(2)))
     }
 
     @Test("written in pieces of any size, the queue's octets are the frames' encoding", arguments: [1, 7, 4_096, 16_393, 100_000])

@@ -124,7 +124,7 @@ extension Connection {
             connectionUnacknowledged = 0
             let before = connectionReceiveWindow.value
             _ = connectionReceiveWindow.increase(by: increment)
-            outbox.append(.frame(.windowUpdate(0, increment: UInt32(increment))))
+            queue(.windowUpdate(0, increment: UInt32(increment)))
             progress(.windowChanged(stream: 0, side: .receive, from: before, to: connectionReceiveWindow.value), into: &events)
         }
         guard let id else { return }
@@ -138,7 +138,7 @@ extension Connection {
             return (increment, before, stream.receiveWindow.value)
         } ?? nil
         guard let given else { return }
-        outbox.append(.frame(.windowUpdate(id, increment: UInt32(given.increment))))
+        queue(.windowUpdate(id, increment: UInt32(given.increment)))
         progress(.windowChanged(stream: id, side: .receive, from: given.before, to: given.after), into: &events)
     }
 
@@ -246,7 +246,9 @@ extension Connection {
     private mutating func decodeBlock(_ block: [UInt8], checking checker: inout HTTPSemantics.FieldChecker?)
         throws(HPACKError) -> DecodedHeaderBlock {
         if configuration.reportsHeaderBlocks { return try decoder.decodeReporting(block) }
-        return DecodedHeaderBlock(unreported: try decoder.decode(block) { checker?.add(name: $0, value: $1) })
+        return DecodedHeaderBlock(unreported: try decoder.decode(block) { name, value, origin in
+            checker?.add(name: name, value: value, origin: origin) ?? 0
+        })
     }
 
     /// A decoded HEADERS block on an idle stream: the peer opens it (§5.1), unless the id is ours
@@ -562,7 +564,7 @@ extension Connection {
                 break
             }
         }
-        outbox.append(.frame(.settingsAck))
+        queue(.settingsAck)
         events.append(.remoteSettingsApplied(list))
         flushPendingData(into: &events)
     }

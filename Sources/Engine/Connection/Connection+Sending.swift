@@ -185,6 +185,11 @@ extension Connection {
             let block = encoder.encode(headers, policies: policies)
             progress(.headersSent(stream: id, kind: kind, block: block), into: &events)
             emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
+        } else if configuration.encodesOutbox {
+            // Encoded straight onto the outgoing octets, after the frame header (no block array).
+            encodedOutbox.appendHeaders(stream: id, endStream: endStream, maxFrameSize: Int(remoteSettings.maxFrameSize)) { octets in
+                encoder.encode(headers, into: &octets)
+            }
         } else {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(64)  // a usual response's block in one allocation, not grown from empty
@@ -199,7 +204,7 @@ extension Connection {
     /// Splits a header block into frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE (§4.3).
     mutating func emitHeaderFrames(_ id: UInt32, _ block: [UInt8], endStream: Bool, pushPromise promised: UInt32?) {
         Frame.headerBlock(block, stream: id, endStream: endStream, promised: promised,
-                          maxFrameSize: Int(remoteSettings.maxFrameSize)) { outbox.append(.frame($0)) }
+                          maxFrameSize: Int(remoteSettings.maxFrameSize)) { queue($0) }
     }
 
     mutating func queueData(_ id: UInt32, _ bytes: [UInt8], endStream: Bool, into events: inout [Event]) {
@@ -257,7 +262,7 @@ extension Connection {
         guard role == .client else { throw UsageError("servers MUST NOT send PRIORITY_UPDATE (RFC 9218 §7.1)") }
         guard id != 0 else { throw UsageError("PRIORITY_UPDATE names a stream, not 0 (RFC 9218 §7.1)") }
         streams.update(id) { $0.priority = priority }
-        outbox.append(.frame(Frame(streamID: 0, payload: .priorityUpdate(prioritizedStreamID: id, fieldValue: Array(priority.fieldValue.utf8)))))
+        queue(Frame(streamID: 0, payload: .priorityUpdate(prioritizedStreamID: id, fieldValue: Array(priority.fieldValue.utf8))))
         return []
     }
 
@@ -371,8 +376,10 @@ extension Connection {
                 sent += 1
                 // All of what waits goes in one frame as it is; a part of it goes as a range of the
                 // body, shared with the stream (no copy: OutboxEntry).
-                if start == 0 && allowed == stream.pendingSend.count {
-                    outbox.append(.frame(.data(id, stream.pendingSend, endStream: endStream)))
+                if configuration.encodesOutbox {
+                    encodedOutbox.appendData(stream: id, body: stream.pendingSend, start..<(start + allowed), endStream: endStream)
+                } else if start == 0 && allowed == stream.pendingSend.count {
+                    queue(.data(id, stream.pendingSend, endStream: endStream))
                 } else {
                     outbox.append(.data(stream: id, body: stream.pendingSend, range: start..<(start + allowed), endStream: endStream))
                 }
@@ -413,12 +420,12 @@ extension Connection {
             if let (_, message) = setting.validate() { throw UsageError(message) }
         }
         unacknowledgedSettings.append(list)
-        outbox.append(.frame(.settings(list)))
+        queue(.settings(list))
         enforceAnnouncedLimits(list)
     }
 
     public mutating func sendPing(_ opaque: UInt64) {
-        outbox.append(.frame(.ping(opaque)))
+        queue(.ping(opaque))
     }
 
     /// Gives the peer more credit on a stream or (stream 0) the connection.
@@ -444,7 +451,7 @@ extension Connection {
             }
             progress(.windowChanged(stream: id, side: .receive, from: window.value, to: window.value + increment), into: &events)
         }
-        outbox.append(.frame(.windowUpdate(id, increment: UInt32(increment))))
+        queue(.windowUpdate(id, increment: UInt32(increment)))
         return events
     }
 
@@ -472,7 +479,7 @@ extension Connection {
     }
 
     public mutating func sendPriority(_ id: UInt32, _ fields: PriorityFields) {
-        outbox.append(.frame(Frame(streamID: id, payload: .priority(fields))))
+        queue(Frame(streamID: id, payload: .priority(fields)))
     }
 
     /// Queues any frame as it is, bypassing every check, so that a lesson can send an invalid one.
@@ -518,7 +525,7 @@ extension Connection {
             transition(&reserved, .pushPromise(.sent), into: &events)
             streams[promised] = reserved
         }
-        outbox.append(.frame(frame))
+        queue(frame)
         return events
     }
 

@@ -28,9 +28,9 @@ extension Connection {
         }
         var events: [Event] = []
         goawaySent = (Self.unboundedLastStreamID, .noError)
-        outbox.append(.frame(.goaway(lastStreamID: Self.unboundedLastStreamID, .noError, debug: debug)))
+        queue(.goaway(lastStreamID: Self.unboundedLastStreamID, .noError, debug: debug))
         events.append(.goawaySent(lastStreamID: Self.unboundedLastStreamID, code: .noError, debug: debug))
-        outbox.append(.frame(.ping(Self.shutdownPing)))
+        queue(.ping(Self.shutdownPing))
         shutdownPingOutstanding = true
         return events
     }

@@ -83,6 +83,12 @@ public struct Connection: Sendable {
         /// trace read them; a server whose events nobody reads leaves them out, and still reports
         /// what a responder acts on (messages complete, resets, errors, GOAWAY, settings).
         public var reportsProgress = true
+        /// Encode each frame onto the wire as it is queued, with no `Frame` value made for it: a
+        /// response's field block is encoded straight into the octets that will be written
+        /// (`takeOutbound(into:)` then hands them over whole). For a driver that never asks for
+        /// frames as values (a server that traces nothing); `takeOutbound()` still works, by
+        /// decoding the octets again.
+        public var encodesOutbox = false
         /// How the encoder chooses representations (`.network` for endpoints on sockets).
         public var encoderPolicy = EncoderPolicy.standard
         /// Octets of received bodies this endpoint holds at once over all its streams (nil: no
@@ -188,6 +194,8 @@ public struct Connection: Sendable {
 
     /// What waits to go out, in order (`takeOutbound`).
     var outbox: [OutboxEntry] = []
+    /// What waits to go out, encoded already, with `Configuration.encodesOutbox` (`queue(_:)`).
+    var encodedOutbox = WireQueue()
 
     public init(role: Role, configuration: Configuration? = nil) {
         self.role = role
@@ -201,10 +209,12 @@ public struct Connection: Sendable {
     /// Queues this endpoint's preface: for a client the magic string and SETTINGS, for a server
     /// SETTINGS (§3.4).
     public mutating func start() {
-        if role == .client { outbox.append(.preface) }
+        if role == .client {
+            if configuration.encodesOutbox { encodedOutbox.append(connectionPreface) } else { outbox.append(.preface) }
+        }
         let settings = configuration.settings
         unacknowledgedSettings.append(settings)
-        outbox.append(.frame(.settings(settings)))
+        queue(.settings(settings))
         enforceAnnouncedLimits(settings)
     }
 
@@ -221,13 +231,38 @@ public struct Connection: Sendable {
     /// Frames queued since the last call, in order (a DATA frame that carries a part of a body
     /// gets that part copied out: `takeOutbound(into:)` is the way without copies).
     public mutating func takeOutbound() -> [Outbound] {
+        if configuration.encodesOutbox { return takeEncodedOutbound() }
         defer { outbox.removeAll(keepingCapacity: true) }
         return outbox.map(\.outbound)
+    }
+
+    /// `takeOutbound()` with `Configuration.encodesOutbox`: the frames read back from their octets.
+    private mutating func takeEncodedOutbound() -> [Outbound] {
+        var octets: [UInt8] = []
+        octets.reserveCapacity(encodedOutbox.count)
+        encodedOutbox.withBuffers(limit: Int.max) { buffers in
+            for buffer in buffers { octets.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
+        }
+        encodedOutbox.consume(encodedOutbox.count)
+        return FrameDecoder.decodeAll(octets).items.compactMap { item in
+            switch item.item {
+            case .preface: return .preface
+            case .frame(let frame): return .frame(frame)
+            case .malformed: return nil  // not made by this engine, which only queues frames it can read
+            }
+        }
+    }
+
+    /// Queues a frame: as a value in the outbox, or encoded (`Configuration.encodesOutbox`).
+    @inline(__always)
+    mutating func queue(_ frame: Frame) {
+        if configuration.encodesOutbox { encodedOutbox.append(frame: frame) } else { outbox.append(.frame(frame)) }
     }
 
     /// Frames queued since the last call, encoded onto `wire` in order; the bodies DATA frames
     /// carry are handed over as they lie, not copied (a server's hot path, when nothing traces).
     public mutating func takeOutbound(into wire: inout WireQueue) {
+        if configuration.encodesOutbox { return wire.take(&encodedOutbox) }
         for entry in outbox {
             switch entry {
             case .preface: wire.append(connectionPreface)
@@ -310,7 +345,7 @@ public struct Connection: Sendable {
                 if shutdownPingOutstanding && opaque == Self.shutdownPing { finishGracefulShutdown(into: &events) }
             } else {
                 events.append(.pingReceived(opaque))
-                outbox.append(.frame(.ping(opaque, ack: true)))
+                queue(.ping(opaque, ack: true))
             }
         case .goaway(let last, let code, let debug): receiveGoaway(last, code, debug, into: &events)
         case .windowUpdate(let increment): receiveWindowUpdate(frame.streamID, Int(increment), into: &events)
@@ -358,12 +393,12 @@ public struct Connection: Sendable {
         // streams noted after an earlier GOAWAY (and ignored) do not raise it.
         let last = min(highestPeerStreamID, goawaySent?.lastStreamID ?? highestPeerStreamID)
         goawaySent = (last, code)
-        outbox.append(.frame(.goaway(lastStreamID: last, code, debug: debug)))
+        queue(.goaway(lastStreamID: last, code, debug: debug))
         events.append(.goawaySent(lastStreamID: last, code: code, debug: debug))
     }
 
     mutating func resetStream(_ id: UInt32, _ code: ErrorCode, into events: inout [Event]) {
-        outbox.append(.frame(.rstStream(id, code)))
+        queue(.rstStream(id, code))
         events.append(.streamReset(stream: id, code: code, direction: .sent))
         let known: Void? = withStream(id) { connection, stream in
             if stream.state != .closed {

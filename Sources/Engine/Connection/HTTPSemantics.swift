@@ -63,7 +63,28 @@ public enum HTTPSemantics {
 
         mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
             guard problem == nil else { return }
-            problem = fieldProblem(name, value)
+            problem = fieldProblem(FieldScan(name, value), name, value)
+        }
+
+        /// `add(name:value:)` for a field the HPACK decoder hands out with its origin: the scan of
+        /// a static entry is looked up, a dynamic entry's is read back from the note this returned
+        /// for it before (0: none yet). Returns the note to keep with the entry: a scan is a
+        /// function of the octets alone, and an entry's octets never change while it lives.
+        mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, origin: HPACKDecoder.FieldOrigin) -> UInt16 {
+            let scan: FieldScan
+            switch origin {
+            case .staticEntry(let index): scan = FieldScan(bits: FieldScan.staticEntries[index], value: value)
+            case .dynamicEntry(let note) where note != 0: scan = FieldScan(bits: note, value: value)
+            default: scan = FieldScan(name, value)
+            }
+            guard problem == nil else { return scan.bits }
+            // The usual field: a regular one that no rule looks at further.
+            if scan.bits & (FieldScan.refused | FieldScan.pseudo | 0xf) == 0 {
+                seenRegular = true
+                return scan.bits
+            }
+            problem = fieldProblem(scan, name, value)
+            return scan.bits
         }
 
         /// The first problem in the fields, else what the whole list lacks (§8.3.1, §8.3.2).
@@ -71,27 +92,24 @@ public enum HTTPSemantics {
             Check(problem: problem ?? requiredPseudoHeaders(), contentLength: contentLength)
         }
 
-        private mutating func fieldProblem(_ nameOctets: UnsafeBufferPointer<UInt8>, _ valueOctets: UnsafeBufferPointer<UInt8>) -> String? {
+        private mutating func fieldProblem(
+            _ scan: FieldScan, _ nameOctets: UnsafeBufferPointer<UInt8>, _ valueOctets: UnsafeBufferPointer<UInt8>
+        ) -> String? {
             func text(_ octets: UnsafeBufferPointer<UInt8>) -> String { String(decoding: octets, as: UTF8.self) }
-            let name = NameScan(nameOctets)
-            if name.isEmpty { return "empty field name" }
             // §8.2.1: names must be lowercase and free of separators and controls.
-            if name.uppercase { return "field name \"\(text(nameOctets))\" has uppercase characters (§8.2.1)" }
-            if name.forbidden { return "field name \"\(text(nameOctets))\" has a character not allowed in a name (§8.2.1)" }
-            let value = ValueScan(valueOctets, parsesNumber: name.kind == .contentLength)
-            switch value.problem {
-            case .controls: return "value of \"\(text(nameOctets))\" contains NUL, CR or LF (§8.2.1)"
-            case .edgeWhitespace: return "value of \"\(text(nameOctets))\" starts or ends with whitespace (§8.2.1)"
-            case .fine: break
-            }
-            guard name.isPseudo else {
+            if scan.has(FieldScan.emptyName) { return "empty field name" }
+            if scan.has(FieldScan.uppercase) { return "field name \"\(text(nameOctets))\" has uppercase characters (§8.2.1)" }
+            if scan.has(FieldScan.forbidden) { return "field name \"\(text(nameOctets))\" has a character not allowed in a name (§8.2.1)" }
+            if scan.has(FieldScan.controls) { return "value of \"\(text(nameOctets))\" contains NUL, CR or LF (§8.2.1)" }
+            if scan.has(FieldScan.edgeWhitespace) { return "value of \"\(text(nameOctets))\" starts or ends with whitespace (§8.2.1)" }
+            guard scan.has(FieldScan.pseudo) else {
                 seenRegular = true
-                switch name.kind {
+                switch scan.kind {
                 case .connectionSpecific: return "connection-specific field \"\(text(nameOctets))\" (§8.2.2)"
-                case .te where !value.isTrailers: return "te may only be \"trailers\" (§8.2.2)"
+                case .te where !scan.has(FieldScan.trailers): return "te may only be \"trailers\" (§8.2.2)"
                 case .contentLength:
                     guard case .success(let previous) = contentLength else { break }
-                    if let n = value.number {
+                    if let n = scan.number {
                         contentLength = previous.map { $0 != n } == true
                             ? .failure(.init(text: "two different content-length values (§8.1.1)")) : .success(n)
                     } else {
@@ -105,13 +123,13 @@ public enum HTTPSemantics {
             if kind == .trailers { return "pseudo-header \(text(nameOctets)) in trailers (§8.1)" }
             // Each pseudo-header once, and only those of its kind of message.
             let allowed: Bool
-            switch name.kind {
+            switch scan.kind {
             case .method, .scheme, .path, .authority, .protocol: allowed = requestLike
             case .status: allowed = !requestLike
             default: allowed = false
             }
             guard allowed else { return "pseudo-header \(text(nameOctets)) is not allowed in a \(kind.rawValue) (§8.3)" }
-            guard seen.note(name.kind, value: valueOctets) else { return "pseudo-header \(text(nameOctets)) appears twice (§8.3)" }
+            guard seen.note(scan.kind, value: valueOctets) else { return "pseudo-header \(text(nameOctets)) appears twice (§8.3)" }
             return nil
         }
 
@@ -193,9 +211,62 @@ public enum HTTPSemantics {
     }
 
     /// The names `check` treats apart from the rest.
-    enum NameKind {
+    enum NameKind: UInt16 {
         case regular, method, scheme, path, authority, `protocol`, status, otherPseudo
         case connectionSpecific, te, contentLength
+    }
+
+    /// What §8 looks at in one field's octets alone, before the rules that depend on the fields
+    /// around it. A function of the octets, so it can be kept with an HPACK table entry, which
+    /// never changes: `bits`, 16 of them (content-length's number is not kept, but read again).
+    struct FieldScan {
+        /// Bits 0-3 the name's kind; then, one bit each: a pseudo-header's name, uppercase in the
+        /// name, an octet not allowed in a name, an empty name, NUL/CR/LF in the value, whitespace
+        /// at its ends, a value of "trailers"; bit 15 always set, so that no scan is 0 (the note
+        /// of an entry not yet scanned).
+        let bits: UInt16
+        /// content-length's value as a number, when the field is one and its value is one.
+        var number: Int?
+
+        static let pseudo: UInt16 = 0x10, uppercase: UInt16 = 0x20, forbidden: UInt16 = 0x40, emptyName: UInt16 = 0x80
+        static let controls: UInt16 = 0x100, edgeWhitespace: UInt16 = 0x200, trailers: UInt16 = 0x400, scanned: UInt16 = 0x8000
+        /// The bits of a field some rule of §8.2.1 refuses whatever surrounds it.
+        static let refused: UInt16 = uppercase | forbidden | emptyName | controls | edgeWhitespace
+
+        init(_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
+            let nameScan = NameScan(name)
+            let valueScan = ValueScan(value, parsesNumber: nameScan.kind == .contentLength)
+            var bits = nameScan.kind.rawValue | Self.scanned
+            if nameScan.isPseudo { bits |= Self.pseudo }
+            if nameScan.uppercase { bits |= Self.uppercase }
+            if nameScan.forbidden { bits |= Self.forbidden }
+            if nameScan.isEmpty { bits |= Self.emptyName }
+            switch valueScan.problem {
+            case .fine: break
+            case .controls: bits |= Self.controls
+            case .edgeWhitespace: bits |= Self.edgeWhitespace
+            }
+            if valueScan.isTrailers { bits |= Self.trailers }
+            self.bits = bits
+            number = valueScan.number
+        }
+
+        /// A scan kept as `bits`; `value` is the field's value octets, read again only for a
+        /// content-length's number.
+        @inline(__always)
+        init(bits: UInt16, value: UnsafeBufferPointer<UInt8>) {
+            self.bits = bits
+            if bits & 0xf == NameKind.contentLength.rawValue { number = ValueScan(value, parsesNumber: true).number }
+        }
+
+        var kind: NameKind { NameKind(rawValue: bits & 0xf) ?? .regular }
+        func has(_ bit: UInt16) -> Bool { bits & bit != 0 }
+
+        /// The scans of the HPACK static table's entries, by index (1...61; 0 unused).
+        static let staticEntries: [UInt16] = [0] + (1...StaticTable.count).map { index in
+            let statics = StaticOctets.shared
+            return FieldScan(statics.name(index), statics.value(index)).bits
+        }
     }
 
     /// One pass over a name's octets: whether it has an uppercase letter, whether it has an octet

@@ -57,6 +57,66 @@ public struct WireQueue: Sendable {
         noteOwn(from: start)
     }
 
+    /// Appends a HEADERS frame whose field block `write` appends to the octets it is given (the
+    /// queue's own: an encoder writes the block where it will be sent from, with no block array
+    /// in between). A block larger than `maxFrameSize` is then framed again as HEADERS and
+    /// CONTINUATION frames (§6.2, §6.10).
+    mutating func appendHeaders(stream id: UInt32, endStream: Bool, maxFrameSize: Int, block write: (inout [UInt8]) -> Void) {
+        let start = octets.count
+        FrameEncoder.reserve(9 + 128, in: &octets)
+        FrameEncoder.encodeHeader(length: 0, type: 0, flags: 0, stream: 0, into: &octets)  // filled in below
+        write(&octets)
+        let length = octets.count - start - 9
+        guard length <= maxFrameSize else {
+            let block = Array(octets[(start + 9)...])
+            octets.removeSubrange(start...)
+            return Frame.headerBlock(block, stream: id, endStream: endStream, maxFrameSize: maxFrameSize) { append(frame: $0) }
+        }
+        let flags = FrameFlags.endHeaders.rawValue | (endStream ? FrameFlags.endStream.rawValue : 0)
+        octets.withUnsafeMutableBufferPointer { all in
+            all[start] = UInt8(truncatingIfNeeded: length >> 16)
+            all[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
+            all[start + 2] = UInt8(truncatingIfNeeded: length)
+            all[start + 3] = FrameType.headers.rawValue
+            all[start + 4] = flags
+            for i in 0..<4 { all[start + 5 + i] = UInt8(truncatingIfNeeded: id >> (24 - 8 * i)) }
+        }
+        noteOwn(from: start)
+    }
+
+    /// Moves everything waiting in `other` onto the end of this queue, and empties `other`
+    /// (keeping its buffers for reuse). Onto an empty queue this is an exchange of buffers.
+    mutating func take(_ other: inout WireQueue) {
+        guard other.count > 0 else { return }
+        if count == 0 {
+            swap(&self, &other)
+            other.reset()
+            return
+        }
+        for i in other.first..<other.pieces.count {
+            let skip = i == other.first ? other.firstWritten : 0
+            switch other.pieces[i] {
+            case .own(let start, let end):
+                let at = octets.count
+                octets.append(contentsOf: other.octets[(start + skip)..<end])
+                noteOwn(from: at)
+            case .shared(let body, let start, let end):
+                pieces.append(.shared(body: body, start: start + skip, end: end))
+                count += end - start - skip
+            }
+        }
+        other.reset()
+    }
+
+    /// Empties the queue, keeping its buffers' room.
+    private mutating func reset() {
+        pieces.removeAll(keepingCapacity: true)
+        octets.removeAll(keepingCapacity: octets.capacity <= 1 << 16)
+        first = 0
+        firstWritten = 0
+        count = 0
+    }
+
     /// Appends a DATA frame carrying `range` of `body`, END_STREAM as asked.
     mutating func appendData(stream id: UInt32, body: [UInt8], _ range: Range<Int>, endStream: Bool) {
         appendData(stream: id, body: body, range, flags: endStream ? FrameFlags.endStream.rawValue : 0)
@@ -103,10 +163,7 @@ public struct WireQueue: Sendable {
             firstWritten = 0
         }
         if count == 0 {
-            pieces.removeAll(keepingCapacity: true)
-            octets.removeAll(keepingCapacity: octets.capacity <= 1 << 16)
-            first = 0
-            firstWritten = 0
+            reset()
         } else if (first >= 256 && first * 2 >= pieces.count) || (octets.count >= 1 << 16 && ownWritten * 2 >= octets.count) {
             compact()
         }

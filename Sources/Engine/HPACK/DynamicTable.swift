@@ -46,6 +46,15 @@ public struct DynamicTable: Sendable, Equatable {
         return field
     }
 
+    /// The note a decoder's observer left with entry `i` (below `count`), 0 if none: see
+    /// `HPACKDecoder.decode(_:observing:)`. Not part of the table's value (`==` ignores it).
+    @inline(__always)
+    func note(_ i: Int) -> UInt16 { slots[position(i)].note }
+
+    /// Keeps `note` with entry `i` (below `count`) until it is evicted.
+    @inline(__always)
+    mutating func setNote(_ i: Int, _ note: UInt16) { slots[position(i)].note = note }
+
     /// Entry `i` as `String`s: those kept, or made from its octets.
     private func makeField(_ i: Int) -> HeaderField {
         made[position(i)] ?? withOctets(i) { name, value in
@@ -287,6 +296,8 @@ struct FieldSpan: Sendable {
     var start: Int
     var nameLength: Int
     var valueLength: Int
+    /// A dynamic entry's note (`DynamicTable.note(_:)`); 0 for none, and for a static entry.
+    var note: UInt16 = 0
 
     /// RFC 7541 §4.1: the entry's size.
     var size: Int { nameLength + valueLength + 32 }

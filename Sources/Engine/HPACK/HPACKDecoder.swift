@@ -57,21 +57,41 @@ public struct HPACKDecoder: Sendable, Equatable {
 
     /// Decodes a complete header block into fields (no report is built).
     public mutating func decode(_ block: [UInt8]) throws(HPACKError) -> [HeaderField] {
-        try decode(block) { _, _ in }
+        try decode(block) { _, _, _ in 0 }
+    }
+
+    /// Where a field handed to an observer came from: a literal, a static entry (its index), or
+    /// a dynamic entry with the note the observer returned for it before (0: none yet).
+    enum FieldOrigin: Equatable {
+        case literal
+        case staticEntry(Int)
+        case dynamicEntry(note: UInt16)
     }
 
     /// `decode(_:)`, also handing each field's octets to `observe` before its `String`s are made
     /// (a server checks a request's fields there, §8.2). The octets are valid only during the call,
     /// so this stays inside the engine (the safe `decode(_:)` is the public door).
+    ///
+    /// `observe` returns a note, which the table keeps with the field's entry when the field is
+    /// one (indexed from the dynamic table, or inserted into it) and hands back on every later
+    /// reference: what an observer works out from a field's octets alone, it works out once per
+    /// entry, for an entry's octets never change while it lives. 0 is no note.
     mutating func decode(
-        _ block: [UInt8], observing observe: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
+        _ block: [UInt8],
+        observing observe: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, _ origin: FieldOrigin) -> UInt16
     ) throws(HPACKError) -> [HeaderField] {
         var fields: [HeaderField] = []
         fields.reserveCapacity(16)
         var report: DecodedHeaderBlock?
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, report: &report, makesStrings: true) { name, value, known in
-                observe(name, value)
+            try decode(buffer, report: &report, makesStrings: true) { name, value, known, note in
+                let origin: FieldOrigin
+                switch known {
+                case .field(let index): origin = .staticEntry(index)
+                case .made: origin = .dynamicEntry(note: note)
+                case .name, .none: origin = .literal
+                }
+                note = observe(name, value, origin)
                 fields.append(Self.field(name, value, known))
                 return nil  // only a report needs the field back (returning it cost a retain and a release)
             }
@@ -90,7 +110,7 @@ public struct HPACKDecoder: Sendable, Equatable {
         field: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
     ) throws(HPACKError) {
         var report: DecodedHeaderBlock?
-        try decode(block, report: &report, makesStrings: false) { name, value, _ in
+        try decode(block, report: &report, makesStrings: false) { name, value, _, _ in
             field(name, value)
             return nil
         }
@@ -100,7 +120,7 @@ public struct HPACKDecoder: Sendable, Equatable {
     public mutating func decodeReporting(_ block: [UInt8]) throws(HPACKError) -> DecodedHeaderBlock {
         var report: DecodedHeaderBlock? = DecodedHeaderBlock(tableSizeBefore: table.size)
         try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, report: &report, makesStrings: true) { name, value, known in
+            try decode(buffer, report: &report, makesStrings: true) { name, value, known, _ in
                 Self.field(name, value, known)
             }
         }
@@ -134,9 +154,11 @@ public struct HPACKDecoder: Sendable, Equatable {
         }
     }
 
-    /// What `emit` receives for each field: its name and value octets, and where it came from.
-    /// It returns the field as `String`s when there is a report, which shows it.
-    typealias Emit = (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known) -> HeaderField?
+    /// What `emit` receives for each field: its name and value octets, where it came from, and
+    /// the note of its dynamic entry (0 for none; what `emit` leaves there is kept with the entry
+    /// when the field is one, see `decode(_:observing:)`). It returns the field as `String`s when
+    /// there is a report, which shows it.
+    typealias Emit = (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Known, inout UInt16) -> HeaderField?
 
     /// The decoder's place in one header block: the block, the next octet to read, the scratch
     /// buffer Huffman-coded strings are decoded into (from `used` on), and the static table's
@@ -243,7 +265,8 @@ public struct HPACKDecoder: Sendable, Equatable {
         let size: Int
         if index <= StaticTable.count {
             let name = cursor.statics.name(index), value = cursor.statics.value(index)
-            made = emit(name, value, .field(index))
+            var note: UInt16 = 0
+            made = emit(name, value, .field(index), &note)
             size = name.count + value.count + 32
         } else {
             let dynamicIndex = index - StaticTable.count - 1
@@ -251,10 +274,13 @@ public struct HPACKDecoder: Sendable, Equatable {
                 throw .indexOutOfRange(index: index, tableEntries: table.count, offset: start)
             }
             let known = makesStrings ? Known.made(table.field(dynamicIndex)) : .none
+            let kept = table.note(dynamicIndex)
+            var note = kept
             size = table.withOctets(dynamicIndex) { name, value in
-                made = emit(name, value, known)
+                made = emit(name, value, known, &note)
                 return name.count + value.count + 32
             }
+            if note != kept { table.setNote(dynamicIndex, note) }
         }
         return ReadField(size: size, made: made, representation: .indexed(index: index))
     }
@@ -311,22 +337,25 @@ public struct HPACKDecoder: Sendable, Equatable {
         let (value, valueHuffman) = try Self.readString(&cursor)
         var made: HeaderField?
         var inserted = false
+        var note: UInt16 = 0
         let size: Int
         if dynamicName >= 0 {
             size = table.withOctets(dynamicName) { name, _ in
-                made = emit(name, value, known)
+                made = emit(name, value, known, &note)
                 return name.count + value.count + 32
             }
             if indexing == .incremental {
                 inserted = table.insert(nameOf: dynamicName, value: value) { report?.operations.append(.evicted(from: $0)) }
             }
         } else {
-            made = emit(name, value, known)
+            made = emit(name, value, known, &note)
             size = name.count + value.count + 32
             if indexing == .incremental {
                 inserted = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
             }
         }
+        // The new entry is the field just emitted: its note is the field's.
+        if inserted && note != 0 { table.setNote(0, note) }
         if inserted, let made { report?.operations.append(.inserted(made, size: size)) }
         let representation = FieldRepresentation.literal(
             indexing: indexing, nameIndex: nameIndex == 0 ? nil : nameIndex, nameHuffman: nameHuffman, valueHuffman: valueHuffman)

@@ -79,23 +79,16 @@ extension DemoSite {
         -> (headerList: [HeaderField], body: [UInt8], dated: DatedList)? {
         var method: Int?, path: Int?
         for i in headers.indices {
-            // §8.3: pseudo-headers come first (checked on receipt). Told apart by length first,
-            // then by octets, looked at where they lie (no `String` compared).
-            let kind = HeaderField.withOctets(of: headers[i].name) { name -> Int in
-                guard name.count > 1, name[0] == 0x3a else { return -1 }  // the regular fields begin
-                if name.count == 7 && HTTPSemantics.same(name, ":method") { return 1 }
-                if name.count == 5 && HTTPSemantics.same(name, ":path") { return 2 }
-                return 0
-            }
-            if kind < 0 { break }
-            if kind == 1 && method == nil { method = i } else if kind == 2 && path == nil { path = i }
+            // §8.3: pseudo-headers come first (checked on receipt). Compared as `String`s: these
+            // names are small strings, held inline, so `==` compares two words and retains nothing.
+            let name = headers[i].name
+            guard name.utf8.first == 0x3a else { break }  // the regular fields begin
+            if name == ":method" { if method == nil { method = i } } else if name == ":path" { if path == nil { path = i } }
         }
-        guard let method, let path, HeaderField.withOctets(of: headers[method].value, { HTTPSemantics.same($0, "GET") }) else { return nil }
+        guard let method, let path, headers[method].value == "GET" else { return nil }
         return HeaderField.withOctets(of: headers[path].value) { target in
             if let page = fixedPage(octets: target) { return (page.headerList, page.response.body, page.dated) }
-            let path = UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)])
-            guard let file = files.file(at: path) else { return nil }
-            return (file.headerList, file.body, file.dated)
+            return files.answer(at: UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)]))
         }
     }
 

@@ -111,10 +111,15 @@ public struct StaticFile: Sendable {
 /// probed linearly, then one comparison of octets. A `Dictionary` keyed by `String` hashed every
 /// request's path with SipHash and compared Strings, a server's largest cost in finding its answer.
 struct FileIndex: Sendable {
-    /// Per slot: the entry's position in `entries`, or -1 (empty). Twice as many slots as entries
+    /// Per slot: the entry's position in `files`, or -1 (empty). Twice as many slots as entries
     /// at least, a power of two.
     private var slots: [Int32]
-    private var entries: [(path: [UInt8], file: StaticFile)] = []
+    /// The paths' octets one after another, and where each entry's path lies in them: a lookup
+    /// compares octets in place, and copies no entry (each copy of a `StaticFile` retains its
+    /// four buffers).
+    private var pathOctets: [UInt8] = []
+    private var paths: [Range<Int>] = []
+    private var files: [StaticFile] = []
 
     init(_ files: [String: StaticFile]) {
         var size = 8
@@ -124,29 +129,36 @@ struct FileIndex: Sendable {
             let octets = Array(path.utf8)
             var slot = octets.withUnsafeBufferPointer { Self.hash($0) } & (size - 1)
             while slots[slot] >= 0 { slot = (slot + 1) & (size - 1) }
-            slots[slot] = Int32(entries.count)
-            entries.append((octets, file))
+            slots[slot] = Int32(self.files.count)
+            paths.append(pathOctets.count..<(pathOctets.count + octets.count))
+            pathOctets += octets
+            self.files.append(file)
         }
     }
 
     /// The file at `path` (without its query), if there is one.
     func file(at path: UnsafeBufferPointer<UInt8>) -> StaticFile? {
-        guard !entries.isEmpty else { return nil }
-        let mask = slots.count - 1
-        var slot = Self.hash(path) & mask
-        while slots[slot] >= 0 {
-            let entry = entries[Int(slots[slot])]
-            if entry.path.count == path.count, entry.path.withUnsafeBufferPointer({ Self.same($0, path) }) { return entry.file }
-            slot = (slot + 1) & mask
-        }
-        return nil
+        index(of: path).map { files[$0] }
     }
 
-    /// Whether two runs of octets of the same length are equal.
-    private static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        while i < a.count && a[i] == b[i] { i += 1 }
-        return i == a.count
+    /// The answer to a GET of the file at `path` (without its query): its header list, body and
+    /// dated lists, taken from the entry where it lies.
+    func answer(at path: UnsafeBufferPointer<UInt8>) -> (headerList: [HeaderField], body: [UInt8], dated: DatedList)? {
+        index(of: path).map { (files[$0].headerList, files[$0].body, files[$0].dated) }
+    }
+
+    private func index(of path: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !files.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = Self.hash(path) & mask
+        return pathOctets.withUnsafeBufferPointer { all in
+            while slots[slot] >= 0 {
+                let entry = Int(slots[slot])
+                if DynamicTable.same(UnsafeBufferPointer(rebasing: all[paths[entry]]), path) { return entry }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
     }
 
     /// FNV-1a, 64 bits.
