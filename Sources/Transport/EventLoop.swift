@@ -460,7 +460,7 @@ public final class EventLoopServer: @unchecked Sendable {
     /// On TCP the pieces go in one gathered write (sendmsg: a body is not copied to be sent); over
     /// TLS piece by piece, each a record or more (OpenSSL encrypts from where the piece lies).
     func transmit(_ client: Client) -> Int {
-        if let tls = client.tls { return client.wire.withBuffers(limit: 1) { $0.first.map(tls.write) ?? -1 } }
+        if let tls = client.tls { return client.wire.withFirstBuffer(tls.write) ?? -1 }
         return client.wire.withBuffers(limit: Self.gatherLimit) { buffers in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: buffers.count) { vectors in
                 for i in buffers.indices {

@@ -54,6 +54,27 @@ struct WireQueueTests {
         #expect(asValues.takeOutbound().isEmpty)
     }
 
+    @Test("written a piece at a time (a TLS connection's writes), the queue's octets are the frames' encoding")
+    func firstBuffer() {
+        var plain = Self.answered()
+        var expected: [UInt8] = []
+        for item in plain.takeOutbound() { expected += item.bytes }
+        var fast = Self.answered(encodesOutbox: true)
+        var wire = WireQueue()
+        fast.takeOutbound(into: &wire)
+        var written: [UInt8] = []
+        var pieces = 0
+        // Each piece in two writes: a part of it, then the rest.
+        while let piece = wire.withFirstBuffer({ Array($0.prefix(max(1, $0.count / 2))) }) {
+            written += piece
+            wire.consume(piece.count)
+            pieces += 1
+        }
+        #expect(written == expected)
+        #expect(pieces > 4)
+        #expect(wire.withFirstBuffer { $0.count } == nil)
+    }
+
     @Test("a queue taken onto one that still has octets waiting goes after them, its shared bodies too")
     func take() {
         var wire = WireQueue()

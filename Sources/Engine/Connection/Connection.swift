@@ -545,7 +545,7 @@ public struct Connection: Sendable {
                 continue
             }
             heldBodyOctets -= held
-            streams.removeValue(forKey: id)
+            streams.remove(id)
             let i = forgottenIndex(id)
             if i < forgottenClosed.count && forgottenClosed[i].id == id { continue }
             forgottenClosed.insert((id, reason), at: i)
@@ -560,7 +560,7 @@ public struct Connection: Sendable {
     mutating func forgetJustClosed(_ id: UInt32) {
         guard let (closed, pending) = streams.read(id, { ($0.closeReason, $0.pendingSendCount) }), let reason = closed, pending == 0 else { return }
         if let held = streams.read(id, { $0.receivedBody.count }) { heldBodyOctets -= held }
-        streams.removeValue(forKey: id)
+        streams.remove(id)
         if closedOrder.last == id { closedOrder.removeLast() }
         let i = forgottenIndex(id)
         if i == forgottenClosed.count || forgottenClosed[i].id != id { forgottenClosed.insert((id, reason), at: i) }

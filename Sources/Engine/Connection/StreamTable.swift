@@ -84,12 +84,25 @@ public struct StreamTable: Sendable, Equatable {
 
     @discardableResult
     public mutating func removeValue(forKey id: UInt32) -> StreamRecord? {
-        guard var hole = slot(of: id) else { return nil }
+        guard let hole = slot(of: id) else { return nil }
+        return remove(at: hole)
+    }
+
+    /// Removes the record of stream `id`, if there is one, and lets it go. (Unlike
+    /// `removeValue(forKey:)`, no optional record is handed back to be destroyed: the runtime
+    /// destroys an optional record through its generic path, at several times the cost.)
+    mutating func remove(_ id: UInt32) {
+        guard let hole = slot(of: id) else { return }
+        _ = remove(at: hole)
+    }
+
+    private mutating func remove(at slot: Int) -> StreamRecord {
+        var hole = slot
         let position = Int(slotPositions[hole])
         // The last record moves into the removed one's place; its slot is pointed there.
         var removed = values.removeLast()
         let lastID = keys.removeLast()
-        if position < values.count, let moved = slot(of: lastID) {
+        if position < values.count, let moved = self.slot(of: lastID) {
             slotPositions[moved] = Int32(position)
             swap(&removed, &values[position])
             keys[position] = lastID

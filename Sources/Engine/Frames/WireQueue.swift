@@ -215,6 +215,19 @@ public struct WireQueue: Sendable {
         }
     }
 
+    /// Calls `body` with the first piece waiting, lent where it lies for the call; nil when the
+    /// queue is empty. Package-only, as `withBuffers`: what a TLS connection writes, one piece
+    /// per SSL_write, without the list of pieces `withBuffers` makes for a gathered write.
+    package func withFirstBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard first < pieces.count else { return nil }
+        switch pieces[first] {
+        case .own(let start, let end):
+            return try octets.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[(start + firstWritten)..<end])) }
+        case .shared(let shared, let start, let end):
+            return try shared.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[(start + firstWritten)..<end])) }
+        }
+    }
+
     /// Lends piece `i` and the ones after it up to `end`, one inside the other (a shared body's
     /// octets are reachable only inside its `withUnsafeBytes`), then calls `body` with them all.
     private func lend<R>(_ i: Int, upTo end: Int, own: UnsafeRawBufferPointer, into list: UnsafeMutableBufferPointer<UnsafeRawBufferPointer>,

@@ -78,12 +78,17 @@ extension DemoSite {
     static func staticPage(getting headers: [HeaderField], files: FileIndex)
         -> (headerList: [HeaderField], body: [UInt8], dated: DatedList)? {
         var method: Int?, path: Int?
-        for i in headers.indices {
-            // §8.3: pseudo-headers come first (checked on receipt). Compared as `String`s: these
-            // names are small strings, held inline, so `==` compares two words and retains nothing.
+        for i in headers.indices where method == nil || path == nil {
+            // Told apart by length first (a small string's length is in its bits), then compared
+            // as `String`s: these names are small strings, held inline, so `==` compares two words
+            // and retains nothing. Only the pseudo-headers at the head (§8.3, checked on receipt)
+            // can have these names: a regular field's name has no colon (§8.2.1).
             let name = headers[i].name
-            guard name.utf8.first == 0x3a else { break }  // the regular fields begin
-            if name == ":method" { if method == nil { method = i } } else if name == ":path" { if path == nil { path = i } }
+            switch name.utf8.count {
+            case 7 where method == nil && name == ":method": method = i
+            case 5 where path == nil && name == ":path": path = i
+            default: continue
+            }
         }
         guard let method, let path, headers[method].value == "GET" else { return nil }
         return HeaderField.withOctets(of: headers[path].value) { target in
