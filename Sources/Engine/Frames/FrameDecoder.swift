@@ -176,6 +176,14 @@ public enum FrameParser {
         return .success((p[(p.startIndex + 1)..<(p.endIndex - Int(padLength))], padLength))
     }
 
+    /// A payload's octets as an array of their own, copied from the decoder's buffer in one
+    /// move (`Array(slice)` first asks whether the slice is the whole of a native buffer it
+    /// could share, with a dynamic cast, on every frame).
+    @inline(__always)
+    static func octets(_ slice: ArraySlice<UInt8>) -> [UInt8] {
+        slice.withUnsafeBufferPointer { [UInt8]($0) }
+    }
+
     static func requireStream(_ h: FrameHeader, _ section: String) -> ProtocolError? {
         h.streamID == 0 ? .connection(.protocolError, section, "\(h.type) on stream 0") : nil
     }
@@ -192,7 +200,7 @@ public enum FrameParser {
     static func parseData(_ h: FrameHeader, _ p: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {
         if let error = requireStream(h, "§6.1") { return .failure(error) }
         return unpad(h, p, section: "§6.1").map { body, pad in
-            Frame(streamID: h.streamID, flags: h.flags, payload: .data(Array(body)), padLength: pad)
+            Frame(streamID: h.streamID, flags: h.flags, payload: .data(octets(body)), padLength: pad)
         }
     }
 
@@ -212,7 +220,7 @@ public enum FrameParser {
                 body = body.dropFirst(5)
             }
             return .success(Frame(streamID: h.streamID, flags: h.flags,
-                                  payload: .headers(block: Array(body), priority: priority), padLength: pad))
+                                  payload: .headers(block: octets(body), priority: priority), padLength: pad))
         }
     }
 
@@ -318,6 +326,6 @@ public enum FrameParser {
 
     static func parseContinuation(_ h: FrameHeader, _ p: ArraySlice<UInt8>) -> Result<Frame, ProtocolError> {
         if let error = requireStream(h, "§6.10") { return .failure(error) }
-        return .success(Frame(streamID: h.streamID, flags: h.flags, payload: .continuation(block: Array(p))))
+        return .success(Frame(streamID: h.streamID, flags: h.flags, payload: .continuation(block: octets(p))))
     }
 }
