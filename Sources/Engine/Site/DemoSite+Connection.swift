@@ -78,16 +78,16 @@ extension DemoSite {
     static func staticPage(getting headers: [HeaderField], files: FileIndex)
         -> (headerList: [HeaderField], body: [UInt8], dated: DatedList)? {
         var method: Int?, path: Int?
-        for i in headers.indices where method == nil || path == nil {
-            // Told apart by length first (a small string's length is in its bits), then compared
-            // as `String`s: these names are small strings, held inline, so `==` compares two words
-            // and retains nothing. Only the pseudo-headers at the head (§8.3, checked on receipt)
-            // can have these names: a regular field's name has no colon (§8.2.1).
+        fields: for i in headers.indices where method == nil || path == nil {
+            // §8.3: pseudo-headers come first (checked on receipt); the first regular field ends
+            // them. Told apart by length first (a small string's length is in its bits), then
+            // compared as `String`s: these names are small strings, held inline, so `==` compares
+            // two words and retains nothing.
             let name = headers[i].name
             switch name.utf8.count {
             case 7 where method == nil && name == ":method": method = i
             case 5 where path == nil && name == ":path": path = i
-            default: continue
+            default: if name.utf8.first != 0x3a { break fields }
             }
         }
         guard let method, let path, headers[method].value == "GET" else { return nil }
