@@ -97,6 +97,64 @@ struct ServerHotPathTests {
         #expect(fast.encoder == plain.encoder)
     }
 
+    /// A request's HEADERS opening a new stream is taken without a `Frame` and decoded where it
+    /// lies in the read buffer (`Connection.receivePlainHeaders`) when nothing can see the
+    /// difference: no play-by-play is reported. A server that reports it takes every frame the
+    /// general way. Fed the same octets, the two must write the same octets and report the same
+    /// outcomes, for requests that take the short path and for every frame it leaves to the other.
+    @Test("a request's HEADERS taken where it lies in the read buffer is answered as through a Frame",
+          arguments: 0..<12)
+    func plainHeaders(scenario: Int) throws {
+        var configuration = Connection.Configuration.server
+        configuration.reportsHeaderBlocks = false
+        configuration.reportsProgress = false
+        configuration.settings = [Setting(.maxConcurrentStreams, 3)]
+        var general = configuration
+        general.reportsProgress = true  // every frame through `receive(_:into:)`
+        var fast = handshakenServer(configuration), plain = handshakenServer(general)
+        var encoder = HPACKEncoder()
+        func headers(_ id: UInt32, flags: UInt8 = 0x5, path: String = "/styles.css", extra: [(String, String)] = []) -> [UInt8] {
+            rawFrame(1, flags: flags, stream: id, requestBlock(&encoder, path: path, extra: extra))
+        }
+        var input: [[UInt8]] = [headers(1), headers(3, extra: [("user-agent", "h2load nghttp2/1.52.0")]), headers(5)]
+        switch scenario {
+        case 1: input.append(headers(3))  // a stream already used: STREAM_CLOSED, the general path
+        case 2: input.append(headers(2))  // an even stream: the client may not open it (§5.1.1)
+        case 3: input.append(rawFrame(1, flags: 0x5, stream: 0, [0x82]))  // stream 0 (§6.2)
+        case 4: input.append(rawFrame(1, flags: 0xd, stream: 7, [0x02] + requestBlock(&encoder) + [0, 0]))  // PADDED
+        case 5: input.append(rawFrame(1, flags: 0x25, stream: 7, [0, 0, 0, 0, 15] + requestBlock(&encoder)))  // PRIORITY
+        case 6:  // a block in two frames: HEADERS, then CONTINUATION
+            let block = requestBlock(&encoder, path: "/html")
+            input.append(rawFrame(1, flags: 0x1, stream: 7, Array(block.prefix(3))) + rawFrame(9, flags: 0x4, stream: 7, Array(block.dropFirst(3))))
+        case 7: input.append(headers(7, extra: [("Upper", "x")]))  // malformed (§8.2.1): RST_STREAM
+        case 8: input.append(headers(7, flags: 0x4))  // no END_STREAM: the request stays open
+        case 9: input.append(rawFrame(1, flags: 0x5, stream: 7, [0xff, 0xff, 0xff, 0xff]))  // a bad block: COMPRESSION_ERROR
+        case 10: input.append(rawFrame(7, stream: 0, [0, 0, 0, 1, 0, 0, 0, 0]) + headers(9))  // after the client's GOAWAY
+        case 11:  // over SETTINGS_MAX_CONCURRENT_STREAMS, with the first three still open
+            input = [headers(1, flags: 0x4), headers(3, flags: 0x4), headers(5, flags: 0x4), headers(7)]
+        default: break
+        }
+        func outcomes(_ events: [Event]) -> [Event] {
+            events.filter {
+                switch $0 {
+                case .protocolError, .streamReset, .messageComplete, .goawayReceived: return true
+                default: return false
+                }
+            }
+        }
+        let site = DemoSite()
+        for bytes in input {
+            let fastEvents = fast.receive(bytes: bytes), plainEvents = plain.receive(bytes: bytes)
+            #expect(outcomes(fastEvents) == outcomes(plainEvents), "scenario \(scenario)")
+            _ = site.answer(fastEvents, on: &fast)
+            _ = site.answer(plainEvents, on: &plain)
+            #expect(fast.takeOutbound().flatMap(\.bytes) == plain.takeOutbound().flatMap(\.bytes), "scenario \(scenario)")
+        }
+        #expect(fast.isClosed == plain.isClosed)
+        #expect(fast.highestPeerStreamID == plain.highestPeerStreamID)
+        for id in fast.streams.keys { #expect(fast.streams[id] == plain.streams[id], "stream \(id), scenario \(scenario)") }
+    }
+
     @Test("the encoder writes the same octets with a report as without, for every corpus story")
     func reportedEncodingIsTheSame() throws {
         for implementation in HPACKCorpusTests.implementations {

@@ -164,7 +164,7 @@ extension Connection {
 
     mutating func beginHeaderBlock(_ frame: Frame, _ block: [UInt8], into events: inout [Event]) {
         if frame.endHeaders {
-            completeHeaderBlock(frame, block, into: &events)
+            block.withUnsafeBufferPointer { completeHeaderBlock(frame, $0, into: &events) }
         } else {
             pendingHeaderBlock = PendingHeaderBlock(first: frame, fragments: block)
         }
@@ -193,13 +193,14 @@ extension Connection {
         }
         if frame.endHeaders {
             pendingHeaderBlock = nil
-            completeHeaderBlock(pending.first, pending.fragments, into: &events)
+            pending.fragments.withUnsafeBufferPointer { completeHeaderBlock(pending.first, $0, into: &events) }
         } else {
             pendingHeaderBlock = pending
         }
     }
 
-    mutating func completeHeaderBlock(_ first: Frame, _ block: [UInt8], into events: inout [Event]) {
+    /// A complete field block (`block`, valid during the call) whose first frame is `first`.
+    mutating func completeHeaderBlock(_ first: Frame, _ block: UnsafeBufferPointer<UInt8>, into events: inout [Event]) {
         // The block is always decoded, even for a stream that will be refused: the HPACK context is
         // shared by the whole connection (§4.3).
         let id = first.streamID
@@ -243,7 +244,7 @@ extension Connection {
 
     /// Decodes a complete field block: with a report of each field's representation when events
     /// are reported, else straight to the fields, handing each field's octets to `checker` (§8).
-    private mutating func decodeBlock(_ block: [UInt8], checking checker: inout HTTPSemantics.FieldChecker?)
+    private mutating func decodeBlock(_ block: UnsafeBufferPointer<UInt8>, checking checker: inout HTTPSemantics.FieldChecker?)
         throws(HPACKError) -> DecodedHeaderBlock {
         if configuration.reportsHeaderBlocks { return try decoder.decodeReporting(block) }
         return DecodedHeaderBlock(unreported: try decoder.decode(block) { name, value, origin in

@@ -287,7 +287,12 @@ public struct Connection: Sendable {
         guard !isClosed else { return [] }
         frameDecoder.append(bytes)
         var events: [Event] = []
-        while !isClosed, let item = frameDecoder.next() {
+        while !isClosed {
+            if takesPlainHeaders, let (header, range) = frameDecoder.nextPlainHeaders() {
+                receivePlainHeaders(header, range, into: &events)
+                continue
+            }
+            guard let item = frameDecoder.next() else { break }
             switch item {
             case .preface:
                 prefaceReceived = true
@@ -299,6 +304,32 @@ public struct Connection: Sendable {
             }
         }
         return events
+    }
+
+    /// Whether the next frame, if it is a request's HEADERS opening a new stream, may be taken
+    /// without a `Frame` value (`receivePlainHeaders`): when nothing it leaves out can be seen
+    /// (no play-by-play, no reports, no field block in progress, no GOAWAY sent, which a
+    /// `.frameIgnored` event carrying the frame would answer).
+    private var takesPlainHeaders: Bool {
+        role == .server && !configuration.reportsProgress && !configuration.reportsHeaderBlocks && peerSettingsReceived
+            && pendingHeaderBlock == nil && goawaySent == nil
+    }
+
+    /// A server's hot path: a request's HEADERS frame (END_HEADERS, no padding or priority
+    /// fields: `FrameDecoder.nextPlainHeaders`) on a stream above any the client opened, its
+    /// field block decoded where it lies in the read buffer. What `receive(_:into:)` would do with
+    /// its `Frame`, with no `Frame` made: no copy of the block, no frame to free.
+    private mutating func receivePlainHeaders(_ header: FrameHeader, _ range: Range<Int>, into events: inout [Event]) {
+        let buffer = frameDecoder.lendBuffer()
+        guard isPeerInitiated(header.streamID), header.streamID > highestPeerStreamID else {
+            // Anything else takes the general path, with the frame as `FrameParser` makes it.
+            let block = FrameParser.octets(buffer[range])
+            frameDecoder.returnBuffer(buffer)
+            return receive(Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: block, priority: nil)), into: &events)
+        }
+        let first = Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: [], priority: nil))
+        buffer.withUnsafeBufferPointer { all in completeHeaderBlock(first, UnsafeBufferPointer(rebasing: all[range]), into: &events) }
+        frameDecoder.returnBuffer(buffer)
     }
 
     /// Processes one received frame (already decoded).

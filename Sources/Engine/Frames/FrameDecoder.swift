@@ -104,6 +104,36 @@ public struct FrameDecoder: Sendable {
         }
     }
 
+    /// A server's hot path (`Connection.receive(bytes:)`): when the next item is a complete
+    /// HEADERS frame that `FrameParser.parseHeaders` would take as it is (END_HEADERS set, neither
+    /// PADDED nor PRIORITY, not on stream 0, within SETTINGS_MAX_FRAME_SIZE), it is taken: its
+    /// header, and where its field block lies in the buffer (`lendBuffer`), which stays as it is
+    /// until the next `append`. nil otherwise, with nothing taken: `next()` reads it.
+    mutating func nextPlainHeaders() -> (header: FrameHeader, block: Range<Int>)? {
+        guard !failed, !awaitingPreface, buffer.count - readIndex > FrameHeader.size,
+              buffer[readIndex + 3] == FrameType.headers.rawValue,
+              let header = FrameHeader(buffer[readIndex..<buffer.count]),
+              header.flags.contains(.endHeaders), !header.flags.contains(.padded), !header.flags.contains(.priority),
+              header.streamID != 0, header.length <= maxFrameSize,
+              buffer.count - readIndex >= FrameHeader.size + header.length
+        else { return nil }
+        let start = readIndex + FrameHeader.size
+        readIndex = start + header.length
+        return (header, start..<readIndex)
+    }
+
+    /// Lends the buffer out (moved, not copied) and takes it back (`nextPlainHeaders`): its
+    /// octets can then be read while the connection that holds this decoder changes.
+    mutating func lendBuffer() -> [UInt8] {
+        var lent: [UInt8] = []
+        swap(&lent, &buffer)
+        return lent
+    }
+
+    mutating func returnBuffer(_ lent: consuming [UInt8]) {
+        buffer = lent
+    }
+
     /// Decodes a complete byte string (for `h2lab decode` and tests). Items, then how many octets
     /// were left over as an incomplete frame.
     public static func decodeAll(_ bytes: [UInt8], expectPreface: Bool? = nil, maxFrameSize: Int = 16_777_215)

@@ -80,21 +80,28 @@ public struct HPACKDecoder: Sendable, Equatable {
         _ block: [UInt8],
         observing observe: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, _ origin: FieldOrigin) -> UInt16
     ) throws(HPACKError) -> [HeaderField] {
+        try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in try decode(buffer, observing: observe) }
+    }
+
+    /// `decode(_:observing:)` of a block where it lies (a server decodes a request's block in
+    /// the buffer it was read into).
+    mutating func decode(
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        observing observe: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, _ origin: FieldOrigin) -> UInt16
+    ) throws(HPACKError) -> [HeaderField] {
         var fields: [HeaderField] = []
         fields.reserveCapacity(16)
         var report: DecodedHeaderBlock?
-        try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, report: &report, makesStrings: true) { name, value, known, note in
-                let origin: FieldOrigin
-                switch known {
-                case .field(let index): origin = .staticEntry(index)
-                case .made: origin = .dynamicEntry(note: note)
-                case .name, .none: origin = .literal
-                }
-                note = observe(name, value, origin)
-                fields.append(Self.field(name, value, known))
-                return nil  // only a report needs the field back (returning it cost a retain and a release)
+        try decode(buffer, report: &report, makesStrings: true) { name, value, known, note in
+            let origin: FieldOrigin
+            switch known {
+            case .field(let index): origin = .staticEntry(index)
+            case .made: origin = .dynamicEntry(note: note)
+            case .name, .none: origin = .literal
             }
+            note = observe(name, value, origin)
+            fields.append(Self.field(name, value, known))
+            return nil  // only a report needs the field back (returning it cost a retain and a release)
         }
         return fields
     }
@@ -118,11 +125,14 @@ public struct HPACKDecoder: Sendable, Equatable {
 
     /// Decodes a complete header block, reporting each field's representation and every table change.
     public mutating func decodeReporting(_ block: [UInt8]) throws(HPACKError) -> DecodedHeaderBlock {
+        try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in try decodeReporting(buffer) }
+    }
+
+    /// `decodeReporting(_:)` of a block where it lies.
+    mutating func decodeReporting(_ buffer: UnsafeBufferPointer<UInt8>) throws(HPACKError) -> DecodedHeaderBlock {
         var report: DecodedHeaderBlock? = DecodedHeaderBlock(tableSizeBefore: table.size)
-        try block.withUnsafeBufferPointer { (buffer) throws(HPACKError) in
-            try decode(buffer, report: &report, makesStrings: true) { name, value, known, _ in
-                Self.field(name, value, known)
-            }
+        try decode(buffer, report: &report, makesStrings: true) { name, value, known, _ in
+            Self.field(name, value, known)
         }
         var result = report ?? DecodedHeaderBlock()
         result.tableSizeAfter = table.size
