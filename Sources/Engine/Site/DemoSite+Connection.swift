@@ -92,8 +92,9 @@ extension DemoSite {
         }
         guard let method, let path, headers[method].value == "GET" else { return nil }
         return HeaderField.withOctets(of: headers[path].value) { target in
-            if let page = fixedPage(octets: target) { return (page.headerList, page.response.body, page.dated) }
-            return files.answer(at: UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)]))
+            let path = withoutQuery(octets: target)
+            if let page = fixedPage(path: path) { return (page.headerList, page.response.body, page.dated) }
+            return files.answer(at: path)
         }
     }
 

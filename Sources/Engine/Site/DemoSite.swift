@@ -297,7 +297,19 @@ public struct DemoSite: Sendable {
 
     /// The fixed page a request target names, its query aside, told apart by length and octets.
     static func fixedPage(octets target: UnsafeBufferPointer<UInt8>) -> FixedPage? {
-        let path = UnsafeBufferPointer(rebasing: target[..<(target.firstIndex(of: UInt8(ascii: "?")) ?? target.count)])
+        fixedPage(path: withoutQuery(octets: target))
+    }
+
+    /// A request target's path: its octets up to the first `?`, where they lie.
+    @inline(__always)
+    static func withoutQuery(octets target: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var end = 0
+        while end < target.count && target[end] != 0x3f { end += 1 }  // a loop: `firstIndex(of:)` on a slice cost ten times more
+        return UnsafeBufferPointer(rebasing: target[..<end])
+    }
+
+    /// The fixed page at `path` (a request target without its query).
+    static func fixedPage(path: UnsafeBufferPointer<UInt8>) -> FixedPage? {
         switch path.count {
         case 1: return HTTPSemantics.same(path, "/") ? indexFixed : nil
         case 5: return HTTPSemantics.same(path, "/json") ? jsonFixed : HTTPSemantics.same(path, "/html") ? htmlFixed : nil
