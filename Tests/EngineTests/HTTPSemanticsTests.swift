@@ -102,27 +102,41 @@ struct HTTPSemanticsTests {
     }
 
     /// What the checks find in a field's octets alone is kept with a dynamic table entry as 16
-    /// bits (`FieldScan.bits`) and read back on every later reference: read back, it must be what
-    /// a fresh scan finds, content-length's number included.
-    @Test("a field's scan kept as bits reads back as a fresh scan")
+    /// bits (`FieldScan.bits`, returned by `FieldChecker.add`) and read back on every later
+    /// reference, and the static table's are made once: a field checked from kept bits must be
+    /// judged as one scanned afresh, problem and content-length alike, in every kind of block.
+    @Test("a field checked from its kept scan is judged as one scanned afresh")
     func scanBits() {
         let names = ["", ":method", ":path", ":status", ":pa:th", ":custom", "te", "content-length", "connection", "keep-alive",
                      "upgrade", "transfer-encoding", "proxy-connection", "X-Upper", "a b", "caf\u{e9}", "accept", "cookie"]
         let values = ["", "GET", "trailers", "TRAILERS", "trailerz", " a", "a\t", "a\r\nb", "a\u{0}", "0", "007", "-1",
                       "9223372036854775807", "9223372036854775808", "/styles.css"]
-        for name in names {
-            for value in values {
-                HeaderField(name, value).withOctets { name, value in
-                    let fresh = HTTPSemantics.FieldScan(name, value)
-                    let kept = HTTPSemantics.FieldScan(bits: fresh.bits, value: value)
-                    #expect(fresh.bits & HTTPSemantics.FieldScan.scanned != 0)
-                    #expect(kept.bits == fresh.bits && kept.number == fresh.number && kept.kind == fresh.kind)
+        func judged(_ field: HeaderField, _ kind: HeaderBlockKind, _ origin: (UInt16) -> HPACKDecoder.FieldOrigin) -> (String?, String, UInt16) {
+            var checker = HTTPSemantics.FieldChecker(kind: kind)
+            var bits: UInt16 = 0
+            field.withOctets { name, value in
+                let fresh = HTTPSemantics.FieldScan(name, value).bits
+                bits = checker.add(name: name, value: value, origin: origin(fresh))
+            }
+            let check = checker.finish()
+            return (check.problem, "\(check.contentLength)", bits)
+        }
+        for kind in [HeaderBlockKind.request, .response, .trailers] {
+            for name in names {
+                for value in values {
+                    let field = HeaderField(name, value)
+                    let fresh = judged(field, kind) { _ in .literal }
+                    let kept = judged(field, kind) { .dynamicEntry(note: $0) }
+                    #expect(fresh.0 == kept.0 && fresh.1 == kept.1, "\(kind) \(name): \(value)")
+                    #expect(fresh.2 == kept.2 && fresh.2 & HTTPSemantics.FieldScan.scanned != 0)
                 }
             }
-        }
-        for index in 1...StaticTable.count {
-            let entry = StaticTable.entries[index - 1]
-            entry.withOctets { name, value in #expect(HTTPSemantics.FieldScan.staticEntries[index] == HTTPSemantics.FieldScan(name, value).bits) }
+            for index in 1...StaticTable.count {
+                let entry = StaticTable.entries[index - 1]
+                let fresh = judged(entry, kind) { _ in .literal }
+                let looked = judged(entry, kind) { _ in .staticEntry(index) }
+                #expect(fresh.0 == looked.0 && fresh.1 == looked.1 && fresh.2 == looked.2, "\(kind) static \(index)")
+            }
         }
     }
 

@@ -75,6 +75,21 @@ struct WireQueueTests {
         #expect(wire.withFirstBuffer { $0.count } == nil)
     }
 
+    /// A connection that encodes its frames as it queues them still hands them out as values
+    /// when asked, a crafted frame the parser refuses (a lesson's) included, with nothing lost.
+    @Test("frames encoded as they are queued read back as values, a crafted invalid one with its octets")
+    func encodedOutboxCrafted() {
+        var configuration = Connection.Configuration.server
+        configuration.encodesOutbox = true
+        var server = handshakenServer(configuration)
+        let crafted = Frame(streamID: 0, flags: .ack, payload: .settings([Setting(.maxFrameSize, 1)]))  // an ACK with a payload (§6.5)
+        _ = server.sendUnchecked(crafted)
+        server.sendPing(7)
+        let frames = server.takeOutbound()
+        #expect(frames.count == 2)
+        #expect(frames.flatMap(\.bytes) == FrameEncoder.encode(crafted) + FrameEncoder.encode(.ping(7)))
+    }
+
     @Test("a queue taken onto one that still has octets waiting goes after them, its shared bodies too")
     func take() {
         var wire = WireQueue()
@@ -86,10 +101,13 @@ struct WireQueueTests {
         wire.consume(20)  // the PING and 3 octets of the DATA frame's header written
         expected.removeFirst(20)
         var other = WireQueue()
-        for frame in [Frame.data(3, Array(repeating: 0xcd, count: 3_000), endStream: true), .windowUpdate(0, increment: 9)] {
+        var otherOctets: [UInt8] = []
+        for frame in [Frame.ping(3), .data(3, Array(repeating: 0xcd, count: 3_000), endStream: true), .windowUpdate(0, increment: 9)] {
             other.append(frame: frame)
-            expected += FrameEncoder.encode(frame)
+            otherOctets += FrameEncoder.encode(frame)
         }
+        other.consume(20)  // the source partly written too: what it wrote is not taken again
+        expected += otherOctets.dropFirst(20)
         wire.take(&other)
         #expect(other.isEmpty)
         #expect(Self.drain(&wire) == expected)

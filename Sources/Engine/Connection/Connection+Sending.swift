@@ -185,7 +185,7 @@ extension Connection {
             let block = encoder.encode(headers, policies: policies)
             progress(.headersSent(stream: id, kind: kind, block: block), into: &events)
             emitHeaderFrames(id, block.bytes, endStream: endStream, pushPromise: nil)
-        } else if configuration.encodesOutbox {
+        } else if encodesOutbox {
             // Encoded straight onto the outgoing octets, after the frame header (no block array).
             encodedOutbox.appendHeaders(stream: id, endStream: endStream, maxFrameSize: Int(remoteSettings.maxFrameSize)) { octets in
                 encoder.encode(headers, into: &octets)
@@ -376,7 +376,7 @@ extension Connection {
                 sent += 1
                 // All of what waits goes in one frame as it is; a part of it goes as a range of the
                 // body, shared with the stream (no copy: OutboxEntry).
-                if configuration.encodesOutbox {
+                if encodesOutbox {
                     encodedOutbox.appendData(stream: id, body: stream.pendingSend, start..<(start + allowed), endStream: endStream)
                 } else if start == 0 && allowed == stream.pendingSend.count {
                     queue(.data(id, stream.pendingSend, endStream: endStream))

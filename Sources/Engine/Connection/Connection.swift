@@ -196,11 +196,18 @@ public struct Connection: Sendable {
     var outbox: [OutboxEntry] = []
     /// What waits to go out, encoded already, with `Configuration.encodesOutbox` (`queue(_:)`).
     var encodedOutbox = WireQueue()
+    /// `Configuration.encodesOutbox` as it was when the connection was made: a driver that
+    /// changes its configuration later (its settings, say) does not strand what one queue holds.
+    let encodesOutbox: Bool
+    /// How many requests took the short path for a HEADERS frame (`receivePlainHeaders`); tests
+    /// read it to know the path they compare was taken.
+    private(set) var plainHeadersTaken = 0
 
     public init(role: Role, configuration: Configuration? = nil) {
         self.role = role
         self.configuration = configuration ?? (role == .client ? .client : .server)
         self.frameDecoder = FrameDecoder(expectPreface: role == .server)
+        encodesOutbox = self.configuration.encodesOutbox
         encoder.policy = self.configuration.encoderPolicy
     }
 
@@ -210,7 +217,7 @@ public struct Connection: Sendable {
     /// SETTINGS (§3.4).
     public mutating func start() {
         if role == .client {
-            if configuration.encodesOutbox { encodedOutbox.append(connectionPreface) } else { outbox.append(.preface) }
+            if encodesOutbox { encodedOutbox.append(connectionPreface) } else { outbox.append(.preface) }
         }
         let settings = configuration.settings
         unacknowledgedSettings.append(settings)
@@ -231,12 +238,15 @@ public struct Connection: Sendable {
     /// Frames queued since the last call, in order (a DATA frame that carries a part of a body
     /// gets that part copied out: `takeOutbound(into:)` is the way without copies).
     public mutating func takeOutbound() -> [Outbound] {
-        if configuration.encodesOutbox { return takeEncodedOutbound() }
+        if encodesOutbox { return takeEncodedOutbound() }
         defer { outbox.removeAll(keepingCapacity: true) }
         return outbox.map(\.outbound)
     }
 
-    /// `takeOutbound()` with `Configuration.encodesOutbox`: the frames read back from their octets.
+    /// `takeOutbound()` with `Configuration.encodesOutbox`: the frames read back from their
+    /// octets, each on its own. A frame the parser refuses (a lesson's crafted one, `sendUnchecked`)
+    /// comes back with its payload as it is (`.unknown`, its type kept), which encodes to the same
+    /// octets: nothing queued is lost.
     private mutating func takeEncodedOutbound() -> [Outbound] {
         var octets: [UInt8] = []
         octets.reserveCapacity(encodedOutbox.count)
@@ -244,25 +254,37 @@ public struct Connection: Sendable {
             for buffer in buffers { octets.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
         }
         encodedOutbox.consume(encodedOutbox.count)
-        return FrameDecoder.decodeAll(octets).items.compactMap { item in
-            switch item.item {
-            case .preface: return .preface
-            case .frame(let frame): return .frame(frame)
-            case .malformed: return nil  // not made by this engine, which only queues frames it can read
+        var items: [Outbound] = []
+        var at = 0
+        if octets.starts(with: connectionPreface) {
+            items.append(.preface)
+            at = connectionPreface.count
+        }
+        while let header = FrameHeader(octets[at...]), octets.count - at - FrameHeader.size >= header.length {
+            let payload = octets[(at + FrameHeader.size)..<(at + FrameHeader.size + header.length)]
+            at += FrameHeader.size + header.length
+            switch FrameParser.parse(header, payload) {
+            case .success(let frame): items.append(.frame(frame))
+            case .failure:
+                var frame = Frame(streamID: header.streamID, flags: header.flags,
+                                  payload: .unknown(type: header.type.rawValue, payload: Array(payload)))
+                frame.reservedBit = header.reservedBit
+                items.append(.frame(frame))
             }
         }
+        return items
     }
 
     /// Queues a frame: as a value in the outbox, or encoded (`Configuration.encodesOutbox`).
     @inline(__always)
     mutating func queue(_ frame: Frame) {
-        if configuration.encodesOutbox { encodedOutbox.append(frame: frame) } else { outbox.append(.frame(frame)) }
+        if encodesOutbox { encodedOutbox.append(frame: frame) } else { outbox.append(.frame(frame)) }
     }
 
     /// Frames queued since the last call, encoded onto `wire` in order; the bodies DATA frames
     /// carry are handed over as they lie, not copied (a server's hot path, when nothing traces).
     public mutating func takeOutbound(into wire: inout WireQueue) {
-        if configuration.encodesOutbox { return wire.take(&encodedOutbox) }
+        if encodesOutbox { return wire.take(&encodedOutbox) }
         for entry in outbox {
             switch entry {
             case .preface: wire.append(connectionPreface)
@@ -323,10 +345,12 @@ public struct Connection: Sendable {
         let buffer = frameDecoder.lendBuffer()
         guard isPeerInitiated(header.streamID), header.streamID > highestPeerStreamID else {
             // Anything else takes the general path, with the frame as `FrameParser` makes it.
-            let block = FrameParser.octets(buffer[range])
+            var frame = Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: FrameParser.octets(buffer[range]), priority: nil))
+            frame.reservedBit = header.reservedBit
             frameDecoder.returnBuffer(buffer)
-            return receive(Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: block, priority: nil)), into: &events)
+            return receive(frame, into: &events)
         }
+        plainHeadersTaken += 1
         let first = Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: [], priority: nil))
         buffer.withUnsafeBufferPointer { all in completeHeaderBlock(first, UnsafeBufferPointer(rebasing: all[range]), into: &events) }
         frameDecoder.returnBuffer(buffer)
