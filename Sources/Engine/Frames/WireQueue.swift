@@ -205,7 +205,8 @@ public struct WireQueue: Sendable {
 
     /// Calls `body` with the first pieces waiting (at most `limit`, at least one when the queue is
     /// not empty), lent where they lie for the call. Package-only: the event loop gathers them into
-    /// `sendmsg` and `SSL_write`; no pointer leaves through the public API.
+    /// `sendmsg` (a TLS connection takes one piece at a time, `withFirstBuffer`); no pointer leaves
+    /// through the public API.
     package func withBuffers<R>(limit: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) throws -> R) rethrows -> R {
         let n = min(limit, pieces.count - first)
         return try octets.withUnsafeBytes { own in
