@@ -344,11 +344,13 @@ public struct Connection: Sendable {
     private mutating func receivePlainHeaders(_ header: FrameHeader, _ range: Range<Int>, into events: inout [Event]) {
         let buffer = frameDecoder.lendBuffer()
         guard isPeerInitiated(header.streamID), header.streamID > highestPeerStreamID else {
-            // Anything else takes the general path, with the frame as `FrameParser` makes it.
-            var frame = Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: FrameParser.octets(buffer[range]), priority: nil))
-            frame.reservedBit = header.reservedBit
+            // Anything else takes the general path, with the frame `FrameParser` makes.
+            let parsed = FrameParser.parse(header, buffer[range])
             frameDecoder.returnBuffer(buffer)
-            return receive(frame, into: &events)
+            switch parsed {
+            case .success(let frame): return receive(frame, into: &events)
+            case .failure(let error): return receiveMalformed(error, header, into: &events)
+            }
         }
         plainHeadersTaken += 1
         let first = Frame(streamID: header.streamID, flags: header.flags, payload: .headers(block: [], priority: nil))

@@ -62,8 +62,7 @@ public enum HTTPSemantics {
         public var isFine: Bool { problem == nil }
 
         mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
-            guard problem == nil else { return }
-            problem = fieldProblem(FieldScan(name, value), name, value)
+            _ = add(name: name, value: value, origin: .literal)
         }
 
         /// `add(name:value:)` for a field the HPACK decoder hands out with its origin: the scan of
@@ -79,7 +78,7 @@ public enum HTTPSemantics {
             }
             guard problem == nil else { return scan.bits }
             // The usual field: a regular one that no rule looks at further.
-            if scan.bits & (FieldScan.refused | FieldScan.pseudo | 0xf) == 0 {
+            if scan.bits & (FieldScan.refused | FieldScan.pseudo | FieldScan.kindBits) == 0 {
                 seenRegular = true
                 return scan.bits
             }
@@ -228,6 +227,7 @@ public enum HTTPSemantics {
         /// content-length's value as a number, when the field is one and its value is one.
         var number: Int?
 
+        static let kindBits: UInt16 = 0xf
         static let pseudo: UInt16 = 0x10, uppercase: UInt16 = 0x20, forbidden: UInt16 = 0x40, emptyName: UInt16 = 0x80
         static let controls: UInt16 = 0x100, edgeWhitespace: UInt16 = 0x200, trailers: UInt16 = 0x400, scanned: UInt16 = 0x8000
         /// The bits of a field some rule of §8.2.1 refuses whatever surrounds it.
@@ -256,10 +256,10 @@ public enum HTTPSemantics {
         @inline(__always)
         init(bits: UInt16, value: UnsafeBufferPointer<UInt8>) {
             self.bits = bits
-            if bits & 0xf == NameKind.contentLength.rawValue { number = ValueScan(value, parsesNumber: true).number }
+            if bits & Self.kindBits == NameKind.contentLength.rawValue { number = ValueScan(value, parsesNumber: true).number }
         }
 
-        var kind: NameKind { NameKind(rawValue: bits & 0xf) ?? .regular }
+        var kind: NameKind { NameKind(rawValue: bits & Self.kindBits) ?? .regular }
         func has(_ bit: UInt16) -> Bool { bits & bit != 0 }
 
         /// The scans of the HPACK static table's entries, by index (1...61; 0 unused).

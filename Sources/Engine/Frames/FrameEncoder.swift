@@ -64,12 +64,30 @@ public enum FrameEncoder {
     /// reserved bit.
     @inline(__always)
     static func encodeHeader(length: Int, type: UInt8, flags: UInt8, stream: UInt32, into out: inout [UInt8]) {
-        let header: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
-            UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
-            type, flags,
-            UInt8(truncatingIfNeeded: stream >> 24), UInt8(truncatingIfNeeded: stream >> 16),
-            UInt8(truncatingIfNeeded: stream >> 8), UInt8(truncatingIfNeeded: stream))
-        withUnsafeBytes(of: header) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+        withUnsafeBytes(of: header(length: length, type: type, flags: flags, stream: stream)) {
+            out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// The nine octets of a frame header written over `out[at..<at + 9]` (a header whose length
+    /// is known only once its payload is written after it).
+    @inline(__always)
+    static func writeHeader(length: Int, type: UInt8, flags: UInt8, stream: UInt32, at: Int, in out: inout [UInt8]) {
+        withUnsafeBytes(of: header(length: length, type: type, flags: flags, stream: stream)) { octets in
+            out.withUnsafeMutableBytes { all in
+                UnsafeMutableRawBufferPointer(rebasing: all[at..<(at + FrameHeader.size)]).copyMemory(from: octets)
+            }
+        }
+    }
+
+    /// §4.1's layout: 24-bit length, type, flags, the stream id (with the reserved bit, if set).
+    @inline(__always)
+    private static func header(length: Int, type: UInt8, flags: UInt8, stream: UInt32)
+        -> (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) {
+        (UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+         type, flags,
+         UInt8(truncatingIfNeeded: stream >> 24), UInt8(truncatingIfNeeded: stream >> 16),
+         UInt8(truncatingIfNeeded: stream >> 8), UInt8(truncatingIfNeeded: stream))
     }
 
     private static func appendPriority(_ priority: PriorityFields, to out: inout [UInt8]) {

@@ -73,14 +73,7 @@ public struct WireQueue: Sendable {
             return Frame.headerBlock(block, stream: id, endStream: endStream, maxFrameSize: maxFrameSize) { append(frame: $0) }
         }
         let flags = FrameFlags.endHeaders.rawValue | (endStream ? FrameFlags.endStream.rawValue : 0)
-        octets.withUnsafeMutableBufferPointer { all in
-            all[start] = UInt8(truncatingIfNeeded: length >> 16)
-            all[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
-            all[start + 2] = UInt8(truncatingIfNeeded: length)
-            all[start + 3] = FrameType.headers.rawValue
-            all[start + 4] = flags
-            for i in 0..<4 { all[start + 5 + i] = UInt8(truncatingIfNeeded: id >> (24 - 8 * i)) }
-        }
+        FrameEncoder.writeHeader(length: length, type: FrameType.headers.rawValue, flags: flags, stream: id, at: start, in: &octets)
         noteOwn(from: start)
     }
 

@@ -136,11 +136,6 @@ struct FileIndex: Sendable {
         }
     }
 
-    /// The file at `path` (without its query), if there is one.
-    func file(at path: UnsafeBufferPointer<UInt8>) -> StaticFile? {
-        index(of: path).map { files[$0] }
-    }
-
     /// The answer to a GET of the file at `path` (without its query): its header list, body and
     /// dated lists, taken from the entry where it lies.
     func answer(at path: UnsafeBufferPointer<UInt8>) -> (headerList: [HeaderField], body: [UInt8], dated: DatedList)? {
@@ -338,10 +333,10 @@ public struct DemoSite: Sendable {
     /// A request target without its query ("/a?b" → "/a"), found by octet, not by character; a
     /// target without one is handed back as it is (no Substring, no new String).
     static func withoutQuery(_ target: String) -> String {
-        var octets = target
-        let offset = octets.withUTF8 { $0.firstIndex(of: UInt8(ascii: "?")) }
-        guard let offset else { return target }
-        return String(target.utf8.prefix(offset)) ?? target
+        HeaderField.withOctets(of: target) { octets in
+            let path = withoutQuery(octets: octets)
+            return path.count == octets.count ? target : String(decoding: path, as: UTF8.self)
+        }
     }
 
     func notAllowed(_ allow: String) -> SiteResponse {
