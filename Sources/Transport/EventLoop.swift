@@ -78,6 +78,8 @@ public final class EventLoopServer: @unchecked Sendable {
     /// loop took it).
     let numbers: ConnectionNumbers
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
+    /// Where the pieces of one TLS record are gathered (`transmit`); the loop's own, as `readBuffer`.
+    let recordBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoopServer.recordSize, alignment: 16)
 
     init(listener: TCPSocket, responder: any Responder, limits: ServerLimits, tracer: Tracer?,
                 tls: TLSContext? = nil, capture: CaptureFile? = nil, numbers: ConnectionNumbers = ConnectionNumbers()) throws {
@@ -98,7 +100,10 @@ public final class EventLoopServer: @unchecked Sendable {
         watch(listener.fd, EPOLLIN.rawValue)
     }
 
-    deinit { Glibc.close(epoll) }
+    deinit {
+        Glibc.close(epoll)
+        recordBuffer.deallocate()
+    }
 
     /// `count` loops, one thread each, on listeners sharing `listener`'s port (SO_REUSEPORT: the
     /// kernel spreads new connections over them). `listener` must have been made with `reusePort`.
@@ -453,6 +458,10 @@ public final class EventLoopServer: @unchecked Sendable {
         }
     }
 
+    /// The most plaintext a TLS record carries (RFC 8446 §5.1, 2^14 octets): what a TLS connection
+    /// gathers from its wire queue for one SSL_write (`WireQueue.withRecord`).
+    static let recordSize = 16_384
+
     /// Pieces of the wire queue a gathered write takes at most.
     static let gatherLimit = 64
 
@@ -460,7 +469,7 @@ public final class EventLoopServer: @unchecked Sendable {
     /// On TCP the pieces go in one gathered write (sendmsg: a body is not copied to be sent); over
     /// TLS piece by piece, each a record or more (OpenSSL encrypts from where the piece lies).
     func transmit(_ client: Client) -> Int {
-        if let tls = client.tls { return client.wire.withFirstBuffer(tls.write) ?? -1 }
+        if let tls = client.tls { return client.wire.withRecord(size: Self.recordSize, scratch: recordBuffer, tls.write) ?? -1 }
         return client.wire.withBuffers(limit: Self.gatherLimit) { buffers in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: buffers.count) { vectors in
                 for i in buffers.indices {

@@ -75,6 +75,41 @@ struct WireQueueTests {
         #expect(wire.withFirstBuffer { $0.count } == nil)
     }
 
+    /// A TLS connection's writes: a record's worth at a time, the pieces gathered (a DATA frame's
+    /// header with its payload), some writes taking only part of what they were lent.
+    @Test("written a record at a time, gathered, the queue's octets are the frames' encoding and each record is full")
+    func records() {
+        var plain = Self.answered()
+        var expected: [UInt8] = []
+        for item in plain.takeOutbound() { expected += item.bytes }
+        var fast = Self.answered(encodesOutbox: true)
+        var wire = WireQueue()
+        fast.takeOutbound(into: &wire)
+        let size = 16_384
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { scratch.deallocate() }
+        var written: [UInt8] = []
+        var lent: [Int] = []
+        var k = 0
+        while let piece = wire.withRecord(size: size, scratch: scratch, { record in
+            lent.append(record.count)
+            // Every third write takes only half of what it was lent, as a full socket does.
+            return Array(k % 3 == 2 ? record.prefix(max(1, record.count / 2)) : record[...])
+        }) {
+            written += piece
+            wire.consume(piece.count)
+            k += 1
+        }
+        #expect(written == expected)
+        // Every run lent but the last is one full record: a frame header is never a record of
+        // its own. The last is the rest of the large header block's frames, one piece of the
+        // queue's own longer than a record, lent where it lies (OpenSSL cuts it into records).
+        #expect(lent.count == 8)
+        #expect(lent.dropLast().allSatisfy { $0 == size })
+        #expect(lent.last.map { $0 > size } == true)
+        #expect(wire.withRecord(size: size, scratch: scratch) { $0.count } == nil)
+    }
+
     /// A connection that encodes its frames as it queues them still hands them out as values
     /// when asked, a crafted frame the parser refuses (a lesson's) included, with nothing lost.
     @Test("frames encoded as they are queued read back as values, a crafted invalid one with its octets")

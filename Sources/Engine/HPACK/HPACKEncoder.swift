@@ -176,15 +176,17 @@ public struct HPACKEncoder: Sendable, Equatable {
         // The hot path (a server's responses): each field's octets looked at where they lie, the
         // field itself never copied (a copy retains and releases both its strings).
         let policy = self.policy
-        for i in first..<fields.count {
-            let written = fields[i].withOctets { name, value -> Bool in
-                guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
-                _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
-                return true
+        return fields.withUnsafeBufferPointer { fields in
+            for i in first..<fields.count {
+                let written = fields[i].withOctets { name, value -> Bool in
+                    guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
+                    _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
+                    return true
+                }
+                if !written { return i }
             }
-            if !written { return i }
+            return fields.count
         }
-        return fields.count
     }
 
     /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.
