@@ -172,14 +172,19 @@ public struct Connection: Sendable {
             return "§6.2"
         }
     }
-    var pendingHeaderBlock: PendingHeaderBlock?
+    var pendingHeaderBlock: PendingHeaderBlock? {
+        didSet { isReceivingHeaderBlock = pendingHeaderBlock != nil }
+    }
     /// RFC 9218 §7.1: priorities received for streams still idle, applied when they open (the
     /// latest for each stream).
     var idlePriorities: [UInt32: Priority] = [:]
     /// Whether queued DATA waits for `resumeDataFlush` (a batch of responses is scheduled together).
     var dataFlushPaused = false
-    /// A header block has begun and awaits CONTINUATION (§6.10).
-    public var isReceivingHeaderBlock: Bool { pendingHeaderBlock != nil }
+    /// A header block has begun and awaits CONTINUATION (§6.10). Stored, kept by
+    /// `pendingHeaderBlock`, not computed: a driver in another module asks it after every read,
+    /// and a computed property of a connection held by a class is read from a copy of the whole
+    /// connection (every reference in it retained, then released).
+    public private(set) var isReceivingHeaderBlock = false
 
     public internal(set) var goawaySent: (lastStreamID: UInt32, code: ErrorCode)?
     public internal(set) var goawayReceived: (lastStreamID: UInt32, code: ErrorCode)?

@@ -47,9 +47,20 @@ public struct EncodedHeaderBlock: Hashable, Sendable {
 ///
 /// Finding a field in the tables is a hash lookup, not a scan (`FieldIndex.swift`): the dynamic
 /// table's entries are found by insertion number, from which the HPACK index follows (§2.3.3).
+///
+/// One trick, behind `encode(_:into:)` only: a block is a function of the header list, the
+/// table, the policy and `sensitive`. A server sends the very same list again and again (a
+/// static file's fields, shared by its responses: `DatedList`); once that list has been encoded
+/// without changing the table (every field indexed, or a literal not indexed), the octets written
+/// are kept, and while the table, the policy and `sensitive` stay as they were, the same list is
+/// answered with those octets (`RepeatedBlock`). The same list is known by its array's storage:
+/// the encoder holds the array, and an array whose storage is shared cannot change in place
+/// (copy on write), so the same storage holds the same fields.
 public struct HPACKEncoder: Sendable, Equatable {
     public private(set) var table: DynamicTable
-    public var policy: EncoderPolicy
+    public var policy: EncoderPolicy {
+        didSet { repeated.forget() }
+    }
     /// The largest table this encoder wants, whatever the peer allows.
     public var preferredTableSize: Int
     /// Size updates to emit at the start of the next block (§4.2): the smallest, then the final.
@@ -64,7 +75,17 @@ public struct HPACKEncoder: Sendable, Equatable {
 
     /// The fields sent as never-indexed literals unless a policy picks an indexing (§7.1.3):
     /// credentials always, short cookies, and any names added to it.
-    public var sensitive = SensitiveFields()
+    public var sensitive = SensitiveFields() {
+        didSet { repeated.forget() }
+    }
+
+    /// Insertions, evictions and size changes of the table so far (`RepeatedBlock`).
+    private var tableChanges = 0
+    /// The last list `encode(_:into:)` was given, and the block it wrote for it if writing it
+    /// changed nothing.
+    private var repeated = RepeatedBlock()
+    /// Blocks written again from `repeated` (for tests).
+    package private(set) var blocksRepeated = 0
 
     public init(tableSize: Int = 4096, policy: EncoderPolicy = .standard) {
         self.table = DynamicTable(maxSize: tableSize)
@@ -105,10 +126,19 @@ public struct HPACKEncoder: Sendable, Equatable {
         return block
     }
 
-    /// Encodes a header block onto the end of `bytes`, with no report (a server's hot path).
+    /// Encodes a header block onto the end of `bytes`, with no report (a server's hot path): the
+    /// same list sent again on an unchanged table is written from the octets kept for it (see
+    /// the type's comment).
     public mutating func encode(_ fields: [HeaderField], into bytes: inout [UInt8]) {
+        if pendingSizeUpdates.isEmpty, repeated.holds(fields, tableChanges: tableChanges) {
+            repeated.write(into: &bytes)
+            blocksRepeated += 1
+            return
+        }
+        let start = bytes.count, changes = tableChanges
         var report: EncodedHeaderBlock?
         encode(fields, policies: [], into: &bytes, report: &report)
+        repeated.note(fields, wrote: bytes[start...], tableChanges: tableChanges == changes ? tableChanges : nil)
     }
 
     /// Writes the block into a temporary buffer, then appends it to `bytes` in one copy: no octet
@@ -254,6 +284,7 @@ public struct HPACKEncoder: Sendable, Equatable {
         _ field: HeaderField?, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, hash: FieldHash,
         fieldHash: UInt64, report: inout EncodedHeaderBlock?
     ) {
+        tableChanges += 1
         let added = table.insert(name: name, value: value) { report?.operations.append(.evicted(from: $0)) }
         guard added else { return }  // too big for the table: it emptied it, and is not added
         if let field { report?.operations.append(.inserted(field, size: name.count + value.count + 32)) }
@@ -278,6 +309,7 @@ public struct HPACKEncoder: Sendable, Equatable {
     }
 
     private mutating func resize(_ newSize: Int, report: inout EncodedHeaderBlock?) {
+        tableChanges += 1
         table.setMaxSize(newSize) { report?.operations.append(.evicted(from: $0)) }
     }
 
@@ -306,5 +338,48 @@ public struct HPACKEncoder: Sendable, Equatable {
             out.copy(octets)
             return false
         }
+    }
+}
+
+/// The last header list `HPACKEncoder.encode(_:into:)` was given, held, and the octets it wrote
+/// for it the last time writing it changed nothing in the table (see `HPACKEncoder`).
+struct RepeatedBlock: Sendable {
+    private var fields: [HeaderField] = []
+    /// The encoder's `tableChanges` when `octets` were written; nil: no octets kept.
+    private var tableChanges: Int?
+    private var octets: [UInt8] = []
+
+    /// Whether `list` is the list held, in the same storage, and its octets were written on the
+    /// table as it still is.
+    @inline(__always)
+    func holds(_ list: [HeaderField], tableChanges changes: Int) -> Bool {
+        tableChanges == changes && Self.sameStorage(list, fields)
+    }
+
+    func write(into bytes: inout [UInt8]) {
+        bytes.append(contentsOf: octets)
+    }
+
+    /// `list` was just written as `written`; `tableChanges` is nil when writing it changed the
+    /// table. The octets are kept only for a list given twice in a row (a list seen once may
+    /// never come again, and keeping its octets would cost every block a copy).
+    mutating func note(_ list: [HeaderField], wrote written: ArraySlice<UInt8>, tableChanges changes: Int?) {
+        if let changes, Self.sameStorage(list, fields) {
+            octets.removeAll(keepingCapacity: true)
+            octets.append(contentsOf: written)
+            tableChanges = changes
+        } else {
+            fields = list
+            tableChanges = nil
+        }
+    }
+
+    /// The policy or the sensitive names changed: what was written may no longer be.
+    mutating func forget() {
+        tableChanges = nil
+    }
+
+    private static func sameStorage(_ a: [HeaderField], _ b: [HeaderField]) -> Bool {
+        a.count == b.count && a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 }
