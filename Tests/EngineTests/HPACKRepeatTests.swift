@@ -129,3 +129,32 @@ struct HPACKRepeatTests {
         #expect(encoder.blocksRepeated > 20)
     }
 }
+
+/// The encoder's hot path (`encode(_:into:)`, no report) stages the fields' octets before it
+/// encodes them (`HPACKEncoder.stage`): its blocks must be the reporting path's, byte for byte,
+/// whatever the lengths (a field longer than the staging buffer, lists longer than it, fields of
+/// 0 to 20 octets around the copy's word sizes, values longer than the output buffer).
+@Suite("HPACK: the hot path's blocks")
+struct HPACKHotPathTests {
+    @Test("random lists through both paths: the same octets, the same table", arguments: 0..<6)
+    func samePaths(seed: UInt64) throws {
+        var random = SplitMix(seed: seed)
+        var hot = HPACKEncoder(policy: .network), reporting = HPACKEncoder(policy: .network), decoder = HPACKDecoder()
+        let lengths = Array(0...20) + [31, 200, 1_019, 1_020, 1_021, 3_000]
+        func text(_ count: Int) -> String {
+            String((0..<count).map { _ in "abcdefghij-0123 ".randomElement(using: &random) ?? "a" })
+        }
+        for step in 0..<300 {
+            let list = (0..<Int.random(in: 0...40, using: &random)).map { _ in
+                HeaderField("x-" + text(lengths.randomElement(using: &random) ?? 1).lowercased().replacingOccurrences(of: " ", with: "-"),
+                            Bool.random(using: &random) ? "v" : text(lengths.randomElement(using: &random) ?? 1))
+            }
+            var octets: [UInt8] = []
+            hot.encode(list, into: &octets)
+            let reported = reporting.encode(list)
+            #expect(octets == reported.bytes, "step \(step)")
+            #expect(hot == reporting, "step \(step)")
+            #expect(try decoder.decode(octets) == list, "step \(step)")
+        }
+    }
+}

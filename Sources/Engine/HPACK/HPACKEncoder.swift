@@ -203,19 +203,87 @@ public struct HPACKEncoder: Sendable, Equatable {
             }
             return fields.count
         }
-        // The hot path (a server's responses): each field's octets looked at where they lie, the
-        // field itself never copied (a copy retains and releases both its strings).
+        // The hot path (a server's responses, no report): the fields' octets are first copied, as
+        // many fields as fit, into a staging buffer, then encoded from there. Reading a `String`'s
+        // octets costs a retain and a release of it whenever the code that reads them calls
+        // anything the optimizer cannot see through, as encoding does; copying them calls
+        // nothing, and a field's octets are short. A field too long to stage is encoded where its
+        // octets lie.
         let policy = self.policy
-        return fields.withUnsafeBufferPointer { fields in
-            for i in first..<fields.count {
-                let written = fields[i].withOctets { name, value -> Bool in
-                    guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
-                    _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
-                    return true
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stagingSize) { staging -> Int in
+            guard let stage = staging.baseAddress else { return first }
+            var i = first
+            while i < fields.count {
+                let staged = Self.stage(fields, from: i, into: stage)
+                if staged == i {
+                    let written = fields[i].withOctets { name, value -> Bool in
+                        guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
+                        _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
+                        return true
+                    }
+                    if !written { return i }
+                    i += 1
+                    continue
                 }
-                if !written { return i }
+                var at = stage
+                while i < staged {
+                    let nameCount = Int(UnsafeRawPointer(at).loadUnaligned(as: UInt16.self))
+                    let valueCount = Int(UnsafeRawPointer(at).loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+                    let name = UnsafeBufferPointer(start: at + 4, count: nameCount)
+                    let value = UnsafeBufferPointer(start: at + 4 + nameCount, count: valueCount)
+                    guard out.room >= Self.worstCase(nameCount + valueCount, policy.huffman) else { return i }
+                    _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
+                    at += 4 + nameCount + valueCount
+                    i += 1
+                }
             }
             return fields.count
+        }
+    }
+
+    /// The staging buffer's size: on the stack (see `encode(_:policies:into:report:)`).
+    static let stagingSize = 1024
+
+    /// Copies fields from `first` on into `stage` (`stagingSize` octets), each as its name's and
+    /// value's lengths (two octets each) and their octets, as many as fit; returns the index of
+    /// the first field not staged. The name and the value are read one after the other, never
+    /// one inside the other: reading a string's octets inside a closure that reads another's
+    /// retains the one it holds.
+    private static func stage(_ fields: [HeaderField], from first: Int, into stage: UnsafeMutablePointer<UInt8>) -> Int {
+        var used = 0
+        var i = first
+        while i < fields.count {
+            let nameCount = fields[i].name.utf8.count, valueCount = fields[i].value.utf8.count
+            let length = 4 + nameCount + valueCount
+            guard length <= stagingSize - used else { break }
+            let at = stage + used
+            UnsafeMutableRawPointer(at).storeBytes(of: UInt16(truncatingIfNeeded: nameCount), as: UInt16.self)
+            UnsafeMutableRawPointer(at).storeBytes(of: UInt16(truncatingIfNeeded: valueCount), toByteOffset: 2, as: UInt16.self)
+            HeaderField.withOctets(of: fields[i].name) { copy($0, to: at + 4) }
+            HeaderField.withOctets(of: fields[i].value) { copy($0, to: at + 4 + nameCount) }
+            used += length
+            i += 1
+        }
+        return i
+    }
+
+    /// Copies `octets` to `to`: a short run in two loads and stores that may overlap, a long one
+    /// by `memcpy`.
+    @inline(__always)
+    private static func copy(_ octets: UnsafeBufferPointer<UInt8>, to: UnsafeMutablePointer<UInt8>) {
+        let count = octets.count
+        guard count > 0, let base = octets.baseAddress else { return }
+        let from = UnsafeRawPointer(base), into = UnsafeMutableRawPointer(to)
+        if count >= 8 && count <= 16 {
+            into.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            into.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 && count < 8 {
+            into.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            into.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4, as: UInt32.self)
+        } else if count < 4 {
+            for k in 0..<count { to[k] = base[k] }
+        } else {
+            into.copyMemory(from: from, byteCount: count)
         }
     }
 
