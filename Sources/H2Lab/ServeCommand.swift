@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Lessons
+import Synchronization
 import Transport
 
 /// Set by SIGINT/SIGTERM in `serve`: finish gracefully.
@@ -210,22 +211,21 @@ enum StaticFiles {
 
 /// The time for `serve`'s Date fields (RFC 9110 §6.6.1), as IMF-fixdate, made at most once a
 /// second and shared by the event loops (the site itself has no clock: the lab's has none).
-final class ServeClock: @unchecked Sendable {
+final class ServeClock: Sendable {
     static let shared = ServeClock()
-    private let lock = NSLock()
-    private var second = -1
-    private var text = ""
+    /// The second last formatted, and its text: formatted once a second, shared by the threads
+    /// (a `Mutex`, an atomic exchange each way when nobody waits).
+    private let latest = Mutex<(second: Int, text: String)>((-1, ""))
 
     var date: @Sendable () -> String { { [self] in now() } }
 
     func now() -> String {
         let now = time(nil)
-        return lock.withLock {
-            if second != now {
-                second = now
-                text = HTTPDate.format(secondsSince1970: now)
+        return latest.withLock { latest in
+            if latest.second != now {
+                latest = (now, HTTPDate.format(secondsSince1970: now))
             }
-            return text
+            return latest.text
         }
     }
 }

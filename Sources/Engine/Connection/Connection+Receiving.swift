@@ -340,12 +340,12 @@ extension Connection {
             return .malformed(.stream(id, .protocolError, "§8.1.1", "malformed \(kind.rawValue): \(problem)"))
         }
         // RFC 8441 §4: CONNECT with :protocol opens a tunnel, only where this server offered it.
-        let tunnel = kind == .request ? Self.extendedConnectProtocol(fields) : nil
+        let tunnel = kind == .request && check.isConnect ? Self.extendedConnectProtocol(fields) : nil
         if let tunnel, !(role == .server && announcedConnectProtocol) {
             return .malformed(.stream(id, .protocolError, "RFC 8441 §4",
                 "extended CONNECT (:protocol \(tunnel)) without SETTINGS_ENABLE_CONNECT_PROTOCOL=1 from this server"))
         }
-        if store(fields, kind: kind, tunnel: tunnel, endStream: frame.endStream, on: &stream, into: &events) {
+        if store(fields, kind: kind, check: check, tunnel: tunnel, endStream: frame.endStream, on: &stream, into: &events) {
             return .continueReleased
         }
         if kind == .trailers && !frame.endStream {
@@ -367,17 +367,18 @@ extension Connection {
     /// Keeps a checked header section on its stream by kind (§8.1): the request with its
     /// priority (RFC 9218) and what it asks for (100-continue, a tunnel), the response, interim
     /// responses, trailers. True when a 100 (Continue) released content held for it.
-    private mutating func store(_ fields: [HeaderField], kind: HeaderBlockKind, tunnel: String?, endStream: Bool,
-                                on stream: inout StreamRecord, into events: inout [Event]) -> Bool {
+    private mutating func store(_ fields: [HeaderField], kind: HeaderBlockKind, check: HTTPSemantics.Check, tunnel: String?,
+                                endStream: Bool, on stream: inout StreamRecord, into events: inout [Event]) -> Bool {
         let id = stream.id
         switch kind {
         case .request:
             stream.requestHeaders = fields
             // RFC 9218 §5 and §7.1: the `priority` field, or a PRIORITY_UPDATE that came first.
-            stream.priority = (idlePriorities.isEmpty ? nil : idlePriorities.removeValue(forKey: id)) ?? Priority.of(request: fields)
+            stream.priority = (idlePriorities.isEmpty ? nil : idlePriorities.removeValue(forKey: id))
+                ?? (check.hasPriority ? Priority.of(request: fields) : nil)
             // RFC 9110 §10.1.1: the client waits for 100 (Continue) before the content; the
             // responder decides (an immediate 100, or a final status).
-            if !endStream && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
+            if !endStream && check.hasExpect && HTTPSemantics.expectsContinue(fields) { events.append(.continueRequested(stream: id)) }
             if let tunnel {
                 stream.tunnelProtocol = tunnel
                 events.append(.tunnelRequested(stream: id, protocol: tunnel))
@@ -405,8 +406,10 @@ extension Connection {
 
     /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), nil for any other request.
     static func extendedConnectProtocol(_ fields: [HeaderField]) -> String? {
-        guard let first = fields.first, first.name == ":method", first.value == "CONNECT" else { return nil }
-        return fields.first { $0.name == ":protocol" }?.value
+        // By index, as `Priority.of(request:)`: no field copied.
+        guard !fields.isEmpty, fields[0].name == ":method", fields[0].value == "CONNECT" else { return nil }
+        for i in fields.indices where fields[i].name == ":protocol" { return fields[i].value }
+        return nil
     }
 
     mutating func receivePushPromise(_ associated: UInt32, _ promised: UInt32, _ decoded: DecodedHeaderBlock, into events: inout [Event]) {

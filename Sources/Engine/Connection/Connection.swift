@@ -314,6 +314,8 @@ public struct Connection: Sendable {
         guard !isClosed else { return [] }
         frameDecoder.append(bytes)
         var events: [Event] = []
+        // A read brings a few frames, each an event or two: room made once, not grown by doubling.
+        events.reserveCapacity(16)
         while !isClosed {
             if takesPlainHeaders, let (header, range) = frameDecoder.nextPlainHeaders() {
                 receivePlainHeaders(header, range, into: &events)

@@ -29,6 +29,10 @@ public enum HTTPSemantics {
         /// content-length as a number, nil if absent; a failure if invalid or repeated with a
         /// different value.
         var contentLength: Result<Int?, ProtocolError.Message> = .success(nil)
+        /// Whether the fields hold a `priority` field (RFC 9218 §5), an `expect` field (RFC 9110
+        /// §10.1.1), and :method CONNECT (§8.5): the fields a stream looks for again once the
+        /// checks pass, so that a request without them is not searched for them.
+        var hasPriority = false, hasExpect = false, isConnect = false
     }
 
     /// Checks a header list of `String`s (through `FieldChecker`, on their octets).
@@ -52,6 +56,7 @@ public enum HTTPSemantics {
         private var contentLength: Result<Int?, ProtocolError.Message> = .success(nil)
         private var seenRegular = false
         private var seen = PseudoHeaders()
+        private var hasPriority = false, hasExpect = false
 
         public init(kind: HeaderBlockKind) {
             self.kind = kind
@@ -88,7 +93,8 @@ public enum HTTPSemantics {
 
         /// The first problem in the fields, else what the whole list lacks (§8.3.1, §8.3.2).
         public func finish() -> Check {
-            Check(problem: problem ?? requiredPseudoHeaders(), contentLength: contentLength)
+            Check(problem: problem ?? requiredPseudoHeaders(), contentLength: contentLength, hasPriority: hasPriority,
+                  hasExpect: hasExpect, isConnect: seen.method == .connect)
         }
 
         private mutating func fieldProblem(
@@ -106,6 +112,8 @@ public enum HTTPSemantics {
                 switch scan.kind {
                 case .connectionSpecific: return "connection-specific field \"\(text(nameOctets))\" (§8.2.2)"
                 case .te where !scan.has(FieldScan.trailers): return "te may only be \"trailers\" (§8.2.2)"
+                case .priority: hasPriority = true
+                case .expect: hasExpect = true
                 case .contentLength:
                     guard case .success(let previous) = contentLength else { break }
                     if let n = scan.number {
@@ -213,6 +221,8 @@ public enum HTTPSemantics {
     enum NameKind: UInt16 {
         case regular, method, scheme, path, authority, `protocol`, status, otherPseudo
         case connectionSpecific, te, contentLength
+        /// Names no rule of §8 refuses, which a stream looks for once the checks pass.
+        case priority, expect
     }
 
     /// What §8 looks at in one field's octets alone, before the rules that depend on the fields
@@ -303,6 +313,8 @@ public enum HTTPSemantics {
             }
             switch o.count {
             case 2: return same(o, "te") ? .te : .regular
+            case 6: return same(o, "expect") ? .expect : .regular
+            case 8: return same(o, "priority") ? .priority : .regular
             case 7: return same(o, "upgrade") ? .connectionSpecific : .regular
             case 10: return same(o, "connection") || same(o, "keep-alive") ? .connectionSpecific : .regular
             case 14: return same(o, "content-length") ? .contentLength : .regular

@@ -17,18 +17,13 @@ public struct StreamRecord: Hashable, Sendable {
     /// Received flow-controlled octets not yet returned by WINDOW_UPDATE.
     public internal(set) var unacknowledgedReceived = 0
 
-    /// The header lists, behind one reference (see `HeaderLists`); nil until the first is set.
-    private var lists: HeaderLists?
+    /// The request (for a server, or a pushed stream) and the response, as header lists. Held
+    /// here: every stream has them, and a box for them was an allocation and a free per stream.
+    public internal(set) var requestHeaders: [HeaderField]?
+    public internal(set) var responseHeaders: [HeaderField]?
 
-    /// The request (for a server, or a pushed stream) and the response, as header lists.
-    public internal(set) var requestHeaders: [HeaderField]? {
-        get { lists?.request }
-        set { writableLists().request = newValue }
-    }
-    public internal(set) var responseHeaders: [HeaderField]? {
-        get { lists?.response }
-        set { writableLists().response = newValue }
-    }
+    /// The lists few streams have, behind one reference (see `HeaderLists`); nil until the first is set.
+    private var lists: HeaderLists?
     public internal(set) var informationalHeaders: [[HeaderField]] {
         get { lists?.informational ?? [] }
         set { writableLists().informational = newValue }
@@ -109,13 +104,10 @@ public struct StreamRecord: Hashable, Sendable {
     }
 }
 
-/// A stream's header lists behind one reference, copied on write. The engine copies a
-/// `StreamRecord` out of its table and back as frames arrive; one retain of this box costs less
-/// than one for each of the five lists in it, and the lists change only a few times in a stream's
-/// life. Value semantics hold: a record about to change shared lists copies them first.
+/// The header lists few streams have (interim responses, trailers) behind one reference, copied
+/// on write: a record copied costs one retain for them, not three. Value semantics hold: a record
+/// about to change shared lists copies them first.
 final class HeaderLists: Hashable, @unchecked Sendable {
-    var request: [HeaderField]?
-    var response: [HeaderField]?
     var informational: [[HeaderField]] = []
     var trailers: [HeaderField]?
     var pendingTrailers: [HeaderField]?
@@ -123,21 +115,16 @@ final class HeaderLists: Hashable, @unchecked Sendable {
     init() {}
 
     init(copying other: HeaderLists) {
-        request = other.request
-        response = other.response
         informational = other.informational
         trailers = other.trailers
         pendingTrailers = other.pendingTrailers
     }
 
     static func == (a: HeaderLists, b: HeaderLists) -> Bool {
-        a === b || (a.request == b.request && a.response == b.response && a.informational == b.informational
-                    && a.trailers == b.trailers && a.pendingTrailers == b.pendingTrailers)
+        a === b || (a.informational == b.informational && a.trailers == b.trailers && a.pendingTrailers == b.pendingTrailers)
     }
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(request)
-        hasher.combine(response)
         hasher.combine(informational)
         hasher.combine(trailers)
         hasher.combine(pendingTrailers)
