@@ -68,18 +68,24 @@ public struct StreamTable: Sendable, Equatable {
         return try change(&values[Int(slotPositions[slot])])
     }
 
-    /// Swaps `record` (a stand-in of the same id) with the record of its stream (`withStream`);
-    /// false when there is none.
-    fileprivate mutating func exchange(_ record: inout StreamRecord) -> Bool {
-        guard let slot = slot(of: record.id) else { return false }
-        swap(&record, &values[Int(slotPositions[slot])])
-        return true
+    /// Moves the record of stream `id` out (`withStream`), leaving a stand-in of the same id in
+    /// its place; nil when there is none. Moved, not swapped: a swap of two records is three
+    /// copies of their octets (a record is some 140), a move one.
+    fileprivate mutating func takeOut(_ id: UInt32) -> StreamRecord? {
+        guard let slot = slot(of: id) else { return nil }
+        let position = Int(slotPositions[slot])
+        return values.withUnsafeMutableBufferPointer { records -> StreamRecord? in
+            guard let base = records.baseAddress else { return nil }
+            let record = (base + position).move()
+            (base + position).initialize(to: StreamRecord(id: id, sendWindow: 0, receiveWindow: 0))
+            return record
+        }
     }
 
     /// Moves a taken record back in place of its stand-in (or in anew, if it was removed meanwhile).
-    fileprivate mutating func putBack(_ record: inout StreamRecord) {
+    fileprivate mutating func putBack(_ record: consuming StreamRecord) {
         guard let slot = slot(of: record.id) else { return insert(record.id, record) }
-        swap(&record, &values[Int(slotPositions[slot])])
+        values[Int(slotPositions[slot])] = record
     }
 
     @discardableResult
@@ -188,9 +194,15 @@ extension Connection {
     /// this returns, however `change` returned.
     @discardableResult
     mutating func withStream<R>(_ id: UInt32, _ change: (inout Connection, inout StreamRecord) throws -> R) rethrows -> R? {
-        var record = StreamRecord(id: id, sendWindow: 0, receiveWindow: 0)  // the stand-in
-        guard streams.exchange(&record) else { return nil }
-        defer { streams.putBack(&record) }
-        return try change(&self, &record)
+        guard var record = streams.takeOut(id) else { return nil }
+        let result: R
+        do {
+            result = try change(&self, &record)
+        } catch {
+            streams.putBack(consume record)
+            throw error
+        }
+        streams.putBack(consume record)
+        return result
     }
 }
