@@ -29,10 +29,12 @@ struct ExtendedConnectTests {
         }
     }
 
-    @Test("the demo site answers 200 to CONNECT :protocol websocket on /ws and echoes a masked frame; the stream stays open")
-    func echo() throws {
+    /// §8.3 sets no order among the pseudo-headers: :protocol before :method is the same request.
+    @Test("the demo site answers 200 to CONNECT :protocol websocket on /ws and echoes a masked frame; the stream stays open (pseudo-headers in either order)",
+          arguments: [webSocketRequest, [webSocketRequest[1], webSocketRequest[0]] + webSocketRequest.dropFirst(2)])
+    func echo(_ request: [HeaderField]) throws {
         var lab = offering()
-        let (result, _) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(webSocketRequest) }
+        let (result, _) = try lab.act(.client) { (c) throws(UsageError) in try c.sendRequest(request) }
         #expect(lab.state.toServer.last?.frame?.endStream == false)  // the tunnel stays open
         drain(&lab)
         #expect(lab.state.client.streams[result.stream]?.status == "200")

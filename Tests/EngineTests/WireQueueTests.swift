@@ -110,6 +110,31 @@ struct WireQueueTests {
         #expect(wire.withRecord(size: size, scratch: scratch) { $0.count } == nil)
     }
 
+    /// OpenSSL's rule for a write it refused (WANT_WRITE): the retry passes the same octets, at
+    /// least as many. Between the two, the queue only grows: what `withRecord` lends the second
+    /// time must begin with what it lent the first, and be no shorter, whether the first was
+    /// gathered or one piece lent where it lies.
+    @Test("a record refused and tried again after more was queued begins with the same octets, no fewer")
+    func recordRetry() {
+        var fast = Self.answered(encodesOutbox: true)
+        var wire = WireQueue()
+        fast.takeOutbound(into: &wire)
+        let size = 16_384
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { scratch.deallocate() }
+        var steps = 0, gathered = 0, lentAlone = 0
+        while steps < 60, let first = wire.withRecord(size: size, scratch: scratch, { Array($0) }) {
+            let whole = wire.count
+            wire.append(frame: .ping(UInt64(steps)))  // queued while the write waits
+            let again = wire.withRecord(size: size, scratch: scratch) { Array($0) } ?? []
+            #expect(again.starts(with: first) && again.count >= first.count, "step \(steps)")
+            if first.count == min(size, whole) && first.count < whole { gathered += 1 } else { lentAlone += 1 }
+            wire.consume(max(1, first.count / 2))
+            steps += 1
+        }
+        #expect(gathered > 5 && lentAlone > 0)
+    }
+
     /// A connection that encodes its frames as it queues them still hands them out as values
     /// when asked, a crafted frame the parser refuses (a lesson's) included, with nothing lost.
     @Test("frames encoded as they are queued read back as values, a crafted invalid one with its octets")

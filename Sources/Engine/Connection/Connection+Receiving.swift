@@ -404,10 +404,10 @@ extension Connection {
         return false
     }
 
-    /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), nil for any other request.
+    /// The `:protocol` of a CONNECT request, which makes it an extended CONNECT (RFC 8441 §4); nil if it has none.
     static func extendedConnectProtocol(_ fields: [HeaderField]) -> String? {
-        // By index, as `Priority.of(request:)`: no field copied.
-        guard !fields.isEmpty, fields[0].name == ":method", fields[0].value == "CONNECT" else { return nil }
+        // Asked only of a CONNECT (`Check.isConnect`), whatever the order of its pseudo-headers
+        // (§8.3 sets none). By index, as `Priority.of(request:)`: no field copied.
         for i in fields.indices where fields[i].name == ":protocol" { return fields[i].value }
         return nil
     }

@@ -12,8 +12,9 @@ extension Connection {
         stream.requestHeaders = headers
         stream.isResponseToHead = headers.contains { $0.name == ":method" && $0.value == "HEAD" }
         stream.priority = Priority.of(request: headers)
-        let connect = headers.first?.name == ":method" && headers.first?.value == "CONNECT"
-        if connect, let proto = headers.first(where: { $0.name == ":protocol" })?.value {
+        // :method wherever it stands among the pseudo-headers (§8.3 sets no order).
+        let connect = headers.contains { $0.name == ":method" && $0.value == "CONNECT" }
+        if connect, let proto = Self.extendedConnectProtocol(headers) {
             // RFC 8441 §4: only once the server has offered it.
             guard remoteSettings.enableConnectProtocol else {
                 throw UsageError("the server has not sent SETTINGS_ENABLE_CONNECT_PROTOCOL=1: no extended CONNECT (RFC 8441 §4)")

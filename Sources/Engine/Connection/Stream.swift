@@ -26,11 +26,17 @@ public struct StreamRecord: Hashable, Sendable {
     private var lists: HeaderLists?
     public internal(set) var informationalHeaders: [[HeaderField]] {
         get { lists?.informational ?? [] }
-        set { writableLists().informational = newValue }
+        set {
+            guard lists != nil || !newValue.isEmpty else { return }  // no box made to hold nothing
+            writableLists().informational = newValue
+        }
     }
     public internal(set) var trailers: [HeaderField]? {
         get { lists?.trailers }
-        set { writableLists().trailers = newValue }
+        set {
+            guard lists != nil || newValue != nil else { return }
+            writableLists().trailers = newValue
+        }
     }
     public internal(set) var receivedBody: [UInt8] = []
     public internal(set) var receivedBodyLength = 0
@@ -59,7 +65,10 @@ public struct StreamRecord: Hashable, Sendable {
     /// Trailers to send after the pending body.
     var pendingTrailers: [HeaderField]? {
         get { lists?.pendingTrailers }
-        set { writableLists().pendingTrailers = newValue }
+        set {
+            guard lists != nil || newValue != nil else { return }  // a reset's `dropPendingSend`, say
+            writableLists().pendingTrailers = newValue
+        }
     }
 
     /// The lists, copied first if another record shares them (copy on write).
