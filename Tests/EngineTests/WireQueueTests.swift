@@ -27,6 +27,18 @@ struct WireQueueTests {
         return server
     }
 
+    /// What `answered()` sends, as octets encoded from its frames, and a queue the same
+    /// responses were encoded onto (`encodesOutbox`), to be written out in some way.
+    static func queued() -> (expected: [UInt8], wire: WireQueue) {
+        var plain = answered()
+        var expected: [UInt8] = []
+        for item in plain.takeOutbound() { expected += item.bytes }
+        var fast = answered(encodesOutbox: true)
+        var wire = WireQueue()
+        fast.takeOutbound(into: &wire)
+        return (expected, wire)
+    }
+
     /// All the octets a queue holds, in order, and the queue emptied.
     static func drain(_ wire: inout WireQueue) -> [UInt8] {
         var octets: [UInt8] = []
@@ -56,12 +68,8 @@ struct WireQueueTests {
 
     @Test("written a piece at a time (a TLS connection's writes), the queue's octets are the frames' encoding")
     func firstBuffer() {
-        var plain = Self.answered()
-        var expected: [UInt8] = []
-        for item in plain.takeOutbound() { expected += item.bytes }
-        var fast = Self.answered(encodesOutbox: true)
-        var wire = WireQueue()
-        fast.takeOutbound(into: &wire)
+        let (expected, queue) = Self.queued()
+        var wire = queue
         var written: [UInt8] = []
         var pieces = 0
         // Each piece in two writes: a part of it, then the rest.
@@ -79,12 +87,8 @@ struct WireQueueTests {
     /// header with its payload), some writes taking only part of what they were lent.
     @Test("written a record at a time, gathered, the queue's octets are the frames' encoding and each record is full")
     func records() {
-        var plain = Self.answered()
-        var expected: [UInt8] = []
-        for item in plain.takeOutbound() { expected += item.bytes }
-        var fast = Self.answered(encodesOutbox: true)
-        var wire = WireQueue()
-        fast.takeOutbound(into: &wire)
+        let (expected, queue) = Self.queued()
+        var wire = queue
         let size = 16_384
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { scratch.deallocate() }
@@ -116,9 +120,7 @@ struct WireQueueTests {
     /// gathered or one piece lent where it lies.
     @Test("a record refused and tried again after more was queued begins with the same octets, no fewer")
     func recordRetry() {
-        var fast = Self.answered(encodesOutbox: true)
-        var wire = WireQueue()
-        fast.takeOutbound(into: &wire)
+        var wire = Self.queued().wire
         let size = 16_384
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { scratch.deallocate() }
