@@ -600,12 +600,17 @@ public struct Connection: Sendable {
     /// (The closed streams are known from `closedOrder`: no scan of every record.)
     public mutating func pruneClosedStreams() {
         guard streams.count > 256, closedOrder.count > 64 else { return }
-        var kept: [UInt32] = []
-        for id in closedOrder.prefix(closedOrder.count - 64) {
+        // In place: the ids kept (a closed stream still sending) are moved to the front, the ones
+        // forgotten cut out after them; no new array per call (a server prunes on every request).
+        let cut = closedOrder.count - 64
+        var kept = 0
+        for k in 0..<cut {
+            let id = closedOrder[k]
             guard let (closed, pending, held) = streams.read(id, { ($0.closeReason, $0.pendingSendCount, $0.receivedBody.count) }),
                   let reason = closed else { continue }  // already gone
             if pending > 0 {
-                kept.append(id)
+                closedOrder[kept] = id
+                kept += 1
                 continue
             }
             heldBodyOctets -= held
@@ -614,7 +619,7 @@ public struct Connection: Sendable {
             if i < forgottenClosed.count && forgottenClosed[i].id == id { continue }
             forgottenClosed.insert((id, reason), at: i)
         }
-        closedOrder = kept + closedOrder.suffix(64)
+        closedOrder.removeSubrange(kept..<cut)
         if forgottenClosed.count > 4_096 { forgottenClosed.removeFirst(2_048) }
     }
 
