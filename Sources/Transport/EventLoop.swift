@@ -467,7 +467,8 @@ public final class EventLoopServer: @unchecked Sendable {
 
     /// Octets of `client.wire` written: the count, 0 when the connection failed, -1 for "not now".
     /// On TCP the pieces go in one gathered write (sendmsg: a body is not copied to be sent); over
-    /// TLS piece by piece, each a record or more (OpenSSL encrypts from where the piece lies).
+    /// TLS a record's worth at a time, small pieces gathered with what follows them
+    /// (`WireQueue.withRecord`), a piece of a record or more encrypted where it lies.
     func transmit(_ client: Client) -> Int {
         if let tls = client.tls { return client.wire.withRecord(size: Self.recordSize, scratch: recordBuffer, tls.write) ?? -1 }
         return client.wire.withBuffers(limit: Self.gatherLimit) { buffers in

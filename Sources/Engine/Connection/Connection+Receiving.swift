@@ -407,9 +407,8 @@ extension Connection {
     /// The `:protocol` of a CONNECT request, which makes it an extended CONNECT (RFC 8441 §4); nil if it has none.
     static func extendedConnectProtocol(_ fields: [HeaderField]) -> String? {
         // Asked only of a CONNECT (`Check.isConnect`), whatever the order of its pseudo-headers
-        // (§8.3 sets none). By index, as `Priority.of(request:)`: no field copied.
-        for i in fields.indices where fields[i].name == ":protocol" { return fields[i].value }
-        return nil
+        // (§8.3 sets none).
+        fields.first { $0.name == ":protocol" }?.value
     }
 
     mutating func receivePushPromise(_ associated: UInt32, _ promised: UInt32, _ decoded: DecodedHeaderBlock, into events: inout [Event]) {

@@ -198,8 +198,8 @@ public struct WireQueue: Sendable {
 
     /// Calls `body` with the first pieces waiting (at most `limit`, at least one when the queue is
     /// not empty), lent where they lie for the call. Package-only: the event loop gathers them into
-    /// `sendmsg` (a TLS connection takes one piece at a time, `withFirstBuffer`); no pointer leaves
-    /// through the public API.
+    /// `sendmsg` (a TLS connection takes a record's worth at a time, `withRecord`); no pointer
+    /// leaves through the public API.
     package func withBuffers<R>(limit: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) throws -> R) rethrows -> R {
         let n = min(limit, pieces.count - first)
         return try octets.withUnsafeBytes { own in
@@ -210,8 +210,8 @@ public struct WireQueue: Sendable {
     }
 
     /// Calls `body` with the first piece waiting, lent where it lies for the call; nil when the
-    /// queue is empty. Package-only, as `withBuffers`: what a TLS connection writes, one piece
-    /// per SSL_write, without the list of pieces `withBuffers` makes for a gathered write.
+    /// queue is empty. Package-only, as `withBuffers`: `withRecord`'s way for a piece that fills
+    /// a record alone, or is all there is.
     package func withFirstBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
         guard first < pieces.count else { return nil }
         switch pieces[first] {

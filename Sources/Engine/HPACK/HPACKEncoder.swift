@@ -211,28 +211,25 @@ public struct HPACKEncoder: Sendable, Equatable {
         // octets lie.
         let policy = self.policy
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stagingSize) { staging -> Int in
-            guard let stage = staging.baseAddress else { return first }
+            guard let base = staging.baseAddress else { return first }
             var i = first
             while i < fields.count {
-                let staged = Self.stage(fields, from: i, into: stage)
-                if staged == i {
-                    let written = fields[i].withOctets { name, value -> Bool in
-                        guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
-                        _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
-                        return true
+                let staged = Self.stage(fields, from: i, into: base)
+                guard staged > i else {
+                    let written = fields[i].withOctets { name, value in
+                        encodeField(name, value, ifRoomIn: &out, policy: policy, report: &report)
                     }
                     if !written { return i }
                     i += 1
                     continue
                 }
-                var at = stage
+                var at = base
                 while i < staged {
                     let nameCount = Int(UnsafeRawPointer(at).loadUnaligned(as: UInt16.self))
                     let valueCount = Int(UnsafeRawPointer(at).loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                     let name = UnsafeBufferPointer(start: at + 4, count: nameCount)
                     let value = UnsafeBufferPointer(start: at + 4 + nameCount, count: valueCount)
-                    guard out.room >= Self.worstCase(nameCount + valueCount, policy.huffman) else { return i }
-                    _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
+                    guard encodeField(name, value, ifRoomIn: &out, policy: policy, report: &report) else { return i }
                     at += 4 + nameCount + valueCount
                     i += 1
                 }
@@ -259,32 +256,24 @@ public struct HPACKEncoder: Sendable, Equatable {
             let at = stage + used
             UnsafeMutableRawPointer(at).storeBytes(of: UInt16(truncatingIfNeeded: nameCount), as: UInt16.self)
             UnsafeMutableRawPointer(at).storeBytes(of: UInt16(truncatingIfNeeded: valueCount), toByteOffset: 2, as: UInt16.self)
-            HeaderField.withOctets(of: fields[i].name) { copy($0, to: at + 4) }
-            HeaderField.withOctets(of: fields[i].value) { copy($0, to: at + 4 + nameCount) }
+            HeaderField.withOctets(of: fields[i].name) { OctetWriter.copy($0, to: at + 4) }
+            HeaderField.withOctets(of: fields[i].value) { OctetWriter.copy($0, to: at + 4 + nameCount) }
             used += length
             i += 1
         }
         return i
     }
 
-    /// Copies `octets` to `to`: a short run in two loads and stores that may overlap, a long one
-    /// by `memcpy`.
+    /// `encodeField` for a field whose worst case fits in the room `out` has left; false, with
+    /// nothing written, for one that does not.
     @inline(__always)
-    private static func copy(_ octets: UnsafeBufferPointer<UInt8>, to: UnsafeMutablePointer<UInt8>) {
-        let count = octets.count
-        guard count > 0, let base = octets.baseAddress else { return }
-        let from = UnsafeRawPointer(base), into = UnsafeMutableRawPointer(to)
-        if count >= 8 && count <= 16 {
-            into.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            into.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
-        } else if count >= 4 && count < 8 {
-            into.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
-            into.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4, as: UInt32.self)
-        } else if count < 4 {
-            for k in 0..<count { to[k] = base[k] }
-        } else {
-            into.copyMemory(from: from, byteCount: count)
-        }
+    private mutating func encodeField(
+        _ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, ifRoomIn out: inout OctetWriter,
+        policy: EncoderPolicy, report: inout EncodedHeaderBlock?
+    ) -> Bool {
+        guard out.room >= Self.worstCase(name.count + value.count, policy.huffman) else { return false }
+        _ = encodeField(name: name, value: value, field: nil, policy: policy, to: &out, report: &report)
+        return true
     }
 
     /// The HPACK index (62 and up) of the newest dynamic entry with insertion number `sequence`.

@@ -52,6 +52,26 @@ struct OctetWriter {
         at += octets.count
     }
 
+    /// Copies `octets` to `to`: a short run (a field's name or value, most often) in two loads
+    /// and stores that may overlap, a longer one by `memcpy`.
+    @inline(__always)
+    static func copy(_ octets: UnsafeBufferPointer<UInt8>, to: UnsafeMutablePointer<UInt8>) {
+        let count = octets.count
+        guard count > 0, let base = octets.baseAddress else { return }
+        let from = UnsafeRawPointer(base), into = UnsafeMutableRawPointer(to)
+        if count >= 8 && count <= 16 {
+            into.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            into.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 && count < 8 {
+            into.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            into.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4, as: UInt32.self)
+        } else if count < 4 {
+            for k in 0..<count { to[k] = base[k] }
+        } else {
+            into.copyMemory(from: from, byteCount: count)
+        }
+    }
+
     /// The octets §5.1's integer `value` takes with an N-bit prefix.
     @inline(__always)
     static func integerLength(_ value: Int, prefixBits: Int) -> Int {

@@ -50,12 +50,8 @@ public struct Priority: Hashable, Sendable, CustomStringConvertible {
 
     /// The priority a request asks for in its `priority` field, nil if it has none (RFC 9218 §5).
     public static func of(request fields: [HeaderField]) -> Priority? {
-        // Told apart by length first: one comparison of strings at most per field of 8 octets. By
-        // index, each name looked at where it lies (`first(where:)` copies every field it passes,
-        // a retain and a release of each of its strings).
-        for i in fields.indices where fields[i].name.utf8.count == 8 && fields[i].name == "priority" {
-            return Priority(parsing: fields[i].value) ?? .default
-        }
-        return nil
+        // Told apart by length first: one comparison of strings at most per field of 8 octets.
+        guard let value = fields.first(where: { $0.name.utf8.count == 8 && $0.name == "priority" })?.value else { return nil }
+        return Priority(parsing: value) ?? .default
     }
 }
